@@ -1,0 +1,20 @@
+package mc
+
+import "encoding"
+
+// Chain is one Markov chain, owned by one goroutine at a time. Everything it
+// needs to continue (state, RNG stream, adaptation, counters) is in the bytes
+// of MarshalBinary.
+type Chain interface {
+	// Step advances the chain by one step: a sweep, a cluster flip, a
+	// trajectory or a proposal, as the sampler defines it.
+	Step() error
+	// Observe appends the chain's observables, in the order the model
+	// names them, to dst and returns the extended slice. It also ends a
+	// measurement interval: quantities averaged over the steps of an
+	// interval (a mean cluster size, an acceptance rate) restart after it.
+	Observe(dst []float64) []float64
+
+	encoding.BinaryMarshaler
+	encoding.BinaryUnmarshaler
+}
