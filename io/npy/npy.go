@@ -1,0 +1,215 @@
+// Package npy writes float64 (rows, cols) arrays in NumPy's .npy format
+// as a run goes: the file is created at full size (undrawn entries are
+// NaN) and filled in place, so that numpy.load reads it at any instant and
+// nothing is held in memory. Reading goes through codeberg.org/sbinet/npyio,
+// so every file mcflow writes is checked by an independent reader.
+package npy
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	npyio "codeberg.org/sbinet/npyio/npy"
+)
+
+// header returns a version 1.0 header for a C-order float64 array of the
+// given shape, padded to a multiple of 64 bytes.
+func header(rows, cols int) []byte {
+	dict := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols)
+	n := 6 + 2 + 2 + len(dict) + 1
+	pad := (64 - n%64) % 64
+	var b bytes.Buffer
+	b.WriteString("\x93NUMPY\x01\x00")
+	binary.Write(&b, binary.LittleEndian, uint16(len(dict)+pad+1))
+	b.WriteString(dict)
+	b.WriteString(strings.Repeat(" ", pad))
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+// File is an open (rows, cols) float64 array file.
+type File struct {
+	f          *os.File
+	rows, cols int
+	off        int64 // size of the header
+	buf        []byte
+}
+
+// Create creates (or truncates) path as a (rows, cols) array of NaN.
+func Create(path string, rows, cols int) (*File, error) {
+	if rows < 0 || cols < 0 {
+		return nil, fmt.Errorf("npy: negative shape (%d, %d)", rows, cols)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	h := header(rows, cols)
+	if _, err := f.Write(h); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("npy: could not write header of %s: %w", path, err)
+	}
+	a := &File{f: f, rows: rows, cols: cols, off: int64(len(h))}
+	if err := a.Reset(0); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Open opens an existing array file for filling; its header must be a
+// C-order little-endian float64 array of the given shape.
+func Open(path string, rows, cols int) (*File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	r, err := npyio.NewReader(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("npy: %s: %w", path, err)
+	}
+	d := r.Header.Descr
+	if strings.Trim(d.Type, "'\"") != "<f8" || d.Fortran || len(d.Shape) != 2 || d.Shape[0] != rows || d.Shape[1] != cols {
+		f.Close()
+		return nil, fmt.Errorf("npy: %s holds %s, want a C-order <f8 array of shape (%d, %d)", path, r.Header, rows, cols)
+	}
+	h := header(rows, cols)
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if want := int64(len(h)) + int64(rows)*int64(cols)*8; st.Size() != want {
+		f.Close()
+		return nil, fmt.Errorf("npy: %s is %d bytes, want %d", path, st.Size(), want)
+	}
+	return &File{f: f, rows: rows, cols: cols, off: int64(len(h))}, nil
+}
+
+// Shape returns (rows, cols).
+func (a *File) Shape() (rows, cols int) { return a.rows, a.cols }
+
+// WriteRow writes vals into row `row` starting at column col.
+func (a *File) WriteRow(row, col int, vals []float64) error {
+	if row < 0 || row >= a.rows || col < 0 || col+len(vals) > a.cols {
+		return fmt.Errorf("npy: write of %d values at (%d, %d) outside shape (%d, %d)", len(vals), row, col, a.rows, a.cols)
+	}
+	if cap(a.buf) < 8*len(vals) {
+		a.buf = make([]byte, 8*len(vals))
+	}
+	b := a.buf[:8*len(vals)]
+	for i, v := range vals {
+		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
+	}
+	_, err := a.f.WriteAt(b, a.off+8*(int64(row)*int64(a.cols)+int64(col)))
+	return err
+}
+
+// Reset fills columns col..cols-1 of every row with NaN: what lies past a
+// checkpoint is cut back before a resume overwrites it.
+func (a *File) Reset(col int) error {
+	nan := make([]float64, min(a.cols-col, 1<<16))
+	for i := range nan {
+		nan[i] = math.NaN()
+	}
+	for r := range a.rows {
+		for c := col; c < a.cols; c += len(nan) {
+			n := min(len(nan), a.cols-c)
+			if err := a.WriteRow(r, c, nan[:n]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Sync flushes the file to stable storage.
+func (a *File) Sync() error { return a.f.Sync() }
+
+// Close closes the file.
+func (a *File) Close() error { return a.f.Close() }
+
+// Read reads a float64 2-D array file whole: data[row][col].
+func Read(path string) ([][]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := npyio.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("npy: %s: %w", path, err)
+	}
+	shape := r.Header.Descr.Shape
+	if len(shape) != 2 || r.Header.Descr.Fortran {
+		return nil, fmt.Errorf("npy: %s holds %s, want a C-order 2-D array", path, r.Header)
+	}
+	var flat []float64
+	if err := r.Read(&flat); err != nil {
+		return nil, fmt.Errorf("npy: could not read %s: %w", path, err)
+	}
+	out := make([][]float64, shape[0])
+	for i := range out {
+		out[i] = flat[i*shape[1] : (i+1)*shape[1] : (i+1)*shape[1]]
+	}
+	return out, nil
+}
+
+// Extend rewrites a (rows, cols) array file as (rows, newCols), keeping the
+// first cols columns and filling the rest with NaN, by temp file + rename so
+// that a crash leaves either the old or the new file.
+func Extend(path string, rows, cols, newCols int) error {
+	if newCols < cols {
+		return errors.New("npy: Extend cannot shrink an array")
+	}
+	old, err := Open(path, rows, cols)
+	if err != nil {
+		return err
+	}
+	defer old.Close()
+	tmp := path + ".tmp"
+	nf, err := Create(tmp, rows, newCols)
+	if err != nil {
+		return err
+	}
+	row := make([]byte, 8*cols)
+	for r := range rows {
+		if _, err := old.f.ReadAt(row, old.off+8*int64(r)*int64(cols)); err != nil && err != io.EOF {
+			nf.Close()
+			return err
+		}
+		if _, err := nf.f.WriteAt(row, nf.off+8*int64(r)*int64(newCols)); err != nil {
+			nf.Close()
+			return err
+		}
+	}
+	if err := nf.Sync(); err != nil {
+		nf.Close()
+		return err
+	}
+	if err := nf.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
+// SyncDir fsyncs a directory, making renames in it durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
