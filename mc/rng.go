@@ -1,6 +1,10 @@
 package mc
 
-import "math/rand/v2"
+import (
+	"encoding/binary"
+	"errors"
+	"math/bits"
+)
 
 // splitmix64 is the finaliser of Vigna's SplitMix64: a bijection of uint64
 // that spreads every input bit over the output.
@@ -22,8 +26,71 @@ func StreamSeeds(seed uint64, task, chain int) (hi, lo uint64) {
 	return hi, lo
 }
 
-// NewStream returns the RNG stream of a chain: a math/rand/v2 PCG generator,
-// whose state marshals to 20 bytes for checkpoints.
-func NewStream(seed uint64, task, chain int) *rand.PCG {
-	return rand.NewPCG(StreamSeeds(seed, task, chain))
+// NewStream returns the RNG stream of a chain.
+func NewStream(seed uint64, task, chain int) *PCG {
+	hi, lo := StreamSeeds(seed, task, chain)
+	return NewPCG(hi, lo)
+}
+
+// PCG is math/rand/v2's PCG-DXSM generator (128-bit LCG state, DXSM
+// output), reimplemented with its state exported so that hot loops can
+// keep the state in registers (see Next). It yields exactly the stream of
+// rand.NewPCG(seed1, seed2) and marshals to the same 20 bytes, which
+// TestPCGMatchesStdlib holds. It implements rand.Source.
+type PCG struct {
+	Hi, Lo uint64
+}
+
+// NewPCG returns the generator that rand.NewPCG(seed1, seed2) would.
+func NewPCG(seed1, seed2 uint64) *PCG { return &PCG{seed1, seed2} }
+
+// Seed resets the generator as rand.PCG.Seed does.
+func (p *PCG) Seed(seed1, seed2 uint64) { p.Hi, p.Lo = seed1, seed2 }
+
+// Next advances the state (hi, lo) and returns the next output: the inlinable
+// core of Uint64 for loops that keep the state in locals.
+func Next(hi, lo uint64) (out, nhi, nlo uint64) {
+	const (
+		mulHi    = 2549297995355413924
+		mulLo    = 4865540595714422341
+		incHi    = 6364136223846793005
+		incLo    = 1442695040888963407
+		cheapMul = 0xda942042e4dd58b5
+	)
+	h, l := bits.Mul64(lo, mulLo)
+	h += hi*mulLo + lo*mulHi
+	l, c := bits.Add64(l, incLo, 0)
+	h, _ = bits.Add64(h, incHi, c)
+	out = h
+	out ^= out >> 32
+	out *= cheapMul
+	out ^= out >> 48
+	out *= l | 1
+	return out, h, l
+}
+
+// Uint64 returns a uniformly distributed 64-bit value.
+func (p *PCG) Uint64() uint64 {
+	var out uint64
+	out, p.Hi, p.Lo = Next(p.Hi, p.Lo)
+	return out
+}
+
+// MarshalBinary returns "pcg:" and the state, as rand.PCG does.
+func (p *PCG) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, 20)
+	b = append(b, "pcg:"...)
+	b = binary.BigEndian.AppendUint64(b, p.Hi)
+	return binary.BigEndian.AppendUint64(b, p.Lo), nil
+}
+
+// UnmarshalBinary restores a state written by MarshalBinary (or by
+// rand.PCG.MarshalBinary).
+func (p *PCG) UnmarshalBinary(b []byte) error {
+	if len(b) != 20 || string(b[:4]) != "pcg:" {
+		return errors.New("mc: invalid PCG state")
+	}
+	p.Hi = binary.BigEndian.Uint64(b[4:])
+	p.Lo = binary.BigEndian.Uint64(b[12:])
+	return nil
 }

@@ -8,9 +8,9 @@
 //
 // Metropolis: checkerboard sweeps (all sites of one colour, then the other)
 // with single-spin-flip acceptance min(1, exp(-βΔE)) read from a table of
-// 64-bit thresholds (bias below 2⁻⁶⁴); moves that lower the energy are
-// accepted without drawing a random number. One step is one sweep of L²
-// attempted flips.
+// 64-bit thresholds: each attempt draws one 64-bit number u and flips iff
+// u < threshold, branch-free (bias at most 2⁻⁶⁴ per decision). One step is
+// one sweep of L² attempted flips.
 //
 // Wolff: single-cluster updates with bond probability 1 - exp(-2βJ)
 // (J > 0, h = 0). One step is one cluster flip; the mean cluster size per

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"github.com/mcflow/mcflow/mc"
 )
@@ -45,7 +44,7 @@ type Lattice struct {
 
 // NewLattice returns a lattice started cold (all +1) or hot (independent
 // ±1 drawn from rng).
-func NewLattice(L int, hot bool, rng *rand.PCG) Lattice {
+func NewLattice(L int, hot bool, rng *mc.PCG) Lattice {
 	s := make([]int8, L*L)
 	for i := range s {
 		s[i] = 1
@@ -90,16 +89,16 @@ func (lat *Lattice) observe(dst []float64, p Params) []float64 {
 	return append(dst, e, m, math.Abs(m), m*m)
 }
 
-// threshold returns the uint64 t with P(u < t) = p for uniform u, and
-// always=true when p >= 1 (no random number needed).
-func threshold(p float64) (t uint64, always bool) {
+// threshold returns the uint64 t with P(u < t) = p for uniform 64-bit u,
+// to within 2⁻⁶⁴ (for p >= 1, P(u < 2⁶⁴−1) = 1 − 2⁻⁶⁴).
+func threshold(p float64) uint64 {
 	if p >= 1 {
-		return math.MaxUint64, true
+		return math.MaxUint64
 	}
 	if !(p > 0) {
-		return 0, false
+		return 0
 	}
-	return uint64(p * (1 << 64)), false
+	return uint64(p * (1 << 64))
 }
 
 // header of a marshalled chain: magic, kind, L.
@@ -107,7 +106,7 @@ const magic = "mcfI"
 
 var errState = errors.New("ising: corrupt chain state")
 
-func marshalCommon(kind byte, lat *Lattice, rng *rand.PCG, extra []byte) ([]byte, error) {
+func marshalCommon(kind byte, lat *Lattice, rng *mc.PCG, extra []byte) ([]byte, error) {
 	r, err := rng.MarshalBinary()
 	if err != nil {
 		return nil, err
@@ -124,7 +123,7 @@ func marshalCommon(kind byte, lat *Lattice, rng *rand.PCG, extra []byte) ([]byte
 	return append(b, extra...), nil
 }
 
-func unmarshalCommon(kind byte, lat *Lattice, rng *rand.PCG, b []byte) (extra []byte, err error) {
+func unmarshalCommon(kind byte, lat *Lattice, rng *mc.PCG, b []byte) (extra []byte, err error) {
 	if len(b) < len(magic)+5 || string(b[:len(magic)]) != magic {
 		return nil, errState
 	}

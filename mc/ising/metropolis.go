@@ -2,40 +2,45 @@ package ising
 
 import (
 	"math"
-	"math/rand/v2"
+	"math/bits"
+	"github.com/mcflow/mcflow/mc"
 )
 
 // Metropolis is a checkerboard single-spin-flip Metropolis chain.
 type Metropolis struct {
 	P   Params
 	Lat Lattice
-	rng *rand.PCG
+	rng *mc.PCG
 	// thr[(s+1)/2*5 + (nb+4)/2] is the acceptance threshold for flipping
-	// spin s with neighbour sum nb; always[...] marks probability one.
-	thr    [10]uint64
-	always [10]bool
+	// spin s with neighbour sum nb: flip iff u < thr for uniform u.
+	thr [10]uint64
 }
 
 // NewMetropolis returns a chain started hot or cold from rng's stream.
 // The parameters must be valid (see Params.Validate).
-func NewMetropolis(p Params, hot bool, rng *rand.PCG) *Metropolis {
+func NewMetropolis(p Params, hot bool, rng *mc.PCG) *Metropolis {
 	c := &Metropolis{P: p, Lat: NewLattice(p.L, hot, rng), rng: rng}
 	for si := range 2 {
 		s := float64(2*si - 1)
 		for k := range 5 {
 			nb := float64(2*k - 4)
 			dE := 2 * s * (p.J*nb + p.H)
-			c.thr[si*5+k], c.always[si*5+k] = threshold(math.Exp(-p.Beta * dE))
+			c.thr[si*5+k] = threshold(math.Exp(-p.Beta * dE))
 		}
 	}
 	return c
 }
 
 // Step performs one checkerboard sweep: L² attempted flips.
+//
+// The loop is branch-free in the acceptance: every attempt draws one 64-bit
+// number u and flips iff u < thr (a borrow, no branch), so that the CPU
+// never mispredicts a Metropolis decision. The generator's state lives in
+// locals for the sweep.
 func (c *Metropolis) Step() error {
 	L, s := c.Lat.L, c.Lat.Spin
-	rng := c.rng
-	thr, always := &c.thr, &c.always
+	hi, lo := c.rng.Hi, c.rng.Lo
+	thr := &c.thr
 	for color := range 2 {
 		for y := range L {
 			yu, yd := y-1, y+1
@@ -49,35 +54,34 @@ func (c *Metropolis) Step() error {
 			up := s[yu*L : (yu+1)*L : (yu+1)*L]
 			dn := s[yd*L : (yd+1)*L : (yd+1)*L]
 			x := (y + color) & 1
+			var u uint64
 			if x == 0 {
-				// x = 0: left neighbour wraps.
+				// x = 0: the left neighbour wraps.
 				si := row[0]
 				nb := int(up[0]) + int(dn[0]) + int(row[L-1]) + int(row[1])
-				k := int(si+1)*5/2 + (nb+4)>>1
-				if always[k] || rng.Uint64() < thr[k] {
-					row[0] = -si
-				}
+				u, hi, lo = mc.Next(hi, lo)
+				_, b := bits.Sub64(u, thr[int(si+1)*5/2+(nb+4)>>1], 0)
+				row[0] = si ^ int8(-b&0xfe)
 				x = 2
 			}
 			for ; x < L-1; x += 2 {
 				si := row[x]
 				nb := int(up[x]) + int(dn[x]) + int(row[x-1]) + int(row[x+1])
-				k := int(si+1)*5/2 + (nb+4)>>1
-				if always[k] || rng.Uint64() < thr[k] {
-					row[x] = -si
-				}
+				u, hi, lo = mc.Next(hi, lo)
+				_, b := bits.Sub64(u, thr[int(si+1)*5/2+(nb+4)>>1], 0)
+				row[x] = si ^ int8(-b&0xfe)
 			}
 			if x == L-1 {
-				// x = L-1: right neighbour wraps.
+				// x = L-1: the right neighbour wraps.
 				si := row[x]
 				nb := int(up[x]) + int(dn[x]) + int(row[x-1]) + int(row[0])
-				k := int(si+1)*5/2 + (nb+4)>>1
-				if always[k] || rng.Uint64() < thr[k] {
-					row[x] = -si
-				}
+				u, hi, lo = mc.Next(hi, lo)
+				_, b := bits.Sub64(u, thr[int(si+1)*5/2+(nb+4)>>1], 0)
+				row[x] = si ^ int8(-b&0xfe)
 			}
 		}
 	}
+	c.rng.Hi, c.rng.Lo = hi, lo
 	return nil
 }
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"math/rand/v2"
+	"github.com/mcflow/mcflow/mc"
 )
 
 // WolffObservables are the names of what a Wolff chain's Observe records.
@@ -15,7 +15,7 @@ var WolffObservables = append(append([]string(nil), Observables...), "cluster")
 type Wolff struct {
 	P     Params
 	Lat   Lattice
-	rng   *rand.PCG
+	rng   *mc.PCG
 	thr   uint64 // bond added iff u < thr: P = 1 - exp(-2βJ)
 	stack []int32
 
@@ -25,7 +25,7 @@ type Wolff struct {
 
 // NewWolff returns a Wolff chain, or an error if the model is outside
 // Wolff's domain (J <= 0 or h != 0).
-func NewWolff(p Params, hot bool, rng *rand.PCG) (*Wolff, error) {
+func NewWolff(p Params, hot bool, rng *mc.PCG) (*Wolff, error) {
 	if p.H != 0 {
 		return nil, fmt.Errorf("ising: Wolff needs h = 0 (got h = %v); use Metropolis for a field", p.H)
 	}
@@ -33,7 +33,7 @@ func NewWolff(p Params, hot bool, rng *rand.PCG) (*Wolff, error) {
 		return nil, fmt.Errorf("ising: Wolff needs J > 0 (got J = %v); use Metropolis", p.J)
 	}
 	c := &Wolff{P: p, Lat: NewLattice(p.L, hot, rng), rng: rng, stack: make([]int32, 0, p.L*p.L)}
-	c.thr, _ = threshold(-math.Expm1(-2 * p.Beta * p.J))
+	c.thr = threshold(-math.Expm1(-2 * p.Beta * p.J))
 	return c, nil
 }
 

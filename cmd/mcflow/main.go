@@ -1,0 +1,232 @@
+// Command mcflow samples Boltzmann distributions with Monte Carlo on every
+// core and writes results that Python reads (NPY, HDF5, JSON).
+//
+//	mcflow run [JOB.toml] [--out DIR] [--workers N] [--task I] [--force-spec] [--break-lock]
+//	mcflow tasks JOB.toml
+//	mcflow version
+//
+// Exit codes: 0 done, 1 error, 2 bad input (nothing written), 75 stopped by
+// a signal after a checkpoint (run the same command again to resume).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mcflow/mcflow/jobs"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `mcflow: Monte Carlo sampling of Boltzmann distributions on every core.
+
+Usage:
+  mcflow run [JOB.toml] [flags]   run a job (the embedded default job without a file)
+  mcflow tasks [JOB.toml]         list a job's tasks and their parameters
+  mcflow default                  print the embedded default job file
+  mcflow version                  print the version
+
+Run 'mcflow run -h' for the flags of run.
+Exit codes: 0 done, 1 error, 2 bad input (nothing written),
+75 stopped by SIGINT/SIGTERM/SIGUSR1 after a checkpoint (run again to resume).
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return jobs.ExitUsage
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "tasks":
+		return cmdTasks(args[1:], stdout, stderr)
+	case "default":
+		stdout.Write(jobs.DefaultTOML())
+		return jobs.ExitDone
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "mcflow %s\n", jobs.Version)
+		return jobs.ExitDone
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return jobs.ExitDone
+	}
+	fmt.Fprintf(stderr, "mcflow: unknown command %q\n\n%s", args[0], usage)
+	return jobs.ExitUsage
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func loadSpec(pos []string) (*jobs.Spec, error) {
+	switch len(pos) {
+	case 0:
+		return jobs.Default()
+	case 1:
+		return jobs.ParseFile(pos[0])
+	}
+	return nil, fmt.Errorf("one job file at most, got %d: %s", len(pos), strings.Join(pos, " "))
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "output directory (default: the job's [output].dir)")
+	workers := fs.Int("workers", 0, "worker goroutines (default: the CPUs this process may use; SLURM_CPUS_PER_TASK under SLURM)")
+	task := fs.Int("task", -1, "run only task `I` of the scan (touches only that task's files)")
+	force := fs.Bool("force-spec", false, "resume a checkpoint written by a different job")
+	breakLock := fs.Bool("break-lock", false, "take the task lock whoever holds it")
+	progress := fs.String("progress", "auto", "progress display: auto, bar, plain or none")
+	every := fs.Duration("progress-every", 30*time.Second, "interval of plain progress lines")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: mcflow run [JOB.toml] [flags]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return jobs.ExitDone
+		}
+		return jobs.ExitUsage
+	}
+	spec, err := loadSpec(pos)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow: %v\n", err)
+		return jobs.ExitUsage
+	}
+	if *task < -1 {
+		fmt.Fprintf(stderr, "mcflow: --task %d: want a task index >= 0 (`mcflow tasks` lists them)\n", *task)
+		return jobs.ExitUsage
+	}
+	switch *progress {
+	case "auto", "bar", "plain", "none":
+	default:
+		fmt.Fprintf(stderr, "mcflow: --progress %q: want auto, bar, plain or none\n", *progress)
+		return jobs.ExitUsage
+	}
+	opts := jobs.Options{Out: *out, Workers: *workers, Task: *task, ForceSpec: *force, BreakLock: *breakLock,
+		Stdout: stdout, Stderr: stderr, Progress: *progress, PlainEvery: *every}
+	if opts.Workers < 1 {
+		opts.Workers = jobs.DefaultWorkers()
+	}
+	if r := os.Getenv("SLURM_RESTART_COUNT"); r != "" {
+		fmt.Fprintf(stderr, "mcflow: SLURM job %s, restart %s\n", os.Getenv("SLURM_JOB_ID"), r)
+	}
+	fmt.Fprintf(stderr, "mcflow %s: job %s, %d task(s), %d worker(s), output in %s\n",
+		jobs.Version, spec.Name, len(spec.Tasks()), opts.Workers, outDir(spec, *out))
+	rep, err := jobs.Run(ctx, spec, opts)
+	if rep != nil {
+		for _, m := range rep.Messages {
+			fmt.Fprintf(stdout, "%s\n", m)
+		}
+	}
+	if errors.Is(err, jobs.ErrStopped) {
+		fmt.Fprintf(stderr, "mcflow: %v\n", err)
+		return jobs.ExitStopped
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow: %v\n", err)
+		var se *jobs.SpecError
+		if errors.As(err, &se) {
+			return jobs.ExitUsage
+		}
+		return jobs.ExitError
+	}
+	fmt.Fprintf(stdout, "\n%s", jobs.Table(rep.Tasks, spec.Scanned()))
+	lay := jobs.Layout{Out: rep.Out}
+	fmt.Fprintf(stdout, "\noutputs in %s:\n", rep.Out)
+	for _, t := range rep.Tasks {
+		line := fmt.Sprintf("  task %s: %s/*.npy, %s", t.Name, lay.NPYDir(t.Name), lay.Summary(t.Name))
+		if spec.HDF5() {
+			line += ", " + lay.H5(t.Name)
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	for _, a := range rep.Artifacts {
+		fmt.Fprintf(stdout, "  %s\n", a)
+	}
+	return jobs.ExitDone
+}
+
+func outDir(s *jobs.Spec, flagOut string) string {
+	if flagOut != "" {
+		return flagOut
+	}
+	return s.Output.Dir
+}
+
+func cmdTasks(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tasks", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return jobs.ExitDone
+		}
+		return jobs.ExitUsage
+	}
+	spec, err := loadSpec(pos)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow: %v\n", err)
+		return jobs.ExitUsage
+	}
+	tasks := spec.Tasks()
+	sm := spec.Sampler
+	scan := "no scan"
+	if sc := spec.Scanned(); len(sc) > 0 {
+		scan = "scan over " + strings.Join(sc, ", ")
+	}
+	fmt.Fprintf(stdout, "job %s: %d task(s) (%s); %s, %d chains, %d thermalize + %d sweeps, measure every %d\n",
+		spec.Name, len(tasks), scan, sm.Kind, sm.Chains, sm.Thermalize, sm.Sweeps, sm.MeasureEvery)
+	rows := [][]string{{"index", "task"}}
+	for _, p := range spec.Model.Params {
+		rows[0] = append(rows[0], p.Name)
+	}
+	for _, t := range tasks {
+		row := []string{fmt.Sprint(t.Index), t.Name()}
+		for _, p := range t.Params {
+			row = append(row, fmt.Sprintf("%g", p.Value))
+		}
+		rows = append(rows, row)
+	}
+	width := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], len(c))
+		}
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			fmt.Fprintf(stdout, "%-*s  ", width[i], c)
+		}
+		fmt.Fprintln(stdout)
+	}
+	return jobs.ExitDone
+}

@@ -1,0 +1,172 @@
+package jobs
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/io/npy"
+	"github.com/mcflow/mcflow/plot"
+)
+
+// RunSummary is OUT/summary.json.
+type RunSummary struct {
+	Name    string         `json:"name"`
+	Version string         `json:"mcflow_version"`
+	Scanned []string       `json:"scanned"`
+	Tasks   []*TaskSummary `json:"tasks"`
+}
+
+// writeRunOutputs writes the files of a run of all tasks: results.h5,
+// summary.json and plots/summary.png.
+func writeRunOutputs(s *Spec, lay Layout, sums []*TaskSummary) ([]string, error) {
+	var arts []string
+	if err := writeJSON(lay.SummaryAll(), RunSummary{Name: s.Name, Version: Version, Scanned: s.Scanned(), Tasks: sums}); err != nil {
+		return arts, err
+	}
+	arts = append(arts, lay.SummaryAll())
+	if s.HDF5() {
+		var groups []h5.Group
+		for _, t := range s.Tasks() {
+			b, err := build(s, t)
+			if err != nil {
+				return arts, err
+			}
+			obs := map[string][][]float64{}
+			for _, n := range b.names {
+				a, err := npy.Read(lay.NPY(t.Name(), n))
+				if err != nil {
+					return arts, err
+				}
+				obs[n] = a
+			}
+			groups = append(groups, taskGroup(s, t, b.names, obs, s.Draws()))
+		}
+		if err := h5.WriteFile(lay.Results(), groups); err != nil {
+			return arts, err
+		}
+		arts = append(arts, lay.Results())
+	}
+	if err := os.MkdirAll(filepath.Dir(lay.Plot()), 0o755); err != nil {
+		return arts, err
+	}
+	if err := plot.Grid(lay.Plot(), panels(s, sums), 4); err != nil {
+		return arts, err
+	}
+	arts = append(arts, lay.Plot())
+	return arts, nil
+}
+
+// panels plots every observable and derived quantity against the first
+// scanned parameter (the task index when nothing is scanned), one series
+// per combination of the other scanned parameters, with the exact
+// reference as a dashed line where one exists.
+func panels(s *Spec, sums []*TaskSummary) []plot.Panel {
+	if len(sums) == 0 {
+		return nil
+	}
+	scanned := s.Scanned()
+	xname := "task"
+	if len(scanned) > 0 {
+		xname = scanned[0]
+	}
+	xOf := func(t *TaskSummary) float64 {
+		if xname == "task" {
+			return float64(t.Task)
+		}
+		return t.Params[xname]
+	}
+	groupOf := func(t *TaskSummary) string {
+		var parts []string
+		for _, p := range scanned[min(1, len(scanned)):] {
+			parts = append(parts, fmt.Sprintf("%s=%g", p, t.Params[p]))
+		}
+		return strings.Join(parts, " ")
+	}
+	var groups []string
+	for _, t := range sums {
+		if g := groupOf(t); !slices.Contains(groups, g) {
+			groups = append(groups, g)
+		}
+	}
+	type q struct {
+		name  string
+		get   func(*TaskSummary) (float64, float64)
+		exact string
+	}
+	var qs []q
+	for _, n := range sortedNames(sums[0].Observables) {
+		qs = append(qs, q{n, func(t *TaskSummary) (float64, float64) {
+			e := t.Observables[n]
+			return float64(e.Mean), float64(e.Stderr)
+		}, map[string]string{"e": "e"}[n]})
+	}
+	for _, n := range sortedNames(sums[0].Derived) {
+		qs = append(qs, q{n, func(t *TaskSummary) (float64, float64) {
+			d := t.Derived[n]
+			return float64(d.Value), float64(d.Stderr)
+		}, map[string]string{"C": "C"}[n]})
+	}
+	var out []plot.Panel
+	for _, qq := range qs {
+		pn := plot.Panel{Title: qq.name, XLabel: xname}
+		for _, g := range groups {
+			ser := plot.Series{Label: g}
+			ex := plot.Series{Label: "exact", Line: true}
+			for _, t := range sums {
+				if groupOf(t) != g {
+					continue
+				}
+				v, e := qq.get(t)
+				ser.X = append(ser.X, xOf(t))
+				ser.Y = append(ser.Y, v)
+				ser.Err = append(ser.Err, e)
+				if qq.exact != "" && t.Exact != nil {
+					ex.X = append(ex.X, xOf(t))
+					ex.Y = append(ex.Y, float64(t.Exact.Values[qq.exact]))
+				}
+			}
+			sortSeries(&ser)
+			pn.Series = append(pn.Series, ser)
+			if len(ex.X) > 1 {
+				sortSeries(&ex)
+				if len(groups) > 1 {
+					ex.Label = ""
+				}
+				pn.Series = append(pn.Series, ex)
+			}
+		}
+		out = append(out, pn)
+	}
+	return out
+}
+
+func sortSeries(s *plot.Series) {
+	idx := make([]int, len(s.X))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		if s.X[a] < s.X[b] {
+			return -1
+		}
+		if s.X[a] > s.X[b] {
+			return 1
+		}
+		return 0
+	})
+	perm := func(v []float64) []float64 {
+		if v == nil {
+			return nil
+		}
+		out := make([]float64, len(v))
+		for i, j := range idx {
+			out[i] = v[j]
+		}
+		return out
+	}
+	s.X, s.Y, s.Err = perm(s.X), perm(s.Y), perm(s.Err)
+}

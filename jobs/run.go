@@ -1,0 +1,469 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/mcflow/mcflow/io/ckpt"
+	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/io/npy"
+	"github.com/mcflow/mcflow/mc"
+)
+
+// Version is mcflow's version, recorded in checkpoints and summaries.
+var Version = "0.1.0"
+
+// Exit codes of `mcflow run`, documented in the README.
+const (
+	ExitDone    = 0  // every task finished (now or before)
+	ExitError   = 1  // a runtime error; the last checkpoint is intact
+	ExitUsage   = 2  // bad job file or flags; nothing was written
+	ExitStopped = 75 // stopped by a signal after a checkpoint: run again to resume (EX_TEMPFAIL)
+)
+
+// ErrStopped is returned by Run when a stop was requested (signal or
+// context): every running task was checkpointed at a barrier.
+var ErrStopped = errors.New("stopped by request; checkpointed, run the same command again to resume")
+
+// Options are the run-time settings that do not change results.
+type Options struct {
+	Out       string // output directory ("" = the spec's)
+	Workers   int    // < 1: DefaultWorkers()
+	Task      int    // run only this task; < 0: all
+	ForceSpec bool   // accept a checkpoint written for a different spec
+	BreakLock bool   // take the task's lock whoever holds it
+
+	Stdout io.Writer // summary table and messages
+	Stderr io.Writer // progress and warnings
+	// Progress: "auto" (bars on a terminal, plain lines otherwise),
+	// "bar", "plain" or "none". PlainEvery is the plain line interval.
+	Progress   string
+	PlainEvery time.Duration
+	// BlockTarget is the wall time of one block between barriers (how soon
+	// a stop request is honoured); 0 means 100ms.
+	BlockTarget time.Duration
+}
+
+// DefaultWorkers is the number of CPUs this process may use: the
+// affinity mask, or SLURM_CPUS_PER_TASK under SLURM.
+func DefaultWorkers() int {
+	if v, err := strconv.Atoi(os.Getenv("SLURM_CPUS_PER_TASK")); err == nil && v > 0 {
+		return v
+	}
+	return numCPU()
+}
+
+// Layout gives the paths of a run's files.
+type Layout struct{ Out string }
+
+func (l Layout) NPYDir(task string) string      { return filepath.Join(l.Out, "npy", task) }
+func (l Layout) NPY(task, name string) string   { return filepath.Join(l.Out, "npy", task, name+".npy") }
+func (l Layout) H5(task string) string          { return filepath.Join(l.Out, "h5", task+".h5") }
+func (l Layout) Ckpt(task string) string        { return filepath.Join(l.Out, "ckpt", task+".npz") }
+func (l Layout) Lock(task string) string        { return filepath.Join(l.Out, "ckpt", task+".lock") }
+func (l Layout) Summary(task string) string     { return filepath.Join(l.Out, "summary", task+".json") }
+func (l Layout) Results() string                { return filepath.Join(l.Out, "results.h5") }
+func (l Layout) SummaryAll() string             { return filepath.Join(l.Out, "summary.json") }
+func (l Layout) Plot() string                   { return filepath.Join(l.Out, "plots", "summary.png") }
+func (l Layout) JobCopy() string                { return filepath.Join(l.Out, "job.toml") }
+func (l Layout) mkdirs(task string) error {
+	for _, d := range []string{l.NPYDir(task), filepath.Join(l.Out, "h5"), filepath.Join(l.Out, "ckpt"), filepath.Join(l.Out, "summary")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Report is what Run did.
+type Report struct {
+	Out       string
+	Tasks     []*TaskSummary // the tasks run (or found finished), in order
+	Finished  bool           // every task asked for is finished
+	AllTasks  bool           // a run of all tasks (results.h5, summary.json, plot written)
+	Messages  []string
+	Artifacts []string // files written for the whole run
+}
+
+// Run runs the tasks of a spec. It returns ErrStopped when ctx was
+// cancelled (every task checkpointed).
+func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	if o.Workers < 1 {
+		o.Workers = DefaultWorkers()
+	}
+	out := s.Output.Dir
+	if o.Out != "" {
+		out = o.Out
+	}
+	lay := Layout{Out: out}
+	tasks := s.Tasks()
+	if o.Task >= len(tasks) {
+		return nil, fmt.Errorf("--task %d: the job has %d tasks (0..%d); `mcflow tasks` lists them", o.Task, len(tasks), len(tasks)-1)
+	}
+	if o.Task >= 0 {
+		tasks = tasks[o.Task : o.Task+1]
+	}
+	// Refuse early what would fail later: models that cannot be built.
+	for _, t := range tasks {
+		if _, err := build(s, t); err != nil {
+			return nil, fmt.Errorf("task %s: %w", t.Name(), err)
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("could not create output directory: %w", err)
+	}
+	rep := &Report{Out: out, AllTasks: o.Task < 0}
+	if rep.AllTasks {
+		if err := writeFileAtomic(lay.JobCopy(), s.TOML()); err != nil {
+			return nil, err
+		}
+	}
+	prog := newProgress(o, tasks, s)
+	defer prog.wait()
+	for _, t := range tasks {
+		sum, err := runTask(ctx, s, t, lay, o, prog)
+		if sum != nil {
+			rep.Tasks = append(rep.Tasks, sum)
+		}
+		if err != nil {
+			if errors.Is(err, ErrStopped) {
+				return rep, err
+			}
+			return rep, fmt.Errorf("task %s: %w", t.Name(), err)
+		}
+		if sum.alreadyDone {
+			rep.Messages = append(rep.Messages, fmt.Sprintf("task %s was already finished (%s)", t.Name(), lay.Summary(t.Name())))
+		}
+	}
+	rep.Finished = true
+	if rep.AllTasks {
+		prog.wait()
+		arts, err := writeRunOutputs(s, lay, rep.Tasks)
+		rep.Artifacts = arts
+		if err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// taskRun is the state of one task being run.
+type taskRun struct {
+	s     *Spec
+	t     Task
+	lay   Layout
+	o     Options
+	b     *built
+	plan  mc.Plan
+	files []*npy.File
+	hash  string
+
+	seconds   float64 // compute time of earlier segments
+	lastCkpt  time.Time
+	lastSteps int64
+}
+
+func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog progress) (*TaskSummary, error) {
+	name := t.Name()
+	if err := lay.mkdirs(name); err != nil {
+		return nil, fmt.Errorf("could not create output directories: %w", err)
+	}
+	unlock, err := ckpt.Lock(lay.Lock(name), o.BreakLock)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	b, err := build(s, t)
+	if err != nil {
+		return nil, err
+	}
+	r := &taskRun{s: s, t: t, lay: lay, o: o, b: b, hash: s.Hash(t),
+		plan: mc.Plan{Thermalize: s.Sampler.Thermalize, Draws: s.Draws(), MeasureEvery: s.Sampler.MeasureEvery}}
+	from, done, err := r.resume()
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, f := range r.files {
+			f.Close()
+		}
+	}()
+	if done {
+		prog.finish(name, from.Steps(r.plan))
+		sum, err := readSummary(lay.Summary(name))
+		if err != nil {
+			// Finished but the summary is gone: recompute it.
+			sum, err = r.finish(from)
+			if err != nil {
+				return nil, err
+			}
+		}
+		sum.alreadyDone = true
+		return sum, nil
+	}
+
+	start := time.Now()
+	r.lastCkpt, r.lastSteps = start, from.Steps(r.plan)
+	prog.start(name, mc.Progress{Thermalized: r.plan.Thermalize, Draws: r.plan.Draws}.Steps(r.plan), from.Steps(r.plan))
+	pool := &mc.Pool{Chains: b.chains, Workers: o.Workers, NObs: len(b.names), Target: o.BlockTarget}
+	nobs := len(b.names)
+	column := make([]float64, 0, 1024)
+	final, err := pool.Run(ctx, r.plan, from, func(p mc.Progress, blk mc.Block) error {
+		for c, buf := range blk.Obs {
+			for k := range nobs {
+				column = column[:0]
+				for i := range blk.Rounds {
+					column = append(column, buf[i*nobs+k])
+				}
+				if err := r.files[k].WriteRow(c, blk.From, column); err != nil {
+					return fmt.Errorf("could not write %s: %w", lay.NPY(name, b.names[k]), err)
+				}
+			}
+		}
+		steps := p.Steps(r.plan)
+		prog.update(name, steps)
+		if r.checkpointDue(steps) && !p.Done(r.plan) {
+			r.seconds += time.Since(start).Seconds()
+			start = time.Now()
+			return r.checkpoint(p, false)
+		}
+		return nil
+	})
+	r.seconds += time.Since(start).Seconds()
+	if errors.Is(err, mc.ErrStopped) {
+		if cerr := r.checkpoint(final, false); cerr != nil {
+			return nil, fmt.Errorf("stopping: %w", cerr)
+		}
+		prog.stop(name)
+		return nil, ErrStopped
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := r.checkpoint(final, true); err != nil {
+		return nil, err
+	}
+	prog.finish(name, final.Steps(r.plan))
+	return r.finish(final)
+}
+
+
+func (r *taskRun) checkpointDue(steps int64) bool {
+	if c := r.s.Checkpoint; c.Sweeps > 0 {
+		return steps-r.lastSteps >= int64(c.Sweeps)
+	}
+	return time.Since(r.lastCkpt) >= r.s.Checkpoint.Interval
+}
+
+// resume loads the task's checkpoint, if any, restores the chains and opens
+// the result files cut back to the checkpoint's offsets; without one it
+// creates fresh files.
+func (r *taskRun) resume() (from mc.Progress, done bool, err error) {
+	name := r.t.Name()
+	path := r.lay.Ckpt(name)
+	c, warn, err := ckpt.Load(path)
+	if errors.Is(err, ckpt.ErrNone) {
+		return mc.Progress{}, false, r.createFiles()
+	}
+	if err != nil {
+		return from, false, err
+	}
+	if warn != "" {
+		fmt.Fprintf(r.o.Stderr, "mcflow: warning: task %s: %s\n", name, warn)
+	}
+	if c.SpecHash != r.hash && !r.o.ForceSpec {
+		return from, false, fmt.Errorf("%s was written by a different job (seed, model, sampler, chains, thermalize, measure_every or start differ): "+
+			"use another --out, or --force-spec to continue this checkpoint with the new settings", path)
+	}
+	if c.Chains != len(r.b.chains) || c.Task != r.t.Index {
+		return from, false, fmt.Errorf("%s holds task %d with %d chains, the job has task %d with %d chains; use another --out", path, c.Task, c.Chains, r.t.Index, len(r.b.chains))
+	}
+	if c.Draws > r.plan.Draws {
+		return from, false, fmt.Errorf("%s has %d draws per chain, the job asks for %d: sweeps can grow, not shrink (use another --out)", path, c.Draws, r.plan.Draws)
+	}
+	for i, ch := range r.b.chains {
+		blob, ok := c.Blobs[chainKey(i)]
+		if !ok {
+			return from, false, fmt.Errorf("%s has no state for chain %d", path, i)
+		}
+		if err := ch.UnmarshalBinary(blob); err != nil {
+			return from, false, fmt.Errorf("%s, chain %d: %w", path, i, err)
+		}
+	}
+	r.seconds, _ = strconv.ParseFloat(c.Meta["seconds"], 64)
+	oldDraws, _ := strconv.Atoi(c.Meta["draws_total"])
+	from = mc.Progress{Thermalized: c.Thermalized, Draws: c.Draws}
+	if err := r.openFiles(oldDraws, c.Draws); err != nil {
+		return from, false, err
+	}
+	done = c.Finished && c.Draws == r.plan.Draws
+	return from, done, nil
+}
+
+func chainKey(i int) string { return fmt.Sprintf("chain/%04d", i) }
+
+func (r *taskRun) createFiles() error {
+	name := r.t.Name()
+	for _, o := range r.b.names {
+		f, err := npy.Create(r.lay.NPY(name, o), len(r.b.chains), r.plan.Draws)
+		if err != nil {
+			return fmt.Errorf("could not create result file: %w", err)
+		}
+		r.files = append(r.files, f)
+	}
+	return nil
+}
+
+// openFiles opens the result files at the plan's size, extending files of
+// an earlier, shorter plan, and cuts them back to the checkpoint's draws.
+func (r *taskRun) openFiles(oldDraws, draws int) error {
+	name := r.t.Name()
+	rows := len(r.b.chains)
+	for _, o := range r.b.names {
+		path := r.lay.NPY(name, o)
+		f, err := npy.Open(path, rows, r.plan.Draws)
+		if err != nil && oldDraws > 0 && oldDraws < r.plan.Draws {
+			if xerr := npy.Extend(path, rows, oldDraws, r.plan.Draws); xerr == nil {
+				f, err = npy.Open(path, rows, r.plan.Draws)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("result file does not match the checkpoint (%w); move %s away to start afresh", err, r.lay.Out)
+		}
+		r.files = append(r.files, f)
+		if draws < r.plan.Draws {
+			if err := f.Reset(draws); err != nil {
+				return fmt.Errorf("could not cut %s back to the checkpoint: %w", path, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkpoint makes the result files durable, then saves every chain.
+func (r *taskRun) checkpoint(p mc.Progress, finished bool) error {
+	for _, f := range r.files {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("could not flush results: %w", err)
+		}
+	}
+	c := &ckpt.Checkpoint{
+		Manifest: ckpt.Manifest{
+			Version: Version, SpecHash: r.hash, Task: r.t.Index, Chains: len(r.b.chains),
+			Thermalized: p.Thermalized, Draws: p.Draws, Finished: finished,
+			Meta: map[string]string{
+				"sampler":     r.s.Sampler.Kind,
+				"model":       r.s.Model.Kind,
+				"draws_total": strconv.Itoa(r.plan.Draws),
+				"seconds":     strconv.FormatFloat(r.seconds, 'g', -1, 64),
+			},
+		},
+		Blobs: map[string][]byte{},
+	}
+	for i, ch := range r.b.chains {
+		b, err := ch.MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("chain %d: %w", i, err)
+		}
+		c.Blobs[chainKey(i)] = b
+	}
+	if err := ckpt.Write(r.lay.Ckpt(r.t.Name()), c); err != nil {
+		return err
+	}
+	r.lastCkpt, r.lastSteps = time.Now(), p.Steps(r.plan)
+	return nil
+}
+
+// finish reads the task's arrays back, writes its summary and HDF5 file.
+func (r *taskRun) finish(p mc.Progress) (*TaskSummary, error) {
+	name := r.t.Name()
+	obs := map[string][][]float64{}
+	for _, o := range r.b.names {
+		a, err := npy.Read(r.lay.NPY(name, o))
+		if err != nil {
+			return nil, err
+		}
+		obs[o] = a
+	}
+	sum := summarize(r.s, r.t, r.b, obs, r.seconds)
+	if err := writeJSON(r.lay.Summary(name), sum); err != nil {
+		return nil, err
+	}
+	if r.s.HDF5() {
+		g := taskGroup(r.s, r.t, r.b.names, obs, p.Draws)
+		if err := h5.WriteFile(r.lay.H5(name), []h5.Group{g}); err != nil {
+			return nil, err
+		}
+	}
+	return sum, nil
+}
+
+// taskGroup is a task's HDF5 group /<task>/obs with its parameters.
+func taskGroup(s *Spec, t Task, names []string, obs map[string][][]float64, draws int) h5.Group {
+	attrs := h5.Attrs{
+		"task": t.Index, "model": s.Model.Kind, "sampler": s.Sampler.Kind, "seed": int(s.Seed),
+		"chains": s.Sampler.Chains, "thermalize": s.Sampler.Thermalize, "measure_every": s.Sampler.MeasureEvery,
+		"draws": draws, "mcflow_version": Version,
+	}
+	for _, p := range t.Params {
+		if p.Int {
+			attrs[p.Name] = int(p.Value)
+		} else {
+			attrs[p.Name] = p.Value
+		}
+	}
+	g := h5.Group{Path: t.Name() + "/obs", Attrs: attrs}
+	for _, n := range names {
+		a := obs[n]
+		cols := 0
+		if len(a) > 0 {
+			cols = len(a[0])
+		}
+		g.Datasets = append(g.Datasets, h5.Dataset{
+			Name: n, Rows: len(a), Cols: cols,
+			Row:   func(i int, dst []float64) error { copy(dst, a[i]); return nil },
+			Attrs: h5.Attrs{"axes": "chain, draw"},
+		})
+	}
+	return g
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("could not write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return npy.SyncDir(filepath.Dir(path))
+}
+

@@ -1,0 +1,667 @@
+package jobs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/pelletier/go-toml/v2/unstable"
+
+	"github.com/mcflow/mcflow/io/h5"
+)
+
+// Spec is a validated job file with every default filled in.
+type Spec struct {
+	Name       string
+	Seed       uint64
+	Model      ModelSpec
+	Sampler    SamplerSpec
+	Output     OutputSpec
+	Checkpoint CheckpointSpec
+
+	File string // path of the job file ("" for the embedded default)
+	Dir  string // directory that relative paths resolve against
+}
+
+// Param is one [model] number: a single value or a scan.
+type Param struct {
+	Name   string
+	Values []float64
+	Int    bool
+}
+
+// ModelSpec is the [model] table.
+type ModelSpec struct {
+	Kind   string
+	Params []Param // in file order (defaults after)
+}
+
+// SamplerSpec is the [sampler] table.
+type SamplerSpec struct {
+	Kind         string
+	Chains       int
+	Thermalize   int
+	Sweeps       int
+	MeasureEvery int
+	Start        string
+}
+
+// OutputSpec is the [output] table.
+type OutputSpec struct {
+	Dir     string
+	Formats []string
+}
+
+// CheckpointSpec is the [checkpoint] table: every Interval of wall time,
+// or every Sweeps steps per chain.
+type CheckpointSpec struct {
+	Every    string
+	Interval time.Duration
+	Sweeps   int
+}
+
+// Draws is the number of recorded observations per chain.
+func (s *Spec) Draws() int { return s.Sampler.Sweeps / s.Sampler.MeasureEvery }
+
+// HDF5 reports whether HDF5 output is asked for.
+func (s *Spec) HDF5() bool { return slices.Contains(s.Output.Formats, "hdf5") }
+
+// SpecError is a problem in a job file: where it is and how to fix it.
+type SpecError struct {
+	File string
+	Line int    // 0 when unknown
+	Key  string // "sampler.chains"
+	Msg  string
+}
+
+func (e *SpecError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Key != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// keyLines maps "table.key" (and "table") to the line it is defined on.
+func keyLines(data []byte) map[string]int {
+	lines := map[string]int{}
+	var p unstable.Parser
+	p.Reset(data)
+	table := ""
+	for p.NextExpression() {
+		e := p.Expression()
+		var parts []string
+		line := 0
+		it := e.Key()
+		for it.Next() {
+			n := it.Node()
+			parts = append(parts, string(n.Data))
+			if line == 0 {
+				line = p.Shape(n.Raw).Start.Line
+			}
+		}
+		name := strings.Join(parts, ".")
+		switch e.Kind {
+		case unstable.Table, unstable.ArrayTable:
+			table = name
+			lines[name] = line
+		case unstable.KeyValue:
+			if table != "" {
+				name = table + "." + name
+			}
+			lines[name] = line
+		}
+	}
+	return lines
+}
+
+// ParseFile reads and validates a job file.
+func ParseFile(path string) (*Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("job file %s does not exist (check the path, or run `mcflow run` without a file for the default job)", path)
+		}
+		return nil, fmt.Errorf("could not read job file: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, path, filepath.Dir(abs))
+}
+
+// Parse validates a job file's content; name is used in errors, dir is
+// where relative paths resolve.
+func Parse(data []byte, name, dir string) (*Spec, error) {
+	var raw map[string]any
+	if err := toml.Unmarshal(data, &raw); err != nil {
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, _ := de.Position()
+			return nil, &SpecError{File: name, Line: row, Msg: "TOML syntax: " + strings.TrimPrefix(de.Error(), "toml: ")}
+		}
+		return nil, &SpecError{File: name, Msg: "TOML syntax: " + err.Error()}
+	}
+	p := &parser{file: name, lines: keyLines(data)}
+	s := &Spec{File: name, Dir: dir}
+	if err := p.spec(s, raw); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+type parser struct {
+	file  string
+	lines map[string]int
+}
+
+func (p *parser) errf(key, format string, args ...any) error {
+	return &SpecError{File: p.file, Line: p.lines[key], Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+// table takes the keys of a table in file order and rejects unknown ones.
+func (p *parser) table(prefix string, m map[string]any, known []string) ([]string, error) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	full := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if d := p.lines[full(a)] - p.lines[full(b)]; d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	for _, k := range keys {
+		if !slices.Contains(known, k) {
+			where := "at the top level"
+			if prefix != "" {
+				where = "in [" + prefix + "]"
+			}
+			return nil, p.errf(full(k), "unknown key %s; known keys %s: %s", where, where, strings.Join(known, ", "))
+		}
+	}
+	return keys, nil
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a table"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func (p *parser) str(key string, v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", p.errf(key, "is %s, want a string", typeName(v))
+	}
+	return s, nil
+}
+
+func (p *parser) integer(key string, v any, min int64, what string) (int, error) {
+	i, ok := v.(int64)
+	if !ok {
+		if f, isF := v.(float64); isF && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			i, ok = int64(f), true
+		}
+	}
+	if !ok {
+		return 0, p.errf(key, "is %s, want an integer (%s)", typeName(v), what)
+	}
+	if i < min {
+		return 0, p.errf(key, "= %d, want >= %d (%s)", i, min, what)
+	}
+	if i > math.MaxInt32 {
+		return 0, p.errf(key, "= %d is too large (%s)", i, what)
+	}
+	return int(i), nil
+}
+
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	}
+	return 0, false
+}
+
+func (p *parser) table2(key string, v any) (map[string]any, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, p.errf(key, "is %s, want a table [%s]", typeName(v), key)
+	}
+	return m, nil
+}
+
+func (p *parser) spec(s *Spec, raw map[string]any) error {
+	keys, err := p.table("", raw, []string{"name", "seed", "model", "sampler", "output", "checkpoint"})
+	if err != nil {
+		return err
+	}
+	s.Name = strings.TrimSuffix(filepath.Base(p.file), filepath.Ext(p.file))
+	s.Seed = 1
+	tables := map[string]map[string]any{"model": {}, "sampler": {}, "output": {}, "checkpoint": {}}
+	for _, k := range keys {
+		v := raw[k]
+		switch k {
+		case "name":
+			if s.Name, err = p.str(k, v); err != nil {
+				return err
+			}
+			if s.Name == "" || strings.ContainsAny(s.Name, "/\\") {
+				return p.errf(k, "= %q, want a non-empty name without slashes", s.Name)
+			}
+		case "seed":
+			n, err := p.integer(k, v, 0, "the job's random seed")
+			if err != nil {
+				return err
+			}
+			s.Seed = uint64(n)
+		default:
+			if tables[k], err = p.table2(k, v); err != nil {
+				return err
+			}
+		}
+	}
+	if err := p.model(&s.Model, tables["model"]); err != nil {
+		return err
+	}
+	if err := p.sampler(&s.Sampler, tables["sampler"]); err != nil {
+		return err
+	}
+	if err := p.output(s, tables["output"]); err != nil {
+		return err
+	}
+	if err := p.checkpoint(&s.Checkpoint, tables["checkpoint"]); err != nil {
+		return err
+	}
+	return p.crossCheck(s)
+}
+
+// modelKeys describes the numbers of each model kind: name, integer?,
+// default, and a check of one value.
+type modelKey struct {
+	name  string
+	isInt bool
+	def   float64
+	check func(v float64) string // "" when fine, else what is wanted
+	what  string
+}
+
+var modelKinds = map[string][]modelKey{
+	"ising2d": {
+		{"L", true, 16, func(v float64) string {
+			if v < 2 || v > 1<<15 {
+				return "want 2 <= L <= 32768"
+			}
+			return ""
+		}, "the linear size of the L×L torus"},
+		{"beta", false, 0.4406868, func(v float64) string {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				return "want a finite beta >= 0"
+			}
+			return ""
+		}, "the inverse temperature"},
+		{"J", false, 1, finite, "the coupling"},
+		{"h", false, 0, finite, "the field"},
+	},
+}
+
+func finite(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "want a finite number"
+	}
+	return ""
+}
+
+func (p *parser) model(m *ModelSpec, t map[string]any) error {
+	m.Kind = "ising2d"
+	if v, ok := t["kind"]; ok {
+		k, err := p.str("model.kind", v)
+		if err != nil {
+			return err
+		}
+		m.Kind = k
+	}
+	defs, ok := modelKinds[m.Kind]
+	if !ok {
+		return p.errf("model.kind", "= %q is not a model mcflow knows; known: ising2d", m.Kind)
+	}
+	known := []string{"kind"}
+	for _, d := range defs {
+		known = append(known, d.name)
+	}
+	keys, err := p.table("model", t, known)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if k == "kind" {
+			continue
+		}
+		d := defs[slices.IndexFunc(defs, func(d modelKey) bool { return d.name == k })]
+		key := "model." + k
+		var vals []any
+		if list, isList := t[k].([]any); isList {
+			if len(list) == 0 {
+				return p.errf(key, "is an empty list; give one value or a list of values to scan (%s)", d.what)
+			}
+			vals = list
+		} else {
+			vals = []any{t[k]}
+		}
+		param := Param{Name: k, Int: d.isInt}
+		for _, v := range vals {
+			var f float64
+			if d.isInt {
+				n, err := p.integer(key, v, math.MinInt32, d.what)
+				if err != nil {
+					return err
+				}
+				f = float64(n)
+			} else {
+				var ok bool
+				if f, ok = number(v); !ok {
+					return p.errf(key, "is %s, want a number or a list of numbers (%s)", typeName(v), d.what)
+				}
+			}
+			if msg := d.check(f); msg != "" {
+				return p.errf(key, "= %v: %s (%s)", v, msg, d.what)
+			}
+			param.Values = append(param.Values, f)
+		}
+		m.Params = append(m.Params, param)
+		seen[k] = true
+	}
+	for _, d := range defs {
+		if !seen[d.name] {
+			m.Params = append(m.Params, Param{Name: d.name, Values: []float64{d.def}, Int: d.isInt})
+		}
+	}
+	return nil
+}
+
+func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
+	*s = SamplerSpec{Kind: "metropolis", Chains: 8, Thermalize: 1000, Sweeps: 10000, MeasureEvery: 1, Start: "hot"}
+	keys, err := p.table("sampler", t, []string{"kind", "chains", "thermalize", "sweeps", "measure_every", "start"})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		key, v := "sampler."+k, t[k]
+		switch k {
+		case "kind":
+			if s.Kind, err = p.str(key, v); err != nil {
+				return err
+			}
+			if s.Kind != "metropolis" && s.Kind != "wolff" {
+				return p.errf(key, "= %q, want \"metropolis\" or \"wolff\"", s.Kind)
+			}
+		case "chains":
+			s.Chains, err = p.integer(key, v, 1, "independent chains per task")
+		case "thermalize":
+			s.Thermalize, err = p.integer(key, v, 0, "steps discarded per chain")
+		case "sweeps":
+			s.Sweeps, err = p.integer(key, v, 1, "recorded steps per chain")
+		case "measure_every":
+			s.MeasureEvery, err = p.integer(key, v, 1, "steps between measurements")
+		case "start":
+			if s.Start, err = p.str(key, v); err != nil {
+				return err
+			}
+			if s.Start != "hot" && s.Start != "cold" {
+				return p.errf(key, "= %q, want \"hot\" or \"cold\"", s.Start)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if s.Sweeps < s.MeasureEvery {
+		return p.errf("sampler.sweeps", "= %d is less than measure_every = %d: nothing would be recorded", s.Sweeps, s.MeasureEvery)
+	}
+	return nil
+}
+
+func (p *parser) output(s *Spec, t map[string]any) error {
+	keys, err := p.table("output", t, []string{"dir", "formats"})
+	if err != nil {
+		return err
+	}
+	s.Output.Dir = filepath.Join("out", s.Name)
+	s.Output.Formats = []string{"npy"}
+	if h5.Available {
+		s.Output.Formats = []string{"hdf5", "npy"}
+	}
+	for _, k := range keys {
+		key, v := "output."+k, t[k]
+		switch k {
+		case "dir":
+			if s.Output.Dir, err = p.str(key, v); err != nil {
+				return err
+			}
+		case "formats":
+			list, ok := v.([]any)
+			if !ok {
+				return p.errf(key, "is %s, want a list such as [\"hdf5\", \"npy\"]", typeName(v))
+			}
+			s.Output.Formats = nil
+			for _, f := range list {
+				name, ok := f.(string)
+				if !ok || (name != "hdf5" && name != "npy") {
+					return p.errf(key, "has %v, want \"hdf5\" and/or \"npy\"", f)
+				}
+				if !slices.Contains(s.Output.Formats, name) {
+					s.Output.Formats = append(s.Output.Formats, name)
+				}
+			}
+			if len(s.Output.Formats) == 0 {
+				return p.errf(key, "is empty, want \"hdf5\" and/or \"npy\"")
+			}
+		}
+	}
+	if s.HDF5() && !h5.Available {
+		return p.errf("output.formats", "asks for hdf5, but %v", h5.ErrUnavailable)
+	}
+	if !filepath.IsAbs(s.Output.Dir) {
+		s.Output.Dir = filepath.Join(s.Dir, s.Output.Dir)
+	}
+	return nil
+}
+
+func (p *parser) checkpoint(c *CheckpointSpec, t map[string]any) error {
+	c.Every, c.Interval = "2m", 2*time.Minute
+	keys, err := p.table("checkpoint", t, []string{"every"})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		v := t[k]
+		const key = "checkpoint.every"
+		switch x := v.(type) {
+		case string:
+			d, err := time.ParseDuration(x)
+			if err != nil || d <= 0 {
+				return p.errf(key, "= %q, want a positive duration such as \"2m\" or \"30s\", or a number of sweeps", x)
+			}
+			c.Every, c.Interval, c.Sweeps = x, d, 0
+		default:
+			n, err := p.integer(key, v, 1, "sweeps between checkpoints, or a duration such as \"2m\"")
+			if err != nil {
+				return err
+			}
+			c.Every, c.Interval, c.Sweeps = fmt.Sprint(n), 0, n
+		}
+	}
+	return nil
+}
+
+func (p *parser) crossCheck(s *Spec) error {
+	if s.Sampler.Kind == "wolff" {
+		for _, par := range s.Model.Params {
+			for _, v := range par.Values {
+				if par.Name == "h" && v != 0 {
+					return p.errf("model.h", "= %v, but the Wolff sampler needs h = 0; use kind = \"metropolis\" for a field", v)
+				}
+				if par.Name == "J" && !(v > 0) {
+					return p.errf("model.J", "= %v, but the Wolff sampler needs J > 0; use kind = \"metropolis\"", v)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Task is one point of the parameter scan.
+type Task struct {
+	Index  int
+	Params []NamedValue // every [model] number, in spec order
+}
+
+// NamedValue is a parameter's value in a task.
+type NamedValue struct {
+	Name  string
+	Value float64
+	Int   bool
+}
+
+// Name returns the task's name: its index zero-padded to four digits.
+func (t Task) Name() string { return fmt.Sprintf("%04d", t.Index) }
+
+// Get returns the value of a parameter.
+func (t Task) Get(name string) float64 {
+	for _, p := range t.Params {
+		if p.Name == name {
+			return p.Value
+		}
+	}
+	panic("jobs: no parameter " + name)
+}
+
+// Tasks expands the scan: the Cartesian product of the list-valued [model]
+// numbers, keys in file order, the last varying fastest.
+func (s *Spec) Tasks() []Task {
+	n := 1
+	for _, p := range s.Model.Params {
+		n *= len(p.Values)
+	}
+	tasks := make([]Task, n)
+	for i := range tasks {
+		rest := i
+		vals := make([]NamedValue, len(s.Model.Params))
+		for j := len(s.Model.Params) - 1; j >= 0; j-- {
+			p := s.Model.Params[j]
+			vals[j] = NamedValue{p.Name, p.Values[rest%len(p.Values)], p.Int}
+			rest /= len(p.Values)
+		}
+		tasks[i] = Task{Index: i, Params: vals}
+	}
+	return tasks
+}
+
+// Scanned returns the names of the list-valued parameters, in order.
+func (s *Spec) Scanned() []string {
+	var out []string
+	for _, p := range s.Model.Params {
+		if len(p.Values) > 1 {
+			out = append(out, p.Name)
+		}
+	}
+	return out
+}
+
+// Hash identifies what a task computes: everything but sweeps (a larger
+// sweeps extends a run), output, checkpoint and display settings.
+func (s *Spec) Hash(t Task) string {
+	v := struct {
+		Name         string
+		Seed         uint64
+		Model        string
+		Params       []NamedValue
+		Task         int
+		Sampler      string
+		Chains       int
+		Thermalize   int
+		MeasureEvery int
+		Start        string
+	}{s.Name, s.Seed, s.Model.Kind, t.Params, t.Index, s.Sampler.Kind, s.Sampler.Chains,
+		s.Sampler.Thermalize, s.Sampler.MeasureEvery, s.Sampler.Start}
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// TOML renders the spec with every default filled in.
+func (s *Spec) TOML() []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "name = %q\nseed = %d\n\n[model]\nkind = %q\n", s.Name, s.Seed, s.Model.Kind)
+	for _, p := range s.Model.Params {
+		strs := make([]string, len(p.Values))
+		for i, v := range p.Values {
+			strs[i] = formatNumber(v, p.Int)
+		}
+		if len(strs) == 1 {
+			fmt.Fprintf(&b, "%s = %s\n", p.Name, strs[0])
+		} else {
+			fmt.Fprintf(&b, "%s = [%s]\n", p.Name, strings.Join(strs, ", "))
+		}
+	}
+	sm := s.Sampler
+	fmt.Fprintf(&b, "\n[sampler]\nkind = %q\nchains = %d\nthermalize = %d\nsweeps = %d\nmeasure_every = %d\nstart = %q\n",
+		sm.Kind, sm.Chains, sm.Thermalize, sm.Sweeps, sm.MeasureEvery, sm.Start)
+	fmts := make([]string, len(s.Output.Formats))
+	for i, f := range s.Output.Formats {
+		fmts[i] = fmt.Sprintf("%q", f)
+	}
+	fmt.Fprintf(&b, "\n[output]\ndir = %q\nformats = [%s]\n", s.Output.Dir, strings.Join(fmts, ", "))
+	if s.Checkpoint.Sweeps > 0 {
+		fmt.Fprintf(&b, "\n[checkpoint]\nevery = %d\n", s.Checkpoint.Sweeps)
+	} else {
+		fmt.Fprintf(&b, "\n[checkpoint]\nevery = %q\n", s.Checkpoint.Every)
+	}
+	return []byte(b.String())
+}
+
+func formatNumber(v float64, isInt bool) string {
+	if isInt {
+		return fmt.Sprintf("%d", int64(v))
+	}
+	s := fmt.Sprintf("%g", v)
+	if !strings.ContainsAny(s, ".eEn") {
+		s += ".0"
+	}
+	return s
+}

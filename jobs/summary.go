@@ -1,0 +1,242 @@
+package jobs
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/mcflow/mcflow/mc/stats"
+)
+
+// F is a float64 that is null in JSON when it is NaN or infinite.
+type F float64
+
+// MarshalJSON writes null for NaN and ±Inf.
+func (f F) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON reads null as NaN.
+func (f *F) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*f = F(math.NaN())
+		return nil
+	}
+	var v float64
+	err := json.Unmarshal(b, &v)
+	*f = F(v)
+	return err
+}
+
+// Est is the summary of one observable (see stats.Estimate).
+type Est struct {
+	Mean          F   `json:"mean"`
+	Stderr        F   `json:"stderr"`
+	StderrBinning F   `json:"stderr_binning"`
+	TauInt        F   `json:"tau_int"`
+	ESS           F   `json:"ess"`
+	TauSokal      F   `json:"tau_sokal"`
+	Rhat          F   `json:"rhat"`
+	N             int `json:"n"`
+}
+
+// Val is a derived quantity with its jackknife error.
+type Val struct {
+	Value  F `json:"value"`
+	Stderr F `json:"stderr"`
+}
+
+// TaskSummary is summary/<task>.json.
+type TaskSummary struct {
+	Task         int                `json:"task"`
+	Name         string             `json:"name"`
+	Params       map[string]float64 `json:"params"`
+	Model        string             `json:"model"`
+	Sampler      string             `json:"sampler"`
+	Chains       int                `json:"chains"`
+	Draws        int                `json:"draws"`
+	Thermalize   int                `json:"thermalize"`
+	MeasureEvery int                `json:"measure_every"`
+	Observables  map[string]Est     `json:"observables"`
+	Derived      map[string]Val     `json:"derived"`
+	Exact        *ExactRef          `json:"exact,omitempty"`
+	// Timing is the one part that differs between identical runs.
+	Timing Timing `json:"timing"`
+
+	alreadyDone bool
+}
+
+// ExactRef holds exact per-site values for comparison.
+type ExactRef struct {
+	Source string       `json:"source"`
+	Values map[string]F `json:"values"`
+}
+
+// Timing holds wall-clock figures.
+type Timing struct {
+	Seconds      F            `json:"seconds"`
+	ESSPerSecond map[string]F `json:"ess_per_second"`
+}
+
+func summarize(s *Spec, t Task, b *built, obs map[string][][]float64, seconds float64) *TaskSummary {
+	sum := &TaskSummary{
+		Task: t.Index, Name: t.Name(), Params: map[string]float64{},
+		Model: s.Model.Kind, Sampler: s.Sampler.Kind, Chains: s.Sampler.Chains, Draws: s.Draws(),
+		Thermalize: s.Sampler.Thermalize, MeasureEvery: s.Sampler.MeasureEvery,
+		Observables: map[string]Est{}, Derived: map[string]Val{},
+		Timing: Timing{Seconds: F(seconds), ESSPerSecond: map[string]F{}},
+	}
+	for _, p := range t.Params {
+		sum.Params[p.Name] = p.Value
+	}
+	for _, n := range b.names {
+		e := stats.Summarize(obs[n])
+		sum.Observables[n] = Est{F(e.Mean), F(e.Stderr), F(e.StderrBinning), F(e.TauInt), F(e.ESS), F(e.TauSokal), F(e.Rhat), e.N}
+		sum.Timing.ESSPerSecond[n] = F(e.ESS / seconds)
+	}
+	for k, v := range b.derived(obs) {
+		sum.Derived[k] = Val{F(v.Value), F(v.Stderr)}
+	}
+	if b.exact != nil {
+		if vals, src := b.exact(); vals != nil {
+			ref := &ExactRef{Source: src, Values: map[string]F{}}
+			for k, v := range vals {
+				ref.Values[k] = F(v)
+			}
+			sum.Exact = ref
+		}
+	}
+	return sum
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+func readSummary(path string) (*TaskSummary, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s TaskSummary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// PM formats v ± se in the physicists' notation -1.2345(12): the error in
+// units of the last digit shown, two significant digits.
+func PM(v, se float64) string {
+	if math.IsNaN(v) {
+		return "nan"
+	}
+	if !(se > 0) || math.IsInf(se, 0) || math.IsNaN(se) {
+		return fmt.Sprintf("%.6g", v)
+	}
+	digits := max(0, 1-int(math.Floor(math.Log10(se))))
+	digits = min(digits, 12)
+	e := int(math.Round(se * math.Pow10(digits)))
+	if e >= 100 { // rounding pushed it to three digits
+		digits--
+		e = int(math.Round(se * math.Pow10(digits)))
+	}
+	if digits <= 0 {
+		return fmt.Sprintf("%.0f(%.0f)", v, se)
+	}
+	return fmt.Sprintf("%.*f(%d)", digits, v, e)
+}
+
+// Table writes the summary table of a run: one row per task with the
+// scanned parameters, the observables and derived quantities, τ_int and
+// R-hat, and the exact reference where there is one.
+func Table(sums []*TaskSummary, scanned []string) string {
+	var b strings.Builder
+	if len(sums) == 0 {
+		return ""
+	}
+	obsNames := sortedNames(sums[0].Observables)
+	derNames := sortedNames(sums[0].Derived)
+	header := []string{"task"}
+	header = append(header, scanned...)
+	header = append(header, obsNames...)
+	header = append(header, derNames...)
+	header = append(header, "tau(e)", "R-hat")
+	hasExact := slices.ContainsFunc(sums, func(s *TaskSummary) bool { return s.Exact != nil })
+	if hasExact {
+		header = append(header, "e exact", "C exact")
+	}
+	rows := [][]string{header}
+	for _, s := range sums {
+		row := []string{s.Name}
+		for _, p := range scanned {
+			row = append(row, fmt.Sprintf("%g", s.Params[p]))
+		}
+		maxR := math.Inf(-1)
+		for _, n := range obsNames {
+			e := s.Observables[n]
+			row = append(row, PM(float64(e.Mean), float64(e.Stderr)))
+			if r := float64(e.Rhat); r > maxR {
+				maxR = r
+			}
+		}
+		for _, n := range derNames {
+			d := s.Derived[n]
+			row = append(row, PM(float64(d.Value), float64(d.Stderr)))
+		}
+		row = append(row, fmt.Sprintf("%.2f", float64(s.Observables["e"].TauInt)), fmt.Sprintf("%.3f", maxR))
+		if hasExact {
+			if s.Exact != nil {
+				row = append(row, fmt.Sprintf("%.5f", float64(s.Exact.Values["e"])), fmt.Sprintf("%.4f", float64(s.Exact.Values["C"])))
+			} else {
+				row = append(row, "-", "-")
+			}
+		}
+		rows = append(rows, row)
+	}
+	width := make([]int, len(header))
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], len(c))
+		}
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			fmt.Fprintf(&b, "%-*s", width[i], c)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	var out []string
+	// Ising observables first in their canonical order, then the rest.
+	for _, n := range []string{"e", "m", "absm", "m2", "cluster", "C", "chi", "U4"} {
+		if _, ok := m[n]; ok {
+			out = append(out, n)
+		}
+	}
+	var rest []string
+	for n := range m {
+		if !slices.Contains(out, n) {
+			rest = append(rest, n)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
+}
