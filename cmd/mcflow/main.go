@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -105,6 +106,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	breakLock := fs.Bool("break-lock", false, "take the task lock whoever holds it")
 	progress := fs.String("progress", "auto", "progress display: auto, bar, plain or none")
 	every := fs.Duration("progress-every", 30*time.Second, "interval of plain progress lines")
+	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile to `FILE`")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: mcflow run [JOB.toml] [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -120,6 +122,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow: %v\n", err)
 		return jobs.ExitUsage
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcflow: --cpuprofile: %v\n", err)
+			return jobs.ExitUsage
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	if *task < -1 {
 		fmt.Fprintf(stderr, "mcflow: --task %d: want a task index >= 0 (`mcflow tasks` lists them)\n", *task)

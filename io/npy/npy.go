@@ -6,6 +6,7 @@
 package npy
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -144,7 +145,8 @@ func Read(path string) ([][]float64, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r, err := npyio.NewReader(f)
+	// npyio reads element by element: buffer it.
+	r, err := npyio.NewReader(bufio.NewReaderSize(f, 1<<20))
 	if err != nil {
 		return nil, fmt.Errorf("npy: %s: %w", path, err)
 	}

@@ -83,13 +83,28 @@ func TauInt(chains [][]float64) float64 {
 	if m == 0 || n < 4 {
 		return math.NaN()
 	}
+	return tauGeyer(chains, meanAutocov(chains))
+}
+
+// meanAutocov returns the chain average of the chains' autocovariances.
+func meanAutocov(chains [][]float64) []float64 {
+	m, n := shape(chains)
 	acov := make([]float64, n)
+	for _, x := range chains {
+		for t, a := range Autocov(x) {
+			acov[t] += a / float64(m)
+		}
+	}
+	return acov
+}
+
+func tauGeyer(chains [][]float64, acov []float64) float64 {
+	m, n := shape(chains)
+	if m == 0 || n < 4 {
+		return math.NaN()
+	}
 	means := make([]float64, m)
 	for c, x := range chains {
-		a := Autocov(x)
-		for t := range a {
-			acov[t] += a[t] / float64(m)
-		}
 		means[c] = Mean(x)
 	}
 	fn := float64(n)
@@ -148,13 +163,12 @@ func TauSokal(chains [][]float64, c float64) float64 {
 	if m == 0 || n < 2 {
 		return math.NaN()
 	}
-	acov := make([]float64, n)
-	for _, x := range chains {
-		for t, a := range Autocov(x) {
-			acov[t] += a
-		}
-	}
-	if !(acov[0] > 0) {
+	return tauSokal(meanAutocov(chains), c)
+}
+
+func tauSokal(acov []float64, c float64) float64 {
+	n := len(acov)
+	if n < 2 || !(acov[0] > 0) {
 		return math.NaN()
 	}
 	tau := 1.0

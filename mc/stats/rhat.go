@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-
-	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Rhat returns the rank-normalised split R-hat: the larger of the bulk
@@ -84,7 +82,8 @@ func rankNormalize(chains [][]float64) [][]float64 {
 			hi++
 		}
 		r := float64(lo+1+hi) / 2 // average of ranks lo+1..hi
-		z := distuv.UnitNormal.Quantile((r - 0.375) / (s + 0.25))
+		z := math.Sqrt2 * math.Erfinv(2*(r-0.375)/(s+0.25)-1) // Φ⁻¹
+
 		for _, it := range all[lo:hi] {
 			out[it.c][it.i] = z
 		}

@@ -29,9 +29,13 @@ func Summarize(chains [][]float64) Estimate {
 		all = append(all, c...)
 	}
 	e.Mean = Mean(all)
-	e.TauInt = TauInt(chains)
+	acov := meanAutocov(chains)
+	e.TauInt = math.NaN()
+	if n >= 4 {
+		e.TauInt = tauGeyer(chains, acov)
+	}
 	e.ESS = float64(e.N) / e.TauInt
-	e.TauSokal = TauSokal(chains, 5)
+	e.TauSokal = tauSokal(acov, 5)
 	e.Rhat = Rhat(chains)
 	sd := 0.0
 	if e.N > 1 {
