@@ -2,9 +2,9 @@ package ising
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math"
+	"os"
 	"testing"
 
 	"github.com/mcflow/mcflow/exact"
@@ -12,7 +12,8 @@ import (
 	"github.com/mcflow/mcflow/mc/stats"
 )
 
-var long = flag.Bool("long", false, "run the long statistical tests (10x the draws)")
+// long (MCFLOW_LONG=1, make test-long) runs 10x the draws.
+var long = os.Getenv("MCFLOW_LONG") != ""
 
 // sample runs chains with the Pool and returns obs[name][chain][draw].
 func sample(t *testing.T, chains []mc.Chain, names []string, plan mc.Plan) map[string][][]float64 {
@@ -47,7 +48,7 @@ func sample(t *testing.T, chains []mc.Chain, names []string, plan mc.Plan) map[s
 // example accepting with exp(-βΔE/2)) fails it by tens of errors.
 func TestKaufman(t *testing.T) {
 	scale := 1
-	if *long {
+	if long {
 		scale = 10
 	}
 	for _, kind := range []string{"metropolis", "wolff"} {

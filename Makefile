@@ -1,0 +1,46 @@
+# mcflow: `make run` runs the default job, `make test` runs the tests.
+# Both first run `make deps`, which installs what a fresh Debian/Ubuntu
+# machine lacks (apt-get when root; otherwise it prints the install line).
+
+GO      ?= go
+PKGS    := gcc pkg-config libhdf5-dev python3-numpy python3-h5py python3-matplotlib
+BENCH_PKGS := python3-torch
+BIN     := bin/mcflow
+OUT     ?= out/default
+
+.PHONY: deps deps-bench build build-nohdf5 run test test-long bench clean
+
+deps:
+	@./scripts/deps.sh $(PKGS)
+
+deps-bench:
+	@./scripts/deps.sh $(PKGS) $(BENCH_PKGS)
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/mcflow
+
+# A pure-Go binary without HDF5 (NPY output only).
+build-nohdf5:
+	CGO_ENABLED=0 $(GO) build -tags nohdf5 -o bin/mcflow-nohdf5 ./cmd/mcflow
+
+run: build
+	./$(BIN) run --out $(OUT)
+
+# The fast suite (a few minutes on 2 cores): every package, the race
+# detector on the engine, and the pure-Go nohdf5 build.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race ./mc/ ./io/...
+	CGO_ENABLED=0 $(GO) vet -tags nohdf5 ./...
+	CGO_ENABLED=0 $(GO) test -count=1 -tags nohdf5 ./io/... ./jobs/ ./cmd/...
+
+# The long statistical runs: 10x the draws of the Kaufman comparisons.
+test-long: deps
+	MCFLOW_LONG=1 $(GO) test -count=1 -timeout 60m ./...
+
+bench: deps-bench
+	./scripts/bench.sh
+
+clean:
+	rm -rf bin out

@@ -1,0 +1,417 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/jobs"
+)
+
+const python = "/usr/bin/python3"
+
+// writeJob writes a job file into dir and returns its path.
+func writeJob(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+const smallJob = `name = "small"
+seed = 11
+[model]
+L = 8
+beta = [0.3, 0.44]
+[sampler]
+chains = 3
+thermalize = 50
+sweeps = %d
+measure_every = 2
+[checkpoint]
+every = 100
+`
+
+// arrays returns the bytes of every .npy file under out/npy.
+func arrays(t *testing.T, out string) map[string][]byte {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(out, "npy", "*", "*.npy"))
+	if len(files) == 0 {
+		t.Fatalf("no arrays under %s", out)
+	}
+	m := map[string][]byte{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(out, f)
+		m[rel] = b
+	}
+	return m
+}
+
+func sameArrays(t *testing.T, what string, a, b map[string][]byte) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%s: %d arrays vs %d", what, len(a), len(b))
+	}
+	for k, v := range a {
+		if !bytes.Equal(v, b[k]) {
+			t.Errorf("%s: %s differs", what, k)
+		}
+	}
+}
+
+// summaryNoTiming returns summary.json's task summaries without timings.
+func summaryNoTiming(t *testing.T, out string) string {
+	t.Helper()
+	var s jobs.RunSummary
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	for _, ts := range s.Tasks {
+		ts.Timing = jobs.Timing{}
+	}
+	js, _ := json.Marshal(s)
+	return string(js)
+}
+
+func TestWorkersIdentical(t *testing.T) {
+	dir := t.TempDir()
+	job := writeJob(t, dir, "small.toml", fmt.Sprintf(smallJob, 600))
+	var outs []string
+	for _, w := range []string{"1", "2", "3"} {
+		out := filepath.Join(dir, "w"+w)
+		if code, _, stderr := runCLI(t, "run", job, "--workers", w, "--out", out, "--progress", "none"); code != 0 {
+			t.Fatalf("--workers %s: exit %d\n%s", w, code, stderr)
+		}
+		outs = append(outs, out)
+	}
+	ref := arrays(t, outs[0])
+	for _, o := range outs[1:] {
+		sameArrays(t, o, ref, arrays(t, o))
+		if summaryNoTiming(t, o) != summaryNoTiming(t, outs[0]) {
+			t.Errorf("%s: summary differs from --workers 1", o)
+		}
+	}
+	// Run again: already finished, exit 0, said so, nothing changed.
+	code, stdout, _ := runCLI(t, "run", job, "--out", outs[0], "--progress", "none")
+	if code != 0 || !strings.Contains(stdout, "already finished") {
+		t.Errorf("second run: exit %d, stdout %q", code, stdout)
+	}
+	sameArrays(t, "after re-run", ref, arrays(t, outs[0]))
+}
+
+// TestExtendSweeps: a larger sweeps continues a finished run and equals a
+// run made with the larger sweeps from the start.
+func TestExtendSweeps(t *testing.T) {
+	dir := t.TempDir()
+	short := writeJob(t, dir, "short.toml", fmt.Sprintf(smallJob, 300))
+	long := writeJob(t, dir, "long.toml", fmt.Sprintf(smallJob, 700))
+	out := filepath.Join(dir, "ext")
+	if code, _, e := runCLI(t, "run", short, "--out", out, "--progress", "none"); code != 0 {
+		t.Fatal(e)
+	}
+	if code, _, e := runCLI(t, "run", long, "--out", out, "--progress", "none"); code != 0 {
+		t.Fatalf("extend: exit %d\n%s", code, e)
+	}
+	direct := filepath.Join(dir, "direct")
+	if code, _, e := runCLI(t, "run", long, "--out", direct, "--progress", "none"); code != 0 {
+		t.Fatal(e)
+	}
+	sameArrays(t, "extended vs direct", arrays(t, direct), arrays(t, out))
+	if summaryNoTiming(t, out) != summaryNoTiming(t, direct) {
+		t.Error("extended summary differs from the direct run")
+	}
+	// Shrinking is refused.
+	if code, _, e := runCLI(t, "run", short, "--out", out, "--progress", "none"); code == 0 || !strings.Contains(e, "sweeps can grow, not shrink") {
+		t.Errorf("shrink: exit %d, %s", code, e)
+	}
+}
+
+func TestSpecChangeRefused(t *testing.T) {
+	dir := t.TempDir()
+	job := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 200))
+	out := filepath.Join(dir, "out")
+	if code, _, e := runCLI(t, "run", job, "--out", out, "--progress", "none"); code != 0 {
+		t.Fatal(e)
+	}
+	changed := writeJob(t, dir, "b.toml", strings.Replace(fmt.Sprintf(smallJob, 200), "seed = 11", "seed = 12", 1))
+	code, _, e := runCLI(t, "run", changed, "--out", out, "--progress", "none")
+	if code != jobs.ExitError || !strings.Contains(e, "different job") || !strings.Contains(e, "--force-spec") {
+		t.Errorf("changed seed: exit %d, %s", code, e)
+	}
+	if code, _, e := runCLI(t, "run", changed, "--out", out, "--progress", "none", "--force-spec"); code != 0 {
+		t.Errorf("--force-spec: exit %d, %s", code, e)
+	}
+}
+
+func TestLockHeld(t *testing.T) {
+	dir := t.TempDir()
+	job := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 100))
+	out := filepath.Join(dir, "out")
+	os.MkdirAll(filepath.Join(out, "ckpt"), 0o755)
+	host, _ := os.Hostname()
+	// pid 1 is alive: the lock is someone else's.
+	os.WriteFile(filepath.Join(out, "ckpt", "0000.lock"), []byte(`{"host":"`+host+`","pid":1,"since":"then"}`), 0o644)
+	code, _, e := runCLI(t, "run", job, "--out", out, "--task", "0", "--progress", "none")
+	if code != jobs.ExitError || !strings.Contains(e, "--break-lock") || !strings.Contains(e, "pid 1") {
+		t.Errorf("held lock: exit %d, %s", code, e)
+	}
+	if code, _, e := runCLI(t, "run", job, "--out", out, "--task", "0", "--progress", "none", "--break-lock"); code != 0 {
+		t.Errorf("--break-lock: exit %d, %s", code, e)
+	}
+	if _, err := os.Stat(filepath.Join(out, "ckpt", "0000.lock")); !os.IsNotExist(err) {
+		t.Error("lock left behind after the run")
+	}
+}
+
+// TestTaskTouchesOwnFiles: --task I writes only task I's files.
+func TestTaskTouchesOwnFiles(t *testing.T) {
+	dir := t.TempDir()
+	job := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 100))
+	out := filepath.Join(dir, "out")
+	if code, _, e := runCLI(t, "run", job, "--out", out, "--task", "1", "--progress", "none"); code != 0 {
+		t.Fatal(e)
+	}
+	filepath.Walk(out, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(out, path)
+		if !strings.Contains(rel, "0001") {
+			t.Errorf("--task 1 wrote %s", rel)
+		}
+		return nil
+	})
+	if code, _, _ := runCLI(t, "run", job, "--out", out, "--task", "2", "--progress", "none"); code != jobs.ExitError {
+		t.Errorf("--task 2 of 2 tasks: exit %d", code)
+	}
+}
+
+func TestBadJobFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, body string
+		want       []string
+	}{
+		{"unknown key", "[sampler]\nchains = 2\nchanis = 3\n", []string{"unknown.toml:3", "sampler.chanis", "unknown key"}},
+		{"wrong type", "[model]\nL = \"big\"\n", []string{"wrong type.toml:2", "model.L", "is a string"}},
+		{"L=0", "[model]\nL = 0\n", []string{"L=0.toml:2", "model.L", "want 2 <= L"}},
+		{"missing", "", []string{"does not exist"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := strings.SplitN(tc.want[0], ":", 2)[0]
+			var path string
+			if tc.name == "missing" {
+				path = filepath.Join(dir, "nope.toml")
+			} else {
+				path = writeJob(t, dir, file, tc.body+"[output]\ndir = \"out-"+tc.name+"\"\n")
+			}
+			code, _, e := runCLI(t, "run", path, "--progress", "none")
+			if code != jobs.ExitUsage {
+				t.Errorf("exit %d, want %d", code, jobs.ExitUsage)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(e, w) {
+					t.Errorf("stderr %q does not mention %q", e, w)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "out-"+tc.name)); !os.IsNotExist(err) {
+				t.Error("output written for a bad job")
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); !os.IsNotExist(err) {
+		t.Error("something was written")
+	}
+}
+
+func TestTasksCommand(t *testing.T) {
+	dir := t.TempDir()
+	job := writeJob(t, dir, "a.toml", "[model]\nL = [8, 16]\nbeta = [0.3, 0.4]\n")
+	code, out, _ := runCLI(t, "tasks", job)
+	if code != 0 {
+		t.Fatal(code)
+	}
+	for _, w := range []string{"4 task(s)", "scan over L, beta", "0003  16"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("tasks output %q lacks %q", out, w)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("tasks wrote files: %v", entries)
+	}
+}
+
+func TestPythonReadsOutputs(t *testing.T) {
+	if _, err := os.Stat(python); err != nil {
+		t.Fatalf("%s is missing: run make deps", python)
+	}
+	dir := t.TempDir()
+	job := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 400))
+	out := filepath.Join(dir, "out")
+	if code, _, e := runCLI(t, "run", job, "--out", out, "--progress", "none"); code != 0 {
+		t.Fatal(e)
+	}
+	args := []string{"testdata/check_outputs.py", out, "3", "200", "2"}
+	if h5.Available {
+		args = append(args, "hdf5")
+	}
+	cmd := exec.Command(python, args...)
+	b, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(b), "ok") {
+		t.Fatalf("python check failed: %v\n%s", err, b)
+	}
+	if _, err := os.Stat(filepath.Join(out, "plots", "summary.png")); err != nil {
+		t.Error("no summary plot")
+	}
+}
+
+// binary builds mcflow once for the tests that need a real process.
+func binary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mcflow-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "mcflow")
+		args := []string{"build", "-o", binPath}
+		if !h5.Available {
+			args = append(args, "-tags", "nohdf5")
+		}
+		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// interruptJob is long enough (~3 s of work on 2 cores) to be stopped
+// several times.
+const interruptJob = `name = "intr"
+seed = 5
+[model]
+L = 32
+beta = [0.42, 0.46]
+[sampler]
+chains = 4
+thermalize = 500
+sweeps = 150000
+measure_every = 5
+[checkpoint]
+every = "300ms"
+`
+
+// TestInterruptResume stops a run with SIGTERM, then kills another with
+// SIGKILL, resumes both, and checks arrays and statistics against an
+// uninterrupted run.
+func TestInterruptResume(t *testing.T) {
+	bin := binary(t)
+	dir := t.TempDir()
+	job := writeJob(t, dir, "intr.toml", interruptJob)
+	ref := filepath.Join(dir, "ref")
+	if out, err := exec.Command(bin, "run", job, "--out", ref, "--progress", "none").CombinedOutput(); err != nil {
+		t.Fatalf("reference run: %v\n%s", err, out)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			out := filepath.Join(dir, "out-"+strings.ReplaceAll(sig.String(), " ", ""))
+			stops := 0
+			for attempt := 0; attempt < 20; attempt++ {
+				cmd := exec.Command(bin, "run", job, "--out", out, "--progress", "none")
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				done := make(chan error, 1)
+				go func() { done <- cmd.Wait() }()
+				var err error
+				select {
+				case err = <-done:
+				case <-time.After(time.Duration(400+400*attempt) * time.Millisecond):
+					cmd.Process.Signal(sig)
+					if sig != syscall.SIGKILL {
+						time.Sleep(20 * time.Millisecond)
+						cmd.Process.Signal(sig) // a repeated signal is harmless
+					}
+					err = <-done
+				}
+				code := cmd.ProcessState.ExitCode()
+				if err == nil && code == 0 {
+					break
+				}
+				stops++
+				switch {
+				case sig == syscall.SIGKILL:
+					if code != -1 {
+						t.Fatalf("killed run: exit %d\n%s", code, stderr.String())
+					}
+				case code != jobs.ExitStopped:
+					t.Fatalf("stopped run: exit %d, want %d\n%s", code, jobs.ExitStopped, stderr.String())
+				}
+			}
+			if stops == 0 {
+				t.Fatal("the run was never interrupted: make the job longer")
+			}
+			t.Logf("%v: interrupted %d times", sig, stops)
+			sameArrays(t, "resumed vs uninterrupted", arrays(t, ref), arrays(t, out))
+			if summaryNoTiming(t, out) != summaryNoTiming(t, ref) {
+				t.Error("summary (timings aside) differs from the uninterrupted run")
+			}
+		})
+	}
+}
+
+func TestNoHDF5Build(t *testing.T) {
+	if h5.Available {
+		t.Skip("HDF5 build; the nohdf5 build runs this test (make test)")
+	}
+	dir := t.TempDir()
+	job := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 100)+"[output]\nformats = [\"hdf5\", \"npy\"]\ndir = \"o\"\n")
+	code, _, e := runCLI(t, "run", job, "--progress", "none")
+	if code != jobs.ExitUsage || !strings.Contains(e, "make build") || !strings.Contains(e, "nohdf5") {
+		t.Errorf("hdf5 asked of a nohdf5 build: exit %d, %s", code, e)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "o")); !os.IsNotExist(err) {
+		t.Error("output written")
+	}
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)

@@ -1,0 +1,139 @@
+package jobs
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc string
+		line      int
+		want      []string
+	}{
+		{"unknown key", "name = \"x\"\n[sampler]\nchains = 2\nsweps = 10\n", 4, []string{"sampler.sweps", "unknown key", "sweeps"}},
+		{"unknown top key", "nam = \"x\"\n", 1, []string{"nam", "unknown key"}},
+		{"unknown table", "[sampler]\nchains = 2\n[outptu]\ndir = \"a\"\n", 3, []string{"outptu", "unknown key"}},
+		{"wrong type", "[sampler]\nchains = \"eight\"\n", 2, []string{"sampler.chains", "is a string, want an integer"}},
+		{"L = 0", "[model]\nL = 0\n", 2, []string{"model.L", "want 2 <= L"}},
+		{"L in a list", "[model]\nL = [8, 1]\n", 2, []string{"model.L", "= 1"}},
+		{"L not integer", "[model]\nL = 8.5\n", 2, []string{"model.L", "want an integer"}},
+		{"negative beta", "[model]\nbeta = -0.1\n", 2, []string{"model.beta", "beta >= 0"}},
+		{"chains < 1", "[sampler]\nchains = 0\n", 2, []string{"sampler.chains", ">= 1"}},
+		{"wolff with field", "[model]\nh = 0.1\n[sampler]\nkind = \"wolff\"\n", 2, []string{"model.h", "Wolff"}},
+		{"bad sampler", "[sampler]\nkind = \"gibbs\"\n", 2, []string{"sampler.kind", "metropolis"}},
+		{"bad duration", "[checkpoint]\nevery = \"soon\"\n", 2, []string{"checkpoint.every", "duration"}},
+		{"bad format", "[output]\nformats = [\"csv\"]\n", 2, []string{"output.formats", "npy"}},
+		{"syntax", "[model]\nL = = 3\n", 2, []string{"TOML syntax"}},
+		{"unknown model", "[model]\nkind = \"potts\"\n", 2, []string{"model.kind", "ising2d"}},
+		{"empty scan", "[model]\nbeta = []\n", 2, []string{"model.beta", "empty list"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.doc), "job.toml", "/tmp")
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var se *SpecError
+			if !errors.As(err, &se) {
+				t.Fatalf("error %v is not a SpecError", err)
+			}
+			if se.Line != tc.line {
+				t.Errorf("line %d, want %d (%v)", se.Line, tc.line, err)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "job.toml:") {
+				t.Errorf("error %q does not start with the file name", msg)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not mention %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestTasksOrder(t *testing.T) {
+	s, err := Parse([]byte("[model]\nbeta = [0.3, 0.4]\nL = [8, 16, 32]\nh = 0.0\n"), "j.toml", "/tmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := s.Tasks()
+	if len(tasks) != 6 {
+		t.Fatalf("%d tasks, want 6", len(tasks))
+	}
+	// Keys in file order (beta, then L), the last varying fastest.
+	want := [][2]float64{{0.3, 8}, {0.3, 16}, {0.3, 32}, {0.4, 8}, {0.4, 16}, {0.4, 32}}
+	for i, tk := range tasks {
+		if tk.Get("beta") != want[i][0] || tk.Get("L") != want[i][1] || tk.Get("J") != 1 {
+			t.Errorf("task %d: beta %v L %v J %v, want %v", i, tk.Get("beta"), tk.Get("L"), tk.Get("J"), want[i])
+		}
+	}
+	if got := s.Scanned(); len(got) != 2 || got[0] != "beta" || got[1] != "L" {
+		t.Errorf("scanned %v", got)
+	}
+}
+
+func TestHashIgnoresOutputAndSweeps(t *testing.T) {
+	base := "seed = 5\n[model]\nL = 8\n[sampler]\nsweeps = 100\n"
+	a, _ := Parse([]byte(base), "j.toml", "/tmp")
+	for name, doc := range map[string]string{
+		"output":     base + "[output]\ndir = \"elsewhere\"\nformats = [\"npy\"]\n",
+		"checkpoint": base + "[checkpoint]\nevery = 50\n",
+		"sweeps":     "seed = 5\n[model]\nL = 8\n[sampler]\nsweeps = 1000\n",
+	} {
+		b, err := Parse([]byte(doc), "j.toml", "/tmp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Hash(a.Tasks()[0]) != b.Hash(b.Tasks()[0]) {
+			t.Errorf("changing %s changed the spec hash", name)
+		}
+	}
+	for name, doc := range map[string]string{
+		"seed":   "seed = 6\n[model]\nL = 8\n[sampler]\nsweeps = 100\n",
+		"beta":   "seed = 5\n[model]\nL = 8\nbeta = 0.3\n[sampler]\nsweeps = 100\n",
+		"chains": "seed = 5\n[model]\nL = 8\n[sampler]\nsweeps = 100\nchains = 3\n",
+	} {
+		b, _ := Parse([]byte(doc), "j.toml", "/tmp")
+		if a.Hash(a.Tasks()[0]) == b.Hash(b.Tasks()[0]) {
+			t.Errorf("changing %s kept the spec hash", name)
+		}
+	}
+}
+
+// TestTOMLRoundTrip: the resolved job file parses back to the same spec.
+func TestTOMLRoundTrip(t *testing.T) {
+	s, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse(s.TOML(), "job.toml", s.Dir)
+	if err != nil {
+		t.Fatalf("resolved job does not parse: %v\n%s", err, s.TOML())
+	}
+	if string(back.TOML()) != string(s.TOML()) {
+		t.Errorf("round trip changed the spec:\n%s\nvs\n%s", s.TOML(), back.TOML())
+	}
+	if len(back.Tasks()) != 8 || back.Hash(back.Tasks()[3]) != s.Hash(s.Tasks()[3]) {
+		t.Error("round trip changed the tasks")
+	}
+}
+
+func TestPM(t *testing.T) {
+	for _, tc := range []struct {
+		v, se float64
+		want  string
+	}{
+		{-1.23456, 0.0012, "-1.2346(12)"},
+		{0.5, 0.03, "0.500(30)"},
+		{12.3, 1.5, "12.3(15)"},
+		{1.0, 0, "1"},
+		{0.7, 0.0996, "0.70(10)"},
+	} {
+		if got := PM(tc.v, tc.se); got != tc.want {
+			t.Errorf("PM(%v, %v) = %q, want %q", tc.v, tc.se, got, tc.want)
+		}
+	}
+}
