@@ -61,7 +61,7 @@ func (r *rate) String() string {
 	speed := float64(r.done-r.from) / el
 	eta := "?"
 	if speed > 0 {
-		eta = (time.Duration(float64(r.total-r.done)/speed) * time.Second / time.Second).Round(time.Second).String()
+		eta = time.Duration(float64(r.total-r.done) / speed * float64(time.Second)).Round(time.Second).String()
 	}
 	return fmt.Sprintf("%.3g steps/s, ETA %s", speed, eta)
 }

@@ -52,6 +52,9 @@ type Pool struct {
 	Target time.Duration
 
 	obs [][]float64
+	// measured wall time of one round (perRound) and one thermalisation
+	// step (perStep), kept across calls to size blocks
+	perRound, perStep time.Duration
 }
 
 // ErrStopped is returned by Run when its context was cancelled: all chains
@@ -75,7 +78,6 @@ func (p *Pool) Run(ctx context.Context, plan Plan, from Progress, barrier func(P
 		p.obs = make([][]float64, len(p.Chains))
 	}
 	prog := from
-	perUnit := time.Duration(0) // measured time of one round (or one thermalisation step)
 	var scratch []float64
 	for !prog.Done(plan) {
 		if err := ctx.Err(); err != nil {
@@ -88,9 +90,13 @@ func (p *Pool) Run(ctx context.Context, plan Plan, from Progress, barrier func(P
 		} else {
 			left = plan.Draws - prog.Draws
 		}
+		perUnit := &p.perRound
+		if thermal {
+			perUnit = &p.perStep
+		}
 		n := 1
-		if perUnit > 0 {
-			n = int(target / perUnit)
+		if *perUnit > 0 {
+			n = int(target / *perUnit)
 		}
 		n = max(1, min(n, left))
 		t0 := time.Now()
@@ -103,10 +109,7 @@ func (p *Pool) Run(ctx context.Context, plan Plan, from Progress, barrier func(P
 		if err != nil {
 			return prog, err
 		}
-		perUnit = time.Since(t0) / time.Duration(n)
-		if perUnit <= 0 {
-			perUnit = time.Nanosecond
-		}
+		*perUnit = max(time.Since(t0)/time.Duration(n), time.Nanosecond)
 		b := Block{NObs: p.NObs}
 		if thermal {
 			prog.Thermalized += n

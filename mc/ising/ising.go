@@ -59,23 +59,23 @@ func NewLattice(L int, hot bool, rng *mc.PCG) Lattice {
 func (lat *Lattice) Sums() (bonds, mag int64) {
 	L, s := lat.L, lat.Spin
 	for y := range L {
-		row := s[y*L : (y+1)*L]
+		row := s[y*L : (y+1)*L : (y+1)*L]
 		yd := y + 1
 		if yd == L {
 			yd = 0
 		}
-		dn := s[yd*L : (yd+1)*L]
-		var b, m int64
-		for x := 0; x < L-1; x++ {
-			v := int64(row[x])
-			b += v * (int64(row[x+1]) + int64(dn[x]))
+		dn := s[yd*L : (yd+1)*L : (yd+1)*L]
+		// Within a row the products fit in int; sums are per row.
+		b, m := 0, 0
+		prev := int(row[L-1])
+		for x, v8 := range row {
+			v := int(v8)
+			b += v * (prev + int(dn[x]))
 			m += v
+			prev = v
 		}
-		v := int64(row[L-1])
-		b += v * (int64(row[0]) + int64(dn[L-1]))
-		m += v
-		bonds += b
-		mag += m
+		bonds += int64(b)
+		mag += int64(m)
 	}
 	return bonds, mag
 }

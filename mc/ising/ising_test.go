@@ -226,3 +226,39 @@ func BenchmarkWolff(b *testing.B) {
 	sites = w.nSites
 	b.ReportMetric(float64(sites)/float64(b.Elapsed().Nanoseconds()), "sites/ns")
 }
+
+// BenchmarkPool measures the throughput of 8 independent L=64 Metropolis
+// chains on 1 and 2 workers (flips/ns over all chains).
+func BenchmarkPool(b *testing.B) {
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			const L, nc, rounds = 64, 8, 50
+			chains := make([]mc.Chain, nc)
+			for c := range chains {
+				chains[c] = NewMetropolis(Params{L: L, Beta: 0.4406868, J: 1}, true, mc.NewStream(1, 0, c))
+			}
+			pool := &mc.Pool{Chains: chains, Workers: w, NObs: len(Observables)}
+			plan := mc.Plan{Thermalize: 0, MeasureEvery: 1}
+			var done mc.Progress
+			for b.Loop() {
+				plan.Draws = done.Draws + rounds
+				var err error
+				done, err = pool.Run(context.Background(), plan, done, func(mc.Progress, mc.Block) error { return nil })
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			flips := float64(b.N) * rounds * nc * L * L
+			b.ReportMetric(flips/float64(b.Elapsed().Nanoseconds()), "flips/ns")
+		})
+	}
+}
+
+func BenchmarkObserve(b *testing.B) {
+	m := NewMetropolis(Params{L: 64, Beta: 0.44, J: 1}, true, mc.NewStream(1, 0, 0))
+	buf := make([]float64, 0, 4)
+	for b.Loop() {
+		buf = m.Observe(buf[:0])
+	}
+	b.ReportMetric(float64(b.N)*64*64/float64(b.Elapsed().Nanoseconds()), "sites/ns")
+}
