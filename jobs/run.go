@@ -62,16 +62,16 @@ func DefaultWorkers() int {
 // Layout gives the paths of a run's files.
 type Layout struct{ Out string }
 
-func (l Layout) NPYDir(task string) string      { return filepath.Join(l.Out, "npy", task) }
-func (l Layout) NPY(task, name string) string   { return filepath.Join(l.Out, "npy", task, name+".npy") }
-func (l Layout) H5(task string) string          { return filepath.Join(l.Out, "h5", task+".h5") }
-func (l Layout) Ckpt(task string) string        { return filepath.Join(l.Out, "ckpt", task+".npz") }
-func (l Layout) Lock(task string) string        { return filepath.Join(l.Out, "ckpt", task+".lock") }
-func (l Layout) Summary(task string) string     { return filepath.Join(l.Out, "summary", task+".json") }
-func (l Layout) Results() string                { return filepath.Join(l.Out, "results.h5") }
-func (l Layout) SummaryAll() string             { return filepath.Join(l.Out, "summary.json") }
-func (l Layout) Plot() string                   { return filepath.Join(l.Out, "plots", "summary.png") }
-func (l Layout) JobCopy() string                { return filepath.Join(l.Out, "job.toml") }
+func (l Layout) NPYDir(task string) string    { return filepath.Join(l.Out, "npy", task) }
+func (l Layout) NPY(task, name string) string { return filepath.Join(l.Out, "npy", task, name+".npy") }
+func (l Layout) H5(task string) string        { return filepath.Join(l.Out, "h5", task+".h5") }
+func (l Layout) Ckpt(task string) string      { return filepath.Join(l.Out, "ckpt", task+".npz") }
+func (l Layout) Lock(task string) string      { return filepath.Join(l.Out, "ckpt", task+".lock") }
+func (l Layout) Summary(task string) string   { return filepath.Join(l.Out, "summary", task+".json") }
+func (l Layout) Results() string              { return filepath.Join(l.Out, "results.h5") }
+func (l Layout) SummaryAll() string           { return filepath.Join(l.Out, "summary.json") }
+func (l Layout) Plot() string                 { return filepath.Join(l.Out, "plots", "summary.png") }
+func (l Layout) JobCopy() string              { return filepath.Join(l.Out, "job.toml") }
 func (l Layout) mkdirs(task string) error {
 	for _, d := range []string{l.NPYDir(task), filepath.Join(l.Out, "h5"), filepath.Join(l.Out, "ckpt"), filepath.Join(l.Out, "summary")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -259,7 +259,6 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 	prog.finish(name, final.Steps(r.plan))
 	return r.finish(final)
 }
-
 
 func (r *taskRun) checkpointDue(steps int64) bool {
 	if c := r.s.Checkpoint; c.Sweeps > 0 {
@@ -466,4 +465,3 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	return npy.SyncDir(filepath.Dir(path))
 }
-

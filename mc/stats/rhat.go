@@ -81,7 +81,7 @@ func rankNormalize(chains [][]float64) [][]float64 {
 		for hi < len(all) && all[hi].v == all[lo].v {
 			hi++
 		}
-		r := float64(lo+1+hi) / 2 // average of ranks lo+1..hi
+		r := float64(lo+1+hi) / 2                             // average of ranks lo+1..hi
 		z := math.Sqrt2 * math.Erfinv(2*(r-0.375)/(s+0.25)-1) // Φ⁻¹
 
 		for _, it := range all[lo:hi] {
