@@ -11,9 +11,10 @@ type Metropolis struct {
 	P   Params
 	Lat Lattice
 	rng *mc.PCG
-	// thr[(s+1)/2*5 + (nb+4)/2] is the acceptance threshold for flipping
-	// spin s with neighbour sum nb: flip iff u < thr for uniform u.
-	thr [10]uint64
+	// thr[8s + nb + 12] is the acceptance threshold for flipping spin s
+	// with neighbour sum nb (indices 0..8 for s = -1, 16..24 for s = +1):
+	// flip iff u < thr for uniform u. Indexing mod 32 drops bounds checks.
+	thr [32]uint64
 }
 
 // NewMetropolis returns a chain started hot or cold from rng's stream.
@@ -25,7 +26,7 @@ func NewMetropolis(p Params, hot bool, rng *mc.PCG) *Metropolis {
 		for k := range 5 {
 			nb := float64(2*k - 4)
 			dE := 2 * s * (p.J*nb + p.H)
-			c.thr[si*5+k] = threshold(math.Exp(-p.Beta * dE))
+			c.thr[(int(s)*8+int(nb)+12)&31] = threshold(math.Exp(-p.Beta * dE))
 		}
 	}
 	return c
@@ -60,7 +61,7 @@ func (c *Metropolis) Step() error {
 				si := row[0]
 				nb := int(up[0]) + int(dn[0]) + int(row[L-1]) + int(row[1])
 				u, hi, lo = mc.Next(hi, lo)
-				_, b := bits.Sub64(u, thr[int(si+1)*5/2+(nb+4)>>1], 0)
+				_, b := bits.Sub64(u, thr[(int(si)*8+nb+12)&31], 0)
 				row[0] = si ^ int8(-b&0xfe)
 				x = 2
 			}
@@ -68,7 +69,7 @@ func (c *Metropolis) Step() error {
 				si := row[x]
 				nb := int(up[x]) + int(dn[x]) + int(row[x-1]) + int(row[x+1])
 				u, hi, lo = mc.Next(hi, lo)
-				_, b := bits.Sub64(u, thr[int(si+1)*5/2+(nb+4)>>1], 0)
+				_, b := bits.Sub64(u, thr[(int(si)*8+nb+12)&31], 0)
 				row[x] = si ^ int8(-b&0xfe)
 			}
 			if x == L-1 {
@@ -76,7 +77,7 @@ func (c *Metropolis) Step() error {
 				si := row[x]
 				nb := int(up[x]) + int(dn[x]) + int(row[x-1]) + int(row[0])
 				u, hi, lo = mc.Next(hi, lo)
-				_, b := bits.Sub64(u, thr[int(si+1)*5/2+(nb+4)>>1], 0)
+				_, b := bits.Sub64(u, thr[(int(si)*8+nb+12)&31], 0)
 				row[x] = si ^ int8(-b&0xfe)
 			}
 		}
