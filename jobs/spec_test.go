@@ -2,8 +2,11 @@ package jobs
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mcflow/mcflow/io/h5"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -134,6 +137,22 @@ func TestPM(t *testing.T) {
 	} {
 		if got := PM(tc.v, tc.se); got != tc.want {
 			t.Errorf("PM(%v, %v) = %q, want %q", tc.v, tc.se, got, tc.want)
+		}
+	}
+}
+
+func TestExamplesParse(t *testing.T) {
+	files, _ := filepath.Glob("../examples/*.toml")
+	if len(files) == 0 {
+		t.Fatal("no example job files")
+	}
+	for _, f := range files {
+		_, err := ParseFile(f)
+		if !h5.Available && err != nil && strings.Contains(err.Error(), "built without HDF5") {
+			continue // the nohdf5 build refuses HDF5 output, as it must
+		}
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 }

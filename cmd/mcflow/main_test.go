@@ -291,6 +291,15 @@ func TestPythonReadsOutputs(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "plots", "summary.png")); err != nil {
 		t.Error("no summary plot")
 	}
+	// The example analysis script runs on the outputs.
+	png := filepath.Join(dir, "analysis.png")
+	b, err = exec.Command(python, "../../examples/analyze.py", out, png).CombinedOutput()
+	if err != nil {
+		t.Fatalf("examples/analyze.py: %v\n%s", err, b)
+	}
+	if _, err := os.Stat(png); err != nil {
+		t.Errorf("examples/analyze.py wrote no figure:\n%s", b)
+	}
 }
 
 // binary builds mcflow once for the tests that need a real process.

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make bench: mcflow's benchmarks side by side with the references in
+# ../shared/bench, measured in one run on this machine, as ratios.
+# Each figure is the median of 3 interleaved runs (C, Go, C, Go, ...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REF_DIR=${BENCH_REF_DIR:-../shared/bench}
+if [ ! -f "$REF_DIR/ising_ref.c" ]; then
+  echo "bench: $REF_DIR/ising_ref.c not found; set BENCH_REF_DIR to the folder of the references" >&2
+  exit 1
+fi
+mkdir -p build
+gcc -O3 -march=native -o build/ising_ref "$REF_DIR/ising_ref.c" -lm
+go test -c -o build/ising.test ./mc/ising >/dev/null
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+gobench() { # pattern -> flips/ns
+  ./build/ising.test -test.run '^$' -test.bench "$1" -test.benchtime 2s | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}'
+}
+
+c=(); g=(); p1=(); p2=()
+for i in 1 2 3; do
+  c+=("$(./build/ising_ref 256 0.4406868 3000 | awk '{print $2}')")
+  g+=("$(gobench 'Metropolis/L=256$')")
+  pool=$(./build/ising.test -test.run '^$' -test.bench 'Pool' -test.benchtime 2s | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}')
+  p1+=("$(echo "$pool" | sed -n 1p)"); p2+=("$(echo "$pool" | sed -n 2p)")
+done
+C=$(printf '%s\n' "${c[@]}" | median)
+G=$(printf '%s\n' "${g[@]}" | median)
+P1=$(printf '%s\n' "${p1[@]}" | median)
+P2=$(printf '%s\n' "${p2[@]}" | median)
+
+cpu=$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')
+echo "mcflow benchmarks on $(nproc) CPU(s) ($cpu), $(date -u +%Y-%m-%d), median of 3"
+printf '%-52s %12s %12s %8s\n' "workload" "mcflow" "reference" "ratio"
+printf "%-52s %12.4f %12.4f %7.2fx\n" "Metropolis L=256, 1 core, flips/ns (vs ising_ref.c)" "$G" "$C" "$(awk -v a="$G" -v b="$C" 'BEGIN {print a / b}')"
+printf "%-52s %12.4f %12.4f %7.2fx\n" "Pool 8 chains L=64, flips/ns: 2 workers vs 1 worker" "$P2" "$P1" "$(awk -v a="$P2" -v b="$P1" 'BEGIN {print a / b}')"
