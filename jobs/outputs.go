@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mcflow/mcflow/exact"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/io/npy"
 	"github.com/mcflow/mcflow/plot"
@@ -116,10 +117,12 @@ func panels(s *Spec, sums []*TaskSummary) []plot.Panel {
 		for _, g := range groups {
 			ser := plot.Series{Label: g}
 			ex := plot.Series{Label: "exact", Line: true}
+			var rep *TaskSummary
 			for _, t := range sums {
 				if groupOf(t) != g {
 					continue
 				}
+				rep = t
 				v, e := qq.get(t)
 				ser.X = append(ser.X, xOf(t))
 				ser.Y = append(ser.Y, v)
@@ -128,6 +131,9 @@ func panels(s *Spec, sums []*TaskSummary) []plot.Panel {
 					ex.X = append(ex.X, xOf(t))
 					ex.Y = append(ex.Y, float64(t.Exact.Values[qq.exact]))
 				}
+			}
+			if len(ex.X) > 1 && xname == "beta" && s.Model.Kind == "ising2d" {
+				ex.X, ex.Y = kaufmanCurve(rep, ser.X, qq.exact)
 			}
 			sortSeries(&ser)
 			pn.Series = append(pn.Series, ser)
@@ -169,4 +175,24 @@ func sortSeries(s *plot.Series) {
 		return out
 	}
 	s.X, s.Y, s.Err = perm(s.X), perm(s.Y), perm(s.Err)
+}
+
+// kaufmanCurve samples Kaufman's exact e or C of a task's lattice on 200
+// points spanning the scanned betas.
+func kaufmanCurve(t *TaskSummary, betas []float64, q string) (xs, ys []float64) {
+	lo, hi := slices.Min(betas), slices.Max(betas)
+	const n = 200
+	for i := range n {
+		b := lo + (hi-lo)*float64(i)/(n-1)
+		k, err := exact.Kaufman(int(t.Params["L"]), b, t.Params["J"])
+		if err != nil {
+			return nil, nil
+		}
+		v := k.E
+		if q == "C" {
+			v = k.C
+		}
+		xs, ys = append(xs, b), append(ys, v)
+	}
+	return xs, ys
 }
