@@ -110,7 +110,7 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 	lay := Layout{Out: out}
 	tasks := s.Tasks()
 	if o.Task >= len(tasks) {
-		return nil, fmt.Errorf("--task %d: the job has %d tasks (0..%d); `mcflow tasks` lists them", o.Task, len(tasks), len(tasks)-1)
+		return nil, &SpecError{File: s.File, Msg: fmt.Sprintf("--task %d: the job has %d tasks (0..%d); `mcflow tasks` lists them", o.Task, len(tasks), len(tasks)-1)}
 	}
 	if o.Task >= 0 {
 		tasks = tasks[o.Task : o.Task+1]

@@ -208,7 +208,7 @@ func TestTaskTouchesOwnFiles(t *testing.T) {
 		}
 		return nil
 	})
-	if code, _, _ := runCLI(t, "run", job, "--out", out, "--task", "2", "--progress", "none"); code != jobs.ExitError {
+	if code, _, _ := runCLI(t, "run", job, "--out", out, "--task", "2", "--progress", "none"); code != jobs.ExitUsage {
 		t.Errorf("--task 2 of 2 tasks: exit %d", code)
 	}
 }
