@@ -162,7 +162,6 @@ func PM(v, se float64) string {
 // scanned parameters, the observables and derived quantities, τ_int and
 // R-hat, and the exact reference where there is one.
 func Table(sums []*TaskSummary, scanned []string) string {
-	var b strings.Builder
 	if len(sums) == 0 {
 		return ""
 	}
@@ -205,18 +204,31 @@ func Table(sums []*TaskSummary, scanned []string) string {
 		}
 		rows = append(rows, row)
 	}
-	width := make([]int, len(header))
+	return Columns(rows)
+}
+
+// Columns lays out rows of cells as left-aligned columns two spaces apart.
+func Columns(rows [][]string) string {
+	var width []int
 	for _, r := range rows {
 		for i, c := range r {
+			if i == len(width) {
+				width = append(width, 0)
+			}
 			width[i] = max(width[i], len(c))
 		}
 	}
+	var b strings.Builder
 	for _, r := range rows {
 		for i, c := range r {
 			if i > 0 {
 				b.WriteString("  ")
 			}
-			fmt.Fprintf(&b, "%-*s", width[i], c)
+			if i == len(r)-1 {
+				b.WriteString(c)
+			} else {
+				fmt.Fprintf(&b, "%-*s", width[i], c)
+			}
 		}
 		b.WriteString("\n")
 	}

@@ -86,6 +86,24 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseSpec parses a command's flags and its job file (the default job
+// without one). A nil spec comes with the exit code to return.
+func parseSpec(fs *flag.FlagSet, args []string, stderr io.Writer) (*jobs.Spec, int) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, jobs.ExitDone
+		}
+		return nil, jobs.ExitUsage
+	}
+	spec, err := loadSpec(pos)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow: %v\n", err)
+		return nil, jobs.ExitUsage
+	}
+	return spec, jobs.ExitDone
+}
+
 func loadSpec(pos []string) (*jobs.Spec, error) {
 	switch len(pos) {
 	case 0:
@@ -111,17 +129,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Usage: mcflow run [JOB.toml] [flags]\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return jobs.ExitDone
-		}
-		return jobs.ExitUsage
-	}
-	spec, err := loadSpec(pos)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcflow: %v\n", err)
-		return jobs.ExitUsage
+	spec, code := parseSpec(fs, args, stderr)
+	if spec == nil {
+		return code
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -197,17 +207,9 @@ func outDir(s *jobs.Spec, flagOut string) string {
 func cmdTasks(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tasks", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return jobs.ExitDone
-		}
-		return jobs.ExitUsage
-	}
-	spec, err := loadSpec(pos)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcflow: %v\n", err)
-		return jobs.ExitUsage
+	spec, code := parseSpec(fs, args, stderr)
+	if spec == nil {
+		return code
 	}
 	tasks := spec.Tasks()
 	sm := spec.Sampler
@@ -228,17 +230,6 @@ func cmdTasks(args []string, stdout, stderr io.Writer) int {
 		}
 		rows = append(rows, row)
 	}
-	width := make([]int, len(rows[0]))
-	for _, r := range rows {
-		for i, c := range r {
-			width[i] = max(width[i], len(c))
-		}
-	}
-	for _, r := range rows {
-		for i, c := range r {
-			fmt.Fprintf(stdout, "%-*s  ", width[i], c)
-		}
-		fmt.Fprintln(stdout)
-	}
+	fmt.Fprint(stdout, jobs.Columns(rows))
 	return jobs.ExitDone
 }
