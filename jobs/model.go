@@ -19,16 +19,43 @@ type built struct {
 	exact func() (map[string]float64, string)
 }
 
-// build creates the chains of a task, each seeded from (seed, task, chain).
-// chain0 and n select a contiguous range of the task's chains.
-func build(s *Spec, t Task) (*built, error) {
+// observables returns the names of what a task records, or an error if
+// the task cannot be built, without allocating any chain.
+func observables(s *Spec, t Task) ([]string, error) {
 	switch s.Model.Kind {
 	case "ising2d":
-		p := ising.Params{L: int(t.Get("L")), Beta: t.Get("beta"), J: t.Get("J"), H: t.Get("h")}
+		p := isingParams(t)
 		if err := p.Validate(); err != nil {
 			return nil, err
 		}
-		b := &built{names: ising.Observables}
+		switch s.Sampler.Kind {
+		case "metropolis":
+			return ising.Observables, nil
+		case "wolff":
+			if err := ising.WolffDomain(p); err != nil {
+				return nil, err
+			}
+			return ising.WolffObservables, nil
+		}
+		return nil, fmt.Errorf("sampler %q does not apply to model %q", s.Sampler.Kind, s.Model.Kind)
+	}
+	return nil, fmt.Errorf("unknown model kind %q", s.Model.Kind)
+}
+
+func isingParams(t Task) ising.Params {
+	return ising.Params{L: int(t.Get("L")), Beta: t.Get("beta"), J: t.Get("J"), H: t.Get("h")}
+}
+
+// build creates the chains of a task, each seeded from (seed, task, chain).
+func build(s *Spec, t Task) (*built, error) {
+	names, err := observables(s, t)
+	if err != nil {
+		return nil, err
+	}
+	switch s.Model.Kind {
+	case "ising2d":
+		p := isingParams(t)
+		b := &built{names: names}
 		hot := s.Sampler.Start == "hot"
 		for c := range s.Sampler.Chains {
 			rng := mc.NewStream(s.Seed, t.Index, c)
@@ -41,9 +68,6 @@ func build(s *Spec, t Task) (*built, error) {
 					return nil, err
 				}
 				b.chains = append(b.chains, w)
-				b.names = ising.WolffObservables
-			default:
-				return nil, fmt.Errorf("sampler %q does not apply to model %q", s.Sampler.Kind, s.Model.Kind)
 			}
 		}
 		b.derived = func(obs map[string][][]float64) map[string]stats.Value { return ising.Derived(p, obs) }

@@ -32,19 +32,36 @@ func writeRunOutputs(s *Spec, lay Layout, sums []*TaskSummary) ([]string, error)
 	if s.HDF5() {
 		var groups []h5.Group
 		for _, t := range s.Tasks() {
-			b, err := build(s, t)
+			names, err := observables(s, t)
 			if err != nil {
 				return arts, err
 			}
-			obs := map[string][][]float64{}
-			for _, n := range b.names {
-				a, err := npy.Read(lay.NPY(t.Name(), n))
-				if err != nil {
-					return arts, err
+			g := taskGroup(s, t, names, nil, s.Draws())
+			for i := range g.Datasets {
+				// Read each array when HDF5 asks for its first row and drop it
+				// after its last: one array in memory at a time.
+				path := lay.NPY(t.Name(), names[i])
+				rows := s.Sampler.Chains
+				var a [][]float64
+				g.Datasets[i].Rows, g.Datasets[i].Cols = rows, s.Draws()
+				g.Datasets[i].Row = func(r int, dst []float64) error {
+					if a == nil {
+						var err error
+						if a, err = npy.Read(path); err != nil {
+							return err
+						}
+						if len(a) != rows || len(a[0]) != len(dst) {
+							return fmt.Errorf("%s: shape (%d, %d), want (%d, %d)", path, len(a), len(a[0]), rows, len(dst))
+						}
+					}
+					copy(dst, a[r])
+					if r == rows-1 {
+						a = nil
+					}
+					return nil
 				}
-				obs[n] = a
 			}
-			groups = append(groups, taskGroup(s, t, b.names, obs, s.Draws()))
+			groups = append(groups, g)
 		}
 		if err := h5.WriteFile(lay.Results(), groups); err != nil {
 			return arts, err

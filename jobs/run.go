@@ -117,7 +117,7 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 	}
 	// Refuse early what would fail later: models that cannot be built.
 	for _, t := range tasks {
-		if _, err := build(s, t); err != nil {
+		if _, err := observables(s, t); err != nil {
 			return nil, fmt.Errorf("task %s: %w", t.Name(), err)
 		}
 	}
@@ -204,8 +204,9 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 	if done {
 		prog.finish(name, from.Steps(r.plan))
 		sum, err := readSummary(lay.Summary(name))
-		if err != nil {
-			// Finished but the summary is gone: recompute it.
+		if _, h5err := os.Stat(lay.H5(name)); err != nil || (s.HDF5() && h5err != nil) {
+			// Finished, but the summary or the HDF5 file is missing
+			// (deleted, or HDF5 asked for only now): write them.
 			sum, err = r.finish(from)
 			if err != nil {
 				return nil, err
@@ -289,6 +290,9 @@ func (r *taskRun) resume() (from mc.Progress, done bool, err error) {
 	}
 	if c.Chains != len(r.b.chains) || c.Task != r.t.Index {
 		return from, false, fmt.Errorf("%s holds task %d with %d chains, the job has task %d with %d chains; use another --out", path, c.Task, c.Chains, r.t.Index, len(r.b.chains))
+	}
+	if c.Draws > 0 && c.Thermalized != r.plan.Thermalize {
+		return from, false, fmt.Errorf("%s recorded draws after %d thermalisation steps; thermalize = %d cannot apply any more (use another --out)", path, c.Thermalized, r.plan.Thermalize)
 	}
 	if c.Draws > r.plan.Draws {
 		return from, false, fmt.Errorf("%s has %d draws per chain, the job asks for %d: sweeps can grow, not shrink (use another --out)", path, c.Draws, r.plan.Draws)

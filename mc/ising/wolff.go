@@ -23,14 +23,22 @@ type Wolff struct {
 	nClusters, nSites int64
 }
 
+// WolffDomain reports whether Wolff's algorithm applies: J > 0 and h = 0.
+func WolffDomain(p Params) error {
+	if p.H != 0 {
+		return fmt.Errorf("ising: Wolff needs h = 0 (got h = %v); use Metropolis for a field", p.H)
+	}
+	if !(p.J > 0) {
+		return fmt.Errorf("ising: Wolff needs J > 0 (got J = %v); use Metropolis", p.J)
+	}
+	return nil
+}
+
 // NewWolff returns a Wolff chain, or an error if the model is outside
 // Wolff's domain (J <= 0 or h != 0).
 func NewWolff(p Params, hot bool, rng *mc.PCG) (*Wolff, error) {
-	if p.H != 0 {
-		return nil, fmt.Errorf("ising: Wolff needs h = 0 (got h = %v); use Metropolis for a field", p.H)
-	}
-	if !(p.J > 0) {
-		return nil, fmt.Errorf("ising: Wolff needs J > 0 (got J = %v); use Metropolis", p.J)
+	if err := WolffDomain(p); err != nil {
+		return nil, err
 	}
 	c := &Wolff{P: p, Lat: NewLattice(p.L, hot, rng), rng: rng, stack: make([]int32, 0, p.L*p.L)}
 	c.thr = threshold(-math.Expm1(-2 * p.Beta * p.J))
