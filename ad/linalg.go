@@ -1,0 +1,371 @@
+package ad
+
+import (
+	"fmt"
+	"slices"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// MatMul returns a·b for matrices (m,k)·(k,n), or batches of them
+// (B,m,k)·(B,k,n).
+func MatMul(a, b *Var) *Var { return MatMulT(a, b, false, false) }
+
+// MatMulT returns op(a)·op(b), op transposing the last two axes when ta
+// (tb) is set, without forming the transpose.
+func MatMulT(a, b *Var, ta, tb bool) *Var {
+	as, bs := a.Shape(), b.Shape()
+	if len(as) != len(bs) || len(as) < 2 || len(as) > 3 || (len(as) == 3 && as[0] != bs[0]) {
+		panic(fmt.Sprintf("ad: MatMul of shapes %v and %v", as, bs))
+	}
+	batch := 1
+	if len(as) == 3 {
+		batch = as[0]
+	}
+	ar, ac := as[len(as)-2], as[len(as)-1]
+	br, bc := bs[len(bs)-2], bs[len(bs)-1]
+	m, k := ar, ac
+	if ta {
+		m, k = ac, ar
+	}
+	k2, n := br, bc
+	if tb {
+		k2, n = bc, br
+	}
+	if k != k2 {
+		panic(fmt.Sprintf("ad: MatMul of shapes %v and %v (transposed %v, %v)", as, bs, ta, tb))
+	}
+	shape := []int{m, n}
+	if len(as) == 3 {
+		shape = []int{batch, m, n}
+	}
+	out := Zeros(shape...)
+	transA, transB := blas.NoTrans, blas.NoTrans
+	if ta {
+		transA = blas.Trans
+	}
+	if tb {
+		transB = blas.Trans
+	}
+	for i := range batch {
+		A := blas64.General{Rows: ar, Cols: ac, Stride: ac, Data: a.Value.Data[i*ar*ac : (i+1)*ar*ac]}
+		B := blas64.General{Rows: br, Cols: bc, Stride: bc, Data: b.Value.Data[i*br*bc : (i+1)*br*bc]}
+		C := blas64.General{Rows: m, Cols: n, Stride: n, Data: out.Data[i*m*n : (i+1)*m*n]}
+		if m > 0 && n > 0 && k > 0 {
+			blas64.Gemm(transA, transB, 1, A, B, 0, C)
+		}
+	}
+	return record1(out, func(g, in, _ []*Var) []*Var {
+		A, B, G := in[0], in[1], g[0]
+		var ga, gb *Var
+		if needs(A) {
+			if !ta {
+				ga = MatMulT(G, B, false, !tb)
+			} else {
+				ga = MatMulT(B, G, tb, true)
+			}
+		}
+		if needs(B) {
+			if !tb {
+				gb = MatMulT(A, G, !ta, false)
+			} else {
+				gb = MatMulT(G, A, true, ta)
+			}
+		}
+		return []*Var{ga, gb}
+	}, a, b)
+}
+
+// Tensordot contracts axes axesA of a with axesB of b (pairwise), like
+// numpy.tensordot: the result has a's free axes then b's free axes.
+func Tensordot(a, b *Var, axesA, axesB []int) *Var {
+	if len(axesA) != len(axesB) {
+		panic("ad: Tensordot with different numbers of axes")
+	}
+	as, bs := a.Shape(), b.Shape()
+	na, nb := len(as), len(bs)
+	ca := make([]bool, na)
+	cb := make([]bool, nb)
+	k := 1
+	for i := range axesA {
+		x, y := normAxis(axesA[i], na), normAxis(axesB[i], nb)
+		if as[x] != bs[y] {
+			panic(fmt.Sprintf("ad: Tensordot of axis %d (%d) with axis %d (%d)", x, as[x], y, bs[y]))
+		}
+		ca[x], cb[y] = true, true
+		k *= as[x]
+	}
+	var permA, permB, outShape []int
+	m, n := 1, 1
+	for i := range na {
+		if !ca[i] {
+			permA = append(permA, i)
+			outShape = append(outShape, as[i])
+			m *= as[i]
+		}
+	}
+	for _, x := range axesA {
+		permA = append(permA, normAxis(x, na))
+	}
+	for _, y := range axesB {
+		permB = append(permB, normAxis(y, nb))
+	}
+	for i := range nb {
+		if !cb[i] {
+			permB = append(permB, i)
+			outShape = append(outShape, bs[i])
+			n *= bs[i]
+		}
+	}
+	pa := a
+	if !isIdentity(permA) {
+		pa = Permute(a, permA...)
+	}
+	pb := b
+	if !isIdentity(permB) {
+		pb = Permute(b, permB...)
+	}
+	c := MatMul(Reshape(pa, m, k), Reshape(pb, k, n))
+	return Reshape(c, outShape...)
+}
+
+func isIdentity(p []int) bool {
+	for i, v := range p {
+		if i != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Eye returns the n×n identity as a constant.
+func Eye(n int) *Var {
+	t := Zeros(n, n)
+	for i := range n {
+		t.Data[i*n+i] = 1
+	}
+	return Const(t)
+}
+
+// Diag returns the square matrix with the vector v on its diagonal.
+func Diag(v *Var) *Var {
+	if v.Value.Dims() != 1 {
+		panic(fmt.Sprintf("ad: Diag of shape %v", v.Shape()))
+	}
+	n := v.Shape()[0]
+	t := Zeros(n, n)
+	for i, x := range v.Value.Data {
+		t.Data[i*n+i] = x
+	}
+	return record1(t, func(g, _, _ []*Var) []*Var { return []*Var{DiagPart(g[0])} }, v)
+}
+
+// DiagPart returns the diagonal of a square matrix.
+func DiagPart(a *Var) *Var {
+	s := a.Shape()
+	if len(s) != 2 || s[0] != s[1] {
+		panic(fmt.Sprintf("ad: DiagPart of shape %v", s))
+	}
+	n := s[0]
+	t := Zeros(n)
+	for i := range n {
+		t.Data[i] = a.Value.Data[i*n+i]
+	}
+	return record1(t, func(g, _, _ []*Var) []*Var { return []*Var{Diag(g[0])} }, a)
+}
+
+// Trace returns the trace of a square matrix.
+func Trace(a *Var) *Var { return Sum(DiagPart(a)) }
+
+// DefaultBroadening is the ε of the Lorentzian broadening x/(x² + ε) that
+// replaces 1/x in the backward rules of SVD and Eigh.
+const DefaultBroadening = 1e-12
+
+// lorentz returns x/(x² + ε) elementwise: 1/x away from 0, finite at 0.
+func lorentz(x *Var, eps float64) *Var {
+	return Div(x, AddScalar(Square(x), eps))
+}
+
+// offDiagonalF returns F_ij = lorentz(d_j − d_i) with a zero diagonal.
+// The diagonal is masked out after the broadening (not left to
+// lorentz(0) = 0): the derivative of lorentz at 0 is 1/ε, and gradients of
+// second order would otherwise carry 1/ε-sized terms that cancel only up
+// to rounding.
+func offDiagonalF(d *Var, eps float64) *Var {
+	k := d.Shape()[0]
+	row := Reshape(d, 1, k)
+	col := Reshape(d, k, 1)
+	diff := Sub(row, col) // d_j − d_i
+	mask := Full(1, k, k)
+	for i := range k {
+		mask.Data[i*k+i] = 0
+	}
+	// 1 on the diagonal keeps lorentz and its derivatives O(1) there.
+	return Mul(lorentz(Add(diff, Eye(k)), eps), Const(mask))
+}
+
+// SVD returns the thin singular value decomposition a = U·diag(S)·Vᵀ of an
+// m×n matrix, S in descending order, U (m×k), S (k), V (n×k), k = min(m, n).
+// It is differentiable (also twice) with the broadened backward rule.
+func SVD(a *Var) (U, S, V *Var) { return SVDEps(a, DefaultBroadening) }
+
+// SVDEps is SVD with broadening eps.
+func SVDEps(a *Var, eps float64) (U, S, V *Var) {
+	sh := a.Shape()
+	if len(sh) != 2 {
+		panic(fmt.Sprintf("ad: SVD of shape %v", sh))
+	}
+	m, n := sh[0], sh[1]
+	k := min(m, n)
+	var svd mat.SVD
+	if !svd.Factorize(mat.NewDense(m, n, slices.Clone(a.Value.Data)), mat.SVDThin) {
+		panic("ad: SVD did not converge")
+	}
+	s := svd.Values(nil)
+	var u, v mat.Dense
+	svd.UTo(&u)
+	svd.VTo(&v)
+	ut, vt := denseTensor(&u, m, k), denseTensor(&v, n, k)
+	outs := record([]*Tensor{ut, NewTensor(s, k), vt}, []*Var{a}, func(g, in, out []*Var) []*Var {
+		return []*Var{svdBackward(g, out[0], out[1], out[2], eps)}
+	})
+	return outs[0], outs[1], outs[2]
+}
+
+func denseTensor(d *mat.Dense, r, c int) *Tensor {
+	t := Zeros(r, c)
+	for i := range r {
+		for j := range c {
+			t.Data[i*c+j] = d.At(i, j)
+		}
+	}
+	return t
+}
+
+// svdBackward is Townsend's rule with broadened F:
+//
+//	Ā = U[(F∘(UᵀŪ − ŪᵀU))S + diag(S̄) + S(F∘(VᵀV̄ − V̄ᵀV))]Vᵀ
+//	  + (I − UUᵀ)ŪS⁻¹Vᵀ + US⁻¹V̄ᵀ(I − VVᵀ),   F_ij = 1/(s_j² − s_i²).
+func svdBackward(g []*Var, U, S, V *Var, eps float64) *Var {
+	gU, gS, gV := g[0], g[1], g[2]
+	m, k := U.Shape()[0], U.Shape()[1]
+	n := V.Shape()[0]
+	F := offDiagonalF(Square(S), eps)
+	sRow := Reshape(S, 1, k)
+	sCol := Reshape(S, k, 1)
+	sInv := lorentz(S, eps)
+	var inner *Var
+	addInner := func(x *Var) {
+		if inner == nil {
+			inner = x
+		} else {
+			inner = Add(inner, x)
+		}
+	}
+	if gS != nil {
+		addInner(Diag(gS))
+	}
+	var extra *Var
+	if gU != nil {
+		utg := MatMulT(U, gU, true, false)
+		J := Mul(F, Sub(utg, Transpose(utg)))
+		addInner(Mul(J, sRow))
+		if m > k {
+			// (I − UUᵀ)ŪS⁻¹Vᵀ
+			proj := Sub(gU, MatMul(U, utg))
+			extra = MatMulT(Mul(proj, Reshape(sInv, 1, k)), V, false, true)
+		}
+	}
+	if gV != nil {
+		vtg := MatMulT(V, gV, true, false)
+		K := Mul(F, Sub(vtg, Transpose(vtg)))
+		addInner(Mul(sCol, K))
+		if n > k {
+			// US⁻¹V̄ᵀ(I − VVᵀ)
+			proj := Sub(gV, MatMul(V, vtg)) // (I − VVᵀ)V̄
+			e := MatMulT(Mul(U, Reshape(sInv, 1, k)), proj, false, true)
+			if extra == nil {
+				extra = e
+			} else {
+				extra = Add(extra, e)
+			}
+		}
+	}
+	var out *Var
+	if inner != nil {
+		out = MatMulT(MatMul(U, inner), V, false, true)
+	}
+	if extra != nil {
+		if out == nil {
+			out = extra
+		} else {
+			out = Add(out, extra)
+		}
+	}
+	if out == nil {
+		out = Const(Zeros(m, n))
+	}
+	return out
+}
+
+// TruncSVD keeps the k largest singular values and their vectors. Its
+// gradient is that of the full decomposition restricted to the kept part.
+func TruncSVD(a *Var, k int) (U, S, V *Var) {
+	U, S, V = SVD(a)
+	kk := S.Shape()[0]
+	if k >= kk {
+		return U, S, V
+	}
+	return Slice(U, 1, 0, k), Slice(S, 0, 0, k), Slice(V, 1, 0, k)
+}
+
+// Eigh returns the eigenvalues (ascending) and eigenvectors (columns) of a
+// symmetric matrix: a = V·diag(w)·Vᵀ. Only the lower triangle of a is
+// read; the gradient is symmetrised. Differentiable (also twice) with the
+// broadened rule Ā = V(diag(w̄) + F∘(VᵀV̄))Vᵀ, F_ij = 1/(w_j − w_i).
+func Eigh(a *Var) (w, V *Var) { return EighEps(a, DefaultBroadening) }
+
+// EighEps is Eigh with broadening eps.
+func EighEps(a *Var, eps float64) (w, V *Var) {
+	sh := a.Shape()
+	if len(sh) != 2 || sh[0] != sh[1] {
+		panic(fmt.Sprintf("ad: Eigh of shape %v", sh))
+	}
+	n := sh[0]
+	sym := mat.NewSymDense(n, nil)
+	for i := range n {
+		for j := 0; j <= i; j++ {
+			sym.SetSym(i, j, a.Value.Data[i*n+j])
+		}
+	}
+	var es mat.EigenSym
+	if !es.Factorize(sym, true) {
+		panic("ad: Eigh did not converge")
+	}
+	vals := es.Values(nil)
+	var vecs mat.Dense
+	es.VectorsTo(&vecs)
+	outs := record([]*Tensor{NewTensor(vals, n), denseTensor(&vecs, n, n)}, []*Var{a}, func(g, _, out []*Var) []*Var {
+		W, V := out[0], out[1]
+		var inner *Var
+		if g[0] != nil {
+			inner = Diag(g[0])
+		}
+		if g[1] != nil {
+			t := Mul(offDiagonalF(W, eps), MatMulT(V, g[1], true, false))
+			if inner == nil {
+				inner = t
+			} else {
+				inner = Add(inner, t)
+			}
+		}
+		if inner == nil {
+			return []*Var{Const(Zeros(n, n))}
+		}
+		ga := MatMulT(MatMul(V, inner), V, false, true)
+		return []*Var{Scale(Add(ga, Transpose(ga)), 0.5)}
+	})
+	return outs[0], outs[1]
+}

@@ -1,0 +1,223 @@
+package ad
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Var is a value in a differentiable program: a tensor and, unless it is a
+// constant or a leaf, the node of the operation that made it.
+type Var struct {
+	Value *Tensor
+	node  *node
+	grad  bool // gradients flow through it
+	want  bool // a detached input of a vjp whose gradient is wanted
+}
+
+// needs reports whether a vjp must compute the gradient of input v.
+func needs(v *Var) bool { return v.grad || v.want }
+
+// node is one recorded operation.
+type node struct {
+	inputs  []*Var
+	outputs []*Var
+	// vjp returns the gradient contribution of each input (nil for none)
+	// given the gradients of the outputs (nil for outputs without one).
+	// in and out are the node's inputs and outputs, or constants with
+	// their values when no graph of the gradient is to be built.
+	vjp func(g, in, out []*Var) []*Var
+}
+
+// Param returns a leaf that gradients are taken with respect to.
+func Param(t *Tensor) *Var { return &Var{Value: t, grad: true} }
+
+// Const returns a constant: no gradient flows into it.
+func Const(t *Tensor) *Var { return &Var{Value: t} }
+
+// ConstScalar returns a scalar constant.
+func ConstScalar(v float64) *Var { return Const(Scalar(v)) }
+
+// Shape returns the shape of the value.
+func (v *Var) Shape() []int { return v.Value.Shape }
+
+// Item returns the value of a one-element Var.
+func (v *Var) Item() float64 { return v.Value.Item() }
+
+// RequiresGrad reports whether gradients flow through v.
+func (v *Var) RequiresGrad() bool { return v.grad }
+
+// Detach returns a constant with v's value.
+func (v *Var) Detach() *Var { return Const(v.Value) }
+
+// record makes the outputs of an operation. If no input requires a
+// gradient the outputs are constants and nothing is recorded.
+func record(vals []*Tensor, inputs []*Var, vjp func(g, in, out []*Var) []*Var) []*Var {
+	need := false
+	for _, in := range inputs {
+		if in.grad {
+			need = true
+			break
+		}
+	}
+	outs := make([]*Var, len(vals))
+	if !need {
+		for i, t := range vals {
+			outs[i] = &Var{Value: t}
+		}
+		return outs
+	}
+	n := &node{inputs: inputs, vjp: vjp}
+	for i, t := range vals {
+		outs[i] = &Var{Value: t, node: n, grad: true}
+	}
+	n.outputs = outs
+	return outs
+}
+
+// record1 is record for one output.
+func record1(val *Tensor, vjp func(g, in, out []*Var) []*Var, inputs ...*Var) *Var {
+	need := false
+	for _, in := range inputs {
+		if in.grad {
+			need = true
+			break
+		}
+	}
+	if !need {
+		return &Var{Value: val}
+	}
+	n := &node{inputs: inputs, vjp: vjp}
+	out := &Var{Value: val, node: n, grad: true}
+	n.outputs = []*Var{out}
+	return out
+}
+
+type gradConfig struct {
+	createGraph bool
+	seed        *Var
+}
+
+// GradOption configures Grad.
+type GradOption func(*gradConfig)
+
+// CreateGraph makes the gradients differentiable: they are recorded like
+// any other computation, so Grad can be applied to them again.
+func CreateGraph() GradOption { return func(c *gradConfig) { c.createGraph = true } }
+
+// Seed sets the gradient of y (the vector of a vector-Jacobian product);
+// without it y must have one element and its gradient is 1.
+func Seed(g *Var) GradOption { return func(c *gradConfig) { c.seed = g } }
+
+// Grad returns ∂y/∂x for every x in xs (zeros for an x that y does not
+// depend on). It never modifies the graph or the Vars, so many goroutines
+// may differentiate programs that share leaves.
+func Grad(y *Var, xs []*Var, opts ...GradOption) ([]*Var, error) {
+	var cfg gradConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	seed := cfg.seed
+	if seed == nil {
+		if y.Value.Size() != 1 {
+			return nil, fmt.Errorf("ad: Grad of a value of shape %v needs a Seed", y.Shape())
+		}
+		seed = Const(Full(1, y.Shape()...))
+	} else if !slices.Equal(seed.Shape(), y.Shape()) {
+		return nil, fmt.Errorf("ad: seed of shape %v for a value of shape %v", seed.Shape(), y.Shape())
+	}
+	if !cfg.createGraph {
+		seed = seed.Detach()
+	}
+	// Topological order of the nodes y depends on (post-order DFS).
+	var order []*node
+	seen := map[*node]bool{}
+	if y.node != nil {
+		type frame struct {
+			n *node
+			i int
+		}
+		stack := []frame{{y.node, 0}}
+		seen[y.node] = true
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if top.i < len(top.n.inputs) {
+				in := top.n.inputs[top.i]
+				top.i++
+				if in.node != nil && !seen[in.node] {
+					seen[in.node] = true
+					stack = append(stack, frame{in.node, 0})
+				}
+				continue
+			}
+			order = append(order, top.n)
+			stack = stack[:len(stack)-1]
+		}
+	}
+	grads := map[*Var]*Var{y: seed}
+	accumulate := func(v, g *Var) {
+		if old, ok := grads[v]; ok {
+			grads[v] = Add(old, g)
+		} else {
+			grads[v] = g
+		}
+	}
+	for i := len(order) - 1; i >= 0; i-- {
+		n := order[i]
+		gOut := make([]*Var, len(n.outputs))
+		any := false
+		for k, o := range n.outputs {
+			if g, ok := grads[o]; ok {
+				gOut[k] = g
+				any = true
+			}
+		}
+		if !any {
+			continue
+		}
+		in, out := n.inputs, n.outputs
+		if !cfg.createGraph {
+			in = detachAll(in)
+			out = detachAll(out)
+		}
+		contrib := n.vjp(gOut, in, out)
+		for k, c := range contrib {
+			if c == nil || !n.inputs[k].grad {
+				continue
+			}
+			if !slices.Equal(c.Shape(), n.inputs[k].Shape()) {
+				return nil, fmt.Errorf("ad: internal error: gradient of shape %v for an input of shape %v", c.Shape(), n.inputs[k].Shape())
+			}
+			accumulate(n.inputs[k], c)
+		}
+	}
+	res := make([]*Var, len(xs))
+	for i, x := range xs {
+		if x == nil {
+			return nil, errors.New("ad: Grad with respect to nil")
+		}
+		if g, ok := grads[x]; ok {
+			res[i] = g
+		} else {
+			res[i] = Const(Zeros(x.Shape()...))
+		}
+	}
+	return res, nil
+}
+
+func detachAll(vs []*Var) []*Var {
+	out := make([]*Var, len(vs))
+	for i, v := range vs {
+		out[i] = &Var{Value: v.Value, want: v.grad}
+	}
+	return out
+}
+
+// MustGrad is Grad for programs known to be well formed; it panics on error.
+func MustGrad(y *Var, xs []*Var, opts ...GradOption) []*Var {
+	g, err := Grad(y, xs, opts...)
+	if err != nil {
+		panic(err)
+	}
+	return g
+}
