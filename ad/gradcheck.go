@@ -138,4 +138,5 @@ func compare(what string, got, want []float64, tol float64) error {
 	}
 	return nil
 }
+
 var gc2Step = 1e-4
