@@ -147,7 +147,7 @@ func TestGradCheckSecondOrder(t *testing.T) {
 // (sin with derivative -cos) is caught at first and second order.
 func TestGradCheckFails(t *testing.T) {
 	bad := func(x *Var) *Var {
-		return unary(x, math.Sin, func(in, _ *Var) *Var { return Neg(Cos(in)) })
+		return unary(x, math.Sin, func(in, _ *Var) *Var { return Neg(Cos(in)) }, func(x, _ float64) float64 { return -math.Cos(x) })
 	}
 	f := func(x []*Var) *Var { return Sum(bad(x[0])) }
 	in := []*Tensor{NewTensor([]float64{0.3, -0.5}, 2)}
@@ -156,7 +156,7 @@ func TestGradCheckFails(t *testing.T) {
 	}
 	// Right first derivative, wrong second: the rule is not differentiable.
 	bad2 := func(x *Var) *Var {
-		return unary(x, math.Sin, func(in, _ *Var) *Var { return Const(Cos(in).Value) })
+		return unary(x, math.Sin, func(in, _ *Var) *Var { return Const(Cos(in).Value) }, func(x, _ float64) float64 { return math.Cos(x) })
 	}
 	f2 := func(x []*Var) *Var { return Sum(bad2(x[0])) }
 	if GradCheck2(f2, in, 1e-6, 2, rand.New(rand.NewPCG(1, 1))) == nil {

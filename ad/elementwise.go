@@ -189,14 +189,24 @@ func AddScalar(a *Var, c float64) *Var { return Add(a, ConstScalar(c)) }
 // Scale returns c·a.
 func Scale(a *Var, c float64) *Var { return Mul(a, ConstScalar(c)) }
 
-// unary applies f elementwise; dfn returns the derivative factor as a Var
-// (given input and output) so that the rule is differentiable again.
-func unary(x *Var, f func(float64) float64, df func(in, out *Var) *Var) *Var {
+// unary applies f elementwise. df returns the derivative factor as a Var
+// (given input and output) so that the rule is differentiable again; fd,
+// the same derivative on floats (given x and f(x)), serves the common first-
+// order case, where no graph of the gradient is built, in one fused pass.
+func unary(x *Var, f func(float64) float64, df func(in, out *Var) *Var, fd func(x, y float64) float64) *Var {
 	out := &Tensor{Shape: x.Value.Shape, Data: make([]float64, len(x.Value.Data))}
 	for i, v := range x.Value.Data {
 		out.Data[i] = f(v)
 	}
 	return record1(out, func(g, in, out []*Var) []*Var {
+		if fd != nil && !g[0].grad && !in[0].grad && !out[0].grad {
+			gd, xd, yd := g[0].Value.Data, in[0].Value.Data, out[0].Value.Data
+			r := &Tensor{Shape: in[0].Value.Shape, Data: make([]float64, len(xd))}
+			for i := range r.Data {
+				r.Data[i] = gd[i] * fd(xd[i], yd[i])
+			}
+			return []*Var{{Value: r}}
+		}
 		return []*Var{Mul(g[0], df(in[0], out[0]))}
 	}, x)
 }
@@ -212,27 +222,27 @@ func Neg(x *Var) *Var {
 
 // Exp returns eˣ.
 func Exp(x *Var) *Var {
-	return unary(x, math.Exp, func(_, out *Var) *Var { return out })
+	return unary(x, math.Exp, func(_, out *Var) *Var { return out }, func(_, y float64) float64 { return y })
 }
 
 // Log returns ln x.
 func Log(x *Var) *Var {
-	return unary(x, math.Log, func(in, _ *Var) *Var { return Reciprocal(in) })
+	return unary(x, math.Log, func(in, _ *Var) *Var { return Reciprocal(in) }, func(x, _ float64) float64 { return 1 / x })
 }
 
 // Reciprocal returns 1/x.
 func Reciprocal(x *Var) *Var {
-	return unary(x, func(v float64) float64 { return 1 / v }, func(_, out *Var) *Var { return Neg(Square(out)) })
+	return unary(x, func(v float64) float64 { return 1 / v }, func(_, out *Var) *Var { return Neg(Square(out)) }, func(_, y float64) float64 { return -y * y })
 }
 
 // Square returns x².
 func Square(x *Var) *Var {
-	return unary(x, func(v float64) float64 { return v * v }, func(in, _ *Var) *Var { return Scale(in, 2) })
+	return unary(x, func(v float64) float64 { return v * v }, func(in, _ *Var) *Var { return Scale(in, 2) }, func(x, _ float64) float64 { return 2 * x })
 }
 
 // Sqrt returns √x.
 func Sqrt(x *Var) *Var {
-	return unary(x, math.Sqrt, func(_, out *Var) *Var { return Scale(Reciprocal(out), 0.5) })
+	return unary(x, math.Sqrt, func(_, out *Var) *Var { return Scale(Reciprocal(out), 0.5) }, func(_, y float64) float64 { return 0.5 / y })
 }
 
 // Pow returns x^p for a constant exponent p.
@@ -242,7 +252,7 @@ func Pow(x *Var, p float64) *Var {
 			return Const(Full(1, in.Shape()...))
 		}
 		return Scale(Pow(in, p-1), p)
-	})
+	}, func(x, _ float64) float64 { return p * math.Pow(x, p-1) })
 }
 
 // Abs returns |x| (derivative sign(x), 0 at 0).
@@ -258,17 +268,25 @@ func Abs(x *Var) *Var {
 			}
 		}
 		return Const(s)
+	}, func(x, _ float64) float64 {
+		switch {
+		case x > 0:
+			return 1
+		case x < 0:
+			return -1
+		}
+		return 0
 	})
 }
 
 // Tanh returns tanh x.
 func Tanh(x *Var) *Var {
-	return unary(x, math.Tanh, func(_, out *Var) *Var { return Sub(ConstScalar(1), Square(out)) })
+	return unary(x, math.Tanh, func(_, out *Var) *Var { return Sub(ConstScalar(1), Square(out)) }, func(_, y float64) float64 { return 1 - y*y })
 }
 
 // Sigmoid returns 1/(1 + e⁻ˣ).
 func Sigmoid(x *Var) *Var {
-	return unary(x, sigmoid, func(_, out *Var) *Var { return Mul(out, Sub(ConstScalar(1), out)) })
+	return unary(x, sigmoid, func(_, out *Var) *Var { return Mul(out, Sub(ConstScalar(1), out)) }, func(_, y float64) float64 { return y * (1 - y) })
 }
 
 func sigmoid(v float64) float64 {
@@ -281,7 +299,7 @@ func sigmoid(v float64) float64 {
 
 // Softplus returns ln(1 + eˣ), computed without overflow.
 func Softplus(x *Var) *Var {
-	return unary(x, softplus, func(in, _ *Var) *Var { return Sigmoid(in) })
+	return unary(x, softplus, func(in, _ *Var) *Var { return Sigmoid(in) }, func(x, _ float64) float64 { return sigmoid(x) })
 }
 
 func softplus(v float64) float64 {
@@ -296,17 +314,17 @@ func LogCosh(x *Var) *Var {
 	return unary(x, func(v float64) float64 {
 		a := math.Abs(v)
 		return a + math.Log1p(math.Exp(-2*a)) - math.Ln2
-	}, func(in, _ *Var) *Var { return Tanh(in) })
+	}, func(in, _ *Var) *Var { return Tanh(in) }, func(x, _ float64) float64 { return math.Tanh(x) })
 }
 
 // Sin returns sin x.
 func Sin(x *Var) *Var {
-	return unary(x, math.Sin, func(in, _ *Var) *Var { return Cos(in) })
+	return unary(x, math.Sin, func(in, _ *Var) *Var { return Cos(in) }, func(x, _ float64) float64 { return math.Cos(x) })
 }
 
 // Cos returns cos x.
 func Cos(x *Var) *Var {
-	return unary(x, math.Cos, func(in, _ *Var) *Var { return Neg(Sin(in)) })
+	return unary(x, math.Cos, func(in, _ *Var) *Var { return Neg(Sin(in)) }, func(x, _ float64) float64 { return -math.Sin(x) })
 }
 
 // SumTo sums x over the axes along which it was broadcast to reach its
