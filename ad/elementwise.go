@@ -194,17 +194,25 @@ func Scale(a *Var, c float64) *Var { return Mul(a, ConstScalar(c)) }
 // the same derivative on floats (given x and f(x)), serves the common first-
 // order case, where no graph of the gradient is built, in one fused pass.
 func unary(x *Var, f func(float64) float64, df func(in, out *Var) *Var, fd func(x, y float64) float64) *Var {
+	return unaryFused(x, f, df, func(dst, g, xs, ys []float64) {
+		for i := range dst {
+			dst[i] = g[i] * fd(xs[i], ys[i])
+		}
+	})
+}
+
+// unaryFused is unary with the fused first-order rule as a loop over
+// slices, dst[i] = g[i]·f'(x[i]), for the hot activations.
+func unaryFused(x *Var, f func(float64) float64, df func(in, out *Var) *Var, fused func(dst, g, x, y []float64)) *Var {
 	out := &Tensor{Shape: x.Value.Shape, Data: make([]float64, len(x.Value.Data))}
 	for i, v := range x.Value.Data {
 		out.Data[i] = f(v)
 	}
 	return record1(out, func(g, in, out []*Var) []*Var {
-		if fd != nil && !g[0].grad && !in[0].grad && !out[0].grad {
-			gd, xd, yd := g[0].Value.Data, in[0].Value.Data, out[0].Value.Data
+		if !g[0].grad && !in[0].grad && !out[0].grad {
+			xd := in[0].Value.Data
 			r := &Tensor{Shape: in[0].Value.Shape, Data: make([]float64, len(xd))}
-			for i := range r.Data {
-				r.Data[i] = gd[i] * fd(xd[i], yd[i])
-			}
+			fused(r.Data, g[0].Value.Data[:len(xd)], xd, out[0].Value.Data[:len(xd)])
 			return []*Var{{Value: r}}
 		}
 		return []*Var{Mul(g[0], df(in[0], out[0]))}
@@ -222,7 +230,11 @@ func Neg(x *Var) *Var {
 
 // Exp returns eˣ.
 func Exp(x *Var) *Var {
-	return unary(x, math.Exp, func(_, out *Var) *Var { return out }, func(_, y float64) float64 { return y })
+	return unaryFused(x, math.Exp, func(_, out *Var) *Var { return out }, func(dst, g, _, y []float64) {
+		for i, e := range y {
+			dst[i] = g[i] * e
+		}
+	})
 }
 
 // Log returns ln x.
@@ -237,7 +249,11 @@ func Reciprocal(x *Var) *Var {
 
 // Square returns x².
 func Square(x *Var) *Var {
-	return unary(x, func(v float64) float64 { return v * v }, func(in, _ *Var) *Var { return Scale(in, 2) }, func(x, _ float64) float64 { return 2 * x })
+	return unaryFused(x, func(v float64) float64 { return v * v }, func(in, _ *Var) *Var { return Scale(in, 2) }, func(dst, g, x, _ []float64) {
+		for i, v := range x {
+			dst[i] = g[i] * 2 * v
+		}
+	})
 }
 
 // Sqrt returns √x.
@@ -281,12 +297,20 @@ func Abs(x *Var) *Var {
 
 // Tanh returns tanh x.
 func Tanh(x *Var) *Var {
-	return unary(x, math.Tanh, func(_, out *Var) *Var { return Sub(ConstScalar(1), Square(out)) }, func(_, y float64) float64 { return 1 - y*y })
+	return unaryFused(x, math.Tanh, func(_, out *Var) *Var { return Sub(ConstScalar(1), Square(out)) }, func(dst, g, _, y []float64) {
+		for i, t := range y {
+			dst[i] = g[i] * (1 - t*t)
+		}
+	})
 }
 
 // Sigmoid returns 1/(1 + e⁻ˣ).
 func Sigmoid(x *Var) *Var {
-	return unary(x, sigmoid, func(_, out *Var) *Var { return Mul(out, Sub(ConstScalar(1), out)) }, func(_, y float64) float64 { return y * (1 - y) })
+	return unaryFused(x, sigmoid, func(_, out *Var) *Var { return Mul(out, Sub(ConstScalar(1), out)) }, func(dst, g, _, y []float64) {
+		for i, t := range y {
+			dst[i] = g[i] * t * (1 - t)
+		}
+	})
 }
 
 func sigmoid(v float64) float64 {
@@ -368,9 +392,11 @@ func BroadcastTo(x *Var, shape []int) *Var {
 	if slices.Equal(x.Shape(), shape) {
 		return x
 	}
-	bs, err := broadcastShape(x.Shape(), shape)
-	if err != nil || !slices.Equal(bs, shape) {
-		panic(fmt.Sprintf("ad: cannot broadcast shape %v to %v", x.Shape(), shape))
+	if x.Value.Size() != 1 {
+		bs, err := broadcastShape(x.Shape(), shape)
+		if err != nil || !slices.Equal(bs, shape) {
+			panic(fmt.Sprintf("ad: cannot broadcast shape %v to %v", x.Shape(), shape))
+		}
 	}
 	out := Zeros(shape...)
 	n, nx := len(out.Data), len(x.Value.Data)

@@ -42,20 +42,8 @@ func MatMulT(a, b *Var, ta, tb bool) *Var {
 		shape = []int{batch, m, n}
 	}
 	out := Zeros(shape...)
-	transA, transB := blas.NoTrans, blas.NoTrans
-	if ta {
-		transA = blas.Trans
-	}
-	if tb {
-		transB = blas.Trans
-	}
 	for i := range batch {
-		A := blas64.General{Rows: ar, Cols: ac, Stride: ac, Data: a.Value.Data[i*ar*ac : (i+1)*ar*ac]}
-		B := blas64.General{Rows: br, Cols: bc, Stride: bc, Data: b.Value.Data[i*br*bc : (i+1)*br*bc]}
-		C := blas64.General{Rows: m, Cols: n, Stride: n, Data: out.Data[i*m*n : (i+1)*m*n]}
-		if m > 0 && n > 0 && k > 0 {
-			blas64.Gemm(transA, transB, 1, A, B, 0, C)
-		}
+		gemm(ta, tb, m, n, k, a.Value.Data[i*ar*ac:(i+1)*ar*ac], ac, b.Value.Data[i*br*bc:(i+1)*br*bc], bc, 0, out.Data[i*m*n:(i+1)*m*n])
 	}
 	return record1(out, func(g, in, _ []*Var) []*Var {
 		A, B, G := in[0], in[1], g[0]
@@ -368,4 +356,109 @@ func EighEps(a *Var, eps float64) (w, V *Var) {
 		return []*Var{Scale(Add(ga, Transpose(ga)), 0.5)}
 	})
 	return outs[0], outs[1]
+}
+
+// Affine returns x·Wᵀ + b for x (batch, in), W (out, in), b (out): a
+// Linear layer in one operation (the bias is the GEMM's initial value).
+func Affine(x, W, b *Var) *Var {
+	xs, ws, bs := x.Shape(), W.Shape(), b.Shape()
+	if len(xs) != 2 || len(ws) != 2 || len(bs) != 1 || xs[1] != ws[1] || bs[0] != ws[0] {
+		panic(fmt.Sprintf("ad: Affine of x %v, W %v, b %v", xs, ws, bs))
+	}
+	m, k, n := xs[0], xs[1], ws[0]
+	out := Zeros(m, n)
+	for i := range m {
+		copy(out.Data[i*n:(i+1)*n], b.Value.Data)
+	}
+	gemm(false, true, m, n, k, x.Value.Data, k, W.Value.Data, k, 1, out.Data)
+	return record1(out, func(g, in, _ []*Var) []*Var {
+		G := g[0]
+		var gx, gw, gb *Var
+		if needs(in[0]) {
+			gx = MatMul(G, in[1])
+		}
+		if needs(in[1]) {
+			gw = MatMulT(G, in[0], true, false)
+		}
+		if needs(in[2]) {
+			gb = SumTo(G, in[2].Shape())
+		}
+		return []*Var{gx, gw, gb}
+	}, x, W, b)
+}
+
+// gemm computes C = op(A)·op(B) + beta·C for row-major A (lda columns), B
+// (ldb columns) and C (m×n, contiguous). Products with a short inner or
+// output dimension (≤ 4, the first and last layers of small networks) run
+// in plain loops; BLAS call overheads would dominate them. The rest go to
+// gonum's GEMM.
+func gemm(ta, tb bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if beta == 0 {
+		clear(c[:m*n])
+	} else if beta != 1 {
+		for i := range c[:m*n] {
+			c[i] *= beta
+		}
+	}
+	if k == 0 {
+		return
+	}
+	if min(k, n) > 4 {
+		transA, transB := blas.NoTrans, blas.NoTrans
+		ar, ac := m, k
+		if ta {
+			transA, ar, ac = blas.Trans, k, m
+		}
+		br, bc := k, n
+		if tb {
+			transB, br, bc = blas.Trans, n, k
+		}
+		blas64.Gemm(transA, transB, 1,
+			blas64.General{Rows: ar, Cols: ac, Stride: lda, Data: a},
+			blas64.General{Rows: br, Cols: bc, Stride: ldb, Data: b},
+			1, blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
+		return
+	}
+	// B as a contiguous k×n block.
+	bk := b
+	if tb {
+		bk = make([]float64, k*n)
+		for j := range n {
+			for p := range k {
+				bk[p*n+j] = b[j*ldb+p]
+			}
+		}
+	} else if ldb != n {
+		bk = make([]float64, k*n)
+		for p := range k {
+			copy(bk[p*n:(p+1)*n], b[p*ldb:p*ldb+n])
+		}
+	}
+	if ta {
+		// A is k×m: stream its rows, C (m×n, small n) stays in cache.
+		for p := range k {
+			ap := a[p*lda : p*lda+m]
+			bp := bk[p*n : (p+1)*n]
+			for i, av := range ap {
+				ci := c[i*n : (i+1)*n]
+				for j, bv := range bp {
+					ci[j] += av * bv
+				}
+			}
+		}
+		return
+	}
+	for i := range m {
+		ai := a[i*lda : i*lda+k]
+		ci := c[i*n : (i+1)*n]
+		for p, av := range ai {
+			bp := bk[p*n : (p+1)*n]
+			for j, bv := range bp {
+				ci[j] += av * bv
+			}
+		}
+	}
 }

@@ -28,7 +28,7 @@ func NewLinear(in, out int, rng *rand.Rand) *Linear {
 
 // Forward applies the layer to x (batch, In).
 func (l *Linear) Forward(x *Var) *Var {
-	return Add(MatMulT(x, l.W, false, true), l.B)
+	return Affine(x, l.W, l.B)
 }
 
 // Params returns W and b.

@@ -27,6 +27,12 @@ type node struct {
 	// in and out are the node's inputs and outputs, or constants with
 	// their values when no graph of the gradient is to be built.
 	vjp func(g, in, out []*Var) []*Var
+
+	// storage for the common case of one output and up to three inputs, so
+	// that recording an operation is a single allocation
+	inArr  [3]*Var
+	outArr [1]*Var
+	out    Var
 }
 
 // Param returns a leaf that gradients are taken with respect to.
@@ -87,10 +93,16 @@ func record1(val *Tensor, vjp func(g, in, out []*Var) []*Var, inputs ...*Var) *V
 	if !need {
 		return &Var{Value: val}
 	}
-	n := &node{inputs: inputs, vjp: vjp}
-	out := &Var{Value: val, node: n, grad: true}
-	n.outputs = []*Var{out}
-	return out
+	n := &node{vjp: vjp}
+	if len(inputs) <= len(n.inArr) {
+		n.inputs = n.inArr[:copy(n.inArr[:], inputs)]
+	} else {
+		n.inputs = slices.Clone(inputs)
+	}
+	n.out = Var{Value: val, node: n, grad: true}
+	n.outArr[0] = &n.out
+	n.outputs = n.outArr[:]
+	return &n.out
 }
 
 type gradConfig struct {
@@ -126,7 +138,7 @@ func Grad(y *Var, xs []*Var, opts ...GradOption) ([]*Var, error) {
 	} else if !slices.Equal(seed.Shape(), y.Shape()) {
 		return nil, fmt.Errorf("ad: seed of shape %v for a value of shape %v", seed.Shape(), y.Shape())
 	}
-	if !cfg.createGraph {
+	if !cfg.createGraph && seed.grad {
 		seed = seed.Detach()
 	}
 	// Topological order of the nodes y depends on (post-order DFS).
@@ -177,8 +189,7 @@ func Grad(y *Var, xs []*Var, opts ...GradOption) ([]*Var, error) {
 		}
 		in, out := n.inputs, n.outputs
 		if !cfg.createGraph {
-			in = detachAll(in)
-			out = detachAll(out)
+			in, out = detach(in, out)
 		}
 		contrib := n.vjp(gOut, in, out)
 		for k, c := range contrib {
@@ -205,12 +216,30 @@ func Grad(y *Var, xs []*Var, opts ...GradOption) ([]*Var, error) {
 	return res, nil
 }
 
-func detachAll(vs []*Var) []*Var {
-	out := make([]*Var, len(vs))
-	for i, v := range vs {
-		out[i] = &Var{Value: v.Value, want: v.grad}
+// detach returns constant copies of a node's inputs and outputs (marking
+// the inputs whose gradient is wanted), in one allocation when small.
+func detach(in, out []*Var) ([]*Var, []*Var) {
+	n := len(in) + len(out)
+	var vars []Var
+	var ptrs []*Var
+	if n <= 3 {
+		blk := &struct {
+			v [3]Var
+			p [3]*Var
+		}{}
+		vars, ptrs = blk.v[:n], blk.p[:n]
+	} else {
+		vars, ptrs = make([]Var, n), make([]*Var, n)
 	}
-	return out
+	for i, v := range in {
+		vars[i] = Var{Value: v.Value, want: v.grad}
+		ptrs[i] = &vars[i]
+	}
+	for i, v := range out {
+		vars[len(in)+i] = Var{Value: v.Value}
+		ptrs[len(in)+i] = &vars[len(in)+i]
+	}
+	return ptrs[:len(in)], ptrs[len(in):]
 }
 
 // MustGrad is Grad for programs known to be well formed; it panics on error.
