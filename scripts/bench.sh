@@ -12,14 +12,27 @@ fi
 mkdir -p build
 gcc -O3 -march=native -o build/ising_ref "$REF_DIR/ising_ref.c" -lm
 go test -c -o build/ising.test ./mc/ising >/dev/null
+go test -c -o build/ad.test ./ad >/dev/null
+PY=/usr/bin/python3
+if ! $PY -c "import torch" 2>/dev/null; then
+  echo "bench: $PY cannot import torch (make deps-bench installs python3-torch)" >&2
+  exit 1
+fi
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 gobench() { # pattern -> flips/ns
   ./build/ising.test -test.run '^$' -test.bench "$1" -test.benchtime 2s | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}'
 }
 
-c=(); g=(); p1=(); p2=()
+metric() { # benchmark pattern, unit -> value (single-threaded: -test.cpu 1)
+  ./build/ad.test -test.run '^$' -test.bench "$1" -test.benchtime 2s -test.cpu 1 | awk -v u="$2" '{for (i=1;i<=NF;i++) if ($(i+1)==u) print $i}'
+}
+c=(); g=(); p1=(); p2=(); tm=(); gm=(); to=(); go_=()
 for i in 1 2 3; do
+  tm+=("$($PY "$REF_DIR/torch_ref.py" mlp_step | awk '{print $2 * 1000}')")
+  gm+=("$(metric 'MLPStep$' ms/step)")
+  to+=("$($PY "$REF_DIR/torch_ref.py" op_overhead | awk '{print $2 * 1e6}')")
+  go_+=("$(metric 'OpOverhead$' us/op)")
   c+=("$(./build/ising_ref 256 0.4406868 3000 | awk '{print $2}')")
   g+=("$(gobench 'Metropolis/L=256$')")
   pool=$(./build/ising.test -test.run '^$' -test.bench 'Pool' -test.benchtime 2s | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}')
@@ -29,9 +42,17 @@ C=$(printf '%s\n' "${c[@]}" | median)
 G=$(printf '%s\n' "${g[@]}" | median)
 P1=$(printf '%s\n' "${p1[@]}" | median)
 P2=$(printf '%s\n' "${p2[@]}" | median)
+TM=$(printf '%s\n' "${tm[@]}" | median)
+GM=$(printf '%s\n' "${gm[@]}" | median)
+TO=$(printf '%s\n' "${to[@]}" | median)
+GO=$(printf '%s\n' "${go_[@]}" | median)
 
 cpu=$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; exit}')
 echo "mcflow benchmarks on $(nproc) CPU(s) ($cpu), $(date -u +%Y-%m-%d), median of 3"
-printf '%-52s %12s %12s %8s\n' "workload" "mcflow" "reference" "ratio"
+printf '%-52s %12s %12s %8s\n' "workload" "mcflow" "reference" "speed-up"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "Metropolis L=256, 1 core, flips/ns (vs ising_ref.c)" "$G" "$C" "$(awk -v a="$G" -v b="$C" 'BEGIN {print a / b}')"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "Pool 8 chains L=64, flips/ns: 2 workers vs 1 worker" "$P2" "$P1" "$(awk -v a="$P2" -v b="$P1" 'BEGIN {print a / b}')"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
+printf "%-52s %12.4f %12.4f %7.2fx\n" "MLP step 2-32-32-1 tanh, batch 1024, ms (vs PyTorch)" "$GM" "$TM" "$(ratio "$TM" "$GM")"
+printf "%-52s %12.4f %12.4f %7.2fx\n" "mul+sum+backward of 4-vectors, us (vs PyTorch)" "$GO" "$TO" "$(ratio "$TO" "$GO")"
+echo "(PyTorch and mcflow both on one thread; speed-up = reference time / mcflow time, or mcflow rate / reference rate)"
