@@ -109,3 +109,30 @@ func TestOnsagerClosedForm(t *testing.T) {
 		t.Errorf("at beta_c: E = %v, C = %v; want -√2 and +Inf", c.E, c.C)
 	}
 }
+
+// TestOnsagerAD: E and C by hyper-dual differentiation of the quadrature
+// equal Onsager's closed forms to 1e-10.
+func TestOnsagerAD(t *testing.T) {
+	for _, beta := range []float64{0.3, 0.4, 0.5, 0.6, 0.2, 0.44, 0.45, 1} {
+		got, err := OnsagerAD(beta, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := Onsager(beta, 1)
+		for _, q := range []struct {
+			name      string
+			got, want float64
+		}{{"lnZ/N", got.LnZ, want.LnZ}, {"E/N", got.E, want.E}, {"C/N", got.C, want.C}} {
+			if d := math.Abs(q.got - q.want); d > 1e-10 {
+				t.Errorf("beta=%v: %s by AD %.15g, closed form %.15g (diff %.2g)", beta, q.name, q.got, q.want, d)
+			}
+		}
+	}
+	// At β_c: E finite and equal to −√2; C finite (the quadrature resolves
+	// the logarithmic divergence down to 2⁻⁴⁰) and above its value nearby.
+	c, _ := OnsagerAD(BetaC, 1)
+	near, _ := Onsager(0.44, 1)
+	if math.Abs(c.E+math.Sqrt2) > 1e-9 || math.IsInf(c.C, 0) || !(c.C > near.C) {
+		t.Errorf("at beta_c: E = %v (want -√2), C = %v (want finite, > %v)", c.E, c.C, near.C)
+	}
+}
