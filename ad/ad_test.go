@@ -66,6 +66,8 @@ func opCases() []opCase {
 		un("Softplus", Softplus, -3, 3),
 		un("LogCosh", LogCosh, -3, 3),
 		un("Sin", Sin, -3, 3),
+		un("Cosh", Cosh, -2, 2),
+		un("Sinh", Sinh, -2, 2),
 		un("Cos", Cos, -3, 3),
 		un("AddScalar", func(x *Var) *Var { return AddScalar(x, 0.3) }, -1, 1),
 		un("Scale", func(x *Var) *Var { return Scale(x, -1.7) }, -1, 1),

@@ -341,6 +341,16 @@ func LogCosh(x *Var) *Var {
 	}, func(in, _ *Var) *Var { return Tanh(in) }, func(x, _ float64) float64 { return math.Tanh(x) })
 }
 
+// Cosh returns cosh x.
+func Cosh(x *Var) *Var {
+	return unary(x, math.Cosh, func(in, _ *Var) *Var { return Sinh(in) }, func(x, _ float64) float64 { return math.Sinh(x) })
+}
+
+// Sinh returns sinh x.
+func Sinh(x *Var) *Var {
+	return unary(x, math.Sinh, func(in, _ *Var) *Var { return Cosh(in) }, func(x, _ float64) float64 { return math.Cosh(x) })
+}
+
 // Sin returns sin x.
 func Sin(x *Var) *Var {
 	return unary(x, math.Sin, func(in, _ *Var) *Var { return Cos(in) }, func(x, _ float64) float64 { return math.Cos(x) })

@@ -2,6 +2,7 @@ package ad
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"gonum.org/v1/gonum/blas"
@@ -167,13 +168,29 @@ func DiagPart(a *Var) *Var {
 // Trace returns the trace of a square matrix.
 func Trace(a *Var) *Var { return Sum(DiagPart(a)) }
 
-// DefaultBroadening is the ε of the Lorentzian broadening x/(x² + ε) that
-// replaces 1/x in the backward rules of SVD and Eigh.
+// DefaultBroadening is the ε of the Lorentzian broadening 1/x → x/(x² + ε)
+// of the factors F_ij = 1/(s_j² − s_i²) (SVD) and 1/(w_j − w_i) (Eigh), in
+// units of the spectrum's scale: ε·s_max⁴ and ε·max|w|². Gaps wider than
+// ~√ε of the scale get their exact 1/x, exact degeneracies 0 instead of ∞,
+// and nearly degenerate pairs at most 1/(2√ε) of the scale, so that
+// rounding noise in a degenerate multiplet cannot be amplified into the
+// gradient. The 1/s of the SVD rule is broadened far less, with
+// (1e-12·s_max)², so that small but genuine singular values keep their
+// exact inverse.
 const DefaultBroadening = 1e-12
 
 // lorentz returns x/(x² + ε) elementwise: 1/x away from 0, finite at 0.
 func lorentz(x *Var, eps float64) *Var {
 	return Div(x, AddScalar(Square(x), eps))
+}
+
+// maxAbs returns the largest |v| of a tensor (a constant scale).
+func maxAbs(t *Tensor) float64 {
+	m := 0.0
+	for _, v := range t.Data {
+		m = math.Max(m, math.Abs(v))
+	}
+	return m
 }
 
 // offDiagonalF returns F_ij = lorentz(d_j − d_i) with a zero diagonal.
@@ -199,7 +216,7 @@ func offDiagonalF(d *Var, eps float64) *Var {
 // It is differentiable (also twice) with the broadened backward rule.
 func SVD(a *Var) (U, S, V *Var) { return SVDEps(a, DefaultBroadening) }
 
-// SVDEps is SVD with broadening eps.
+// SVDEps is SVD with broadening eps (see DefaultBroadening).
 func SVDEps(a *Var, eps float64) (U, S, V *Var) {
 	sh := a.Shape()
 	if len(sh) != 2 {
@@ -240,10 +257,11 @@ func svdBackward(g []*Var, U, S, V *Var, eps float64) *Var {
 	gU, gS, gV := g[0], g[1], g[2]
 	m, k := U.Shape()[0], U.Shape()[1]
 	n := V.Shape()[0]
-	F := offDiagonalF(Square(S), eps)
+	smax := maxAbs(S.Value)
+	F := offDiagonalF(Square(S), eps*smax*smax*smax*smax)
 	sRow := Reshape(S, 1, k)
 	sCol := Reshape(S, k, 1)
-	sInv := lorentz(S, eps)
+	sInv := lorentz(S, 1e-24*smax*smax)
 	var inner *Var
 	addInner := func(x *Var) {
 		if inner == nil {
@@ -315,7 +333,7 @@ func TruncSVD(a *Var, k int) (U, S, V *Var) {
 // broadened rule Ā = V(diag(w̄) + F∘(VᵀV̄))Vᵀ, F_ij = 1/(w_j − w_i).
 func Eigh(a *Var) (w, V *Var) { return EighEps(a, DefaultBroadening) }
 
-// EighEps is Eigh with broadening eps.
+// EighEps is Eigh with broadening eps (see DefaultBroadening).
 func EighEps(a *Var, eps float64) (w, V *Var) {
 	sh := a.Shape()
 	if len(sh) != 2 || sh[0] != sh[1] {
@@ -342,7 +360,8 @@ func EighEps(a *Var, eps float64) (w, V *Var) {
 			inner = Diag(g[0])
 		}
 		if g[1] != nil {
-			t := Mul(offDiagonalF(W, eps), MatMulT(V, g[1], true, false))
+			wmax := maxAbs(W.Value)
+			t := Mul(offDiagonalF(W, eps*wmax*wmax), MatMulT(V, g[1], true, false))
 			if inner == nil {
 				inner = t
 			} else {
@@ -387,6 +406,27 @@ func Affine(x, W, b *Var) *Var {
 	}, x, W, b)
 }
 
+// dgemm is the BLAS GEMM of this build: OpenBLAS through cgo by default,
+// gonum's pure-Go kernels with CGO_ENABLED=0 or the noblas tag. Set once,
+// at initialisation.
+var dgemm = gonumDgemm
+
+func gonumDgemm(ta, tb bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	transA, transB := blas.NoTrans, blas.NoTrans
+	ar, ac := m, k
+	if ta {
+		transA, ar, ac = blas.Trans, k, m
+	}
+	br, bc := k, n
+	if tb {
+		transB, br, bc = blas.Trans, n, k
+	}
+	blas64.Gemm(transA, transB, alpha,
+		blas64.General{Rows: ar, Cols: ac, Stride: lda, Data: a},
+		blas64.General{Rows: br, Cols: bc, Stride: ldb, Data: b},
+		beta, blas64.General{Rows: m, Cols: n, Stride: ldc, Data: c})
+}
+
 // gemm computes C = op(A)·op(B) + beta·C for row-major A (lda columns), B
 // (ldb columns) and C (m×n, contiguous). Products with a short inner or
 // output dimension (≤ 4, the first and last layers of small networks) run
@@ -394,6 +434,10 @@ func Affine(x, W, b *Var) *Var {
 // gonum's GEMM.
 func gemm(ta, tb bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64) {
 	if m == 0 || n == 0 {
+		return
+	}
+	if min(k, n) > 4 {
+		dgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, beta, c, n)
 		return
 	}
 	if beta == 0 {
@@ -404,22 +448,6 @@ func gemm(ta, tb bool, m, n, k int, a []float64, lda int, b []float64, ldb int, 
 		}
 	}
 	if k == 0 {
-		return
-	}
-	if min(k, n) > 4 {
-		transA, transB := blas.NoTrans, blas.NoTrans
-		ar, ac := m, k
-		if ta {
-			transA, ar, ac = blas.Trans, k, m
-		}
-		br, bc := k, n
-		if tb {
-			transB, br, bc = blas.Trans, n, k
-		}
-		blas64.Gemm(transA, transB, 1,
-			blas64.General{Rows: ar, Cols: ac, Stride: lda, Data: a},
-			blas64.General{Rows: br, Cols: bc, Stride: ldb, Data: b},
-			1, blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
 		return
 	}
 	// B as a contiguous k×n block.

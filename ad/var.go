@@ -166,12 +166,29 @@ func Grad(y *Var, xs []*Var, opts ...GradOption) ([]*Var, error) {
 			stack = stack[:len(stack)-1]
 		}
 	}
-	grads := map[*Var]*Var{y: seed}
+	// Gradients accumulated so far. Without CreateGraph, a sum of several
+	// contributions is a tensor of Grad's own (owned) and further
+	// contributions are added into it in place; contributions themselves may
+	// alias values of the graph and are never written.
+	type acc struct {
+		g     *Var
+		owned bool
+	}
+	grads := map[*Var]acc{y: {g: seed}}
 	accumulate := func(v, g *Var) {
-		if old, ok := grads[v]; ok {
-			grads[v] = Add(old, g)
-		} else {
-			grads[v] = g
+		old, ok := grads[v]
+		switch {
+		case !ok:
+			grads[v] = acc{g: g}
+		case cfg.createGraph:
+			grads[v] = acc{g: Add(old.g, g)}
+		case old.owned:
+			dst := old.g.Value.Data
+			for i, x := range g.Value.Data {
+				dst[i] += x
+			}
+		default:
+			grads[v] = acc{g: Add(old.g, g), owned: true}
 		}
 	}
 	for i := len(order) - 1; i >= 0; i-- {
@@ -179,8 +196,8 @@ func Grad(y *Var, xs []*Var, opts ...GradOption) ([]*Var, error) {
 		gOut := make([]*Var, len(n.outputs))
 		any := false
 		for k, o := range n.outputs {
-			if g, ok := grads[o]; ok {
-				gOut[k] = g
+			if a, ok := grads[o]; ok {
+				gOut[k] = a.g
 				any = true
 			}
 		}
@@ -207,8 +224,8 @@ func Grad(y *Var, xs []*Var, opts ...GradOption) ([]*Var, error) {
 		if x == nil {
 			return nil, errors.New("ad: Grad with respect to nil")
 		}
-		if g, ok := grads[x]; ok {
-			res[i] = g
+		if a, ok := grads[x]; ok {
+			res[i] = a.g
 		} else {
 			res[i] = Const(Zeros(x.Shape()...))
 		}
