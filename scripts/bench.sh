@@ -13,6 +13,7 @@ mkdir -p build
 gcc -O3 -march=native -o build/ising_ref "$REF_DIR/ising_ref.c" -lm
 go test -c -o build/ising.test ./mc/ising >/dev/null
 go test -c -o build/ad.test ./ad >/dev/null
+go test -c -o build/tn.test ./tn >/dev/null
 PY=/usr/bin/python3
 if ! $PY -c "import torch" 2>/dev/null; then
   echo "bench: $PY cannot import torch (make deps-bench installs python3-torch)" >&2
@@ -24,6 +25,7 @@ gobench() { # pattern -> flips/ns
   ./build/ising.test -test.run '^$' -test.bench "$1" -test.benchtime 2s | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}'
 }
 
+export OPENBLAS_NUM_THREADS=1
 metric() { # benchmark pattern, unit -> value (single-threaded: -test.cpu 1)
   ./build/ad.test -test.run '^$' -test.bench "$1" -test.benchtime 2s -test.cpu 1 | awk -v u="$2" '{for (i=1;i<=NF;i++) if ($(i+1)==u) print $i}'
 }
@@ -56,3 +58,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
 printf "%-52s %12.4f %12.4f %7.2fx\n" "MLP step 2-32-32-1 tanh, batch 1024, ms (vs PyTorch)" "$GM" "$TM" "$(ratio "$TM" "$GM")"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "mul+sum+backward of 4-vectors, us (vs PyTorch)" "$GO" "$TO" "$(ratio "$TO" "$GO")"
 echo "(PyTorch and mcflow both on one thread; speed-up = reference time / mcflow time, or mcflow rate / reference rate)"
+
+# TRG: one run each (PyTorch takes ~10 s per lnZ here).
+TT=$($PY "$REF_DIR/torch_ref.py" trg --reps 1 | awk '{print $2}')
+TG=$(./build/tn.test -test.run '^$' -test.bench 'TRG$' -test.benchtime 1x | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/lnZ+E+C") print $i}')
+printf "%-52s %12.3f %12.3f %7.2fx\n" "TRG Dcut=24 20 steps, s: mcflow lnZ+E+C vs PyTorch lnZ" "$TG" "$TT" "$(ratio "$TT" "$TG")"

@@ -38,9 +38,15 @@ Usage:
   mcflow run [JOB.toml] [flags]   run a job (the embedded default job without a file)
   mcflow tasks [JOB.toml]         list a job's tasks and their parameters
   mcflow default                  print the embedded default job file
+  mcflow onsager [--beta B]       exact infinite-lattice lnZ/N, E/N, C/N (AD through Onsager's quadrature)
+  mcflow trg [--beta B] [--dcut D] [--steps N]
+                                  TRG lnZ/N, with E/N and C/N by reverse-mode AD, beside Onsager
+  mcflow tfim [--L 6] [--target tfim|random|FILE.npy] [--steps 300]
+                                  learn TFIM couplings and fields whose ground state is the target
   mcflow version                  print the version
 
-Run 'mcflow run -h' for the flags of run.
+B is start:stop:count (e.g. 0.40:0.50:51) or a comma list; --out DIR writes
+one .npy per column and a plot. Run 'mcflow CMD -h' for a command's flags.
 Exit codes: 0 done, 1 error, 2 bad input (nothing written),
 75 stopped by SIGINT/SIGTERM/SIGUSR1 after a checkpoint (run again to resume).
 `
@@ -55,6 +61,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdRun(ctx, args[1:], stdout, stderr)
 	case "tasks":
 		return cmdTasks(args[1:], stdout, stderr)
+	case "onsager":
+		return cmdOnsager(args[1:], stdout, stderr)
+	case "trg":
+		return cmdTRG(ctx, args[1:], stdout, stderr)
+	case "tfim":
+		return cmdTFIM(args[1:], stdout, stderr)
 	case "default":
 		stdout.Write(jobs.DefaultTOML())
 		return jobs.ExitDone

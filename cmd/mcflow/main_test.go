@@ -424,3 +424,37 @@ var (
 	binPath string
 	binErr  error
 )
+
+func TestSolverCommands(t *testing.T) {
+	dir := t.TempDir()
+	code, out, e := runCLI(t, "onsager", "--beta", "0.3:0.6:4", "--out", filepath.Join(dir, "ons"))
+	if code != 0 || !strings.Contains(out, "0.879363820775") {
+		t.Fatalf("onsager: exit %d\n%s\n%s", code, out, e)
+	}
+	for _, f := range []string{"beta", "lnZ", "E", "C"} {
+		if _, err := os.Stat(filepath.Join(dir, "ons", f+".npy")); err != nil {
+			t.Errorf("onsager --out: %s.npy missing", f)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ons", "thermo.png")); err != nil {
+		t.Error("onsager --out: no plot")
+	}
+	code, out, e = runCLI(t, "trg", "--beta", "0.45", "--dcut", "8", "--steps", "12")
+	if code != 0 || !strings.Contains(out, "0.45") {
+		t.Fatalf("trg: exit %d\n%s\n%s", code, out, e)
+	}
+	code, out, e = runCLI(t, "tfim", "--L", "4", "--steps", "50", "--print-every", "0")
+	if code != 0 || !strings.Contains(out, "infidelity ") {
+		t.Fatalf("tfim: exit %d\n%s\n%s", code, out, e)
+	}
+	for _, bad := range [][]string{
+		{"onsager", "--beta", "0.4:0.3"},
+		{"onsager", "--beta", "-1"},
+		{"trg", "--beta", "0.4", "--dcut", "1"},
+		{"tfim", "--L", "40"},
+	} {
+		if code, _, e := runCLI(t, bad...); code != jobs.ExitUsage || e == "" {
+			t.Errorf("%v: exit %d, stderr %q", bad, code, e)
+		}
+	}
+}

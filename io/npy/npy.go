@@ -215,3 +215,25 @@ func SyncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// WriteVector writes a 1-D float64 array to path (temp file + rename).
+func WriteVector(path string, v []float64) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if err := npyio.Write(f, v); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("npy: could not write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
