@@ -63,7 +63,12 @@ func (a HyperDual) AddConst(c float64) HyperDual { a.V += c; return a }
 func (a HyperDual) chain(f, df, ddf float64) HyperDual {
 	return HyperDual{f, df * a.D1, df * a.D2, df*a.D12 + ddf*a.D1*a.D2}
 }
-func (a HyperDual) Div(b HyperDual) HyperDual { return a.Mul(b.Recip()) }
+
+// Apply returns f(a) for a scalar function given its value f, first
+// derivative df and second derivative ddf at a.V: the chain rule to second
+// order, for functions this type does not have as methods.
+func (a HyperDual) Apply(f, df, ddf float64) HyperDual { return a.chain(f, df, ddf) }
+func (a HyperDual) Div(b HyperDual) HyperDual          { return a.Mul(b.Recip()) }
 func (a HyperDual) Recip() HyperDual {
 	r := 1 / a.V
 	return a.chain(r, -r*r, 2*r*r*r)
