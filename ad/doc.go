@@ -34,6 +34,13 @@
 // so that gradients stay finite at degenerate spectra; their backward rules
 // are written in ad operations and are differentiable again.
 //
+// # Matrix products
+//
+// Large products go to OpenBLAS through cgo (one thread: mcflow
+// parallelises above it), or to gonum's pure-Go GEMM when built with
+// CGO_ENABLED=0 or the noblas tag (BLASName says which). Products with an
+// inner or output dimension of at most 4 run in plain loops.
+//
 // # Forward mode
 //
 // Dual and HyperDual numbers give first and second derivatives of scalar
