@@ -61,5 +61,5 @@ echo "(PyTorch and mcflow both on one thread; speed-up = reference time / mcflow
 
 # TRG: one run each (PyTorch takes ~10 s per lnZ here).
 TT=$($PY "$REF_DIR/torch_ref.py" trg --reps 1 | awk '{print $2}')
-TG=$(./build/tn.test -test.run '^$' -test.bench 'TRG$' -test.benchtime 1x | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/lnZ+E+C") print $i}')
+TG=$(./build/tn.test -test.run '^$' -test.bench 'TRG$' -test.benchtime 3x | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/lnZ+E+C") print $i}')
 printf "%-52s %12.3f %12.3f %7.2fx\n" "TRG Dcut=24 20 steps, s: mcflow lnZ+E+C vs PyTorch lnZ" "$TG" "$TT" "$(ratio "$TT" "$TG")"
