@@ -169,7 +169,7 @@ func cmdTRG(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	betaS := fs.String("beta", "0.40:0.50:51", "inverse temperatures: start:stop:count or a comma list")
 	dcut := fs.Int("dcut", 24, "bond dimension kept (an upper bound: degenerate multiplets are never split)")
 	steps := fs.Int("steps", 30, "coarse-graining steps (the lattice has 2^steps sites)")
-	workers := fs.Int("workers", 0, "β points computed at once (default: the CPUs this process may use)")
+	workers := fs.Int("workers", 0, "β points computed at once (default: the CPUs this process may use, fewer if memory is short: ~5 GB per point at Dcut 24, 20 steps)")
 	out := fs.String("out", "", "write beta.npy, lnZ.npy, E.npy, C.npy and thermo.png into `DIR`")
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return flagExit(err)
@@ -187,6 +187,17 @@ func cmdTRG(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	w := *workers
 	if w < 1 {
 		w = jobs.DefaultWorkers()
+		// Each point holds its second-order graph, ~100 tensors of Dcut⁴
+		// float64 per step (5 GB at Dcut = 24, 20 steps): do not run more
+		// points at once than the memory available holds.
+		need := float64(*steps) * 100 * math.Pow(float64(*dcut), 4) * 8
+		if avail := memAvailable(); avail > 0 {
+			if fit := int(float64(avail) / need); fit < w {
+				w = max(1, fit)
+				fmt.Fprintf(stderr, "mcflow trg: %d β point(s) at once: each needs ~%.1f GB, %.1f GB available (--workers overrides)\n",
+					w, need/1e9, float64(avail)/1e9)
+			}
+		}
 	}
 	res := make([]tn.Thermo, len(betas))
 	t0 := time.Now()
@@ -314,4 +325,21 @@ func readVector(path string) ([]float64, error) {
 		return nil, err
 	}
 	return v, nil
+}
+
+// memAvailable returns MemAvailable from /proc/meminfo in bytes, or 0.
+func memAvailable() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemAvailable:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err == nil {
+				return kb * 1024
+			}
+		}
+	}
+	return 0
 }
