@@ -8,7 +8,7 @@ BENCH_PKGS := python3-torch
 BIN     := bin/mcflow
 OUT     ?= out/default
 
-.PHONY: deps deps-bench build build-nohdf5 run test test-long bench clean
+.PHONY: deps deps-bench build build-nohdf5 run test test-long fuzz bench clean
 
 deps:
 	@./scripts/deps.sh $(PKGS)
@@ -38,6 +38,12 @@ test: deps
 # The long statistical runs: 10x the draws of the Kaufman comparisons.
 test-long: deps
 	MCFLOW_LONG=1 $(GO) test -count=1 -timeout 60m ./...
+
+# Coverage-guided fuzzing of the job-file parser and the checkpoint decoder
+# (their seed corpora run in `make test`).
+fuzz: deps
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./jobs
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./io/ckpt
 
 bench: deps-bench
 	./scripts/bench.sh
