@@ -194,14 +194,14 @@ func Grad(y *Var, xs []*Var, opts ...GradOption) ([]*Var, error) {
 	for i := len(order) - 1; i >= 0; i-- {
 		n := order[i]
 		gOut := make([]*Var, len(n.outputs))
-		any := false
+		has := false
 		for k, o := range n.outputs {
 			if a, ok := grads[o]; ok {
 				gOut[k] = a.g
-				any = true
+				has = true
 			}
 		}
-		if !any {
+		if !has {
 			continue
 		}
 		in, out := n.inputs, n.outputs

@@ -19,7 +19,8 @@ type TRGOptions struct {
 	Oversample, PowerIters int
 }
 
-func (o TRGOptions) validate() error {
+// Validate reports options TRG cannot run with.
+func (o TRGOptions) Validate() error {
 	switch {
 	case o.Dcut < 2:
 		return fmt.Errorf("tn: Dcut = %d, want >= 2", o.Dcut)
@@ -53,7 +54,7 @@ func isingTensor(K *ad.Var) *ad.Var {
 //
 // the trace closing the last tensor periodically.
 func TRGLnZ(beta *ad.Var, J float64, o TRGOptions) (*ad.Var, error) {
-	if err := o.validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	if o.Oversample == 0 {
@@ -79,7 +80,7 @@ func TRGLnZ(beta *ad.Var, J float64, o TRGOptions) (*ad.Var, error) {
 	}
 	D := T.Shape()[0]
 	// Tr T = Σ_{x,y} T[x,y,x,y]: r = l and u = d.
-	diag := ad.Trace(ad.Reshape(ad.Permute(T, 0, 1, 2, 3), D*D, D*D))
+	diag := ad.Trace(ad.Reshape(T, D*D, D*D)) // rows (r,u), columns (l,d)
 	return ad.Add(lnZ, ad.Scale(ad.Log(diag), w)), nil
 }
 

@@ -72,6 +72,30 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// scanFlags are the --beta and --out flags of onsager and trg.
+type scanFlags struct{ beta, out *string }
+
+func addScanFlags(fs *flag.FlagSet) scanFlags {
+	return scanFlags{
+		beta: fs.String("beta", "0.40:0.50:51", "inverse temperatures: start:stop:count or a comma list"),
+		out:  fs.String("out", "", "write beta.npy, lnZ.npy, E.npy, C.npy and thermo.png into `DIR`"),
+	}
+}
+
+// parse parses the command line and the β list; a nil list comes with the
+// exit code to return.
+func (sf scanFlags) parse(fs *flag.FlagSet, args []string, stderr io.Writer) ([]float64, int) {
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return nil, flagExit(err)
+	}
+	betas, err := parseBetas(*sf.beta)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow %s: %v\n", fs.Name(), err)
+		return nil, jobs.ExitUsage
+	}
+	return betas, jobs.ExitDone
+}
+
 // writeColumns writes one .npy per column and a plot of E and C against
 // Onsager's curves into dir.
 func writeColumns(dir string, cols map[string][]float64, betas []float64, label string) ([]string, error) {
@@ -115,17 +139,13 @@ func writeColumns(dir string, cols map[string][]float64, betas []float64, label 
 
 func cmdOnsager(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("onsager", stderr)
-	betaS := fs.String("beta", "0.40:0.50:51", "inverse temperatures: start:stop:count or a comma list")
+	sf := addScanFlags(fs)
 	J := fs.Float64("J", 1, "coupling J > 0")
-	out := fs.String("out", "", "write beta.npy, lnZ.npy, E.npy, C.npy and thermo.png into `DIR`")
-	if _, err := parseInterleaved(fs, args); err != nil {
-		return flagExit(err)
+	betas, code := sf.parse(fs, args, stderr)
+	if betas == nil {
+		return code
 	}
-	betas, err := parseBetas(*betaS)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcflow onsager: %v\n", err)
-		return jobs.ExitUsage
-	}
+	out := sf.out
 	cols := map[string][]float64{"beta": betas}
 	fmt.Fprintf(stdout, "%-10s  %-16s  %-16s  %-14s  %-10s  %-10s\n", "beta", "lnZ/N", "E/N (AD)", "C/N (AD)", "dE closed", "dC closed")
 	for _, b := range betas {
@@ -166,22 +186,18 @@ func flagExit(err error) int {
 
 func cmdTRG(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("trg", stderr)
-	betaS := fs.String("beta", "0.40:0.50:51", "inverse temperatures: start:stop:count or a comma list")
+	sf := addScanFlags(fs)
 	dcut := fs.Int("dcut", 24, "bond dimension kept (an upper bound: degenerate multiplets are never split)")
 	steps := fs.Int("steps", 30, "coarse-graining steps (the lattice has 2^steps sites)")
 	workers := fs.Int("workers", 0, "β points computed at once (default: the CPUs this process may use, fewer if memory is short: ~5 GB per point at Dcut 24, 20 steps)")
-	out := fs.String("out", "", "write beta.npy, lnZ.npy, E.npy, C.npy and thermo.png into `DIR`")
-	if _, err := parseInterleaved(fs, args); err != nil {
-		return flagExit(err)
+	betas, code := sf.parse(fs, args, stderr)
+	if betas == nil {
+		return code
 	}
-	betas, err := parseBetas(*betaS)
-	if err != nil {
-		fmt.Fprintf(stderr, "mcflow trg: %v\n", err)
-		return jobs.ExitUsage
-	}
+	out := sf.out
 	opt := tn.TRGOptions{Dcut: *dcut, Steps: *steps}
-	if _, err := tn.TRGLnZ(ad.ConstScalar(0.1), 1, tn.TRGOptions{Dcut: *dcut, Steps: 1}); err != nil || *steps < 1 || *steps > 60 {
-		fmt.Fprintf(stderr, "mcflow trg: --dcut %d --steps %d: want dcut >= 2 and 1 <= steps <= 60\n", *dcut, *steps)
+	if err := opt.Validate(); err != nil {
+		fmt.Fprintf(stderr, "mcflow trg: --dcut %d --steps %d: %v\n", *dcut, *steps, err)
 		return jobs.ExitUsage
 	}
 	w := *workers
