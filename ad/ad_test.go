@@ -419,3 +419,29 @@ func TestGradErrors(t *testing.T) {
 		t.Error("gradient of an unused input is not zero")
 	}
 }
+
+func TestLogAbsDetInv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, shape := range [][]int{{3, 3}, {2, 2, 2}, {4, 1, 1}, {2, 4, 4}} {
+		a := Zeros(shape...)
+		for i := range a.Data {
+			a.Data[i] = rng.NormFloat64()
+		}
+		f := func(xs []*Var) *Var { return Sum(Mul(LogAbsDet(xs[0]), LogAbsDet(xs[0]))) }
+		if err := GradCheck(f, []*Tensor{a}, 1e-6); err != nil {
+			t.Errorf("LogAbsDet %v: %v", shape, err)
+		}
+		if err := GradCheck2(f, []*Tensor{a}, 1e-5, 2, rng); err != nil {
+			t.Errorf("LogAbsDet second order %v: %v", shape, err)
+		}
+		g := func(xs []*Var) *Var { return Sum(Sin(Inv(xs[0]))) }
+		if err := GradCheck(g, []*Tensor{a}, 1e-6); err != nil {
+			t.Errorf("Inv %v: %v", shape, err)
+		}
+	}
+	// value against a hand-computed determinant
+	a := NewTensor([]float64{2, 1, 0, 1, 3, 1, 0, 1, 4}, 3, 3)
+	if got, want := LogAbsDet(Const(a)).Item(), math.Log(18); math.Abs(got-want) > 1e-14 {
+		t.Errorf("ln|det| = %v, want %v", got, want)
+	}
+}
