@@ -445,3 +445,24 @@ func TestLogAbsDetInv(t *testing.T) {
 		t.Errorf("ln|det| = %v, want %v", got, want)
 	}
 }
+
+// The gradient with respect to an intermediate value counts the paths
+// after it only, like a leaf holding the same value.
+func TestGradIntermediate(t *testing.T) {
+	w := Param(NewTensor([]float64{0.3, -0.7}, 2))
+	x := Tanh(Mul(w, w)) // intermediate
+	y := Sum(Mul(Sin(x), Exp(x)))
+	g := MustGrad(y, []*Var{x})[0]
+	leaf := Param(x.Value)
+	want := MustGrad(Sum(Mul(Sin(leaf), Exp(leaf))), []*Var{leaf})[0]
+	for i := range want.Value.Data {
+		if math.Abs(g.Value.Data[i]-want.Value.Data[i]) > 1e-15 {
+			t.Errorf("∂y/∂x = %v, want %v", g.Value.Data, want.Value.Data)
+		}
+	}
+	// and with CreateGraph the result still depends on w
+	g2 := MustGrad(y, []*Var{x}, CreateGraph())[0]
+	if !g2.RequiresGrad() {
+		t.Error("gradient with CreateGraph lost its dependence on w")
+	}
+}

@@ -141,9 +141,16 @@ func Grad(y *Var, xs []*Var, opts ...GradOption) ([]*Var, error) {
 	if !cfg.createGraph && seed.grad {
 		seed = seed.Detach()
 	}
-	// Topological order of the nodes y depends on (post-order DFS).
+	// Topological order of the nodes y depends on (post-order DFS). With
+	// one variable to differentiate by, nothing beyond it matters: the
+	// search stops there, so that the gradient with respect to an
+	// intermediate value (∇u(x) at a point x of a long computation) costs
+	// only the part of the graph after it.
 	var order []*node
 	seen := map[*node]bool{}
+	if len(xs) == 1 && xs[0] != nil && xs[0].node != nil && xs[0] != y {
+		seen[xs[0].node] = true
+	}
 	if y.node != nil {
 		type frame struct {
 			n *node

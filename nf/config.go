@@ -1,0 +1,137 @@
+package nf
+
+import (
+	"slices"
+)
+
+// Config is a flow's architecture: what `[train]` in a job file sets and
+// what a saved flow carries as attributes.
+type Config struct {
+	Kind string // "realnvp" or "monge-ampere"
+	Dim  int
+
+	// RealNVP: Layers affine coupling layers, each with an MLP of the
+	// Hidden widths (tanh) giving scale and shift; Mask "halves" (first
+	// and second half of the coordinates) or "checkerboard" (an L×L
+	// lattice, Dim = L·L).
+	Layers int
+	Hidden []int
+	Mask   string
+	L      int
+
+	// Monge–Ampère: Potential "lncosh" (u = Σ_j w_j ln cosh(W_j·x), with
+	// Hidden[0] terms, hand-written ∇u and ∇²u) or "mlp" (u an MLP of the
+	// Hidden widths, ∇u and ∇²u by ad); Steps RK4 steps of size Eps.
+	// Exact makes the log-density that of the discrete RK4 map (its
+	// Jacobian by ad) with a Newton-refined inverse; Hutchinson estimates
+	// ∇²u of the mlp potential with one Rademacher probe per point (for
+	// large Dim; training only, the density is then stochastic).
+	Potential  string
+	Steps      int
+	Eps        float64
+	Exact      bool
+	Hutchinson bool
+
+	// Symmetric: "none", "equivariant" (g(−z) = −g(z)) or "mixture".
+	Symmetric Symmetry
+}
+
+// Defaults fills unset architecture fields with mcflow's defaults for a
+// target of dimension dim (lattice side l, 0 if not a lattice).
+func (c *Config) Defaults(dim, l int) {
+	c.Dim = dim
+	if c.Symmetric == "" {
+		c.Symmetric = NoSymmetry
+	}
+	switch c.Kind {
+	case "realnvp":
+		if c.Layers == 0 {
+			c.Layers = 8
+		}
+		if c.Hidden == nil {
+			c.Hidden = []int{64, 64}
+		}
+		if c.Mask == "" {
+			c.Mask = "halves"
+			if l > 0 && l*l == dim {
+				c.Mask = "checkerboard"
+			}
+		}
+		if c.Mask == "checkerboard" {
+			c.L = l
+		}
+	case "monge-ampere":
+		if c.Potential == "" {
+			c.Potential = "lncosh"
+		}
+		if c.Hidden == nil {
+			c.Hidden = []int{32}
+			if c.Potential == "mlp" {
+				c.Hidden = []int{32, 32}
+			}
+		}
+		if c.Steps == 0 {
+			c.Steps = 50
+		}
+		if c.Eps == 0 {
+			c.Eps = 0.1
+		}
+	}
+}
+
+// Validate reports an inconsistent architecture.
+func (c *Config) Validate() error {
+	if c.Dim < 1 {
+		return errorf("flow of dimension %d", c.Dim)
+	}
+	for _, h := range c.Hidden {
+		if h < 1 {
+			return errorf("hidden = %v: widths must be >= 1", c.Hidden)
+		}
+	}
+	switch c.Symmetric {
+	case "", NoSymmetry, Equivariant, Mixture:
+	default:
+		return errorf("symmetric = %q, want \"none\", \"equivariant\" or \"mixture\"", c.Symmetric)
+	}
+	switch c.Kind {
+	case "realnvp":
+		if c.Layers < 1 {
+			return errorf("realnvp with layers = %d: want >= 1", c.Layers)
+		}
+		if len(c.Hidden) == 0 {
+			return errorf("realnvp needs hidden widths, e.g. hidden = [64, 64]")
+		}
+		switch c.Mask {
+		case "halves":
+			if c.Dim < 2 {
+				return errorf("realnvp needs dimension >= 2")
+			}
+		case "checkerboard":
+			if c.L < 2 || c.L*c.L != c.Dim {
+				return errorf("checkerboard mask needs an L×L lattice (L = %d, dimension %d)", c.L, c.Dim)
+			}
+		default:
+			return errorf("mask = %q, want \"halves\" or \"checkerboard\"", c.Mask)
+		}
+	case "monge-ampere":
+		if !slices.Contains([]string{"lncosh", "mlp"}, c.Potential) {
+			return errorf("potential = %q, want \"lncosh\" or \"mlp\"", c.Potential)
+		}
+		if len(c.Hidden) == 0 || (c.Potential == "lncosh" && len(c.Hidden) != 1) {
+			return errorf("potential %q with hidden = %v: lncosh takes one width (its number of terms), mlp one or more", c.Potential, c.Hidden)
+		}
+		if c.Steps < 1 || !(c.Eps > 0) {
+			return errorf("monge-ampere with steps = %d, eps = %v: want steps >= 1 and eps > 0", c.Steps, c.Eps)
+		}
+		if c.Symmetric == Mixture {
+			return errorf("symmetric = \"mixture\" needs an exactly invertible flow; use realnvp, or symmetric = \"equivariant\" (the lncosh potential is even, so that flow is always equivariant)")
+		}
+		if c.Hutchinson && (c.Exact || c.Potential != "mlp") {
+			return errorf("hutchinson applies to the mlp potential without exact mode")
+		}
+	default:
+		return errorf("flow = %q, want \"realnvp\" or \"monge-ampere\"", c.Kind)
+	}
+	return nil
+}

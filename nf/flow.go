@@ -1,0 +1,177 @@
+// Package nf holds normalizing flows: bijections g: z → x from the
+// standard normal on ℝⁿ to a target's space with a tractable density
+//
+//	ln q(x) = ln N(z; 0, I) − ln|det ∂x/∂z|,   z = g⁻¹(x),
+//
+// built on ad/ so that they are differentiable with respect to their
+// parameters and their input: RealNVP (affine coupling layers) and the
+// Monge–Ampère flow (Zhang, E and Wang, arXiv:1809.10188), trained against
+// a model.Target by reverse KL (the variational free energy) or forward KL
+// (maximum likelihood on samples), saved to and loaded from HDF5.
+//
+// Flows work on batches: rows of a (batch, dim) Var. Evaluating a flow
+// never modifies it, so goroutines may evaluate one flow concurrently;
+// training changes the parameters in place between steps.
+package nf
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/mcflow/mcflow/ad"
+)
+
+// Flow is a bijection from N(0, I) to ℝ^Dim.
+type Flow interface {
+	// Dim is the dimension of z and x.
+	Dim() int
+	// Forward maps the rows of z (batch, Dim) to x = g(z) and returns
+	// ln|det ∂x/∂z| per row.
+	Forward(z *ad.Var) (x, logDet *ad.Var)
+	// Inverse maps x to z = g⁻¹(x) and returns ln|det ∂z/∂x| per row.
+	Inverse(x *ad.Var) (z, logDet *ad.Var)
+	// Params are the trainable parameters, in a fixed order.
+	Params() []*ad.Var
+	// Exact reports whether Forward's log-determinant is that of the map
+	// itself and Inverse inverts Forward to round-off, so that LogProb is
+	// the exact density of the samples (what Monte Carlo corrections need).
+	Exact() bool
+	// Config describes the architecture (what Save writes).
+	Config() Config
+}
+
+// Symmetry is how a flow respects the φ → −φ symmetry of a target.
+type Symmetry string
+
+const (
+	// NoSymmetry: a plain flow.
+	NoSymmetry Symmetry = "none"
+	// Equivariant: g(−z) = −g(z), so q(−x) = q(x). Every sampler can use it.
+	Equivariant Symmetry = "equivariant"
+	// Mixture: the density ½(q₀(x) + q₀(−x)) of a flow q₀; sampling flips
+	// the sign of q₀'s samples with probability ½. Evaluating it needs
+	// q₀ at −x, so only an exactly invertible flow (RealNVP) can be used.
+	Mixture Symmetry = "mixture"
+)
+
+var log2Pi = math.Log(2 * math.Pi)
+
+// LogNormal returns ln N(z; 0, I) of every row of z.
+func LogNormal(z *ad.Var) *ad.Var {
+	d := float64(z.Shape()[1])
+	return ad.AddScalar(ad.Scale(ad.SumAxis(ad.Square(z), 1, false), -0.5), -0.5*d*log2Pi)
+}
+
+func logNormalRow(z []float64) float64 {
+	var s float64
+	for _, v := range z {
+		s += v * v
+	}
+	return -0.5*s - 0.5*float64(len(z))*log2Pi
+}
+
+// Model is a trained flow with its symmetry: what samplers use. Its
+// density is the flow's, or the symmetrised mixture ½(q₀(x) + q₀(−x)).
+type Model struct {
+	Flow Flow
+	Sym  Symmetry
+}
+
+// Dim is the flow's dimension.
+func (m *Model) Dim() int { return m.Flow.Dim() }
+
+// Exact reports whether LogProb is the exact density of Sample's draws.
+func (m *Model) Exact() bool { return m.Flow.Exact() }
+
+// LogProb returns ln q(x) of every row of x (batch, Dim).
+func (m *Model) LogProb(x *ad.Var) *ad.Var {
+	lq := func(x *ad.Var) *ad.Var {
+		z, ld := m.Flow.Inverse(x)
+		return ad.Add(LogNormal(z), ld)
+	}
+	if m.Sym != Mixture {
+		return lq(x)
+	}
+	return mix(lq(x), lq(ad.Neg(x)))
+}
+
+// mix returns ln(½(e^a + e^b)) elementwise, stably.
+func mix(a, b *ad.Var) *ad.Var {
+	ab := ad.Concat(1, ad.Reshape(a, -1, 1), ad.Reshape(b, -1, 1))
+	mx := ad.Const(ad.MaxAxis(ab.Detach(), 1, true).Value)
+	s := ad.Log(ad.SumAxis(ad.Exp(ad.Sub(ab, mx)), 1, true))
+	return ad.Reshape(ad.AddScalar(ad.Add(s, mx), -math.Ln2), -1)
+}
+
+// Push maps latent draws z (batch, Dim) to x and returns ln q(x), as a
+// differentiable program (the reparametrisation that reverse-KL training
+// differentiates). For the mixture, x = g(z) (the sign flip of Sample
+// leaves E_q of a Z2-symmetric integrand unchanged) and ln q is the
+// mixture's, which evaluates q₀ at −x through the inverse.
+func (m *Model) Push(z *ad.Var) (x, logq *ad.Var) {
+	x, ld := m.Flow.Forward(z)
+	logq = ad.Sub(LogNormal(z), ld)
+	if m.Sym == Mixture {
+		zm, ldm := m.Flow.Inverse(ad.Neg(x))
+		logq = mix(logq, ad.Add(LogNormal(zm), ldm))
+	}
+	return x, logq
+}
+
+// Sample draws n points from the model with rng and returns them (n, Dim)
+// with their ln q, without recording gradients.
+func (m *Model) Sample(rng *rand.Rand, n int) (x *ad.Tensor, logq []float64) {
+	d := m.Dim()
+	z := ad.Zeros(n, d)
+	for i := range z.Data {
+		z.Data[i] = rng.NormFloat64()
+	}
+	var flips []bool
+	if m.Sym == Mixture {
+		flips = make([]bool, n)
+		for i := range flips {
+			flips[i] = rng.Uint64()&1 == 1
+		}
+	}
+	xv, lq := m.Push(ad.Const(z))
+	x = xv.Value
+	for i, f := range flips {
+		if f {
+			for j := range d {
+				x.Data[i*d+j] = -x.Data[i*d+j]
+			}
+		}
+	}
+	return x, lq.Value.Data
+}
+
+// params collects the parameters of MLPs.
+func params(nets ...*ad.MLP) []*ad.Var {
+	var ps []*ad.Var
+	for _, n := range nets {
+		ps = append(ps, n.Params()...)
+	}
+	return ps
+}
+
+// New builds the flow a Config describes, with weights drawn from rng.
+func New(c Config, rng *rand.Rand) (*Model, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	var f Flow
+	switch c.Kind {
+	case "realnvp":
+		f = newRealNVP(c, rng)
+	case "monge-ampere":
+		f = newMongeAmpere(c, rng)
+	}
+	sym := c.Symmetric
+	if sym == "" {
+		sym = NoSymmetry
+	}
+	return &Model{Flow: f, Sym: sym}, nil
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf("nf: "+format, args...) }

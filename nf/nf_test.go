@@ -1,0 +1,226 @@
+package nf
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/mcflow/mcflow/ad"
+)
+
+func randn(rng *rand.Rand, s float64, shape ...int) *ad.Tensor {
+	t := ad.Zeros(shape...)
+	for i := range t.Data {
+		t.Data[i] = s * rng.NormFloat64()
+	}
+	return t
+}
+
+// perturb gives every parameter a random value of scale s, so that tests
+// do not run at the near-identity initialisation.
+func perturb(f Flow, rng *rand.Rand, s float64) {
+	for _, p := range f.Params() {
+		for i := range p.Value.Data {
+			p.Value.Data[i] += s * rng.NormFloat64()
+		}
+	}
+}
+
+func mustNew(t *testing.T, c Config, seed uint64) *Model {
+	t.Helper()
+	m, err := New(c, rand.New(rand.NewPCG(seed, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// bruteLogDet returns ln|det ∂x/∂z| of row b by a Jacobian built row by
+// row from separate reverse passes on a batch of one.
+func bruteLogDet(t *testing.T, f Flow, z []float64) float64 {
+	d := len(z)
+	zv := ad.Param(ad.NewTensor(append([]float64(nil), z...), 1, d))
+	x, _ := f.Forward(zv)
+	J := ad.Zeros(d, d)
+	for i := range d {
+		g := ad.MustGrad(ad.Sum(ad.Slice(x, 1, i, i+1)), []*ad.Var{zv})[0]
+		copy(J.Data[i*d:(i+1)*d], g.Value.Data)
+	}
+	return ad.LogAbsDet(ad.Const(J)).Item()
+}
+
+func TestRealNVPExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []Config{
+		{Kind: "realnvp", Dim: 2, Layers: 4, Hidden: []int{8, 8}, Mask: "halves"},
+		{Kind: "realnvp", Dim: 5, Layers: 3, Hidden: []int{7}, Mask: "halves"},
+		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{12}, Mask: "checkerboard", L: 4},
+		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{12}, Mask: "checkerboard", L: 4, Symmetric: Equivariant},
+	} {
+		m := mustNew(t, c, 1)
+		perturb(m.Flow, rng, 0.3)
+		const B = 6
+		z := randn(rng, 1, B, c.Dim)
+		x, ld := m.Flow.Forward(ad.Const(z))
+		back, ldi := m.Flow.Inverse(ad.Const(x.Value))
+		for i := range z.Data {
+			if math.Abs(back.Value.Data[i]-z.Data[i]) > 1e-10 {
+				t.Fatalf("%+v: inverse(forward(z)) − z = %v", c, back.Value.Data[i]-z.Data[i])
+			}
+		}
+		for b := range B {
+			want := bruteLogDet(t, m.Flow, z.Data[b*c.Dim:(b+1)*c.Dim])
+			if math.Abs(ld.Value.Data[b]-want) > 1e-10 || math.Abs(ldi.Value.Data[b]+want) > 1e-10 {
+				t.Errorf("%+v: ln|det| = %v (inverse %v), brute force %v", c, ld.Value.Data[b], -ldi.Value.Data[b], want)
+			}
+		}
+		if c.Symmetric == Equivariant {
+			xm, _ := m.Flow.Forward(ad.Const(randNeg(z)))
+			for i := range xm.Value.Data {
+				if math.Abs(xm.Value.Data[i]+x.Value.Data[i]) > 1e-12 {
+					t.Fatalf("equivariant flow: g(−z) ≠ −g(z)")
+				}
+			}
+		}
+	}
+}
+
+func randNeg(z *ad.Tensor) *ad.Tensor {
+	n := z.Clone()
+	for i := range n.Data {
+		n.Data[i] = -n.Data[i]
+	}
+	return n
+}
+
+// Sample's ln q equals LogProb at the samples, for the plain flow and for
+// the symmetrised mixture; the mixture's density is even.
+func TestModelDensity(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, sym := range []Symmetry{NoSymmetry, Mixture} {
+		m := mustNew(t, Config{Kind: "realnvp", Dim: 3, Layers: 4, Hidden: []int{8}, Mask: "halves", Symmetric: sym}, 2)
+		perturb(m.Flow, rng, 0.3)
+		x, lq := m.Sample(rng, 20)
+		lp := m.LogProb(ad.Const(x)).Value.Data
+		lpm := m.LogProb(ad.Const(randNeg(x))).Value.Data
+		for i := range lq {
+			if math.Abs(lq[i]-lp[i]) > 1e-10 {
+				t.Errorf("%s: sample ln q %v, LogProb %v", sym, lq[i], lp[i])
+			}
+			if sym == Mixture && math.Abs(lp[i]-lpm[i]) > 1e-10 {
+				t.Errorf("mixture: q(x) %v ≠ q(−x) %v", lp[i], lpm[i])
+			}
+		}
+	}
+}
+
+// The fused ln cosh field and its hand-written vjp against ad, to second
+// order (the graph version is what exact mode differentiates).
+func TestLnCoshField(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	x := randn(rng, 1, 5, 3)
+	W := randn(rng, 0.7, 4, 3)
+	w := randn(rng, 0.7, 4)
+	f := func(xs []*ad.Var) *ad.Var {
+		p := &lnCoshPotential{W: xs[1], w: xs[2]}
+		v, lap := p.field(xs[0], nil)
+		return ad.Add(ad.Sum(ad.Sin(v)), ad.Sum(ad.Mul(lap, lap)))
+	}
+	if err := ad.GradCheck(f, []*ad.Tensor{x, W, w}, 1e-7); err != nil {
+		t.Error(err)
+	}
+	if err := ad.GradCheck2(f, []*ad.Tensor{x, W, w}, 1e-6, 3, rng); err != nil {
+		t.Error(err)
+	}
+	// value of ∇u against ad's gradient of u itself
+	xv := ad.Param(x)
+	u := ad.Sum(ad.Mul(ad.LogCosh(ad.MatMulT(xv, ad.Const(W), false, true)), ad.Const(w)))
+	gu := ad.MustGrad(u, []*ad.Var{xv})[0]
+	v, _ := (&lnCoshPotential{W: ad.Const(W), w: ad.Const(w)}).field(ad.Const(x), nil)
+	for i := range gu.Value.Data {
+		if math.Abs(gu.Value.Data[i]-v.Value.Data[i]) > 1e-14 {
+			t.Fatalf("∇u = %v, ad %v", v.Value.Data[i], gu.Value.Data[i])
+		}
+	}
+}
+
+// The Monge–Ampère flow's forward–backward error and the error of its
+// accumulated log-density (against the exact log-Jacobian of the discrete
+// map) shrink as ε⁴ at fixed total time Nε = 1. The log-density's error
+// is of order 4; the forward–backward error is measured at order 5: the
+// ε⁵ terms of a step's local error are odd in ε and cancel between the
+// forward and the backward step, so at least order 4 is asked of it.
+func TestMongeAmpereOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, pot := range []string{"lncosh", "mlp"} {
+		hidden := []int{8}
+		if pot == "mlp" {
+			hidden = []int{6, 6}
+		}
+		z := randn(rng, 1, 8, 2)
+		var fb, ld []float64
+		for _, n := range []int{8, 16, 32, 64} {
+			c := Config{Kind: "monge-ampere", Dim: 2, Potential: pot, Hidden: hidden, Steps: n, Eps: 1 / float64(n)}
+			m := mustNew(t, c, 3)
+			perturb(m.Flow, rand.New(rand.NewPCG(11, 12)), 0.5)
+			x, l := m.Flow.Forward(ad.Const(z))
+			back, _ := m.Flow.Inverse(ad.Const(x.Value))
+			c.Exact = true
+			me := mustNew(t, c, 3)
+			copyParams(me.Flow, m.Flow)
+			_, le := me.Flow.Forward(ad.Const(z))
+			var e1, e2 float64
+			for i := range z.Data {
+				e1 = math.Max(e1, math.Abs(back.Value.Data[i]-z.Data[i]))
+			}
+			for i := range l.Value.Data {
+				e2 = math.Max(e2, math.Abs(l.Value.Data[i]-le.Value.Data[i]))
+			}
+			fb, ld = append(fb, e1), append(ld, e2)
+		}
+		for i := 0; i+1 < len(fb); i++ {
+			o1, o2 := math.Log2(fb[i]/fb[i+1]), math.Log2(ld[i]/ld[i+1])
+			t.Logf("%s: N=%d→%d: forward-backward %.3g→%.3g (order %.2f), log-det %.3g→%.3g (order %.2f)",
+				pot, 8<<i, 16<<i, fb[i], fb[i+1], o1, ld[i], ld[i+1], o2)
+			if o1 < 3.8 || o2 < 3.7 || o2 > 4.5 {
+				t.Errorf("%s: measured orders %.2f, %.2f; want 4", pot, o1, o2)
+			}
+		}
+	}
+}
+
+func copyParams(dst, src Flow) {
+	for i, p := range src.Params() {
+		copy(dst.Params()[i].Value.Data, p.Value.Data)
+	}
+}
+
+// In exact mode the log-determinant is that of the discrete map (against
+// the product of the single steps' Jacobians and the brute-force Jacobian
+// of the whole map), and the inverse is exact to round-off.
+func TestMongeAmpereExactMode(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, pot := range []string{"lncosh", "mlp"} {
+		hidden := []int{8}
+		if pot == "mlp" {
+			hidden = []int{6, 6}
+		}
+		c := Config{Kind: "monge-ampere", Dim: 3, Potential: pot, Hidden: hidden, Steps: 5, Eps: 0.2, Exact: true}
+		m := mustNew(t, c, 4)
+		perturb(m.Flow, rng, 0.8)
+		z := randn(rng, 1, 4, 3)
+		x, ld := m.Flow.Forward(ad.Const(z))
+		back, ldi := m.Flow.Inverse(ad.Const(x.Value))
+		for i := range z.Data {
+			if math.Abs(back.Value.Data[i]-z.Data[i]) > 1e-10 {
+				t.Errorf("%s: exact inverse(forward(z)) − z = %v", pot, back.Value.Data[i]-z.Data[i])
+			}
+		}
+		for b := range 4 {
+			want := bruteLogDet(t, m.Flow, z.Data[b*3:(b+1)*3])
+			if math.Abs(ld.Value.Data[b]-want) > 1e-10 || math.Abs(ldi.Value.Data[b]+ld.Value.Data[b]) > 1e-10 {
+				t.Errorf("%s: ln|det| %v, inverse's −%v, brute force %v", pot, ld.Value.Data[b], ldi.Value.Data[b], want)
+			}
+		}
+	}
+}
