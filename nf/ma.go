@@ -24,9 +24,6 @@ import (
 type MongeAmpere struct {
 	cfg Config
 	pot potential
-	// Probe draws Hutchinson probes (Config.Hutchinson); nil uses the
-	// exact trace. Set it before use from one goroutine only.
-	Probe *rand.Rand
 }
 
 // potential gives ∇u (batch, Dim) and ∇²u (batch) as ad programs.
@@ -64,8 +61,35 @@ func (f *MongeAmpere) Params() []*ad.Var { return f.pot.params() }
 // rk4 integrates n steps of size eps (negative: backwards) from x and
 // returns the end point and ∫∇²u dt along the path.
 func (f *MongeAmpere) rk4(x *ad.Var, eps float64, n int) (*ad.Var, *ad.Var) {
+	return f.rk4Probe(x, eps, n, nil)
+}
+
+// ForwardProbe is Forward with Hutchinson's estimator of ∇²u drawing its
+// probes from rng (a flow with Config.Hutchinson; others ignore rng). The
+// log-determinant is then an unbiased estimate, for training.
+func (f *MongeAmpere) ForwardProbe(z *ad.Var, rng *rand.Rand) (x, logDet *ad.Var) {
+	if f.cfg.Exact || !f.cfg.Hutchinson {
+		return f.Forward(z)
+	}
+	return f.rk4Probe(z, f.cfg.Eps, f.cfg.Steps, rng)
+}
+
+func (f *MongeAmpere) rk4Probe(x *ad.Var, eps float64, n int, probe *rand.Rand) (*ad.Var, *ad.Var) {
 	var acc *ad.Var
+	st, fused := f.pot.(interface {
+		step(x *ad.Var, eps float64) (*ad.Var, *ad.Var)
+	})
 	for range n {
+		if fused && probe == nil {
+			var dl *ad.Var
+			x, dl = st.step(x, eps)
+			if acc == nil {
+				acc = dl
+			} else {
+				acc = ad.Add(acc, dl)
+			}
+			continue
+		}
 		var k [4]*ad.Var
 		var l [4]*ad.Var
 		xs := x
@@ -77,7 +101,7 @@ func (f *MongeAmpere) rk4(x *ad.Var, eps float64, n int) (*ad.Var, *ad.Var) {
 				}
 				xs = ad.Add(x, ad.Scale(k[s-1], c))
 			}
-			v, lap := f.pot.field(xs, f.Probe)
+			v, lap := f.pot.field(xs, probe)
 			k[s], l[s] = ad.Scale(v, eps), ad.Scale(lap, eps)
 		}
 		dx := ad.Scale(ad.Add(ad.Add(k[0], k[3]), ad.Scale(ad.Add(k[1], k[2]), 2)), 1.0/6)
@@ -197,104 +221,366 @@ type lnCoshPotential struct {
 
 func (p *lnCoshPotential) params() []*ad.Var { return []*ad.Var{p.W, p.w} }
 
-func (p *lnCoshPotential) field(x *ad.Var, _ *rand.Rand) (v, lap *ad.Var) {
-	b, d := x.Shape()[0], x.Shape()[1]
+// lcPrep holds Wᵀ (d, h), |W_j|² and w_j|W_j|² for the kernels.
+type lcPrep struct {
+	b, d, h  int
+	w, wt, c []float64
+	wc       []float64
+}
+
+func (p *lnCoshPotential) prep(b int) *lcPrep {
 	W, w := p.W.Value.Data, p.w.Value.Data
 	h := len(w)
-	t := make([]float64, b*h)
-	c := make([]float64, h)
+	d := len(W) / h
+	q := &lcPrep{b: b, d: d, h: h, w: w, wt: make([]float64, d*h), c: make([]float64, h), wc: make([]float64, h)}
 	for j := range h {
 		for k := range d {
-			c[j] += W[j*d+k] * W[j*d+k]
+			q.wt[k*h+j] = W[j*d+k]
+			q.c[j] += W[j*d+k] * W[j*d+k]
 		}
+		q.wc[j] = w[j] * q.c[j]
 	}
-	vt, lt := ad.Zeros(b, d), ad.Zeros(b)
-	xd := x.Value.Data
-	for r := range b {
-		xr := xd[r*d : (r+1)*d]
-		vr := vt.Data[r*d : (r+1)*d]
+	return q
+}
+
+// fieldKernel fills t = tanh(xWᵀ) (b, h), v = ∇u (b, d) and l = ∇²u (b).
+func (q *lcPrep) fieldKernel(x, t, v, l []float64) {
+	if q.d == 2 {
+		q.fieldKernel2(x, t, v, l)
+		return
+	}
+	d, h, w := q.d, q.h, q.w[:q.h]
+	for r := range q.b {
+		xr := x[r*d : (r+1)*d]
+		vr := v[r*d : (r+1)*d]
 		tr := t[r*h : (r+1)*h]
-		var l float64
-		for j := range h {
-			Wj := W[j*d : (j+1)*d]
-			var s float64
-			for k, xv := range xr {
-				s += Wj[k] * xv
+		for k, xv := range xr {
+			row := q.wt[k*h : (k+1)*h]
+			row = row[:len(tr)]
+			for j := range tr {
+				tr[j] += xv * row[j]
 			}
+		}
+		var lr float64
+		wc := q.wc[:len(tr)]
+		for j, s := range tr {
 			th := math.Tanh(s)
 			tr[j] = th
-			a := th * w[j]
-			for k := range vr {
-				vr[k] += a * Wj[k]
-			}
-			l += (1 - th*th) * w[j] * c[j]
+			lr += (1 - th*th) * wc[j]
 		}
-		lt.Data[r] = l
+		l[r] = lr
+		for k := range vr {
+			row := q.wt[k*h : (k+1)*h]
+			row = row[:len(tr)]
+			w := w[:len(tr)]
+			var s float64
+			for j, th := range tr {
+				s += th * w[j] * row[j]
+			}
+			vr[k] = s
+		}
 	}
+}
+
+// vjpKernel adds the vector–Jacobian product of the field at x (t from
+// fieldKernel) with cotangents gv (b, d) and gl (b), either may be nil:
+// into gx (b, d), gwt (d, h) (for Wᵀ, the part not through |W_j|²), gw (h)
+// and gc (h) (for |W_j|²).
+func (q *lcPrep) vjpKernel(x, t, gv, gl, gx, gwt, gw, gc []float64) {
+	if q.d == 2 && gv != nil && gl != nil {
+		q.vjpKernel2(x, t, gv, gl, gx, gwt, gw, gc)
+		return
+	}
+	d, h := q.d, q.h
+	w, c := q.w[:h], q.c[:h]
+	gw, gc = gw[:h], gc[:h]
+	ga := make([]float64, h)
+	gt := make([]float64, h)
+	for r := range q.b {
+		xr := x[r*d : (r+1)*d]
+		tr := t[r*h : (r+1)*h]
+		gxr := gx[r*d : (r+1)*d]
+		clear(gt)
+		if gv != nil {
+			gvr := gv[r*d : (r+1)*d]
+			clear(ga)
+			for k, gk := range gvr {
+				row := q.wt[k*h : (k+1)*h]
+				row = row[:len(tr)]
+				grow := gwt[k*h : (k+1)*h]
+				grow = grow[:len(tr)]
+				for j, th := range tr {
+					ga[j] += gk * row[j]
+					grow[j] += gk * th * w[j]
+				}
+			}
+			for j, th := range tr {
+				gt[j] = ga[j] * w[j]
+				gw[j] += ga[j] * th
+			}
+		}
+		if gl != nil {
+			glr := gl[r]
+			for j, th := range tr {
+				s := 1 - th*th
+				gw[j] += glr * s * c[j]
+				gc[j] += glr * s * w[j]
+				gt[j] -= 2 * th * glr * w[j] * c[j]
+			}
+		}
+		for j, th := range tr {
+			gt[j] *= 1 - th*th // now ∂/∂(xWᵀ)
+		}
+		for k, xv := range xr {
+			row := q.wt[k*h : (k+1)*h]
+			row = row[:len(gt)]
+			grow := gwt[k*h : (k+1)*h]
+			grow = grow[:len(gt)]
+			var s float64
+			for j, gh := range gt {
+				s += gh * row[j]
+				grow[j] += gh * xv
+			}
+			gxr[k] += s
+		}
+	}
+}
+
+// fieldKernel2 is fieldKernel for d = 2, term by term: each term's
+// weights stay in registers while it runs over the rows.
+func (q *lcPrep) fieldKernel2(x, t, v, l []float64) {
+	b, h := q.b, q.h
+	x, v, l = x[:2*b], v[:2*b], l[:b]
+	clear(v)
+	clear(l)
+	for j := range h {
+		w0, w1, wj, wc := q.wt[j], q.wt[h+j], q.w[j], q.wc[j]
+		a0, a1 := wj*w0, wj*w1
+		for r := range l {
+			s := x[2*r]*w0 + x[2*r+1]*w1
+			th := math.Tanh(s)
+			t[r*h+j] = th
+			l[r] += (1 - th*th) * wc
+			v[2*r] += th * a0
+			v[2*r+1] += th * a1
+		}
+	}
+}
+
+// vjpKernel2 is vjpKernel for d = 2 with both cotangents, term by term.
+func (q *lcPrep) vjpKernel2(x, t, gv, gl, gx, gwt, gw, gc []float64) {
+	b, h := q.b, q.h
+	x, gv, gx, gl = x[:2*b], gv[:2*b], gx[:2*b], gl[:b]
+	for j := range h {
+		w0, w1, wj, cj := q.wt[j], q.wt[h+j], q.w[j], q.c[j]
+		var g0, g1, gwj, gcj float64
+		for r, glr := range gl {
+			th := t[r*h+j]
+			s := 1 - th*th
+			gv0, gv1 := gv[2*r], gv[2*r+1]
+			ga := gv0*w0 + gv1*w1
+			a := th * wj
+			g0 += gv0 * a
+			g1 += gv1 * a
+			gwj += ga*th + glr*s*cj
+			gcj += glr * s * wj
+			gh := (ga*wj - 2*th*glr*wj*cj) * s
+			gx[2*r] += gh * w0
+			gx[2*r+1] += gh * w1
+			g0 += gh * x[2*r]
+			g1 += gh * x[2*r+1]
+		}
+		gwt[j] += g0
+		gwt[h+j] += g1
+		gw[j] += gwj
+		gc[j] += gcj
+	}
+}
+
+// gradW assembles ∂/∂W (h, d) from the kernels' accumulators.
+func (q *lcPrep) gradW(gwt, gc []float64) *ad.Tensor {
+	gW := ad.Zeros(q.h, q.d)
+	for j := range q.h {
+		for k := range q.d {
+			gW.Data[j*q.d+k] = gwt[k*q.h+j] + 2*q.wt[k*q.h+j]*gc[j]
+		}
+	}
+	return gW
+}
+
+func (p *lnCoshPotential) field(x *ad.Var, _ *rand.Rand) (v, lap *ad.Var) {
+	b, d := x.Shape()[0], x.Shape()[1]
+	q := p.prep(b)
+	t := make([]float64, b*q.h)
+	vt, lt := ad.Zeros(b, d), ad.Zeros(b)
+	q.fieldKernel(x.Value.Data, t, vt.Data, lt.Data)
 	outs := ad.Custom([]*ad.Tensor{vt, lt}, []*ad.Var{x, p.W, p.w}, func(g, in, out []*ad.Var) []*ad.Var {
 		if ad.AnyRequiresGrad(g, in, out) {
 			return lnCoshVJPGraph(g, in)
 		}
-		return lnCoshVJP(g, in, t, c)
+		var gv, gl []float64
+		if g[0] != nil {
+			gv = g[0].Value.Data
+		}
+		if g[1] != nil {
+			gl = g[1].Value.Data
+		}
+		gx, gw := ad.Zeros(b, d), ad.Zeros(q.h)
+		gwt, gc := make([]float64, d*q.h), make([]float64, q.h)
+		q.vjpKernel(in[0].Value.Data, t, gv, gl, gx.Data, gwt, gw.Data, gc)
+		return []*ad.Var{ad.Const(gx), ad.Const(q.gradW(gwt, gc)), ad.Const(gw)}
 	})
 	return outs[0], outs[1]
 }
 
-// lnCoshVJP is the vector–Jacobian product with plain loops.
-func lnCoshVJP(g, in []*ad.Var, t, c []float64) []*ad.Var {
-	x, Wv, wv := in[0].Value, in[1].Value, in[2].Value
-	b, d := x.Shape[0], x.Shape[1]
-	h := len(wv.Data)
-	W, w := Wv.Data, wv.Data
-	gx, gW, gw := ad.Zeros(b, d), ad.Zeros(h, d), ad.Zeros(h)
-	gc := make([]float64, h)
-	var gv, gl []float64
-	if g[0] != nil {
-		gv = g[0].Value.Data
+// RK4 stage weights and stage offsets.
+var (
+	rk4B = [4]float64{1.0 / 6, 2.0 / 6, 2.0 / 6, 1.0 / 6}
+	rk4C = [4]float64{0, 0.5, 0.5, 1}
+)
+
+// step is one RK4 step x → x + Σ b_s k_s with its ∫∇²u increment, as one
+// fused operation: its vjp runs the four stages backwards with the
+// hand-written kernels.
+func (p *lnCoshPotential) step(x *ad.Var, eps float64) (xn, dl *ad.Var) {
+	b, d := x.Shape()[0], x.Shape()[1]
+	q := p.prep(b)
+	x0 := x.Value.Data
+	var xs, ts [4][]float64
+	xnT, dlT := ad.Zeros(b, d), ad.Zeros(b)
+	copy(xnT.Data, x0)
+	v := make([]float64, b*d)
+	l := make([]float64, b)
+	for s := range 4 {
+		if s == 0 {
+			xs[s] = x0
+		} else {
+			xs[s] = make([]float64, b*d)
+			for i, xv := range x0 {
+				xs[s][i] = xv + rk4C[s]*eps*v[i]
+			}
+		}
+		ts[s] = make([]float64, b*q.h)
+		q.fieldKernel(xs[s], ts[s], v, l)
+		for i, vv := range v {
+			xnT.Data[i] += rk4B[s] * eps * vv
+		}
+		for i, lv := range l {
+			dlT.Data[i] += rk4B[s] * eps * lv
+		}
 	}
-	if g[1] != nil {
-		gl = g[1].Value.Data
-	}
-	for r := range b {
-		xr := x.Data[r*d : (r+1)*d]
-		tr := t[r*h : (r+1)*h]
-		gxr := gx.Data[r*d : (r+1)*d]
-		for j := range h {
-			Wj := W[j*d : (j+1)*d]
-			gWj := gW.Data[j*d : (j+1)*d]
-			th := tr[j]
-			s := 1 - th*th
-			var gt float64
-			if gv != nil {
-				gvr := gv[r*d : (r+1)*d]
-				var ga float64 // (gv·Wⱼ)
-				a := th * w[j]
-				for k, gk := range gvr {
-					ga += gk * Wj[k]
-					gWj[k] += a * gk
+	outs := ad.Custom([]*ad.Tensor{xnT, dlT}, []*ad.Var{x, p.W, p.w}, func(g, in, out []*ad.Var) []*ad.Var {
+		if ad.AnyRequiresGrad(g, in, out) {
+			return lnCoshStepVJPGraph(g, in, eps)
+		}
+		var gX, gL []float64
+		if g[0] != nil {
+			gX = g[0].Value.Data
+		}
+		if g[1] != nil {
+			gL = g[1].Value.Data
+		}
+		gxIn, gw := ad.Zeros(b, d), ad.Zeros(q.h)
+		if gX != nil {
+			copy(gxIn.Data, gX)
+		}
+		gwt, gc := make([]float64, d*q.h), make([]float64, q.h)
+		gv := make([]float64, b*d)
+		gl := make([]float64, b)
+		carry := make([]float64, b*d) // ∂/∂ of the next stage's input
+		gxs := make([]float64, b*d)
+		for s := 3; s >= 0; s-- {
+			next := 0.0
+			if s < 3 {
+				next = rk4C[s+1]
+			}
+			for i := range gv {
+				var gk float64
+				if gX != nil {
+					gk = rk4B[s] * gX[i]
 				}
-				gt = ga * w[j]
-				gw.Data[j] += ga * th
+				gv[i] = eps * (gk + next*carry[i])
 			}
-			if gl != nil {
-				glr := gl[r]
-				gw.Data[j] += glr * s * c[j]
-				gc[j] += glr * s * w[j]
-				gt += -2 * th * glr * w[j] * c[j]
+			var glp []float64
+			if gL != nil {
+				for i, v := range gL {
+					gl[i] = eps * rk4B[s] * v
+				}
+				glp = gl
 			}
-			gh := gt * s
-			for k := range d {
-				gxr[k] += gh * Wj[k]
-				gWj[k] += gh * xr[k]
+			clear(gxs)
+			q.vjpKernel(xs[s], ts[s], gv, glp, gxs, gwt, gw.Data, gc)
+			for i, v := range gxs {
+				gxIn.Data[i] += v
 			}
+			carry, gxs = gxs, carry
 		}
-	}
-	for j := range h {
-		for k := range d {
-			gW.Data[j*d+k] += 2 * W[j*d+k] * gc[j]
+		return []*ad.Var{ad.Const(gxIn), ad.Const(q.gradW(gwt, gc)), ad.Const(gw)}
+	})
+	return outs[0], outs[1]
+}
+
+// lnCoshFieldGraph is the field built from ad operations.
+func lnCoshFieldGraph(x, W, w *ad.Var) (v, l *ad.Var) {
+	t := ad.Tanh(ad.MatMulT(x, W, false, true))
+	v = ad.MatMul(ad.Mul(t, w), W)
+	s := ad.AddScalar(ad.Neg(ad.Square(t)), 1)
+	l = ad.SumAxis(ad.Mul(s, ad.Mul(w, ad.SumAxis(ad.Square(W), 1, false))), 1, false)
+	return v, l
+}
+
+// lnCoshStepVJPGraph is step's vjp built from ad operations (for
+// CreateGraph): the stages are recomputed as a graph and run backwards.
+func lnCoshStepVJPGraph(g, in []*ad.Var, eps float64) []*ad.Var {
+	x, W, w := in[0], in[1], in[2]
+	var xs [4]*ad.Var
+	var k *ad.Var
+	for s := range 4 {
+		if s == 0 {
+			xs[s] = x
+		} else {
+			xs[s] = ad.Add(x, ad.Scale(k, rk4C[s]))
 		}
+		v, _ := lnCoshFieldGraph(xs[s], W, w)
+		k = ad.Scale(v, eps)
 	}
-	return []*ad.Var{ad.Const(gx), ad.Const(gW), ad.Const(gw)}
+	add := func(a, b *ad.Var) *ad.Var {
+		switch {
+		case a == nil:
+			return b
+		case b == nil:
+			return a
+		}
+		return ad.Add(a, b)
+	}
+	gX, gL := g[0], g[1]
+	gxIn := gX
+	var gW, gw, carry *ad.Var
+	for s := 3; s >= 0; s-- {
+		var gk *ad.Var
+		if gX != nil {
+			gk = ad.Scale(gX, rk4B[s])
+		}
+		if carry != nil {
+			gk = add(gk, ad.Scale(carry, rk4C[s+1]))
+		}
+		var gv, gl *ad.Var
+		if gk != nil {
+			gv = ad.Scale(gk, eps)
+		}
+		if gL != nil {
+			gl = ad.Scale(gL, eps*rk4B[s])
+		}
+		if gv == nil && gl == nil {
+			carry = nil
+			continue
+		}
+		r := lnCoshVJPGraph([]*ad.Var{gv, gl}, []*ad.Var{xs[s], W, w})
+		gxIn = add(gxIn, r[0])
+		gW, gw = add(gW, r[1]), add(gw, r[2])
+		carry = r[0]
+	}
+	return []*ad.Var{gxIn, gW, gw}
 }
 
 // lnCoshVJPGraph is the same product built from ad operations, so that it

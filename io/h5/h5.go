@@ -20,12 +20,16 @@ import (
 type Attrs map[string]any
 
 // Dataset is a float64 (Rows, Cols) dataset filled row by row, so that
-// large arrays are never held in memory whole.
+// large arrays are never held in memory whole; or, when Data is set, a
+// dataset of any Shape written at once.
 type Dataset struct {
 	Name       string
 	Rows, Cols int
 	Row        func(i int, dst []float64) error
 	Attrs      Attrs
+
+	Shape []int
+	Data  []float64
 }
 
 // Group is a group ("0003/obs") with attributes and datasets. Parent groups

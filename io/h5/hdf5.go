@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 
 	"gonum.org/v1/hdf5"
@@ -102,6 +103,23 @@ func writeFile(path string, groups []Group) (err error) {
 		}
 	}()
 	for _, grp := range groups {
+		if strings.Trim(grp.Path, "/") == "" { // the root group
+			root, err := f.OpenGroup("/")
+			if err != nil {
+				return fmt.Errorf("h5: root group: %w", err)
+			}
+			err = writeAttrs(root, grp.Attrs)
+			for _, ds := range grp.Datasets {
+				if err == nil {
+					err = writeDataset(root, ds)
+				}
+			}
+			root.Close()
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		for _, p := range parents(grp.Path) {
 			if open[p] != nil {
 				continue
@@ -125,7 +143,39 @@ func writeFile(path string, groups []Group) (err error) {
 	return nil
 }
 
+func writeWhole(g *hdf5.Group, ds Dataset) error {
+	n := 1
+	dims := make([]uint, len(ds.Shape))
+	for i, v := range ds.Shape {
+		dims[i] = uint(v)
+		n *= v
+	}
+	if n != len(ds.Data) {
+		return fmt.Errorf("%d values for shape %v", len(ds.Data), ds.Shape)
+	}
+	space, err := hdf5.CreateSimpleDataspace(dims, nil)
+	if err != nil {
+		return err
+	}
+	defer space.Close()
+	d, err := g.CreateDataset(ds.Name, hdf5.T_NATIVE_DOUBLE, space)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := writeAttrs(d, ds.Attrs); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	return d.Write(&ds.Data)
+}
+
 func writeDataset(g *hdf5.Group, ds Dataset) error {
+	if ds.Data != nil {
+		return writeWhole(g, ds)
+	}
 	space, err := hdf5.CreateSimpleDataspace([]uint{uint(ds.Rows), uint(ds.Cols)}, nil)
 	if err != nil {
 		return err
@@ -163,4 +213,83 @@ func writeDataset(g *hdf5.Group, ds Dataset) error {
 		}
 	}
 	return nil
+}
+
+// File is an HDF5 file open for reading. Its methods hold the package's
+// lock, so it may be used from any goroutine.
+type File struct {
+	f    *hdf5.File
+	path string
+}
+
+// Open opens an HDF5 file for reading.
+func Open(path string) (*File, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a readable HDF5 file: %w", path, err)
+	}
+	return &File{f: f, path: path}, nil
+}
+
+// Close closes the file.
+func (r *File) Close() error {
+	mu.Lock()
+	defer mu.Unlock()
+	return r.f.Close()
+}
+
+// AttrString reads a string attribute of a group ("/" for the root).
+func (r *File) AttrString(group, name string) (string, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	g, err := r.f.OpenGroup(group)
+	if err != nil {
+		return "", fmt.Errorf("%s: no group %s", r.path, group)
+	}
+	defer g.Close()
+	a, err := g.OpenAttribute(name)
+	if err != nil {
+		return "", fmt.Errorf("%s: group %s has no attribute %s", r.path, group, name)
+	}
+	defer a.Close()
+	var s string
+	if err := a.Read(&s, nil); err != nil {
+		return "", fmt.Errorf("%s: attribute %s of %s: %w", r.path, name, group, err)
+	}
+	return s, nil
+}
+
+// Read reads a float64 dataset ("params/p000") whole: its shape and values.
+func (r *File) Read(name string) ([]int, []float64, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	d, err := r.f.OpenDataset(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: no dataset %s", r.path, name)
+	}
+	defer d.Close()
+	sp := d.Space()
+	defer sp.Close()
+	dims, _, err := sp.SimpleExtentDims()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: dataset %s: %w", r.path, name, err)
+	}
+	shape := make([]int, len(dims))
+	n := 1
+	for i, v := range dims {
+		shape[i] = int(v)
+		n *= int(v)
+	}
+	data := make([]float64, n)
+	if n > 0 {
+		if err := d.Read(&data); err != nil {
+			return nil, nil, fmt.Errorf("%s: dataset %s: %w", r.path, name, err)
+		}
+	}
+	return shape, data, nil
 }

@@ -1,0 +1,381 @@
+package nf
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/mcflow/mcflow/ad"
+	"github.com/mcflow/mcflow/ad/optim"
+	"github.com/mcflow/mcflow/model"
+)
+
+// ShardRows is the number of rows of a batch one worker differentiates at
+// a time. Shards are summed in a fixed order, so a step's result is the
+// same for any number of workers.
+const ShardRows = 128
+
+// Loss is what training minimises.
+type Loss string
+
+const (
+	// ReverseKL is the variational free energy F_q = E_q[ln q(x) − ln p(x)]
+	// with the target's unnormalised ln p: F_q ≥ −ln Z, with equality when
+	// q = p. Needs only the target.
+	ReverseKL Loss = "reverse"
+	// ForwardKL is maximum likelihood on samples of p: −E_p[ln q(x)].
+	ForwardKL Loss = "forward"
+)
+
+// TrainOptions configure a Trainer.
+type TrainOptions struct {
+	Loss    Loss
+	Batch   int
+	LR      float64
+	Workers int    // goroutines per step (results do not depend on it)
+	Seed    uint64 // the draws of epoch e come from the stream (Seed, e)
+	Data    *ad.Tensor
+	// Epochs and Schedule: with Schedule "cosine" the learning rate of
+	// epoch e is LR·(0.01 + 0.99·½(1 + cos(πe/Epochs))); "constant" (or
+	// "") keeps LR.
+	Epochs   int
+	Schedule string
+}
+
+// lr returns the learning rate of an epoch.
+func (o *TrainOptions) lr(epoch int) float64 {
+	if o.Schedule != "cosine" || o.Epochs < 1 {
+		return o.LR
+	}
+	f := math.Min(1, float64(epoch)/float64(o.Epochs))
+	return o.LR * (0.01 + 0.99*0.5*(1+math.Cos(math.Pi*f)))
+}
+
+// Trainer trains a flow's parameters with Adam. Its state (epoch,
+// parameters, optimizer, losses) is marshalled for checkpoints; the random
+// draws of every epoch derive from (Seed, epoch), so no RNG state is kept.
+type Trainer struct {
+	Model  *Model
+	Target model.Target
+	Opt    *optim.Adam
+	Epoch  int
+	Losses []float64 // per epoch
+	o      TrainOptions
+}
+
+// Streams of the training and evaluation draws: purpose in the low bits.
+const (
+	streamTrain = 1
+	streamEval  = 2
+)
+
+func stream(seed uint64, purpose, i int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, uint64(i)<<4|uint64(purpose)))
+}
+
+// NewTrainer checks the options against the model and target.
+func NewTrainer(m *Model, t model.Target, o TrainOptions) (*Trainer, error) {
+	if m.Dim() != t.Dim() {
+		return nil, errorf("flow of dimension %d for a target of dimension %d", m.Dim(), t.Dim())
+	}
+	if o.Batch < 1 || !(o.LR > 0) {
+		return nil, errorf("batch = %d, lr = %v: want batch >= 1 and lr > 0", o.Batch, o.LR)
+	}
+	if o.Workers < 1 {
+		o.Workers = 1
+	}
+	if o.Schedule != "" && o.Schedule != "constant" && o.Schedule != "cosine" {
+		return nil, errorf("schedule = %q, want \"constant\" or \"cosine\"", o.Schedule)
+	}
+	switch o.Loss {
+	case ReverseKL:
+	case ForwardKL:
+		if o.Data == nil || len(o.Data.Shape) != 2 || o.Data.Shape[1] != m.Dim() || o.Data.Shape[0] == 0 {
+			return nil, errorf("forward KL needs data of shape (n, %d)", m.Dim())
+		}
+		if ma, ok := m.Flow.(*MongeAmpere); ok && ma.cfg.Exact {
+			return nil, errorf("forward KL differentiates the inverse, which exact mode computes by Newton's method without gradients: train with exact = false (or by reverse KL) and switch exact mode on for sampling")
+		}
+	default:
+		return nil, errorf("loss = %q, want \"reverse\" or \"forward\"", o.Loss)
+	}
+	return &Trainer{Model: m, Target: t, Opt: optim.NewAdam(o.LR), o: o}, nil
+}
+
+// shard is one slice of a batch.
+type shard struct {
+	rows  *ad.Tensor // z (reverse) or x (forward)
+	probe *rand.Rand // Hutchinson probes, or nil
+}
+
+// Step runs one epoch (one batch and one Adam step) and returns its loss.
+func (tr *Trainer) Step() (float64, error) {
+	rng := stream(tr.o.Seed, streamTrain, tr.Epoch)
+	d := tr.Model.Dim()
+	batch := ad.Zeros(tr.o.Batch, d)
+	switch tr.o.Loss {
+	case ReverseKL:
+		for i := range batch.Data {
+			batch.Data[i] = rng.NormFloat64()
+		}
+	case ForwardKL:
+		n := tr.o.Data.Shape[0]
+		for i := range tr.o.Batch {
+			j := rng.IntN(n)
+			copy(batch.Data[i*d:(i+1)*d], tr.o.Data.Data[j*d:(j+1)*d])
+		}
+	}
+	var shards []shard
+	for lo := 0; lo < tr.o.Batch; lo += ShardRows {
+		hi := min(lo+ShardRows, tr.o.Batch)
+		sh := shard{rows: ad.NewTensor(batch.Data[lo*d:hi*d], hi-lo, d)}
+		if ma, ok := tr.Model.Flow.(*MongeAmpere); ok && ma.cfg.Hutchinson {
+			sh.probe = rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
+		}
+		shards = append(shards, sh)
+	}
+	params := tr.Model.Flow.Params()
+	losses := make([]float64, len(shards))
+	grads := make([][]*ad.Var, len(shards))
+	errs := make([]error, len(shards))
+	var wg sync.WaitGroup
+	next := make(chan int, len(shards))
+	for i := range shards {
+		next <- i
+	}
+	close(next)
+	for range min(tr.o.Workers, len(shards)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				losses[i], grads[i], errs[i] = tr.shardLoss(shards[i], params)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return math.NaN(), err
+	}
+	var loss float64
+	total := grads[0]
+	for i := range shards {
+		loss += losses[i]
+		if i == 0 {
+			continue
+		}
+		for k, g := range grads[i] {
+			dst := total[k].Value.Data
+			for j, v := range g.Value.Data {
+				dst[j] += v
+			}
+		}
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, fmt.Errorf("nf: loss is %v at epoch %d: lower lr, or a smaller eps or scale of the flow", loss, tr.Epoch)
+	}
+	tr.Opt.LR = tr.o.lr(tr.Epoch)
+	if err := tr.Opt.Step(params, total); err != nil {
+		return loss, err
+	}
+	tr.Epoch++
+	tr.Losses = append(tr.Losses, loss)
+	return loss, nil
+}
+
+// shardLoss returns the shard's part of the batch's mean loss and its
+// gradient (owned copies, so they can be summed in place).
+func (tr *Trainer) shardLoss(sh shard, params []*ad.Var) (float64, []*ad.Var, error) {
+	scale := 1 / float64(tr.o.Batch)
+	var terms *ad.Var
+	switch tr.o.Loss {
+	case ReverseKL:
+		var x, logq *ad.Var
+		if ma, ok := tr.Model.Flow.(*MongeAmpere); ok && sh.probe != nil {
+			var ld *ad.Var
+			z := ad.Const(sh.rows)
+			x, ld = ma.ForwardProbe(z, sh.probe)
+			logq = ad.Sub(LogNormal(z), ld)
+		} else {
+			x, logq = tr.Model.Push(ad.Const(sh.rows))
+		}
+		terms = ad.Sub(logq, tr.Target.LogProbVar(x))
+	case ForwardKL:
+		terms = ad.Neg(tr.Model.LogProb(ad.Const(sh.rows)))
+	}
+	loss := ad.Scale(ad.Sum(terms), scale)
+	g, err := ad.Grad(loss, params)
+	if err != nil {
+		return 0, nil, err
+	}
+	owned := make([]*ad.Var, len(g))
+	for i, v := range g {
+		owned[i] = ad.Const(v.Value.Clone())
+	}
+	return loss.Item(), owned, nil
+}
+
+// Estimate is a Monte Carlo estimate with its standard error.
+type Estimate struct {
+	Value, Stderr float64
+}
+
+// Evaluation is what a trained flow achieves on fresh samples.
+type Evaluation struct {
+	N int
+	// Fq is the variational free energy E_q[ln q − ln p] (≥ −ln Z).
+	Fq Estimate
+	// ESSPerSample is the importance-sampling efficiency (Σw)²/(N Σw²)
+	// of the weights w = p/q, in (0, 1].
+	ESSPerSample Estimate
+	// LogZ is the importance-sampling estimate ln E_q[p/q] of ln Z (the
+	// target's, for its unnormalised ln p), with its delta-method error.
+	LogZ Estimate
+}
+
+// Evaluate draws n fresh samples (in fixed chunks from streams of seed,
+// on workers goroutines; the result does not depend on workers) and
+// estimates F_q, the ESS per sample and ln Z.
+func Evaluate(m *Model, t model.Target, n, workers int, seed uint64) (Evaluation, error) {
+	const chunk = 4096
+	nc := (n + chunk - 1) / chunk
+	f := make([][]float64, nc)
+	var wg sync.WaitGroup
+	next := make(chan int, nc)
+	for i := range nc {
+		next <- i
+	}
+	close(next)
+	for range max(1, min(workers, nc)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range next {
+				rows := min(chunk, n-c*chunk)
+				x, lq := m.Sample(stream(seed, streamEval, c), rows)
+				d := m.Dim()
+				out := make([]float64, rows)
+				for i := range rows {
+					out[i] = lq[i] - t.LogProb(x.Data[i*d:(i+1)*d])
+				}
+				f[c] = out
+			}
+		}()
+	}
+	wg.Wait()
+	var all []float64
+	for _, c := range f {
+		all = append(all, c...)
+	}
+	return evaluation(all)
+}
+
+// evaluation computes the estimates from f_i = ln q(x_i) − ln p(x_i).
+func evaluation(f []float64) (Evaluation, error) {
+	n := float64(len(f))
+	var mean, m2 float64
+	shift := math.Inf(1)
+	for i, v := range f {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return Evaluation{}, fmt.Errorf("nf: ln q − ln p is %v at sample %d: the flow or the target is not finite there", v, i)
+		}
+		d := v - mean
+		mean += d / float64(i+1)
+		m2 += d * (v - mean)
+		shift = math.Min(shift, v)
+	}
+	ev := Evaluation{N: len(f), Fq: Estimate{mean, math.Sqrt(m2 / (n - 1) / n)}}
+	// w = exp(−f) scaled by exp(shift) (the largest weight is 1).
+	var a, b, saa, sab, sbb float64
+	for _, v := range f {
+		w := math.Exp(-(v - shift))
+		a += w
+		b += w * w
+	}
+	a, b = a/n, b/n
+	for _, v := range f {
+		w := math.Exp(-(v - shift))
+		da, db := w-a, w*w-b
+		saa += da * da
+		sab += da * db
+		sbb += db * db
+	}
+	saa, sab, sbb = saa/(n-1)/n, sab/(n-1)/n, sbb/(n-1)/n
+	r := a * a / b
+	ga, gb := 2*a/b, -a*a/(b*b)
+	ev.ESSPerSample = Estimate{r, math.Sqrt(math.Max(0, ga*ga*saa+2*ga*gb*sab+gb*gb*sbb))}
+	ev.LogZ = Estimate{math.Log(a) - shift, math.Sqrt(saa) / a}
+	return ev, nil
+}
+
+// MarshalBinary encodes the trainer's state: epoch, losses, parameters and
+// the optimizer.
+func (tr *Trainer) MarshalBinary() ([]byte, error) {
+	var buf bytes.Buffer
+	opt, err := tr.Opt.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	w := func(v any) { binary.Write(&buf, binary.LittleEndian, v) }
+	w(uint64(tr.Epoch))
+	w(uint64(len(tr.Losses)))
+	w(tr.Losses)
+	ps := tr.Model.Flow.Params()
+	w(uint64(len(ps)))
+	for _, p := range ps {
+		w(uint64(len(p.Value.Data)))
+		w(p.Value.Data)
+	}
+	w(uint64(len(opt)))
+	buf.Write(opt)
+	return buf.Bytes(), nil
+}
+
+// UnmarshalBinary restores a state written by MarshalBinary for the same
+// architecture.
+func (tr *Trainer) UnmarshalBinary(data []byte) error {
+	r := bytes.NewReader(data)
+	var n uint64
+	rd := func(v any) error { return binary.Read(r, binary.LittleEndian, v) }
+	bad := errors.New("nf: trainer state does not match this flow's architecture (or is corrupt)")
+	var epoch uint64
+	if rd(&epoch) != nil || rd(&n) != nil || n > 1<<32 {
+		return bad
+	}
+	losses := make([]float64, n)
+	if rd(losses) != nil {
+		return bad
+	}
+	ps := tr.Model.Flow.Params()
+	if rd(&n) != nil || n != uint64(len(ps)) {
+		return bad
+	}
+	vals := make([][]float64, len(ps))
+	for i, p := range ps {
+		if rd(&n) != nil || n != uint64(len(p.Value.Data)) {
+			return bad
+		}
+		vals[i] = make([]float64, n)
+		if rd(vals[i]) != nil {
+			return bad
+		}
+	}
+	if rd(&n) != nil || n != uint64(r.Len()) {
+		return bad
+	}
+	opt := optim.NewAdam(tr.o.LR)
+	rest := make([]byte, n)
+	r.Read(rest)
+	if err := opt.UnmarshalBinary(rest); err != nil {
+		return err
+	}
+	for i, p := range ps {
+		copy(p.Value.Data, vals[i])
+	}
+	tr.Epoch, tr.Losses, tr.Opt = int(epoch), losses, opt
+	return nil
+}
