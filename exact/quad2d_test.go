@@ -25,9 +25,9 @@ func TestQuad2DToys(t *testing.T) {
 	w := 0.32
 	ring2d := math.Log(2 * math.Pi * (w/2*math.Exp(-4/w) + math.Sqrt(math.Pi*w)*(1+math.Erf(2/math.Sqrt(w)))))
 	closed := map[string]float64{
-		"gaussian": math.Log(math.Pi),                                     // ∫e^{−xᵀPx}, det P = 1
-		"mog2":     math.Log(2 * 2 * math.Pi * 0.25),                      // two Gaussians of σ² = 1/4
-		"wave":     math.Log(math.Sqrt(2*math.Pi)*0.4*math.Sqrt(32*math.Pi)), // ∫e^{−u²/2}dx₂ · ∫e^{−x₁²/32}dx₁
+		"gaussian": math.Log(math.Pi),                                            // ∫e^{−xᵀPx}, det P = 1
+		"mog2":     math.Log(2 * 2 * math.Pi * 0.25),                             // two Gaussians of σ² = 1/4
+		"wave":     math.Log(math.Sqrt(2*math.Pi) * 0.4 * math.Sqrt(32*math.Pi)), // ∫e^{−u²/2}dx₂ · ∫e^{−x₁²/32}dx₁
 		"ring2d":   ring2d,
 	}
 	for _, name := range model.Toy2DNames {

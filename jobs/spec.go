@@ -17,6 +17,7 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 
 	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/model"
 )
 
 // Spec is a validated job file with every default filled in.
@@ -27,6 +28,7 @@ type Spec struct {
 	Sampler    SamplerSpec
 	Output     OutputSpec
 	Checkpoint CheckpointSpec
+	Train      *TrainSpec // the [train] table; nil when absent
 
 	File string // path of the job file ("" for the embedded default)
 	Dir  string // directory that relative paths resolve against
@@ -43,6 +45,7 @@ type Param struct {
 type ModelSpec struct {
 	Kind   string
 	Params []Param // in file order (defaults after)
+	Name   string  // toy2d: which density
 }
 
 // SamplerSpec is the [sampler] table.
@@ -266,13 +269,14 @@ func (p *parser) table2(key string, v any) (map[string]any, error) {
 }
 
 func (p *parser) spec(s *Spec, raw map[string]any) error {
-	keys, err := p.table("", raw, []string{"name", "seed", "model", "sampler", "output", "checkpoint"})
+	keys, err := p.table("", raw, []string{"name", "seed", "model", "sampler", "output", "checkpoint", "train"})
 	if err != nil {
 		return err
 	}
 	s.Name = strings.TrimSuffix(filepath.Base(p.file), filepath.Ext(p.file))
 	s.Seed = 1
 	tables := map[string]map[string]any{"model": {}, "sampler": {}, "output": {}, "checkpoint": {}}
+	_, hasTrain := raw["train"]
 	for _, k := range keys {
 		v := raw[k]
 		switch k {
@@ -307,6 +311,12 @@ func (p *parser) spec(s *Spec, raw map[string]any) error {
 	if err := p.checkpoint(&s.Checkpoint, tables["checkpoint"]); err != nil {
 		return err
 	}
+	if hasTrain {
+		s.Train = &TrainSpec{}
+		if err := p.train(s, tables["train"]); err != nil {
+			return err
+		}
+	}
 	return p.crossCheck(s)
 }
 
@@ -337,7 +347,40 @@ var modelKinds = map[string][]modelKey{
 		{"J", false, 1, finite, "the coupling"},
 		{"h", false, 0, finite, "the field"},
 	},
+	"toy2d": {},
+	"phi4": {
+		{"L", true, 8, func(v float64) string {
+			if v < 2 || v > 1024 {
+				return "want 2 <= L <= 1024"
+			}
+			return ""
+		}, "the linear size of the L×L torus"},
+		{"m2", false, -4, finite, "the mass term m²"},
+		{"lam", false, 8, func(v float64) string {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				return "want a finite lam >= 0"
+			}
+			return ""
+		}, "the quartic coupling λ"},
+	},
+	"ising2d-relaxed": {
+		{"L", true, 8, func(v float64) string {
+			if v < 2 || v > 64 {
+				return "want 2 <= L <= 64"
+			}
+			return ""
+		}, "the linear size of the L×L torus"},
+		{"beta", false, 0.4406868, func(v float64) string {
+			if !(v > 0) || math.IsInf(v, 0) {
+				return "want a finite beta > 0"
+			}
+			return ""
+		}, "the inverse temperature"},
+	},
 }
+
+// modelKindNames lists the model kinds for error messages.
+const modelKindNames = "ising2d, phi4, ising2d-relaxed, toy2d"
 
 func finite(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -357,9 +400,23 @@ func (p *parser) model(m *ModelSpec, t map[string]any) error {
 	}
 	defs, ok := modelKinds[m.Kind]
 	if !ok {
-		return p.errf("model.kind", "= %q is not a model mcflow knows; known: ising2d", m.Kind)
+		return p.errf("model.kind", "= %q is not a model mcflow knows; known: %s", m.Kind, modelKindNames)
 	}
 	known := []string{"kind"}
+	if m.Kind == "toy2d" {
+		known = append(known, "name")
+		m.Name = "ring2d"
+		if v, ok := t["name"]; ok {
+			n, err := p.str("model.name", v)
+			if err != nil {
+				return err
+			}
+			if !slices.Contains(model.Toy2DNames, n) {
+				return p.errf("model.name", "= %q, want one of %s", n, strings.Join(model.Toy2DNames, ", "))
+			}
+			m.Name = n
+		}
+	}
 	for _, d := range defs {
 		known = append(known, d.name)
 	}
@@ -369,7 +426,7 @@ func (p *parser) model(m *ModelSpec, t map[string]any) error {
 	}
 	seen := map[string]bool{}
 	for _, k := range keys {
-		if k == "kind" {
+		if k == "kind" || k == "name" {
 			continue
 		}
 		d := defs[slices.IndexFunc(defs, func(d modelKey) bool { return d.name == k })]
@@ -610,6 +667,7 @@ func (s *Spec) Hash(t Task) string {
 		Name         string
 		Seed         uint64
 		Model        string
+		ModelName    string `json:",omitempty"`
 		Params       []NamedValue
 		Task         int
 		Sampler      string
@@ -617,7 +675,7 @@ func (s *Spec) Hash(t Task) string {
 		Thermalize   int
 		MeasureEvery int
 		Start        string
-	}{s.Name, s.Seed, s.Model.Kind, t.Params, t.Index, s.Sampler.Kind, s.Sampler.Chains,
+	}{s.Name, s.Seed, s.Model.Kind, s.Model.Name, t.Params, t.Index, s.Sampler.Kind, s.Sampler.Chains,
 		s.Sampler.Thermalize, s.Sampler.MeasureEvery, s.Sampler.Start}
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)
@@ -628,6 +686,9 @@ func (s *Spec) Hash(t Task) string {
 func (s *Spec) TOML() []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "name = %q\nseed = %d\n\n[model]\nkind = %q\n", s.Name, s.Seed, s.Model.Kind)
+	if s.Model.Kind == "toy2d" {
+		fmt.Fprintf(&b, "name = %q\n", s.Model.Name)
+	}
 	for _, p := range s.Model.Params {
 		strs := make([]string, len(p.Values))
 		for i, v := range p.Values {
@@ -651,6 +712,9 @@ func (s *Spec) TOML() []byte {
 		fmt.Fprintf(&b, "\n[checkpoint]\nevery = %d\n", s.Checkpoint.Sweeps)
 	} else {
 		fmt.Fprintf(&b, "\n[checkpoint]\nevery = %q\n", s.Checkpoint.Every)
+	}
+	if s.Train != nil {
+		b.WriteString(s.Train.toml())
 	}
 	return []byte(b.String())
 }

@@ -31,6 +31,15 @@ func TestParseErrors(t *testing.T) {
 		{"syntax", "[model]\nL = = 3\n", 2, []string{"TOML syntax"}},
 		{"unknown model", "[model]\nkind = \"potts\"\n", 2, []string{"model.kind", "ising2d"}},
 		{"empty scan", "[model]\nbeta = []\n", 2, []string{"model.beta", "empty list"}},
+		{"toy name", "[model]\nkind = \"toy2d\"\nname = \"donut\"\n", 3, []string{"model.name", "ring2d"}},
+		{"phi4 lam", "[model]\nkind = \"phi4\"\nlam = -1\n", 3, []string{"model.lam", "lam >= 0"}},
+		{"train key", "[model]\nkind = \"toy2d\"\n[train]\nflow = \"realnvp\"\nepoch = 3\n", 5, []string{"train.epoch", "unknown key", "epochs"}},
+		{"train flow", "[model]\nkind = \"toy2d\"\n[train]\nflow = \"glow\"\n", 4, []string{"train.flow", "monge-ampere"}},
+		{"train lr", "[model]\nkind = \"toy2d\"\n[train]\nlr = 0\n", 4, []string{"train.lr", "out of range"}},
+		{"train other flow", "[model]\nkind = \"toy2d\"\n[train]\nflow = \"realnvp\"\nsteps = 3\n", 5, []string{"train.steps", "does not apply"}},
+		{"train forward", "[model]\nkind = \"toy2d\"\n[train]\nloss = \"forward\"\n", 4, []string{"train.loss", "train.data"}},
+		{"train mixture", "[model]\nkind = \"toy2d\"\n[train]\nflow = \"monge-ampere\"\nsymmetric = \"mixture\"\n", 3, []string{"train", "invertible"}},
+		{"train hidden", "[model]\nkind = \"toy2d\"\n[train]\nhidden = [0]\n", 4, []string{"train.hidden", ">= 1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.doc), "job.toml", "/tmp")

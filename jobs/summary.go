@@ -252,3 +252,39 @@ func sortedNames[V any](m map[string]V) []string {
 	slices.Sort(rest)
 	return append(out, rest...)
 }
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// TrainTable formats the training results of tasks: F_q ± error, −ln Z,
+// the gap and the ESS per sample.
+func TrainTable(sums []*TrainTaskSummary, scanned []string) string {
+	head := []string{"task"}
+	head = append(head, scanned...)
+	head = append(head, "flow", "epochs", "F_q", "-lnZ", "gap", "ESS/sample", "train s")
+	rows := [][]string{head}
+	for _, s := range sums {
+		row := []string{s.Name}
+		for _, k := range scanned {
+			row = append(row, fmt.Sprintf("%g", s.Params[k]))
+		}
+		t := s.Train
+		mz, gap := "n/a", "n/a"
+		if !math.IsNaN(float64(t.MinusLnZ)) {
+			mz = fmt.Sprintf("%.5f", float64(t.MinusLnZ))
+			gap = PM(float64(t.Gap), float64(t.GapStderr))
+		}
+		row = append(row, t.Flow, fmt.Sprint(t.Epochs), PM(float64(t.Fq), float64(t.FqStderr)), mz, gap,
+			PM(float64(t.ESS), float64(t.ESSStderr)), fmt.Sprintf("%.1f", float64(t.Seconds)))
+		rows = append(rows, row)
+	}
+	return Columns(rows)
+}

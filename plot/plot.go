@@ -22,13 +22,33 @@ type Series struct {
 	X, Y  []float64
 	Err   []float64 // nil for none
 	Line  bool
+	Curve bool // a plain coloured line without markers (a loss curve)
 }
 
-// Panel is one quantity against the scanned parameter.
+// Panel is one quantity against the scanned parameter, or a 2D density
+// (contours of Z on the grid X × Y, Z[i][j] at (X[j], Y[i])) with sample
+// points.
 type Panel struct {
-	Title, XLabel string
-	Series        []Series
+	Title, XLabel, YLabel string
+	Series                []Series
+	Contour               *Contour
+	Points                [][2]float64
+	Box                   *[4]float64 // axis ranges x0, x1, y0, y1
 }
+
+// Contour is a density on a grid, drawn as contour lines of Z.
+type Contour struct {
+	X, Y   []float64
+	Z      [][]float64
+	Levels []float64
+}
+
+type grid struct{ c *Contour }
+
+func (g grid) Dims() (c, r int)   { return len(g.c.X), len(g.c.Y) }
+func (g grid) Z(c, r int) float64 { return g.c.Z[r][c] }
+func (g grid) X(c int) float64    { return g.c.X[c] }
+func (g grid) Y(r int) float64    { return g.c.Y[r] }
 
 // Grid writes the panels as a grid of cols columns into a PNG file.
 func Grid(path string, panels []Panel, cols int) error {
@@ -44,7 +64,30 @@ func Grid(path string, panels []Panel, cols int) error {
 		p := plot.New()
 		p.Title.Text = pn.Title
 		p.X.Label.Text = pn.XLabel
+		p.Y.Label.Text = pn.YLabel
 		p.Add(plotter.NewGrid())
+		if pn.Contour != nil {
+			ct := plotter.NewContour(grid{pn.Contour}, pn.Contour.Levels, nil)
+			ct.LineStyles = []draw.LineStyle{{Color: color.RGBA{R: 200, G: 40, B: 40, A: 255}, Width: vg.Points(0.8)}}
+			p.Add(ct)
+		}
+		if len(pn.Points) > 0 {
+			pts := make(plotter.XYs, len(pn.Points))
+			for k, q := range pn.Points {
+				pts[k] = plotter.XY{X: q[0], Y: q[1]}
+			}
+			sc, err := plotter.NewScatter(pts)
+			if err != nil {
+				return err
+			}
+			sc.Color = color.NRGBA{R: 30, G: 80, B: 200, A: 110}
+			sc.Shape = draw.CircleGlyph{}
+			sc.Radius = vg.Points(0.8)
+			p.Add(sc)
+		}
+		if pn.Box != nil {
+			p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = pn.Box[0], pn.Box[1], pn.Box[2], pn.Box[3]
+		}
 		for j, s := range pn.Series {
 			pts := make(plotter.XYs, 0, len(s.X))
 			errs := make(plotter.YErrors, 0, len(s.X))
@@ -63,6 +106,18 @@ func Grid(path string, panels []Panel, cols int) error {
 				continue
 			}
 			c := plotutil.Color(j)
+			if s.Curve {
+				l, err := plotter.NewLine(pts)
+				if err != nil {
+					return err
+				}
+				l.Color = c
+				p.Add(l)
+				if s.Label != "" {
+					p.Legend.Add(s.Label, l)
+				}
+				continue
+			}
 			if s.Line {
 				l, err := plotter.NewLine(pts)
 				if err != nil {

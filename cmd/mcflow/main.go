@@ -2,6 +2,7 @@
 // core and writes results that Python reads (NPY, HDF5, JSON).
 //
 //	mcflow run [JOB.toml] [--out DIR] [--workers N] [--task I] [--force-spec] [--break-lock]
+//	mcflow train JOB.toml [same flags]
 //	mcflow tasks JOB.toml
 //	mcflow version
 //
@@ -36,6 +37,7 @@ const usage = `mcflow: Monte Carlo sampling of Boltzmann distributions on every 
 
 Usage:
   mcflow run [JOB.toml] [flags]   run a job (the embedded default job without a file)
+  mcflow train JOB.toml [flags]   train a normalizing flow per task ([model] target, [train] flow)
   mcflow tasks [JOB.toml]         list a job's tasks and their parameters
   mcflow default                  print the embedded default job file
   mcflow onsager [--beta B]       exact infinite-lattice lnZ/N, E/N, C/N (AD through Onsager's quadrature)
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "train":
+		return cmdTrain(ctx, args[1:], stdout, stderr)
 	case "tasks":
 		return cmdTasks(args[1:], stdout, stderr)
 	case "onsager":
@@ -126,72 +130,102 @@ func loadSpec(pos []string) (*jobs.Spec, error) {
 	return nil, fmt.Errorf("one job file at most, got %d: %s", len(pos), strings.Join(pos, " "))
 }
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+// jobFlags are the flags of the commands that run a job file.
+type jobFlags struct {
+	out, progress, cpuprofile string
+	workers, task             int
+	force, breakLock          bool
+	every                     time.Duration
+}
+
+func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags {
+	f := &jobFlags{}
 	fs.SetOutput(stderr)
-	out := fs.String("out", "", "output directory (default: the job's [output].dir)")
-	workers := fs.Int("workers", 0, "worker goroutines (default: the CPUs this process may use; SLURM_CPUS_PER_TASK under SLURM)")
-	task := fs.Int("task", -1, "run only task `I` of the scan (touches only that task's files)")
-	force := fs.Bool("force-spec", false, "resume a checkpoint written by a different job")
-	breakLock := fs.Bool("break-lock", false, "take the task lock whoever holds it")
-	progress := fs.String("progress", "auto", "progress display: auto, bar, plain or none")
-	every := fs.Duration("progress-every", 30*time.Second, "interval of plain progress lines")
-	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile to `FILE`")
+	fs.StringVar(&f.out, "out", "", "output directory (default: the job's [output].dir)")
+	fs.IntVar(&f.workers, "workers", 0, "worker goroutines (default: the CPUs this process may use; SLURM_CPUS_PER_TASK under SLURM)")
+	fs.IntVar(&f.task, "task", -1, what+" only task `I` of the scan (touches only that task's files)")
+	fs.BoolVar(&f.force, "force-spec", false, "resume a checkpoint written by a different job")
+	fs.BoolVar(&f.breakLock, "break-lock", false, "take the task lock whoever holds it")
+	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto, bar, plain or none")
+	fs.DurationVar(&f.every, "progress-every", 30*time.Second, "interval of plain progress lines")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a pprof CPU profile to `FILE`")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mcflow run [JOB.toml] [flags]\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: mcflow %s [JOB.toml] [flags]\n\nFlags:\n", cmd)
 		fs.PrintDefaults()
 	}
-	spec, code := parseSpec(fs, args, stderr)
-	if spec == nil {
-		return code
+	return f
+}
+
+// options checks the flags and starts the profile; stop ends it. A
+// non-zero code means return it.
+func (f *jobFlags) options(stdout, stderr io.Writer) (opts jobs.Options, stop func(), code int) {
+	stop = func() {}
+	if f.task < -1 {
+		fmt.Fprintf(stderr, "mcflow: --task %d: want a task index >= 0 (`mcflow tasks` lists them)\n", f.task)
+		return opts, stop, jobs.ExitUsage
 	}
-	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			fmt.Fprintf(stderr, "mcflow: --cpuprofile: %v\n", err)
-			return jobs.ExitUsage
-		}
-		defer f.Close()
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
-	if *task < -1 {
-		fmt.Fprintf(stderr, "mcflow: --task %d: want a task index >= 0 (`mcflow tasks` lists them)\n", *task)
-		return jobs.ExitUsage
-	}
-	switch *progress {
+	switch f.progress {
 	case "auto", "bar", "plain", "none":
 	default:
-		fmt.Fprintf(stderr, "mcflow: --progress %q: want auto, bar, plain or none\n", *progress)
-		return jobs.ExitUsage
+		fmt.Fprintf(stderr, "mcflow: --progress %q: want auto, bar, plain or none\n", f.progress)
+		return opts, stop, jobs.ExitUsage
 	}
-	opts := jobs.Options{Out: *out, Workers: *workers, Task: *task, ForceSpec: *force, BreakLock: *breakLock,
-		Stdout: stdout, Stderr: stderr, Progress: *progress, PlainEvery: *every}
+	if f.cpuprofile != "" {
+		pf, err := os.Create(f.cpuprofile)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcflow: --cpuprofile: %v\n", err)
+			return opts, stop, jobs.ExitUsage
+		}
+		pprof.StartCPUProfile(pf)
+		stop = func() { pprof.StopCPUProfile(); pf.Close() }
+	}
+	opts = jobs.Options{Out: f.out, Workers: f.workers, Task: f.task, ForceSpec: f.force, BreakLock: f.breakLock,
+		Stdout: stdout, Stderr: stderr, Progress: f.progress, PlainEvery: f.every}
 	if opts.Workers < 1 {
 		opts.Workers = jobs.DefaultWorkers()
 	}
 	if r := os.Getenv("SLURM_RESTART_COUNT"); r != "" {
 		fmt.Fprintf(stderr, "mcflow: SLURM job %s, restart %s\n", os.Getenv("SLURM_JOB_ID"), r)
 	}
+	return opts, stop, jobs.ExitDone
+}
+
+// exitCode reports a job's error and returns the exit code for it.
+func exitCode(err error, stderr io.Writer) int {
+	if errors.Is(err, jobs.ErrStopped) {
+		fmt.Fprintf(stderr, "mcflow: %v\n", err)
+		return jobs.ExitStopped
+	}
+	fmt.Fprintf(stderr, "mcflow: %v\n", err)
+	var se *jobs.SpecError
+	if errors.As(err, &se) {
+		return jobs.ExitUsage
+	}
+	return jobs.ExitError
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	jf := addJobFlags(fs, "run", "run", stderr)
+	spec, code := parseSpec(fs, args, stderr)
+	if spec == nil {
+		return code
+	}
+	opts, stop, code := jf.options(stdout, stderr)
+	defer stop()
+	if code != jobs.ExitDone {
+		return code
+	}
 	fmt.Fprintf(stderr, "mcflow %s: job %s, %d task(s), %d worker(s), output in %s\n",
-		jobs.Version, spec.Name, len(spec.Tasks()), opts.Workers, outDir(spec, *out))
+		jobs.Version, spec.Name, len(spec.Tasks()), opts.Workers, outDir(spec, jf.out))
 	rep, err := jobs.Run(ctx, spec, opts)
 	if rep != nil {
 		for _, m := range rep.Messages {
 			fmt.Fprintf(stdout, "%s\n", m)
 		}
 	}
-	if errors.Is(err, jobs.ErrStopped) {
-		fmt.Fprintf(stderr, "mcflow: %v\n", err)
-		return jobs.ExitStopped
-	}
 	if err != nil {
-		fmt.Fprintf(stderr, "mcflow: %v\n", err)
-		var se *jobs.SpecError
-		if errors.As(err, &se) {
-			return jobs.ExitUsage
-		}
-		return jobs.ExitError
+		return exitCode(err, stderr)
 	}
 	fmt.Fprintf(stdout, "\n%s", jobs.Table(rep.Tasks, spec.Scanned()))
 	lay := jobs.Layout{Out: rep.Out}
@@ -205,6 +239,38 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, a := range rep.Artifacts {
 		fmt.Fprintf(stdout, "  %s\n", a)
+	}
+	return jobs.ExitDone
+}
+
+func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	jf := addJobFlags(fs, "train", "train", stderr)
+	spec, code := parseSpec(fs, args, stderr)
+	if spec == nil {
+		return code
+	}
+	opts, stop, code := jf.options(stdout, stderr)
+	defer stop()
+	if code != jobs.ExitDone {
+		return code
+	}
+	fmt.Fprintf(stderr, "mcflow %s: training job %s, %d task(s), %d worker(s), output in %s\n",
+		jobs.Version, spec.Name, len(spec.Tasks()), opts.Workers, outDir(spec, jf.out))
+	rep, err := jobs.Train(ctx, spec, opts)
+	if rep != nil {
+		for _, m := range rep.Messages {
+			fmt.Fprintf(stdout, "%s\n", m)
+		}
+	}
+	if err != nil {
+		return exitCode(err, stderr)
+	}
+	fmt.Fprintf(stdout, "\n%s", jobs.TrainTable(rep.Tasks, spec.Scanned()))
+	lay := jobs.Layout{Out: rep.Out}
+	fmt.Fprintf(stdout, "\noutputs in %s:\n", rep.Out)
+	for _, t := range rep.Tasks {
+		fmt.Fprintf(stdout, "  task %s: %s, %s, %s, %s\n", t.Name, lay.Flow(t.Name), lay.Loss(t.Name), lay.Summary(t.Name), lay.TrainPlot(t.Name))
 	}
 	return jobs.ExitDone
 }

@@ -247,6 +247,9 @@ func (r *File) Close() error {
 func (r *File) AttrString(group, name string) (string, error) {
 	mu.Lock()
 	defer mu.Unlock()
+	if strings.Trim(group, "/") != "" && !r.exists(group) {
+		return "", fmt.Errorf("%s: no group %s", r.path, group)
+	}
 	g, err := r.f.OpenGroup(group)
 	if err != nil {
 		return "", fmt.Errorf("%s: no group %s", r.path, group)
@@ -264,10 +267,25 @@ func (r *File) AttrString(group, name string) (string, error) {
 	return s, nil
 }
 
+// exists reports whether every link of a path exists (without libhdf5
+// printing an error stack for a missing one).
+func (r *File) exists(name string) bool {
+	parts := strings.Split(strings.Trim(name, "/"), "/")
+	for i := range parts {
+		if !r.f.LinkExists(strings.Join(parts[:i+1], "/")) {
+			return false
+		}
+	}
+	return true
+}
+
 // Read reads a float64 dataset ("params/p000") whole: its shape and values.
 func (r *File) Read(name string) ([]int, []float64, error) {
 	mu.Lock()
 	defer mu.Unlock()
+	if !r.exists(name) {
+		return nil, nil, fmt.Errorf("%s: no dataset %s", r.path, name)
+	}
 	d, err := r.f.OpenDataset(name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: no dataset %s", r.path, name)

@@ -237,3 +237,24 @@ func WriteVector(path string, v []float64) error {
 	}
 	return os.Rename(tmp, path)
 }
+
+// ReadAny reads a float64 (or float32, int) array file of any shape,
+// C order, as float64.
+func ReadAny(path string) (shape []int, data []float64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	r, err := npyio.NewReader(bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return nil, nil, fmt.Errorf("npy: %s: %w", path, err)
+	}
+	if r.Header.Descr.Fortran {
+		return nil, nil, fmt.Errorf("npy: %s is in Fortran order; save it with numpy.ascontiguousarray", path)
+	}
+	if err := r.Read(&data); err != nil {
+		return nil, nil, fmt.Errorf("npy: could not read %s: %w", path, err)
+	}
+	return append([]int(nil), r.Header.Descr.Shape...), data, nil
+}

@@ -1,0 +1,394 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/mcflow/mcflow/ad"
+	"github.com/mcflow/mcflow/exact"
+	"github.com/mcflow/mcflow/io/ckpt"
+	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/io/npy"
+	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/model"
+	"github.com/mcflow/mcflow/nf"
+)
+
+// Paths of a training run's files (beside a sampling run's, in the same
+// OUT, so that one job can train a flow and then sample with it).
+func (l Layout) Flow(task string) string      { return filepath.Join(l.Out, "flow", task+".h5") }
+func (l Layout) Loss(task string) string      { return filepath.Join(l.Out, "loss", task+".npy") }
+func (l Layout) TrainCkpt(task string) string { return filepath.Join(l.Out, "ckpt", task+".train.npz") }
+func (l Layout) TrainPlot(task string) string {
+	return filepath.Join(l.Out, "plots", task+"_train.png")
+}
+
+// TrainSummary is the `train` section of a task's summary.
+type TrainSummary struct {
+	Flow        string `json:"flow"`
+	Loss        string `json:"loss"`
+	Epochs      int    `json:"epochs"`
+	LossFinal   F      `json:"loss_final"`
+	EvalSamples int    `json:"eval_samples"`
+	// F_q = E_q[ln q − ln p] with the target's unnormalised ln p.
+	Fq       F `json:"F_q"`
+	FqStderr F `json:"F_q_stderr"`
+	// −ln Z exactly (toy2d by quadrature, ising2d-relaxed from Kaufman),
+	// else null; gap = F_q − (−ln Z) ≥ 0.
+	MinusLnZ    F      `json:"minus_lnZ"`
+	LnZSource   string `json:"minus_lnZ_source,omitempty"`
+	Gap         F      `json:"gap"`
+	GapStderr   F      `json:"gap_stderr"`
+	ESS         F      `json:"ess_per_sample"`
+	ESSStderr   F      `json:"ess_per_sample_stderr"`
+	LnZIS       F      `json:"lnZ_is"` // importance-sampling estimate of ln Z
+	LnZISStderr F      `json:"lnZ_is_stderr"`
+	Params      int    `json:"flow_parameters"`
+	Seconds     F      `json:"seconds"` // wall-clock training time (differs between identical runs)
+	File        string `json:"flow_file"`
+}
+
+// TrainTaskSummary is OUT/summary/<task>.json of a training run.
+type TrainTaskSummary struct {
+	Task   int                `json:"task"`
+	Name   string             `json:"name"`
+	Model  string             `json:"model"`
+	Target string             `json:"target"`
+	Params map[string]float64 `json:"params"`
+	Train  *TrainSummary      `json:"train"`
+
+	alreadyDone bool
+}
+
+// TrainReport is what Train did.
+type TrainReport struct {
+	Out      string
+	Tasks    []*TrainTaskSummary
+	Messages []string
+}
+
+// target builds a task's Boltzmann target, its lattice side (0 if none)
+// and its exact ln Z when known.
+func target(s *Spec, t Task) (model.Target, int, func() (float64, string, error), error) {
+	switch s.Model.Kind {
+	case "toy2d":
+		tg, err := model.NewToy2D(s.Model.Name)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return tg, 0, func() (float64, string, error) {
+			m, err := exact.Toy2D(tg, 0.25)
+			return m.LnZ, "2D Gauss–Legendre quadrature", err
+		}, nil
+	case "phi4":
+		tg, err := model.NewPhi4(int(t.Get("L")), t.Get("m2"), t.Get("lam"))
+		return tg, int(t.Get("L")), nil, err
+	case "ising2d-relaxed":
+		L, beta := int(t.Get("L")), t.Get("beta")
+		tg, err := model.NewIsingRelaxed(L, beta)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return tg, L, func() (float64, string, error) {
+			k, err := exact.Kaufman(L, beta, 1)
+			return tg.LogZFromIsing(k.LnZ * float64(L*L)), "Kaufman's exact Ising ln Z (finite torus)", err
+		}, nil
+	}
+	return nil, 0, nil, fmt.Errorf("model.kind = %q has no continuous target to train a flow on; use phi4, ising2d-relaxed or toy2d", s.Model.Kind)
+}
+
+// trainStream is the chain index of the stream that seeds a task's flow
+// (chains of a sampling run use 0, 1, …).
+const trainStream = 1 << 30
+
+// Train trains one flow per task of a spec with a [train] table. It
+// returns ErrStopped when ctx was cancelled (every task checkpointed).
+func Train(ctx context.Context, s *Spec, o Options) (*TrainReport, error) {
+	if s.Train == nil {
+		return nil, &SpecError{File: s.File, Msg: "the job has no [train] table: add one (flow, epochs, batch, lr) to train a flow"}
+	}
+	if !h5.Available {
+		return nil, fmt.Errorf("trained flows are saved as HDF5: %w", h5.ErrUnavailable)
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	if o.Workers < 1 {
+		o.Workers = DefaultWorkers()
+	}
+	out := s.Output.Dir
+	if o.Out != "" {
+		out = o.Out
+	}
+	lay := Layout{Out: out}
+	tasks := s.Tasks()
+	if o.Task >= len(tasks) {
+		return nil, &SpecError{File: s.File, Msg: fmt.Sprintf("--task %d: the job has %d tasks (0..%d); `mcflow tasks` lists them", o.Task, len(tasks), len(tasks)-1)}
+	}
+	if o.Task >= 0 {
+		tasks = tasks[o.Task : o.Task+1]
+	}
+	var data *ad.Tensor
+	for _, t := range tasks { // refuse early what would fail later
+		tg, l, _, err := target(s, t)
+		if err != nil {
+			return nil, fmt.Errorf("task %s: %w", t.Name(), err)
+		}
+		if c := s.Train.FlowConfig(tg.Dim(), l); c.Validate() != nil {
+			return nil, fmt.Errorf("task %s: %w", t.Name(), c.Validate())
+		}
+		if s.Train.Data != "" && data == nil {
+			if data, err = readConfigs(s.Train.Data, tg.Dim()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, d := range []string{"flow", "loss", "ckpt", "summary", "plots"} {
+		if err := os.MkdirAll(filepath.Join(out, d), 0o755); err != nil {
+			return nil, fmt.Errorf("could not create output directory: %w", err)
+		}
+	}
+	rep := &TrainReport{Out: out}
+	if o.Task < 0 {
+		if err := writeFileAtomic(lay.JobCopy(), s.TOML()); err != nil {
+			return nil, err
+		}
+	}
+	prog := newProgress(o, tasks, s)
+	defer prog.wait()
+	for _, t := range tasks {
+		sum, err := trainTask(ctx, s, t, lay, o, prog, data)
+		if sum != nil {
+			rep.Tasks = append(rep.Tasks, sum)
+		}
+		if err != nil {
+			if errors.Is(err, ErrStopped) {
+				return rep, err
+			}
+			return rep, fmt.Errorf("task %s: %w", t.Name(), err)
+		}
+		if sum.alreadyDone {
+			rep.Messages = append(rep.Messages, fmt.Sprintf("task %s was already trained (%s)", t.Name(), lay.Flow(t.Name())))
+		}
+	}
+	if o.Task < 0 {
+		prog.wait()
+		all := struct {
+			Name    string              `json:"name"`
+			Version string              `json:"mcflow_version"`
+			Scanned []string            `json:"scanned"`
+			Tasks   []*TrainTaskSummary `json:"tasks"`
+		}{s.Name, Version, s.Scanned(), rep.Tasks}
+		if err := writeJSON(lay.SummaryAll(), all); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// readConfigs reads an .npy of configurations (…, dim) as rows.
+func readConfigs(path string, dim int) (*ad.Tensor, error) {
+	shape, data, err := npy.ReadAny(path)
+	if err != nil {
+		return nil, fmt.Errorf("train.data: %w", err)
+	}
+	n := 1
+	for _, v := range shape {
+		n *= v
+	}
+	if dim == 0 || n%dim != 0 || n == 0 {
+		return nil, fmt.Errorf("train.data: %s has shape %v, which is not a stack of configurations of %d sites", path, shape, dim)
+	}
+	for i, v := range data {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("train.data: %s has a non-finite value at flat index %d (an unfinished run's unfilled draws?)", path, i)
+		}
+	}
+	return ad.NewTensor(data, n/dim, dim), nil
+}
+
+func trainTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog progress, data *ad.Tensor) (*TrainTaskSummary, error) {
+	name := t.Name()
+	unlock, err := ckpt.Lock(lay.Lock(name), o.BreakLock)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	tg, l, lnZ, err := target(s, t)
+	if err != nil {
+		return nil, err
+	}
+	seed := mc.NewStream(s.Seed, t.Index, trainStream)
+	m, err := nf.New(s.Train.FlowConfig(tg.Dim(), l), rand.New(seed))
+	if err != nil {
+		return nil, err
+	}
+	topts := nf.TrainOptions{Loss: nf.Loss(s.Train.Loss), Batch: s.Train.Batch, LR: s.Train.LR, Workers: o.Workers,
+		Seed: seed.Uint64(), Data: data, Epochs: s.Train.Epochs, Schedule: s.Train.Schedule}
+	tr, err := nf.NewTrainer(m, tg, topts)
+	if err != nil {
+		return nil, err
+	}
+	hash := s.TrainHash(t)
+	path := lay.TrainCkpt(name)
+	var seconds float64
+	finished := false
+	c, warn, err := ckpt.Load(path)
+	switch {
+	case errors.Is(err, ckpt.ErrNone):
+	case err != nil:
+		return nil, err
+	default:
+		if warn != "" {
+			fmt.Fprintf(o.Stderr, "mcflow: warning: task %s: %s\n", name, warn)
+		}
+		if c.SpecHash != hash && !o.ForceSpec {
+			return nil, fmt.Errorf("%s was written by a different [train] or [model] (or seed): use another --out, or --force-spec to continue it with the new settings", path)
+		}
+		if err := tr.UnmarshalBinary(c.Blobs["trainer"]); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if tr.Epoch > s.Train.Epochs {
+			return nil, fmt.Errorf("%s has trained %d epochs, the job asks for %d: epochs can grow, not shrink (use another --out)", path, tr.Epoch, s.Train.Epochs)
+		}
+		seconds, _ = strconv.ParseFloat(c.Meta["seconds"], 64)
+		finished = c.Finished && tr.Epoch == s.Train.Epochs
+	}
+	save := func(done bool) error {
+		blob, err := tr.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		return ckpt.Write(path, &ckpt.Checkpoint{
+			Manifest: ckpt.Manifest{Version: Version, SpecHash: hash, Task: t.Index, Draws: tr.Epoch, Finished: done,
+				Meta: map[string]string{"kind": "train", "flow": s.Train.Flow, "epochs": strconv.Itoa(tr.Epoch),
+					"seconds": strconv.FormatFloat(seconds, 'g', -1, 64)}},
+			Blobs:  map[string][]byte{"trainer": blob},
+			Floats: map[string][]float64{"loss": tr.Losses},
+		})
+	}
+	if finished {
+		prog.finish(name, int64(tr.Epoch))
+		if sum, err := readTrainSummary(lay.Summary(name)); err == nil && fileExists(lay.Flow(name)) {
+			sum.alreadyDone = true
+			return sum, nil
+		}
+	} else {
+		prog.start(name, int64(s.Train.Epochs), int64(tr.Epoch))
+		start, last := time.Now(), time.Now()
+		lastEpoch := tr.Epoch
+		for tr.Epoch < s.Train.Epochs {
+			if ctx.Err() != nil {
+				seconds += time.Since(start).Seconds()
+				if err := save(false); err != nil {
+					return nil, fmt.Errorf("stopping: %w", err)
+				}
+				prog.stop(name)
+				return nil, ErrStopped
+			}
+			if _, err := tr.Step(); err != nil {
+				return nil, err
+			}
+			prog.update(name, int64(tr.Epoch))
+			cp := s.Checkpoint
+			if (cp.Sweeps > 0 && tr.Epoch-lastEpoch >= cp.Sweeps) || (cp.Sweeps == 0 && time.Since(last) >= cp.Interval) {
+				seconds += time.Since(start).Seconds()
+				start = time.Now()
+				if err := save(false); err != nil {
+					return nil, err
+				}
+				last, lastEpoch = time.Now(), tr.Epoch
+			}
+		}
+		seconds += time.Since(start).Seconds()
+		if err := save(true); err != nil {
+			return nil, err
+		}
+		prog.finish(name, int64(tr.Epoch))
+	}
+	return finishTraining(s, t, lay, o, tr, tg, lnZ, seconds)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func readTrainSummary(path string) (*TrainTaskSummary, error) {
+	var s TrainTaskSummary
+	if err := readJSON(path, &s); err != nil {
+		return nil, err
+	}
+	if s.Train == nil {
+		return nil, fmt.Errorf("%s has no train section", path)
+	}
+	return &s, nil
+}
+
+// finishTraining evaluates the flow on fresh samples and writes the flow,
+// the loss curve, the summary and the figure.
+func finishTraining(s *Spec, t Task, lay Layout, o Options, tr *nf.Trainer, tg model.Target, lnZ func() (float64, string, error), seconds float64) (*TrainTaskSummary, error) {
+	name := t.Name()
+	evalSeed := mc.NewStream(s.Seed, t.Index, trainStream+1).Uint64()
+	ev, err := nf.Evaluate(tr.Model, tg, s.Train.EvalSamples, o.Workers, evalSeed)
+	if err != nil {
+		return nil, err
+	}
+	ts := &TrainSummary{Flow: s.Train.Flow, Loss: s.Train.Loss, Epochs: tr.Epoch, EvalSamples: ev.N,
+		Fq: F(ev.Fq.Value), FqStderr: F(ev.Fq.Stderr), MinusLnZ: F(math.NaN()), Gap: F(math.NaN()), GapStderr: F(math.NaN()),
+		ESS: F(ev.ESSPerSample.Value), ESSStderr: F(ev.ESSPerSample.Stderr),
+		LnZIS: F(ev.LogZ.Value), LnZISStderr: F(ev.LogZ.Stderr), Seconds: F(seconds), File: lay.Flow(name)}
+	if len(tr.Losses) > 0 {
+		ts.LossFinal = F(tr.Losses[len(tr.Losses)-1])
+	}
+	for _, p := range tr.Model.Flow.Params() {
+		ts.Params += p.Value.Size()
+	}
+	if lnZ != nil {
+		z, src, err := lnZ()
+		if err != nil {
+			return nil, err
+		}
+		ts.MinusLnZ, ts.LnZSource = F(-z), src
+		ts.Gap, ts.GapStderr = F(ev.Fq.Value+z), F(ev.Fq.Stderr)
+	}
+	sum := &TrainTaskSummary{Task: t.Index, Name: name, Model: s.Model.Kind, Target: tg.Name(), Params: map[string]float64{}, Train: ts}
+	for _, p := range t.Params {
+		sum.Params[p.Name] = p.Value
+	}
+	attrs := h5.Attrs{"target": tg.Name(), "model": s.Model.Kind, "task": t.Index, "epochs": tr.Epoch,
+		"F_q": ev.Fq.Value, "F_q_stderr": ev.Fq.Stderr, "ess_per_sample": ev.ESSPerSample.Value, "mcflow_version": Version}
+	for _, p := range t.Params {
+		attrs["param_"+p.Name] = p.Value
+	}
+	if s.Model.Kind == "toy2d" {
+		attrs["param_name"] = s.Model.Name
+	}
+	if !math.IsNaN(float64(ts.MinusLnZ)) {
+		attrs["minus_lnZ"] = float64(ts.MinusLnZ)
+	}
+	if err := nf.Save(lay.Flow(name), tr.Model, attrs); err != nil {
+		return nil, err
+	}
+	if err := npy.WriteVector(lay.Loss(name), tr.Losses); err != nil {
+		return nil, err
+	}
+	if err := writeJSON(lay.Summary(name), sum); err != nil {
+		return nil, err
+	}
+	if err := trainPlot(lay.TrainPlot(name), tr, tg, float64(ts.MinusLnZ), evalSeed); err != nil {
+		return nil, fmt.Errorf("figure: %w", err)
+	}
+	return sum, nil
+}

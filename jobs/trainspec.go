@@ -1,0 +1,242 @@
+package jobs
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"github.com/mcflow/mcflow/nf"
+)
+
+// TrainSpec is the [train] table: the flow, its training and evaluation.
+type TrainSpec struct {
+	Flow     string  // "realnvp" or "monge-ampere"
+	Epochs   int     // optimizer steps (one batch each)
+	Batch    int     // samples per step
+	LR       float64 // Adam's learning rate
+	Loss     string  // "reverse" (needs only the target) or "forward" (needs data)
+	Schedule string  // "cosine" or "constant"
+	Data     string  // forward KL: an .npy of configurations (…, dim)
+
+	// Architecture (documented defaults per flow).
+	Layers     int
+	Hidden     []int
+	Mask       string
+	Potential  string
+	Steps      int
+	Eps        float64
+	Symmetric  string
+	Exact      bool
+	Hutchinson bool
+
+	EvalSamples int // fresh samples for F_q, ESS and ln Z at the end
+}
+
+var trainKeys = []string{"flow", "epochs", "batch", "lr", "loss", "schedule", "data",
+	"layers", "hidden", "mask", "potential", "steps", "eps", "symmetric", "exact", "hutchinson", "eval_samples"}
+
+func (p *parser) float(key string, v any, what string, ok func(float64) bool) (float64, error) {
+	f, isNum := number(v)
+	if !isNum {
+		return 0, p.errf(key, "is %s, want a number (%s)", typeName(v), what)
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) || !ok(f) {
+		return 0, p.errf(key, "= %v is out of range (%s)", v, what)
+	}
+	return f, nil
+}
+
+func (p *parser) boolean(key string, v any) (bool, error) {
+	b, ok := v.(bool)
+	if !ok {
+		return false, p.errf(key, "is %s, want true or false", typeName(v))
+	}
+	return b, nil
+}
+
+func (p *parser) choice(key string, v any, choices ...string) (string, error) {
+	s, err := p.str(key, v)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range choices {
+		if s == c {
+			return s, nil
+		}
+	}
+	return "", p.errf(key, "= %q, want %s", s, quoteList(choices))
+}
+
+func quoteList(s []string) string {
+	q := make([]string, len(s))
+	for i, v := range s {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+func (p *parser) train(s *Spec, t map[string]any) error {
+	tr := s.Train
+	keys, err := p.table("train", t, trainKeys)
+	if err != nil {
+		return err
+	}
+	*tr = TrainSpec{Flow: "realnvp", Epochs: 500, Batch: 1024, Loss: "reverse", Schedule: "cosine",
+		Symmetric: "none", EvalSamples: 100000}
+	if v, ok := t["flow"]; ok {
+		if tr.Flow, err = p.choice("train.flow", v, "realnvp", "monge-ampere"); err != nil {
+			return err
+		}
+	}
+	lattice := s.Model.Kind == "phi4" || s.Model.Kind == "ising2d-relaxed"
+	switch tr.Flow {
+	case "realnvp":
+		tr.LR, tr.Layers, tr.Hidden, tr.Mask = 1e-3, 8, []int{64, 64}, "halves"
+		if lattice {
+			tr.Mask = "checkerboard"
+		}
+	case "monge-ampere":
+		tr.LR, tr.Potential, tr.Hidden, tr.Steps, tr.Eps = 1e-2, "lncosh", []int{32}, 50, 0.1
+	}
+	set := map[string]bool{}
+	for _, k := range keys {
+		key, v := "train."+k, t[k]
+		set[k] = true
+		switch k {
+		case "flow":
+		case "epochs":
+			tr.Epochs, err = p.integer(key, v, 1, "optimizer steps")
+		case "batch":
+			tr.Batch, err = p.integer(key, v, 1, "samples per step")
+		case "lr":
+			tr.LR, err = p.float(key, v, "Adam's learning rate, > 0", func(f float64) bool { return f > 0 })
+		case "loss":
+			tr.Loss, err = p.choice(key, v, "reverse", "forward")
+		case "schedule":
+			tr.Schedule, err = p.choice(key, v, "cosine", "constant")
+		case "data":
+			if tr.Data, err = p.str(key, v); err == nil && !filepath.IsAbs(tr.Data) {
+				tr.Data = filepath.Join(s.Dir, tr.Data)
+			}
+		case "layers":
+			tr.Layers, err = p.integer(key, v, 1, "coupling layers")
+		case "hidden":
+			list, ok := v.([]any)
+			if !ok || len(list) == 0 {
+				return p.errf(key, "is %s, want a non-empty list of widths such as [64, 64]", typeName(v))
+			}
+			tr.Hidden = nil
+			for _, x := range list {
+				n, err := p.integer(key, x, 1, "a hidden layer's width")
+				if err != nil {
+					return err
+				}
+				tr.Hidden = append(tr.Hidden, n)
+			}
+		case "mask":
+			tr.Mask, err = p.choice(key, v, "halves", "checkerboard")
+		case "potential":
+			if tr.Potential, err = p.choice(key, v, "lncosh", "mlp"); err == nil && !set["hidden"] && tr.Potential == "mlp" {
+				tr.Hidden = []int{32, 32}
+			}
+		case "steps":
+			tr.Steps, err = p.integer(key, v, 1, "RK4 steps")
+		case "eps":
+			tr.Eps, err = p.float(key, v, "the RK4 step size, > 0", func(f float64) bool { return f > 0 })
+		case "symmetric":
+			tr.Symmetric, err = p.choice(key, v, "none", "equivariant", "mixture")
+		case "exact":
+			tr.Exact, err = p.boolean(key, v)
+		case "hutchinson":
+			tr.Hutchinson, err = p.boolean(key, v)
+		case "eval_samples":
+			tr.EvalSamples, err = p.integer(key, v, 1000, "fresh samples for the final estimates")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	// Keys of the other flow are refused rather than ignored.
+	other := map[string][]string{"realnvp": {"potential", "steps", "eps", "exact", "hutchinson"}, "monge-ampere": {"layers", "mask"}}
+	for _, k := range other[tr.Flow] {
+		if set[k] {
+			return p.errf("train."+k, "does not apply to flow = %q", tr.Flow)
+		}
+	}
+	if tr.Loss == "forward" && tr.Data == "" {
+		return p.errf("train.loss", "= \"forward\" (maximum likelihood) needs samples: set train.data to an .npy of configurations, e.g. OUT/configs/0000.npy of a run with [output] configs_every")
+	}
+	if tr.Data != "" && tr.Loss != "forward" {
+		return p.errf("train.data", "is set but loss = %q; set loss = \"forward\" to train on it", tr.Loss)
+	}
+	if tr.Mask == "checkerboard" && !lattice {
+		return p.errf("train.mask", "= \"checkerboard\" needs a lattice model (phi4, ising2d-relaxed)")
+	}
+	c := tr.FlowConfig(2, 0)
+	c.Dim, c.L = 4, 2 // a stand-in lattice: the checks below do not depend on the size
+	if err := c.Validate(); err != nil {
+		return p.errf("train", "%s", strings.TrimPrefix(err.Error(), "nf: "))
+	}
+	return nil
+}
+
+// FlowConfig returns the flow's architecture for a target of dimension
+// dim (lattice side l, or 0).
+func (tr *TrainSpec) FlowConfig(dim, l int) nf.Config {
+	c := nf.Config{Kind: tr.Flow, Layers: tr.Layers, Hidden: tr.Hidden, Mask: tr.Mask, Potential: tr.Potential,
+		Steps: tr.Steps, Eps: tr.Eps, Exact: tr.Exact, Hutchinson: tr.Hutchinson, Symmetric: nf.Symmetry(tr.Symmetric)}
+	c.Defaults(dim, l)
+	return c
+}
+
+func (tr *TrainSpec) toml() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n[train]\nflow = %q\nepochs = %d\nbatch = %d\nlr = %s\nloss = %q\nschedule = %q\n",
+		tr.Flow, tr.Epochs, tr.Batch, formatNumber(tr.LR, false), tr.Loss, tr.Schedule)
+	if tr.Data != "" {
+		fmt.Fprintf(&b, "data = %q\n", tr.Data)
+	}
+	h := make([]string, len(tr.Hidden))
+	for i, v := range tr.Hidden {
+		h[i] = fmt.Sprint(v)
+	}
+	fmt.Fprintf(&b, "hidden = [%s]\nsymmetric = %q\n", strings.Join(h, ", "), tr.Symmetric)
+	switch tr.Flow {
+	case "realnvp":
+		fmt.Fprintf(&b, "layers = %d\nmask = %q\n", tr.Layers, tr.Mask)
+	case "monge-ampere":
+		fmt.Fprintf(&b, "potential = %q\nsteps = %d\neps = %s\nexact = %v\nhutchinson = %v\n",
+			tr.Potential, tr.Steps, formatNumber(tr.Eps, false), tr.Exact, tr.Hutchinson)
+	}
+	fmt.Fprintf(&b, "eval_samples = %d\n", tr.EvalSamples)
+	return b.String()
+}
+
+// TrainHash identifies what a task's training computes: the seed, the
+// model point and every [train] setting but eval_samples, and but epochs
+// under a constant learning rate (more epochs then extend a run; under the
+// cosine schedule the rate of every epoch depends on their number).
+func (s *Spec) TrainHash(t Task) string {
+	tr := *s.Train
+	tr.EvalSamples = 0
+	if tr.Schedule == "constant" {
+		tr.Epochs = 0 // with a constant rate more epochs extend a run; with cosine they change it
+	}
+	v := struct {
+		Name, Model, ModelName string
+		Seed                   uint64
+		Params                 []NamedValue
+		Task                   int
+		Train                  TrainSpec
+	}{s.Name, s.Model.Kind, s.Model.Name, s.Seed, t.Params, t.Index, tr}
+	b, _ := json.Marshal(v)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
