@@ -21,7 +21,7 @@ type progress interface {
 	wait()
 }
 
-func newProgress(o Options, tasks []Task, s *Spec) progress {
+func newProgress(o Options, tasks []Task, s *Spec, training bool) progress {
 	mode := o.Progress
 	if mode == "" || mode == "auto" {
 		mode = "plain"
@@ -39,7 +39,11 @@ func newProgress(o Options, tasks []Task, s *Spec) progress {
 	if every <= 0 {
 		every = 30 * time.Second
 	}
-	return &plain{w: o.Stderr, every: every, state: map[string]*rate{}}
+	unit := "steps per chain"
+	if s.Train != nil && training {
+		unit = "epochs"
+	}
+	return &plain{unit: unit, w: o.Stderr, every: every, state: map[string]*rate{}}
 }
 
 type nopProgress struct{}
@@ -68,6 +72,7 @@ func (r *rate) String() string {
 
 // plain writes one line per task per interval: for SLURM logs.
 type plain struct {
+	unit  string // "steps per chain", "epochs"
 	mu    sync.Mutex
 	w     io.Writer
 	every time.Duration
@@ -83,7 +88,7 @@ func (p *plain) start(task string, total, done int64) {
 	if done > 0 {
 		verb = "resuming"
 	}
-	fmt.Fprintf(p.w, "task %s: %s at %d/%d steps per chain\n", task, verb, done, total)
+	fmt.Fprintf(p.w, "task %s: %s at %d/%d %s\n", task, verb, done, total, p.unit)
 }
 
 func (p *plain) update(task string, done int64) {
@@ -96,7 +101,7 @@ func (p *plain) update(task string, done int64) {
 	r.done = done
 	if time.Since(r.last) >= p.every {
 		r.last = time.Now()
-		fmt.Fprintf(p.w, "task %s: %d/%d steps per chain (%.0f%%), %s\n", task, done, r.total, 100*float64(done)/float64(r.total), r)
+		fmt.Fprintf(p.w, "task %s: %d/%d %s (%.0f%%), %s\n", task, done, r.total, p.unit, 100*float64(done)/float64(r.total), r)
 	}
 }
 
@@ -104,7 +109,7 @@ func (p *plain) finish(task string, done int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if r := p.state[task]; r != nil {
-		fmt.Fprintf(p.w, "task %s: finished %d steps per chain in %s\n", task, done, time.Since(r.t0).Round(time.Millisecond))
+		fmt.Fprintf(p.w, "task %s: finished %d %s in %s\n", task, done, p.unit, time.Since(r.t0).Round(time.Millisecond))
 	}
 }
 
@@ -112,7 +117,7 @@ func (p *plain) stop(task string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if r := p.state[task]; r != nil {
-		fmt.Fprintf(p.w, "task %s: stopped at %d/%d steps per chain; checkpoint written\n", task, r.done, r.total)
+		fmt.Fprintf(p.w, "task %s: stopped at %d/%d %s; checkpoint written\n", task, r.done, r.total, p.unit)
 	}
 }
 

@@ -130,7 +130,7 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
-	prog := newProgress(o, tasks, s)
+	prog := newProgress(o, tasks, s, false)
 	defer prog.wait()
 	for _, t := range tasks {
 		sum, err := runTask(ctx, s, t, lay, o, prog)

@@ -165,7 +165,7 @@ func Train(ctx context.Context, s *Spec, o Options) (*TrainReport, error) {
 			return nil, err
 		}
 	}
-	prog := newProgress(o, tasks, s)
+	prog := newProgress(o, tasks, s, true)
 	defer prog.wait()
 	for _, t := range tasks {
 		sum, err := trainTask(ctx, s, t, lay, o, prog, data)

@@ -14,6 +14,7 @@ gcc -O3 -march=native -o build/ising_ref "$REF_DIR/ising_ref.c" -lm
 go test -c -o build/ising.test ./mc/ising >/dev/null
 go test -c -o build/ad.test ./ad >/dev/null
 go test -c -o build/tn.test ./tn >/dev/null
+go test -c -o build/nf.test ./nf >/dev/null
 PY=/usr/bin/python3
 if ! $PY -c "import torch" 2>/dev/null; then
   echo "bench: $PY cannot import torch (make deps-bench installs python3-torch)" >&2
@@ -58,6 +59,22 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
 printf "%-52s %12.4f %12.4f %7.2fx\n" "MLP step 2-32-32-1 tanh, batch 1024, ms (vs PyTorch)" "$GM" "$TM" "$(ratio "$TM" "$GM")"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "mul+sum+backward of 4-vectors, us (vs PyTorch)" "$GO" "$TO" "$(ratio "$TO" "$GO")"
 echo "(PyTorch and mcflow both on one thread; speed-up = reference time / mcflow time, or mcflow rate / reference rate)"
+
+# Flow training steps (nf/): 3 interleaved runs, single-threaded.
+nfmetric() { # benchmark pattern -> s/step
+  ./build/nf.test -test.run '^$' -test.bench "$1" -test.benchtime "$2" -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/step") print $i}'
+}
+tma=(); gma=(); trn=(); grn=()
+for i in 1 2 3; do
+  tma+=("$($PY "$REF_DIR/torch_ref.py" ma_flow --reps 5 | awk '{print $2}')")
+  gma+=("$(nfmetric 'MongeAmpereTrainStep$' 10x)")
+  trn+=("$($PY "$REF_DIR/torch_ref.py" realnvp --reps 20 | awk '{print $2}')")
+  grn+=("$(nfmetric 'RealNVPPhi4TrainStep$' 40x)")
+done
+TMA=$(printf '%s\n' "${tma[@]}" | median); GMA=$(printf '%s\n' "${gma[@]}" | median)
+TRN=$(printf '%s\n' "${trn[@]}" | median); GRN=$(printf '%s\n' "${grn[@]}" | median)
+printf "%-52s %12.4f %12.4f %7.2fx\n" "Monge-Ampere train step (ma_flow), s (vs PyTorch)" "$GMA" "$TMA" "$(ratio "$TMA" "$GMA")"
+printf "%-52s %12.4f %12.4f %7.2fx\n" "RealNVP phi4 L=8 train step (realnvp), s (vs PyTorch)" "$GRN" "$TRN" "$(ratio "$TRN" "$GRN")"
 
 # TRG: one run each (PyTorch takes ~10 s per lnZ here).
 TT=$($PY "$REF_DIR/torch_ref.py" trg --reps 1 | awk '{print $2}')
