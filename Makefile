@@ -8,7 +8,7 @@ BENCH_PKGS := python3-torch
 BIN     := bin/mcflow
 OUT     ?= out/default
 
-.PHONY: deps deps-bench build build-nohdf5 run test test-long fuzz bench clean
+.PHONY: deps deps-bench build build-nohdf5 run test test-long fuzz bench testdata train-toys clean
 
 deps:
 	@./scripts/deps.sh $(PKGS)
@@ -32,6 +32,7 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./mc/ ./io/... ./ad/...
+	$(GO) test -count=1 -race -run "Determinism|SaveLoad|LnCosh" ./nf/
 	CGO_ENABLED=0 $(GO) vet -tags nohdf5 ./...
 	CGO_ENABLED=0 $(GO) test -count=1 -tags nohdf5 ./io/... ./jobs/ ./cmd/...
 
@@ -47,6 +48,15 @@ fuzz: deps
 
 bench: deps-bench
 	./scripts/bench.sh
+
+# Retrain the small flows in testdata/flows/ that the tests load (~30 min).
+testdata: build
+	scripts/testdata.sh
+
+# Train RealNVP and Monge-Ampere flows on the five 2D toy densities and
+# print the README's table (~30 min).
+train-toys: build
+	scripts/train-toys.sh
 
 clean:
 	rm -rf bin out

@@ -38,6 +38,9 @@ func observables(s *Spec, t Task) ([]string, error) {
 			return ising.WolffObservables, nil
 		}
 		return nil, fmt.Errorf("sampler %q does not apply to model %q", s.Sampler.Kind, s.Model.Kind)
+	case "phi4", "ising2d-relaxed", "toy2d":
+		return nil, &SpecError{File: s.File, Key: "model.kind", Msg: fmt.Sprintf("= %q: `mcflow run` samples ising2d (metropolis, wolff) in this version; "+
+			"train a normalizing flow on this target with `mcflow train` (a [train] table)", s.Model.Kind)}
 	}
 	return nil, fmt.Errorf("unknown model kind %q", s.Model.Kind)
 }

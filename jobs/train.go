@@ -143,10 +143,10 @@ func Train(ctx context.Context, s *Spec, o Options) (*TrainReport, error) {
 	for _, t := range tasks { // refuse early what would fail later
 		tg, l, _, err := target(s, t)
 		if err != nil {
-			return nil, fmt.Errorf("task %s: %w", t.Name(), err)
+			return nil, &SpecError{File: s.File, Key: "model", Msg: fmt.Sprintf("task %s: %v", t.Name(), err)}
 		}
 		if c := s.Train.FlowConfig(tg.Dim(), l); c.Validate() != nil {
-			return nil, fmt.Errorf("task %s: %w", t.Name(), c.Validate())
+			return nil, &SpecError{File: s.File, Key: "train", Msg: fmt.Sprintf("task %s: %v", t.Name(), c.Validate())}
 		}
 		if s.Train.Data != "" && data == nil {
 			if data, err = readConfigs(s.Train.Data, tg.Dim()); err != nil {

@@ -1,11 +1,3 @@
-// Package model holds the Boltzmann targets p(x) ∝ exp(−E(x)) on ℝⁿ that
-// flows are trained against and gradient-based samplers sample: the 2D toy
-// densities, lattice φ⁴ theory and the continuous relaxation of the 2D
-// Ising model. Every target gives ln p (up to a constant) and its gradient
-// per point, hand-written for speed, and the same ln p on a batch as an ad
-// program, so that flows can be trained through it.
-//
-// It sits just above ad/: both nf/ and mc/ import it.
 package model
 
 import (
@@ -41,12 +33,6 @@ func IsZ2(t Target) bool {
 	return ok && s.Z2()
 }
 
-// Exact is implemented by targets whose normalising constant is known in
-// closed form: LogZ returns ln ∫ exp(ln p(x)) dx for the target's ln p.
-type Exact interface {
-	LogZ() (float64, bool)
-}
-
 // Observer is implemented by targets with physical observables: Observe
 // appends their values at x to dst. Names lists them in that order.
 type Observer interface {
@@ -60,3 +46,12 @@ func checkBatch(t Target, x *ad.Var) {
 		panic(fmt.Sprintf("model: %s: LogProbVar of shape %v, want (batch, %d)", t.Name(), s, t.Dim()))
 	}
 }
+
+var (
+	_ Target    = (*Toy2D)(nil)
+	_ Target    = (*Phi4)(nil)
+	_ Target    = (*IsingRelaxed)(nil)
+	_ Symmetric = (*Phi4)(nil)
+	_ Observer  = (*Phi4)(nil)
+	_ Observer  = (*Toy2D)(nil)
+)

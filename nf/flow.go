@@ -1,17 +1,3 @@
-// Package nf holds normalizing flows: bijections g: z → x from the
-// standard normal on ℝⁿ to a target's space with a tractable density
-//
-//	ln q(x) = ln N(z; 0, I) − ln|det ∂x/∂z|,   z = g⁻¹(x),
-//
-// built on ad/ so that they are differentiable with respect to their
-// parameters and their input: RealNVP (affine coupling layers) and the
-// Monge–Ampère flow (Zhang, E and Wang, arXiv:1809.10188), trained against
-// a model.Target by reverse KL (the variational free energy) or forward KL
-// (maximum likelihood on samples), saved to and loaded from HDF5.
-//
-// Flows work on batches: rows of a (batch, dim) Var. Evaluating a flow
-// never modifies it, so goroutines may evaluate one flow concurrently;
-// training changes the parameters in place between steps.
 package nf
 
 import (

@@ -94,5 +94,7 @@ func Load(path string) (*Model, error) {
 	return m, nil
 }
 
-// compile-time check that every flow is a Flow.
-var _ = []Flow{(*RealNVP)(nil), (*MongeAmpere)(nil)}
+var (
+	_ Flow = (*RealNVP)(nil)
+	_ Flow = (*MongeAmpere)(nil)
+)

@@ -250,6 +250,10 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if spec == nil {
 		return code
 	}
+	if spec.Train == nil {
+		fmt.Fprintf(stderr, "mcflow: %s has no [train] table: add one (flow, epochs, batch, lr; see examples/flows/) to train a flow\n", spec.File)
+		return jobs.ExitUsage
+	}
 	opts, stop, code := jf.options(stdout, stderr)
 	defer stop()
 	if code != jobs.ExitDone {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -456,5 +457,91 @@ func TestSolverCommands(t *testing.T) {
 		if code, _, e := runCLI(t, bad...); code != jobs.ExitUsage || e == "" {
 			t.Errorf("%v: exit %d, stderr %q", bad, code, e)
 		}
+	}
+}
+
+const trainJob = `seed = 9
+[model]
+kind = "toy2d"
+name = "ring2d"
+[train]
+flow = "monge-ampere"
+hidden = [16]
+steps = 20
+eps = 0.2
+epochs = 150
+batch = 512
+eval_samples = 2000
+[checkpoint]
+every = 5
+`
+
+func flowParams(t *testing.T, path string) []float64 {
+	t.Helper()
+	f, err := h5.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var all []float64
+	for i := 0; ; i++ {
+		_, d, err := f.Read(fmt.Sprintf("params/p%03d", i))
+		if err != nil {
+			break
+		}
+		all = append(all, d...)
+	}
+	return all
+}
+
+// `mcflow train` stopped by SIGTERM (exit 75, checkpoint) or killed, then
+// run again, trains the same flow as an uninterrupted run.
+func TestTrainInterrupt(t *testing.T) {
+	if !h5.Available {
+		t.Skip("built without HDF5")
+	}
+	bin := binary(t)
+	dir := t.TempDir()
+	job := writeJob(t, dir, "train.toml", trainJob)
+	ref := filepath.Join(dir, "ref")
+	if out, err := exec.Command(bin, "train", job, "--out", ref, "--progress", "none").CombinedOutput(); err != nil {
+		t.Fatalf("reference run: %v\n%s", err, out)
+	}
+	want := flowParams(t, filepath.Join(ref, "flow", "0000.h5"))
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
+		out := filepath.Join(dir, "out-"+strings.ReplaceAll(sig.String(), " ", ""))
+		stops := 0
+		for attempt := 0; attempt < 30; attempt++ {
+			cmd := exec.Command(bin, "train", job, "--out", out, "--progress", "none")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(time.Duration(300+150*attempt) * time.Millisecond):
+				cmd.Process.Signal(sig)
+				err = <-done
+			}
+			code := cmd.ProcessState.ExitCode()
+			if err == nil && code == 0 {
+				break
+			}
+			stops++
+			if (sig == syscall.SIGKILL && code != -1) || (sig != syscall.SIGKILL && code != jobs.ExitStopped) {
+				t.Fatalf("%v: exit %d\n%s", sig, code, stderr.String())
+			}
+		}
+		if stops == 0 {
+			t.Fatalf("%v: training was never interrupted", sig)
+		}
+		if got := flowParams(t, filepath.Join(out, "flow", "0000.h5")); !slices.Equal(got, want) {
+			t.Errorf("%v: interrupted %d times, the resumed training gave a different flow", sig, stops)
+		}
+		t.Logf("%v: interrupted %d times", sig, stops)
 	}
 }
