@@ -77,7 +77,7 @@ func (c *Checkpoint) Encode() ([]byte, error) {
 	}
 	for _, e := range entries {
 		var b bytes.Buffer
-		if err := npyio.Write(&b, e.v); err != nil {
+		if err := writeVec(&b, e.v); err != nil {
 			return nil, fmt.Errorf("ckpt: could not encode %s: %w", e.name, err)
 		}
 		sum := sha256.Sum256(b.Bytes())
@@ -177,13 +177,13 @@ func Decode(data []byte) (*Checkpoint, error) {
 		switch {
 		case strings.HasPrefix(name, "blob/") && strings.HasSuffix(name, ".npy"):
 			var v []uint8
-			if err := npyio.Read(bytes.NewReader(b), &v); err != nil {
+			if err := readVec(b, &v); err != nil {
 				return nil, fmt.Errorf("entry %s: %w", name, err)
 			}
 			c.Blobs[strings.TrimSuffix(strings.TrimPrefix(name, "blob/"), ".npy")] = v
 		case strings.HasPrefix(name, "float/") && strings.HasSuffix(name, ".npy"):
 			var v []float64
-			if err := npyio.Read(bytes.NewReader(b), &v); err != nil {
+			if err := readVec(b, &v); err != nil {
 				return nil, fmt.Errorf("entry %s: %w", name, err)
 			}
 			c.Floats[strings.TrimSuffix(strings.TrimPrefix(name, "float/"), ".npy")] = v
@@ -192,6 +192,55 @@ func Decode(data []byte) (*Checkpoint, error) {
 		}
 	}
 	return c, nil
+}
+
+// writeVec writes a 1-D slice as .npy. npyio writes an empty slice with
+// the shape of a scalar, (), which no reader can read back: an empty one
+// gets an explicit (0,) header here.
+func writeVec(b *bytes.Buffer, v any) error {
+	descr := ""
+	switch x := v.(type) {
+	case []byte:
+		if len(x) == 0 {
+			descr = "|u1"
+		}
+	case []float64:
+		if len(x) == 0 {
+			descr = "<f8"
+		}
+	}
+	if descr == "" {
+		return npyio.Write(b, v)
+	}
+	h := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (0,), }", descr)
+	pad := 64 - (10+len(h)+1)%64
+	if pad == 64 {
+		pad = 0
+	}
+	h += strings.Repeat(" ", pad) + "\n"
+	b.WriteString("\x93NUMPY\x01\x00")
+	b.WriteByte(byte(len(h)))
+	b.WriteByte(byte(len(h) >> 8))
+	b.WriteString(h)
+	return nil
+}
+
+// readVec reads a 1-D .npy entry; an empty array (nothing after the
+// header) gives an empty slice.
+func readVec[T any](b []byte, v *[]T) error {
+	r, err := npyio.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	n := 1
+	for _, d := range r.Header.Descr.Shape {
+		n *= d
+	}
+	if n == 0 {
+		*v = []T{}
+		return nil
+	}
+	return r.Read(v)
 }
 
 // PrevPath returns the path of the previous checkpoint kept beside path:

@@ -15,7 +15,7 @@ func sample() *Checkpoint {
 	return &Checkpoint{
 		Manifest: Manifest{Version: "test", SpecHash: "abc", Task: 3, Chains: 2, Thermalized: 10, Draws: 5},
 		Blobs:    map[string][]byte{"chain/0000": {1, 2, 3}, "chain/0001": {4, 5}},
-		Floats:   map[string][]float64{"flow/w": {0.5, -1}},
+		Floats:   map[string][]float64{"flow/w": {0.5, -1}, "loss": nil},
 	}
 }
 
@@ -28,7 +28,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Task != 3 || c.Draws != 5 || !bytes.Equal(c.Blobs["chain/0001"], []byte{4, 5}) || c.Floats["flow/w"][1] != -1 {
+	if c.Task != 3 || c.Draws != 5 || !bytes.Equal(c.Blobs["chain/0001"], []byte{4, 5}) || c.Floats["flow/w"][1] != -1 || len(c.Floats["loss"]) != 0 {
 		t.Errorf("round trip: %+v", c)
 	}
 	again, _ := c.Encode()
