@@ -19,12 +19,15 @@ func trainPlot(path string, tr *nf.Trainer, tg model.Target, minusLnZ float64, s
 	}
 	lp := plot.Panel{Title: "loss (F_q estimate) per epoch", XLabel: "epoch",
 		Series: []plot.Series{{Label: "loss", X: ep, Y: loss, Curve: true}}}
-	if !math.IsNaN(minusLnZ) && n > 0 {
-		lp.Series = append(lp.Series, plot.Series{Label: "exact −ln Z", X: []float64{1, float64(n)}, Y: []float64{minusLnZ, minusLnZ}, Line: true})
-		// Zoom on the end of training: the start is far above.
-		lo, hi := minusLnZ, minusLnZ
+	if n > 0 {
+		// Zoom on the end of training: the first epochs are far above.
+		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, l := range loss[n/10:] {
 			lo, hi = math.Min(lo, l), math.Max(hi, l)
+		}
+		if !math.IsNaN(minusLnZ) {
+			lp.Series = append(lp.Series, plot.Series{Label: "exact −ln Z", X: []float64{1, float64(n)}, Y: []float64{minusLnZ, minusLnZ}, Line: true})
+			lo, hi = math.Min(lo, minusLnZ), math.Max(hi, minusLnZ)
 		}
 		pad := 0.1*(hi-lo) + 1e-3
 		lp.Box = &[4]float64{1, float64(n), lo - pad, hi + pad}
