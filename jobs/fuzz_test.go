@@ -11,6 +11,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("name = \"x\"\n[model]\nL = [8, 16]\nbeta = 0.4\n[sampler]\nchains = 2\n"))
 	f.Add([]byte("[sampler]\nkind = \"wolff\"\n[model]\nh = 0.0\nJ = [1, 2]\n[checkpoint]\nevery = 100\n"))
 	f.Add(DefaultTOML())
+	f.Add([]byte("[sampler]\nengine = \"multispin\"\nchains = 128\n"))
 	f.Add([]byte("[model]\nkind = \"toy2d\"\nname = \"wave\"\n[train]\nflow = \"monge-ampere\"\npotential = \"mlp\"\neps = 0.05\n"))
 	f.Add([]byte("[model]\nkind = \"phi4\"\nlam = [4, 8]\n[train]\nsymmetric = \"equivariant\"\nhidden = [32]\n"))
 	f.Add([]byte("[model\n"))

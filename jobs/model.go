@@ -12,7 +12,8 @@ import (
 // built is a task made ready to run: its chains and what to compute from
 // their observables.
 type built struct {
-	chains  []mc.Chain
+	chains   []mc.Chain
+	replicas int // chains per element of chains (64 for the multispin engine)
 	names   []string
 	derived func(obs map[string][][]float64) map[string]stats.Value
 	// exact returns exact references per site, or nil when none applies.
@@ -58,14 +59,22 @@ func build(s *Spec, t Task) (*built, error) {
 	switch s.Model.Kind {
 	case "ising2d":
 		p := isingParams(t)
-		b := &built{names: names}
+		b := &built{names: names, replicas: 1}
 		hot := s.Sampler.Start == "hot"
+		if s.Sampler.Engine == "multispin" {
+			// 64 replicas per unit share the unit's stream (seed, task, unit).
+			b.replicas = ising.Replicas
+			for u := range s.Sampler.Chains / ising.Replicas {
+				b.chains = append(b.chains, ising.NewMultispin(p, hot, mc.NewStream(s.Seed, t.Index, u)))
+			}
+		}
 		for c := range s.Sampler.Chains {
 			rng := mc.NewStream(s.Seed, t.Index, c)
-			switch s.Sampler.Kind {
-			case "metropolis":
+			switch {
+			case s.Sampler.Engine == "multispin":
+			case s.Sampler.Kind == "metropolis":
 				b.chains = append(b.chains, ising.NewMetropolis(p, hot, rng))
-			case "wolff":
+			case s.Sampler.Kind == "wolff":
 				w, err := ising.NewWolff(p, hot, rng)
 				if err != nil {
 					return nil, err

@@ -219,18 +219,23 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 	start := time.Now()
 	r.lastCkpt, r.lastSteps = start, from.Steps(r.plan)
 	prog.start(name, mc.Progress{Thermalized: r.plan.Thermalize, Draws: r.plan.Draws}.Steps(r.plan), from.Steps(r.plan))
-	pool := &mc.Pool{Chains: b.chains, Workers: o.Workers, NObs: len(b.names), Target: o.BlockTarget}
+	// A pool chain is a unit of b.replicas chains (64 for the multispin
+	// engine) whose observables come replica by replica.
 	nobs := len(b.names)
+	per := nobs * b.replicas
+	pool := &mc.Pool{Chains: b.chains, Workers: o.Workers, NObs: per, Target: o.BlockTarget}
 	column := make([]float64, 0, 1024)
 	final, err := pool.Run(ctx, r.plan, from, func(p mc.Progress, blk mc.Block) error {
 		for c, buf := range blk.Obs {
-			for k := range nobs {
-				column = column[:0]
-				for i := range blk.Rounds {
-					column = append(column, buf[i*nobs+k])
-				}
-				if err := r.files[k].WriteRow(c, blk.From, column); err != nil {
-					return fmt.Errorf("could not write %s: %w", lay.NPY(name, b.names[k]), err)
+			for rep := range b.replicas {
+				for k := range nobs {
+					column = column[:0]
+					for i := range blk.Rounds {
+						column = append(column, buf[i*per+rep*nobs+k])
+					}
+					if err := r.files[k].WriteRow(c*b.replicas+rep, blk.From, column); err != nil {
+						return fmt.Errorf("could not write %s: %w", lay.NPY(name, b.names[k]), err)
+					}
 				}
 			}
 		}
@@ -321,7 +326,7 @@ func chainKey(i int) string { return fmt.Sprintf("chain/%04d", i) }
 func (r *taskRun) createFiles() error {
 	name := r.t.Name()
 	for _, o := range r.b.names {
-		f, err := npy.Create(r.lay.NPY(name, o), len(r.b.chains), r.plan.Draws)
+		f, err := npy.Create(r.lay.NPY(name, o), len(r.b.chains)*r.b.replicas, r.plan.Draws)
 		if err != nil {
 			return fmt.Errorf("could not create result file: %w", err)
 		}
@@ -334,7 +339,7 @@ func (r *taskRun) createFiles() error {
 // an earlier, shorter plan, and cuts them back to the checkpoint's draws.
 func (r *taskRun) openFiles(oldDraws, draws int) error {
 	name := r.t.Name()
-	rows := len(r.b.chains)
+	rows := len(r.b.chains) * r.b.replicas
 	for _, o := range r.b.names {
 		path := r.lay.NPY(name, o)
 		f, err := npy.Open(path, rows, r.plan.Draws)
@@ -417,7 +422,7 @@ func (r *taskRun) finish(p mc.Progress) (*TaskSummary, error) {
 // taskGroup is a task's HDF5 group /<task>/obs with its parameters.
 func taskGroup(s *Spec, t Task, names []string, obs map[string][][]float64, draws int) h5.Group {
 	attrs := h5.Attrs{
-		"task": t.Index, "model": s.Model.Kind, "sampler": s.Sampler.Kind, "seed": int(s.Seed),
+		"task": t.Index, "model": s.Model.Kind, "sampler": s.Sampler.Kind, "engine": s.Sampler.Engine, "seed": int(s.Seed),
 		"chains": s.Sampler.Chains, "thermalize": s.Sampler.Thermalize, "measure_every": s.Sampler.MeasureEvery,
 		"draws": draws, "mcflow_version": Version,
 	}

@@ -51,6 +51,7 @@ type ModelSpec struct {
 // SamplerSpec is the [sampler] table.
 type SamplerSpec struct {
 	Kind         string
+	Engine       string // metropolis: "plain" or "multispin"
 	Chains       int
 	Thermalize   int
 	Sweeps       int
@@ -472,8 +473,8 @@ func (p *parser) model(m *ModelSpec, t map[string]any) error {
 }
 
 func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
-	*s = SamplerSpec{Kind: "metropolis", Chains: 8, Thermalize: 1000, Sweeps: 10000, MeasureEvery: 1, Start: "hot"}
-	keys, err := p.table("sampler", t, []string{"kind", "chains", "thermalize", "sweeps", "measure_every", "start"})
+	*s = SamplerSpec{Kind: "metropolis", Engine: "plain", Chains: 8, Thermalize: 1000, Sweeps: 10000, MeasureEvery: 1, Start: "hot"}
+	keys, err := p.table("sampler", t, []string{"kind", "engine", "chains", "thermalize", "sweeps", "measure_every", "start"})
 	if err != nil {
 		return err
 	}
@@ -487,6 +488,8 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 			if s.Kind != "metropolis" && s.Kind != "wolff" {
 				return p.errf(key, "= %q, want \"metropolis\" or \"wolff\"", s.Kind)
 			}
+		case "engine":
+			s.Engine, err = p.choice(key, v, "plain", "multispin")
 		case "chains":
 			s.Chains, err = p.integer(key, v, 1, "independent chains per task")
 		case "thermalize":
@@ -505,6 +508,14 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 		}
 		if err != nil {
 			return err
+		}
+	}
+	if s.Engine == "multispin" {
+		if s.Kind != "metropolis" {
+			return p.errf("sampler.engine", "= \"multispin\" is an engine of kind = \"metropolis\", not %q", s.Kind)
+		}
+		if s.Chains%64 != 0 {
+			return p.errf("sampler.chains", "= %d, but the multispin engine runs chains in words of 64 replicas: use a multiple of 64 (64, 128, ...)", s.Chains)
 		}
 	}
 	if s.Sweeps < s.MeasureEvery {
@@ -671,15 +682,25 @@ func (s *Spec) Hash(t Task) string {
 		Params       []NamedValue
 		Task         int
 		Sampler      string
+		Engine       string `json:",omitempty"`
 		Chains       int
 		Thermalize   int
 		MeasureEvery int
 		Start        string
-	}{s.Name, s.Seed, s.Model.Kind, s.Model.Name, t.Params, t.Index, s.Sampler.Kind, s.Sampler.Chains,
+	}{s.Name, s.Seed, s.Model.Kind, s.Model.Name, t.Params, t.Index, s.Sampler.Kind, engineHash(s.Sampler.Engine), s.Sampler.Chains,
 		s.Sampler.Thermalize, s.Sampler.MeasureEvery, s.Sampler.Start}
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// engineHash keeps the hash of a plain-engine job what it was before
+// engines existed.
+func engineHash(e string) string {
+	if e == "plain" {
+		return ""
+	}
+	return e
 }
 
 // TOML renders the spec with every default filled in.
@@ -701,8 +722,12 @@ func (s *Spec) TOML() []byte {
 		}
 	}
 	sm := s.Sampler
-	fmt.Fprintf(&b, "\n[sampler]\nkind = %q\nchains = %d\nthermalize = %d\nsweeps = %d\nmeasure_every = %d\nstart = %q\n",
-		sm.Kind, sm.Chains, sm.Thermalize, sm.Sweeps, sm.MeasureEvery, sm.Start)
+	fmt.Fprintf(&b, "\n[sampler]\nkind = %q\n", sm.Kind)
+	if sm.Kind == "metropolis" {
+		fmt.Fprintf(&b, "engine = %q\n", sm.Engine)
+	}
+	fmt.Fprintf(&b, "chains = %d\nthermalize = %d\nsweeps = %d\nmeasure_every = %d\nstart = %q\n",
+		sm.Chains, sm.Thermalize, sm.Sweeps, sm.MeasureEvery, sm.Start)
 	fmts := make([]string, len(s.Output.Formats))
 	for i, f := range s.Output.Formats {
 		fmts[i] = fmt.Sprintf("%q", f)

@@ -60,6 +60,7 @@ type TaskSummary struct {
 	Params       map[string]float64 `json:"params"`
 	Model        string             `json:"model"`
 	Sampler      string             `json:"sampler"`
+	Engine       string             `json:"engine,omitempty"`
 	Chains       int                `json:"chains"`
 	Draws        int                `json:"draws"`
 	Thermalize   int                `json:"thermalize"`
@@ -88,7 +89,7 @@ type Timing struct {
 func summarize(s *Spec, t Task, b *built, obs map[string][][]float64, seconds float64) *TaskSummary {
 	sum := &TaskSummary{
 		Task: t.Index, Name: t.Name(), Params: map[string]float64{},
-		Model: s.Model.Kind, Sampler: s.Sampler.Kind, Chains: s.Sampler.Chains, Draws: s.Draws(),
+		Model: s.Model.Kind, Sampler: s.Sampler.Kind, Engine: engineHash(s.Sampler.Engine), Chains: s.Sampler.Chains, Draws: s.Draws(),
 		Thermalize: s.Sampler.Thermalize, MeasureEvery: s.Sampler.MeasureEvery,
 		Observables: map[string]Est{}, Derived: map[string]Val{},
 		Timing: Timing{Seconds: F(seconds), ESSPerSecond: map[string]F{}},
