@@ -58,21 +58,38 @@ func (p *Phi4) Action(phi []float64) float64 {
 
 func (p *Phi4) LogProb(x []float64) float64 { return -p.Action(x) }
 
-// GradLogProb fills grad with −∂S/∂φ and returns −S.
+// GradLogProb fills grad with −∂S/∂φ and returns −S. The wrap-around
+// neighbours are taken outside the inner loop, which has no modulo.
 func (p *Phi4) GradLogProb(grad, phi []float64) float64 {
 	L := p.L
+	m2, lam := p.M2, p.Lam
 	var s float64
 	for i := range L {
 		up := ((i + 1) % L) * L
 		dn := ((i + L - 1) % L) * L
-		row := i * L
-		for j := range L {
-			f := phi[row+j]
-			r, l := phi[row+(j+1)%L], phi[row+(j+L-1)%L]
-			u, d := phi[up+j], phi[dn+j]
+		row := phi[i*L : (i+1)*L : (i+1)*L]
+		ur := phi[up : up+L : up+L]
+		dr := phi[dn : dn+L : dn+L]
+		gr := grad[i*L : (i+1)*L : (i+1)*L]
+		site := func(j, jl, jr int) {
+			f := row[j]
+			r, l := row[jr], row[jl]
+			u, d := ur[j], dr[j]
 			f2 := f * f
-			s += 4*f2 - 2*f*(r+phi[up+j]) + p.M2*f2 + p.Lam*f2*f2
-			grad[row+j] = -(8*f - 2*(r+l+u+d) + 2*p.M2*f + 4*p.Lam*f2*f)
+			s += 4*f2 - 2*f*(r+u) + m2*f2 + lam*f2*f2
+			gr[j] = -(8*f - 2*(r+l+u+d) + 2*m2*f + 4*lam*f2*f)
+		}
+		site(0, L-1, 1%L)
+		for j := 1; j < L-1; j++ {
+			f := row[j]
+			r, l := row[j+1], row[j-1]
+			u, d := ur[j], dr[j]
+			f2 := f * f
+			s += 4*f2 - 2*f*(r+u) + m2*f2 + lam*f2*f2
+			gr[j] = -(8*f - 2*(r+l+u+d) + 2*m2*f + 4*lam*f2*f)
+		}
+		if L > 1 {
+			site(L-1, L-2, 0)
 		}
 	}
 	return -s

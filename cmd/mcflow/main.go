@@ -45,6 +45,8 @@ Usage:
                                   TRG lnZ/N, with E/N and C/N by reverse-mode AD, beside Onsager
   mcflow tfim [--L 6] [--target tfim|random|FILE.npy] [--steps 300]
                                   learn TFIM couplings and fields whose ground state is the target
+  mcflow bench scaling [--max-workers P] [--engine plain|multispin]
+                                  throughput and parallel efficiency on 1..P workers
   mcflow version                  print the version
 
 B is start:stop:count (e.g. 0.40:0.50:51) or a comma list; --out DIR writes
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdTrain(ctx, args[1:], stdout, stderr)
 	case "tasks":
 		return cmdTasks(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
 	case "onsager":
 		return cmdOnsager(args[1:], stdout, stderr)
 	case "trg":
