@@ -15,6 +15,8 @@ go test -c -o build/ising.test ./mc/ising >/dev/null
 go test -c -o build/ad.test ./ad >/dev/null
 go test -c -o build/tn.test ./tn >/dev/null
 go test -c -o build/nf.test ./nf >/dev/null
+go test -c -o build/model.test ./model >/dev/null
+go test -c -o build/jobs.test ./jobs >/dev/null
 PY=/usr/bin/python3
 if ! $PY -c "import torch" 2>/dev/null; then
   echo "bench: $PY cannot import torch (make deps-bench installs python3-torch)" >&2
@@ -30,7 +32,7 @@ export OPENBLAS_NUM_THREADS=1
 metric() { # benchmark pattern, unit -> value (single-threaded: -test.cpu 1)
   ./build/ad.test -test.run '^$' -test.bench "$1" -test.benchtime 2s -test.cpu 1 | awk -v u="$2" '{for (i=1;i<=NF;i++) if ($(i+1)==u) print $i}'
 }
-c=(); g=(); p1=(); p2=(); tm=(); gm=(); to=(); go_=()
+c=(); g=(); ms=(); p1=(); p2=(); tm=(); gm=(); to=(); go_=()
 for i in 1 2 3; do
   tm+=("$($PY "$REF_DIR/torch_ref.py" mlp_step | awk '{print $2 * 1000}')")
   gm+=("$(metric 'MLPStep$' ms/step)")
@@ -38,11 +40,13 @@ for i in 1 2 3; do
   go_+=("$(metric 'OpOverhead$' us/op)")
   c+=("$(./build/ising_ref 256 0.4406868 3000 | awk '{print $2}')")
   g+=("$(gobench 'Metropolis/L=256$')")
+  ms+=("$(./build/ising.test -test.run '^$' -test.bench 'Multispin/L=256$' -test.benchtime 2s -test.cpu 1 | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}')")
   pool=$(./build/ising.test -test.run '^$' -test.bench 'Pool' -test.benchtime 2s | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}')
   p1+=("$(echo "$pool" | sed -n 1p)"); p2+=("$(echo "$pool" | sed -n 2p)")
 done
 C=$(printf '%s\n' "${c[@]}" | median)
 G=$(printf '%s\n' "${g[@]}" | median)
+MS=$(printf '%s\n' "${ms[@]}" | median)
 P1=$(printf '%s\n' "${p1[@]}" | median)
 P2=$(printf '%s\n' "${p2[@]}" | median)
 TM=$(printf '%s\n' "${tm[@]}" | median)
@@ -54,6 +58,7 @@ cpu=$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; 
 echo "mcflow benchmarks on $(nproc) CPU(s) ($cpu), $(date -u +%Y-%m-%d), median of 3"
 printf '%-52s %12s %12s %8s\n' "workload" "mcflow" "reference" "speed-up"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "Metropolis L=256, 1 core, flips/ns (vs ising_ref.c)" "$G" "$C" "$(awk -v a="$G" -v b="$C" 'BEGIN {print a / b}')"
+printf "%-52s %12.4f %12.4f %7.2fx\n" "Multispin L=256 (64 replicas), 1 core, flips/ns (vs C)" "$MS" "$C" "$(awk -v a="$MS" -v b="$C" 'BEGIN {print a / b}')"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "Pool 8 chains L=64, flips/ns: 2 workers vs 1 worker" "$P2" "$P1" "$(awk -v a="$P2" -v b="$P1" 'BEGIN {print a / b}')"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
 printf "%-52s %12.4f %12.4f %7.2fx\n" "MLP step 2-32-32-1 tanh, batch 1024, ms (vs PyTorch)" "$GM" "$TM" "$(ratio "$TM" "$GM")"
@@ -75,6 +80,21 @@ TMA=$(printf '%s\n' "${tma[@]}" | median); GMA=$(printf '%s\n' "${gma[@]}" | med
 TRN=$(printf '%s\n' "${trn[@]}" | median); GRN=$(printf '%s\n' "${grn[@]}" | median)
 printf "%-52s %12.4f %12.4f %7.2fx\n" "Monge-Ampere train step (ma_flow), s (vs PyTorch)" "$GMA" "$TMA" "$(ratio "$TMA" "$GMA")"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "RealNVP phi4 L=8 train step (realnvp), s (vs PyTorch)" "$GRN" "$TRN" "$(ratio "$TRN" "$GRN")"
+
+# HMC leapfrog on phi^4 (L=64, 16 chains): hand-written gradient vs autograd.
+thm=(); ghm=()
+for i in 1 2 3; do
+  thm+=("$($PY "$REF_DIR/torch_ref.py" hmc_phi4 --reps 10 | awk '{print $2}')")
+  ghm+=("$(./build/model.test -test.run '^$' -test.bench 'Phi4Leapfrog$' -test.benchtime 200x -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/leapfrog") print $i}')")
+done
+THM=$(printf '%s\n' "${thm[@]}" | median); GHM=$(printf '%s\n' "${ghm[@]}" | median)
+printf "%-52s %12.6f %12.6f %7.2fx\n" "phi4 leapfrog L=64 x 16 chains (hmc_phi4), s (vs PyTorch)" "$GHM" "$THM" "$(ratio "$THM" "$GHM")"
+
+# Checkpoint of a 256^2 x 64-chain task (write + fsync + rename), no reference.
+./build/jobs.test -test.run '^$' -test.bench 'Checkpoint' -test.benchtime 10x | awk '/ms\/checkpoint/ {
+  for (i=1;i<=NF;i++) { if ($(i+1)=="ms/checkpoint") ms=$i; if ($(i+1)=="MB") mb=$i }
+  split($1, n, "/"); sub(/-[0-9]+$/, "", n[2]);
+  printf "%-52s %9.1f ms %9.2f MB\n", "checkpoint, 64 chains L=256, " n[2] " engine", ms, mb }'
 
 # TRG: one run each (PyTorch takes ~10 s per lnZ here).
 TT=$($PY "$REF_DIR/torch_ref.py" trg --reps 1 | awk '{print $2}')

@@ -120,6 +120,10 @@ func classMasks(m *[10]uint64, w, n1, n2, n3, n4 uint64) {
 // Step performs one checkerboard sweep of all 64 replicas: 64·L² attempted
 // flips.
 func (c *Multispin) Step() error {
+	if c.P.H == 0 && c.P.J > 0 {
+		c.stepFerro()
+		return nil
+	}
 	L, s := c.P.L, c.s
 	hi, lo := c.rng.Hi, c.rng.Lo
 	var m [10]uint64
@@ -176,6 +180,58 @@ func (c *Multispin) Step() error {
 	}
 	c.rng.Hi, c.rng.Lo = hi, lo
 	return nil
+}
+
+// stepFerro is Step for h = 0, J > 0, specialised: moves with k ≤ 2
+// aligned neighbours always succeed, k = 3 and k = 4 have the thresholds
+// t3 and t4 whatever the spin, so the class masks are three bit-sliced
+// expressions and the comparison level has two terms.
+func (c *Multispin) stepFerro() {
+	L, s := c.P.L, c.s
+	t3, t4 := c.thr[6], c.thr[8]
+	hi, lo := c.rng.Hi, c.rng.Lo
+	for color := range 2 {
+		for y := range L {
+			yu, yd := y-1, y+1
+			if y == 0 {
+				yu = L - 1
+			}
+			if yd == L {
+				yd = 0
+			}
+			row := s[y*L : (y+1)*L : (y+1)*L]
+			up := s[yu*L : (yu+1)*L : (yu+1)*L]
+			dn := s[yd*L : (yd+1)*L : (yd+1)*L]
+			for x := (y + color) & 1; x < L; x += 2 {
+				xl, xr := x-1, x+1
+				if x == 0 {
+					xl = L - 1
+				}
+				if xr == L {
+					xr = 0
+				}
+				w := row[x]
+				a1, a2, a3, a4 := ^(w ^ up[x]), ^(w ^ dn[x]), ^(w ^ row[xl]), ^(w ^ row[xr])
+				t1, c1 := a1^a2, a1&a2
+				t2, c2 := a3^a4, a3&a4
+				k0, cr := t1^t2, t1&t2
+				k1 := c1 ^ c2 ^ cr
+				k4 := (c1 & c2) | (c1 & cr) | (c2 & cr) // k = k0 + 2k1 + 4k2, k2 only at k = 4
+				k3 := k0 & k1
+				und := k3 | k4
+				flip := ^und
+				for b := 63; und != 0 && b >= 0; b-- {
+					var r uint64
+					r, hi, lo = mc.Next(hi, lo)
+					t := k3&-(t3>>uint(b)&1) | k4&-(t4>>uint(b)&1)
+					flip |= und & t &^ r
+					und &^= r ^ t
+				}
+				row[x] = w ^ flip
+			}
+		}
+	}
+	c.rng.Hi, c.rng.Lo = hi, lo
 }
 
 // add adds the bits of x to the bit-sliced counters planes (bit r of
