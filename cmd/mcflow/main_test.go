@@ -603,3 +603,22 @@ func TestMultispinJob(t *testing.T) {
 	}
 	t.Logf("interrupted %d times", stops)
 }
+
+func TestBenchScaling(t *testing.T) {
+	for _, engine := range []string{"plain", "multispin"} {
+		code, stdout, stderr := runCLI(t, "bench", "scaling", "--max-workers", "2", "--L", "16", "--sweeps", "20", "--engine", engine)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s", engine, code, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(stdout), "\n")
+		if len(lines) != 5 || !strings.Contains(lines[2], "efficiency") || !strings.HasPrefix(lines[3], "1 ") || !strings.HasPrefix(lines[4], "2 ") || !strings.Contains(lines[1], "memory per chain") {
+			t.Errorf("%s: unexpected output:\n%s", engine, stdout)
+		}
+	}
+	if code, _, _ := runCLI(t, "bench", "scaling", "--engine", "gpu"); code != jobs.ExitUsage {
+		t.Errorf("bad engine: exit %d", code)
+	}
+	if code, _, _ := runCLI(t, "bench", "scaling", "--engine", "multispin", "--chains", "100"); code != jobs.ExitUsage {
+		t.Errorf("chains not a multiple of 64: exit %d", code)
+	}
+}
