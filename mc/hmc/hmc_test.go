@@ -1,0 +1,246 @@
+package hmc
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"testing"
+
+	"github.com/mcflow/mcflow/ad"
+	"github.com/mcflow/mcflow/exact"
+	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/stats"
+	"github.com/mcflow/mcflow/model"
+)
+
+// moments runs chains on the pool and returns x1, x2, x1², x2², x1x2 per
+// chain and draw.
+func moments(t *testing.T, chains []mc.Chain, plan mc.Plan) map[string][][]float64 {
+	t.Helper()
+	names := []string{"x1", "x2", "x1x1", "x2x2", "x1x2"}
+	obs := map[string][][]float64{}
+	for _, n := range names {
+		obs[n] = make([][]float64, len(chains))
+		for c := range chains {
+			obs[n][c] = make([]float64, plan.Draws)
+		}
+	}
+	const nobs = 3 // x1, x2, accept
+	pool := &mc.Pool{Chains: chains, Workers: 2, NObs: nobs}
+	_, err := pool.Run(context.Background(), plan, mc.Progress{}, func(_ mc.Progress, b mc.Block) error {
+		for c, buf := range b.Obs {
+			for r := range b.Rounds {
+				x1, x2 := buf[r*nobs], buf[r*nobs+1]
+				i := b.From + r
+				obs["x1"][c][i], obs["x2"][c][i] = x1, x2
+				obs["x1x1"][c][i], obs["x2x2"][c][i], obs["x1x2"][c][i] = x1*x1, x2*x2, x1*x2
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obs
+}
+
+// HMC with adaptation leaves the 2D Gaussian and Ring2D invariant: means
+// and second moments against quadrature within 4 standard errors.
+func TestInvariantToys(t *testing.T) {
+	for _, name := range []string{"gaussian", "ring2d"} {
+		t.Run(name, func(t *testing.T) {
+			tg, _ := model.NewToy2D(name)
+			want, err := exact.Toy2D(tg, 0.25)
+			if err != nil {
+				t.Fatal(err)
+			}
+			chains := make([]mc.Chain, 8)
+			for c := range chains {
+				rng := mc.NewStream(3, 0, c)
+				x0 := []float64{0.5 + 0.1*float64(c), 1}
+				h, err := New(tg, x0, Options{Eps: 0.3, Length: 2, Warmup: 1000}, rng)
+				if err != nil {
+					t.Fatal(err)
+				}
+				chains[c] = h
+			}
+			obs := moments(t, chains, mc.Plan{Thermalize: 1000, Draws: 4000, MeasureEvery: 1})
+			for _, c := range []struct {
+				name string
+				want float64
+			}{{"x1", want.Mean[0]}, {"x2", want.Mean[1]}, {"x1x1", want.Second[0]}, {"x2x2", want.Second[1]}, {"x1x2", want.Second[2]}} {
+				e := stats.Summarize(obs[c.name])
+				z := (e.Mean - c.want) / e.Stderr
+				t.Logf("E[%s] = %.4f ± %.4f, exact %.4f (%.1f σ), tau %.1f", c.name, e.Mean, e.Stderr, c.want, z, e.TauInt)
+				if math.Abs(z) > 4 {
+					t.Errorf("E[%s] = %.4f ± %.4f, exact %.4f (%.1f σ)", c.name, e.Mean, e.Stderr, c.want, z)
+				}
+			}
+		})
+	}
+}
+
+// Simulation-based check: exact draws of the 2D Gaussian, pushed through
+// one HMC trajectory each (fixed ε, unit metric), are still exact draws:
+// the Kolmogorov–Smirnov distance of x1 + x2 (which has variance 0.5) and
+// of x1 to their exact normal laws is below the 0.1% critical value.
+func TestOneStepFromExactDraws(t *testing.T) {
+	tg, _ := model.NewToy2D("gaussian")
+	// ln p = −(x1² + 2x2² + 2x1x2): x = (u − v, v) with u ~ N(0, ½),
+	// v ~ N(0, ½) gives x1 + x2 = u, x2 = v.
+	rng := rand.New(rand.NewPCG(4, 5))
+	const n = 20000
+	sums, firsts := make([]float64, n), make([]float64, n)
+	h, err := New(tg, []float64{0, 0}, Options{Eps: 0.45, Steps: 7}, mc.NewStream(8, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		u, v := rng.NormFloat64()*math.Sqrt(0.5), rng.NormFloat64()*math.Sqrt(0.5)
+		copy(h.x, []float64{u - v, v})
+		h.lp = tg.GradLogProb(h.g, h.x)
+		if err := h.Step(); err != nil {
+			t.Fatal(err)
+		}
+		sums[i], firsts[i] = h.x[0]+h.x[1], h.x[0]
+	}
+	if rate := h.AcceptRate(); rate > 0.99 {
+		t.Fatalf("acceptance %v: the trajectories are too short to test anything", rate)
+	}
+	for _, c := range []struct {
+		name string
+		v    []float64
+		sd   float64
+	}{{"x1+x2", sums, math.Sqrt(0.5)}, {"x1", firsts, 1}} {
+		d := ks(c.v, c.sd)
+		crit := 1.95 / math.Sqrt(n) // p = 0.001
+		t.Logf("%s: KS distance %.4f (0.1%% critical value %.4f)", c.name, d, crit)
+		if d > crit {
+			t.Errorf("%s: KS distance %.4f > %.4f: one trajectory changed the distribution", c.name, d, crit)
+		}
+	}
+}
+
+// ks returns the Kolmogorov–Smirnov distance of v to N(0, sd²).
+func ks(v []float64, sd float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	var d float64
+	n := float64(len(s))
+	for i, x := range s {
+		f := 0.5 * math.Erfc(-x/(sd*math.Sqrt2))
+		d = math.Max(d, math.Max(math.Abs(f-float64(i)/n), math.Abs(float64(i+1)/n-f)))
+	}
+	return d
+}
+
+// Warmup on an anisotropic 50-dimensional Gaussian (σ from 1 to 10)
+// finds the variances and a step size with acceptance near the target.
+func TestAdaptation(t *testing.T) {
+	tg := &scaledGaussian{sd: make([]float64, 50)}
+	for i := range tg.sd {
+		tg.sd[i] = 1 + 9*float64(i)/49
+	}
+	x0 := make([]float64, 50)
+	for i := range x0 {
+		x0[i] = 1
+	}
+	h, err := New(tg, x0, Options{Eps: 0.1, Length: 3, Warmup: 1500}, mc.NewStream(9, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 1500 {
+		h.Step()
+	}
+	h.EndInterval()
+	for range 3000 {
+		h.Step()
+	}
+	acc := h.AcceptRate()
+	ratios := make([]float64, len(tg.sd))
+	for i, sd := range tg.sd {
+		ratios[i] = h.InvMetric()[i] / (sd * sd)
+	}
+	sort.Float64s(ratios)
+	t.Logf("eps %.3f, inverse metric / variance from %.2f to %.2f (median %.2f), acceptance %.3f", h.Eps(), ratios[0], ratios[49], ratios[25], acc)
+	// Stan's averaged step size ends a little below the last iterates, so
+	// the acceptance overshoots the target somewhat (0.85-0.9 is usual).
+	if acc < 0.7 || acc > 0.97 {
+		t.Errorf("acceptance after warmup %.3f, want 0.7 to 0.97 (target 0.8)", acc)
+	}
+	// Variances from the last window (~1000 correlated draws): the bulk
+	// within 25%, none off by more than a factor 2.5. Without metric
+	// adaptation the ratios would be 1/σ², down to 0.01.
+	if ratios[25] < 0.8 || ratios[25] > 1.25 || ratios[0] < 0.4 || ratios[49] > 2.5 {
+		t.Errorf("inverse metric / variance from %.2f to %.2f, median %.2f", ratios[0], ratios[49], ratios[25])
+	}
+	for _, n := range []int{0, 100, 200, 1000} {
+		cnt := 0
+		for i := range n {
+			if windowEnd(i, n) {
+				cnt++
+			}
+		}
+		if n >= 150 && cnt == 0 {
+			t.Errorf("warmup %d: no slow window ends", n)
+		}
+	}
+}
+
+type scaledGaussian struct{ sd []float64 }
+
+func (g *scaledGaussian) Name() string { return "scaled gaussian" }
+func (g *scaledGaussian) Dim() int     { return len(g.sd) }
+func (g *scaledGaussian) LogProb(x []float64) float64 {
+	var s float64
+	for i, v := range x {
+		s -= 0.5 * v * v / (g.sd[i] * g.sd[i])
+	}
+	return s
+}
+func (g *scaledGaussian) GradLogProb(grad, x []float64) float64 {
+	for i, v := range x {
+		grad[i] = -v / (g.sd[i] * g.sd[i])
+	}
+	return g.LogProb(x)
+}
+func (g *scaledGaussian) LogProbVar(x *ad.Var) *ad.Var { panic("not used") }
+
+// A chain marshalled mid-warmup and restored continues bit for bit.
+func TestResume(t *testing.T) {
+	tg, _ := model.NewPhi4(4, -1, 1)
+	x0 := make([]float64, 16)
+	for i := range x0 {
+		x0[i] = 0.1 * float64(i%3)
+	}
+	o := Options{Eps: 0.2, Steps: 5, Warmup: 300}
+	a, _ := New(tg, x0, o, mc.NewStream(1, 2, 3))
+	b, _ := New(tg, x0, o, mc.NewStream(1, 2, 3))
+	for range 120 {
+		a.Step()
+		b.Step()
+	}
+	state, err := a.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := New(tg, make([]float64, 16), o, mc.NewStream(7, 7, 7))
+	if err := c.UnmarshalBinary(state); err != nil {
+		t.Fatal(err)
+	}
+	for range 300 {
+		b.Step()
+		c.Step()
+	}
+	if fmt.Sprint(b.x, b.eps, b.invM) != fmt.Sprint(c.x, c.eps, c.invM) || b.AcceptRate() != c.AcceptRate() {
+		t.Error("restored chain diverged from the uninterrupted one")
+	}
+	if err := c.UnmarshalBinary(state[:len(state)-1]); err == nil {
+		t.Error("truncated state accepted")
+	}
+	if allocs := testing.AllocsPerRun(10, func() { c.Step() }); allocs != 0 {
+		t.Errorf("Step allocates %v times", allocs)
+	}
+}
