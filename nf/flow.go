@@ -161,3 +161,13 @@ func New(c Config, rng *rand.Rand) (*Model, error) {
 }
 
 func errorf(format string, args ...any) error { return fmt.Errorf("nf: "+format, args...) }
+
+// WithExactDensity returns the model with an exact density: itself for
+// RealNVP (always exact), the flow in exact mode for Monge–Ampère
+// (sharing the parameters).
+func (m *Model) WithExactDensity() *Model {
+	if ma, ok := m.Flow.(*MongeAmpere); ok && !ma.cfg.Exact {
+		return &Model{Flow: ma.ExactMode(), Sym: m.Sym}
+	}
+	return m
+}

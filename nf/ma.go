@@ -656,3 +656,14 @@ func (p *mlpPotential) field(x *ad.Var, probe *rand.Rand) (v, lap *ad.Var) {
 	}
 	return v, lap
 }
+
+// ExactMode returns the same flow (sharing its parameters) in exact mode:
+// the same map x = g(z), with ln q computed from the discrete RK4 map's
+// own Jacobian and a Newton-refined inverse. A flow trained without exact
+// mode (faster) is switched on this way where Monte Carlo needs its exact
+// density.
+func (f *MongeAmpere) ExactMode() *MongeAmpere {
+	g := *f
+	g.cfg.Exact = true
+	return &g
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"testing"
 
@@ -14,6 +15,9 @@ import (
 	"github.com/mcflow/mcflow/mc/stats"
 	"github.com/mcflow/mcflow/model"
 )
+
+// long (MCFLOW_LONG=1, make test-long) runs the slow cases.
+var long = os.Getenv("MCFLOW_LONG") != ""
 
 // moments runs chains on the pool and returns x1, x2, x1², x2², x1x2 per
 // chain and draw.
