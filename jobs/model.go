@@ -14,8 +14,8 @@ import (
 type built struct {
 	chains   []mc.Chain
 	replicas int // chains per element of chains (64 for the multispin engine)
-	names   []string
-	derived func(obs map[string][][]float64) map[string]stats.Value
+	names    []string
+	derived  func(obs map[string][][]float64) map[string]stats.Value
 	// exact returns exact references per site, or nil when none applies.
 	exact func() (map[string]float64, string)
 }
