@@ -40,8 +40,13 @@ func observables(s *Spec, t Task) ([]string, error) {
 		}
 		return nil, fmt.Errorf("sampler %q does not apply to model %q", s.Sampler.Kind, s.Model.Kind)
 	case "phi4", "ising2d-relaxed", "toy2d":
-		return nil, &SpecError{File: s.File, Key: "model.kind", Msg: fmt.Sprintf("= %q: `mcflow run` samples ising2d (metropolis, wolff) in this version; "+
-			"train a normalizing flow on this target with `mcflow train` (a [train] table)", s.Model.Kind)}
+		if !contKinds[s.Sampler.Kind] {
+			return nil, &SpecError{File: s.File, Key: "sampler.kind", Msg: fmt.Sprintf("= %q samples ising2d; model.kind = %q needs \"hmc\", \"latent-hmc\" or \"flow-mh\" (this job file is for `mcflow train`?)", s.Sampler.Kind, s.Model.Kind)}
+		}
+		if _, _, _, err := target(s, t); err != nil {
+			return nil, err
+		}
+		return contObservables(s), nil
 	}
 	return nil, fmt.Errorf("unknown model kind %q", s.Model.Kind)
 }
@@ -55,6 +60,9 @@ func build(s *Spec, t Task) (*built, error) {
 	names, err := observables(s, t)
 	if err != nil {
 		return nil, err
+	}
+	if contKinds[s.Sampler.Kind] {
+		return buildCont(s, t)
 	}
 	switch s.Model.Kind {
 	case "ising2d":

@@ -57,6 +57,23 @@ type SamplerSpec struct {
 	Sweeps       int
 	MeasureEvery int
 	Start        string
+
+	// Gradient and flow samplers (hmc, latent-hmc, flow-mh).
+	Cont *ContSampler `json:",omitempty"`
+}
+
+// ContSampler holds the [sampler] keys of the samplers of continuous
+// targets.
+type ContSampler struct {
+	Eps          float64 // initial leapfrog step size (hmc, latent-hmc)
+	Steps        int     // leapfrog steps per trajectory (0: ⌈length/eps⌉)
+	Length       float64 // trajectory length when steps = 0
+	TargetAccept float64 // step-size adaptation during thermalize
+	Metric       bool    // adapt a diagonal mass matrix during thermalize
+	Flow         string  // latent-hmc, flow-mh: a flow written by `mcflow train`
+	Batch        int     // flow-mh: proposals per flow evaluation
+	Local        float64 // flow-mh: fraction of random-walk steps
+	LocalStep    float64 // flow-mh: their step size
 }
 
 // OutputSpec is the [output] table.
@@ -159,7 +176,7 @@ func Parse(data []byte, name, dir string) (*Spec, error) {
 		}
 		return nil, &SpecError{File: name, Msg: "TOML syntax: " + err.Error()}
 	}
-	p := &parser{file: name, lines: keyLines(data)}
+	p := &parser{file: name, dir: dir, lines: keyLines(data)}
 	s := &Spec{File: name, Dir: dir}
 	if err := p.spec(s, raw); err != nil {
 		return nil, err
@@ -169,6 +186,7 @@ func Parse(data []byte, name, dir string) (*Spec, error) {
 
 type parser struct {
 	file  string
+	dir   string // relative paths resolve against it
 	lines map[string]int
 }
 
@@ -474,7 +492,17 @@ func (p *parser) model(m *ModelSpec, t map[string]any) error {
 
 func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 	*s = SamplerSpec{Kind: "metropolis", Engine: "plain", Chains: 8, Thermalize: 1000, Sweeps: 10000, MeasureEvery: 1, Start: "hot"}
-	keys, err := p.table("sampler", t, []string{"kind", "engine", "chains", "thermalize", "sweeps", "measure_every", "start"})
+	if v, ok := t["kind"]; ok {
+		if k, isStr := v.(string); isStr && contKinds[k] {
+			s.Cont = &ContSampler{Eps: 0.1, Steps: 10, TargetAccept: 0.8, Metric: true, Batch: 64}
+		}
+	}
+	known := []string{"kind", "engine", "chains", "thermalize", "sweeps", "measure_every", "start"}
+	if s.Cont != nil {
+		known = []string{"kind", "chains", "thermalize", "sweeps", "measure_every", "start",
+			"eps", "steps", "length", "target_accept", "metric", "flow", "batch", "local", "local_step"}
+	}
+	keys, err := p.table("sampler", t, known)
 	if err != nil {
 		return err
 	}
@@ -485,11 +513,31 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 			if s.Kind, err = p.str(key, v); err != nil {
 				return err
 			}
-			if s.Kind != "metropolis" && s.Kind != "wolff" {
-				return p.errf(key, "= %q, want \"metropolis\" or \"wolff\"", s.Kind)
+			if s.Kind != "metropolis" && s.Kind != "wolff" && !contKinds[s.Kind] {
+				return p.errf(key, "= %q, want \"metropolis\" or \"wolff\" (ising2d), or \"hmc\", \"latent-hmc\" or \"flow-mh\" (phi4, ising2d-relaxed, toy2d)", s.Kind)
 			}
 		case "engine":
 			s.Engine, err = p.choice(key, v, "plain", "multispin")
+		case "eps":
+			s.Cont.Eps, err = p.float(key, v, "the initial leapfrog step size, > 0", func(f float64) bool { return f > 0 })
+		case "steps":
+			s.Cont.Steps, err = p.integer(key, v, 0, "leapfrog steps per trajectory (0: use length)")
+		case "length":
+			s.Cont.Length, err = p.float(key, v, "the trajectory length, > 0", func(f float64) bool { return f > 0 })
+		case "target_accept":
+			s.Cont.TargetAccept, err = p.float(key, v, "the target acceptance of step-size adaptation, in (0, 1)", func(f float64) bool { return f > 0 && f < 1 })
+		case "metric":
+			s.Cont.Metric, err = p.boolean(key, v)
+		case "flow":
+			if s.Cont.Flow, err = p.str(key, v); err == nil && !filepath.IsAbs(s.Cont.Flow) {
+				s.Cont.Flow = filepath.Join(p.dir, s.Cont.Flow)
+			}
+		case "batch":
+			s.Cont.Batch, err = p.integer(key, v, 1, "flow proposals per batch")
+		case "local":
+			s.Cont.Local, err = p.float(key, v, "the fraction of local random-walk steps, in [0, 1]", func(f float64) bool { return f >= 0 && f <= 1 })
+		case "local_step":
+			s.Cont.LocalStep, err = p.float(key, v, "the random-walk step size, > 0", func(f float64) bool { return f > 0 })
 		case "chains":
 			s.Chains, err = p.integer(key, v, 1, "independent chains per task")
 		case "thermalize":
@@ -516,6 +564,27 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 		}
 		if s.Chains%64 != 0 {
 			return p.errf("sampler.chains", "= %d, but the multispin engine runs chains in words of 64 replicas: use a multiple of 64 (64, 128, ...)", s.Chains)
+		}
+	}
+	if c := s.Cont; c != nil {
+		only := map[string]string{"eps": "hmc", "steps": "hmc", "length": "hmc", "target_accept": "hmc", "metric": "hmc",
+			"batch": "flow-mh", "local": "flow-mh", "local_step": "flow-mh"}
+		for _, k := range keys {
+			if want, ok := only[k]; ok && !strings.Contains(s.Kind, want) {
+				return p.errf("sampler."+k, "does not apply to kind = %q", s.Kind)
+			}
+		}
+		if c.Steps == 0 && c.Length == 0 && s.Kind != "flow-mh" {
+			return p.errf("sampler.steps", "= 0 needs a trajectory length: set length (or steps >= 1)")
+		}
+		if s.Kind != "hmc" && c.Flow == "" {
+			return p.errf("sampler.kind", "= %q needs a trained flow: set flow = \"path/to/flow.h5\" (written by `mcflow train` as OUT/flow/<task>.h5)", s.Kind)
+		}
+		if s.Kind == "hmc" && c.Flow != "" {
+			return p.errf("sampler.flow", "is set, but kind = \"hmc\" samples x directly: use kind = \"latent-hmc\" or \"flow-mh\" to use the flow")
+		}
+		if c.Local > 0 && c.LocalStep == 0 {
+			c.LocalStep = 0.1
 		}
 	}
 	if s.Sweeps < s.MeasureEvery {
@@ -597,7 +666,17 @@ func (p *parser) checkpoint(c *CheckpointSpec, t map[string]any) error {
 	return nil
 }
 
+// contKinds are the samplers of continuous targets.
+var contKinds = map[string]bool{"hmc": true, "latent-hmc": true, "flow-mh": true}
+
 func (p *parser) crossCheck(s *Spec) error {
+	cont := s.Model.Kind != "ising2d"
+	if cont && !contKinds[s.Sampler.Kind] && s.Train == nil {
+		return p.errf("sampler.kind", "= %q samples ising2d; model.kind = %q needs \"hmc\", \"latent-hmc\" or \"flow-mh\"", s.Sampler.Kind, s.Model.Kind)
+	}
+	if !cont && contKinds[s.Sampler.Kind] {
+		return p.errf("sampler.kind", "= %q samples continuous targets (phi4, ising2d-relaxed, toy2d); model.kind = \"ising2d\" needs \"metropolis\" or \"wolff\"", s.Sampler.Kind)
+	}
 	if s.Sampler.Kind == "wolff" {
 		for _, par := range s.Model.Params {
 			for _, v := range par.Values {
@@ -687,8 +766,9 @@ func (s *Spec) Hash(t Task) string {
 		Thermalize   int
 		MeasureEvery int
 		Start        string
+		Cont         *ContSampler `json:",omitempty"`
 	}{s.Name, s.Seed, s.Model.Kind, s.Model.Name, t.Params, t.Index, s.Sampler.Kind, engineHash(s.Sampler.Engine), s.Sampler.Chains,
-		s.Sampler.Thermalize, s.Sampler.MeasureEvery, s.Sampler.Start}
+		s.Sampler.Thermalize, s.Sampler.MeasureEvery, s.Sampler.Start, s.Sampler.Cont}
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -728,6 +808,16 @@ func (s *Spec) TOML() []byte {
 	}
 	fmt.Fprintf(&b, "chains = %d\nthermalize = %d\nsweeps = %d\nmeasure_every = %d\nstart = %q\n",
 		sm.Chains, sm.Thermalize, sm.Sweeps, sm.MeasureEvery, sm.Start)
+	if c := sm.Cont; c != nil {
+		fmt.Fprintf(&b, "eps = %s\nsteps = %d\n", formatNumber(c.Eps, false), c.Steps)
+		if c.Length > 0 {
+			fmt.Fprintf(&b, "length = %s\n", formatNumber(c.Length, false))
+		}
+		fmt.Fprintf(&b, "target_accept = %s\nmetric = %v\n", formatNumber(c.TargetAccept, false), c.Metric)
+		if c.Flow != "" {
+			fmt.Fprintf(&b, "flow = %q\nbatch = %d\nlocal = %s\nlocal_step = %s\n", c.Flow, c.Batch, formatNumber(c.Local, false), formatNumber(c.LocalStep, false))
+		}
+	}
 	fmts := make([]string, len(s.Output.Formats))
 	for i, f := range s.Output.Formats {
 		fmts[i] = fmt.Sprintf("%q", f)

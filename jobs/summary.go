@@ -80,6 +80,13 @@ type ExactRef struct {
 	Values map[string]F `json:"values"`
 }
 
+func (e *ExactRef) valuesOf() map[string]F {
+	if e == nil {
+		return nil
+	}
+	return e.Values
+}
+
 // Timing holds wall-clock figures.
 type Timing struct {
 	Seconds      F            `json:"seconds"`
@@ -172,8 +179,20 @@ func Table(sums []*TaskSummary, scanned []string) string {
 	header = append(header, scanned...)
 	header = append(header, obsNames...)
 	header = append(header, derNames...)
-	header = append(header, "tau(e)", "R-hat")
-	hasExact := slices.ContainsFunc(sums, func(s *TaskSummary) bool { return s.Exact != nil })
+	tauOf := "e"
+	if _, ok := sums[0].Observables["e"]; !ok {
+		for _, n := range obsNames {
+			if n != "accept" {
+				tauOf = n
+				break
+			}
+		}
+	}
+	header = append(header, "tau("+tauOf+")", "R-hat")
+	hasExact := slices.ContainsFunc(sums, func(s *TaskSummary) bool {
+		_, ok := s.Exact.valuesOf()["e"]
+		return ok
+	})
 	if hasExact {
 		header = append(header, "e exact", "C exact")
 	}
@@ -195,9 +214,9 @@ func Table(sums []*TaskSummary, scanned []string) string {
 			d := s.Derived[n]
 			row = append(row, PM(float64(d.Value), float64(d.Stderr)))
 		}
-		row = append(row, fmt.Sprintf("%.2f", float64(s.Observables["e"].TauInt)), fmt.Sprintf("%.3f", maxR))
+		row = append(row, fmt.Sprintf("%.2f", float64(s.Observables[tauOf].TauInt)), fmt.Sprintf("%.3f", maxR))
 		if hasExact {
-			if s.Exact != nil {
+			if _, ok := s.Exact.valuesOf()["e"]; ok {
 				row = append(row, fmt.Sprintf("%.5f", float64(s.Exact.Values["e"])), fmt.Sprintf("%.4f", float64(s.Exact.Values["C"])))
 			} else {
 				row = append(row, "-", "-")

@@ -622,3 +622,55 @@ func TestBenchScaling(t *testing.T) {
 		t.Errorf("chains not a multiple of 64: exit %d", code)
 	}
 }
+
+// The samplers of continuous targets give bit-identical arrays for 1 and
+// 2 workers and across interruptions (adaptation included: thermalize is
+// the warmup).
+func TestContSamplersJob(t *testing.T) {
+	if !h5.Available {
+		t.Skip("flows are HDF5 files")
+	}
+	flow, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "flows", "ring2d-realnvp.h5"))
+	for name, body := range map[string]string{
+		"hmc-phi4":      "[model]\nkind = \"phi4\"\nL = 4\nlam = [4.0, 8.0]\n[sampler]\nkind = \"hmc\"\nchains = 3\nthermalize = 300\nsweeps = 3000\nsteps = 5\n[checkpoint]\nevery = 200\n",
+		"hmc-relaxed":   "[model]\nkind = \"ising2d-relaxed\"\nL = 4\nbeta = 0.3\n[sampler]\nkind = \"hmc\"\nchains = 3\nthermalize = 300\nsweeps = 30000\nlength = 1.0\nsteps = 0\n[checkpoint]\nevery = 200\n",
+		"latent-ring2d": "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"latent-hmc\"\nflow = \"" + flow + "\"\nchains = 2\nthermalize = 50\nsweeps = 200\nsteps = 3\n[checkpoint]\nevery = 20\n",
+		"flowmh-ring2d": "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"" + flow + "\"\nchains = 3\nthermalize = 50\nsweeps = 4000\nbatch = 32\nlocal = 0.25\n[checkpoint]\nevery = 300\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			job := writeJob(t, dir, name+".toml", body)
+			var outs []string
+			for _, w := range []string{"1", "2"} {
+				out := filepath.Join(dir, "w"+w)
+				if code, _, stderr := runCLI(t, "run", job, "--workers", w, "--out", out, "--progress", "none"); code != 0 {
+					t.Fatalf("--workers %s: exit %d\n%s", w, code, stderr)
+				}
+				outs = append(outs, out)
+			}
+			ref := arrays(t, outs[0])
+			sameArrays(t, "--workers 2", ref, arrays(t, outs[1]))
+			out := filepath.Join(dir, "int")
+			stops := 0
+			for i := 0; i < 200; i++ {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(20+10*i)*time.Millisecond)
+				var o, e bytes.Buffer
+				code := run(ctx, []string{"run", job, "--out", out, "--progress", "none", "--workers", "2"}, &o, &e)
+				cancel()
+				if code == jobs.ExitStopped {
+					stops++
+					continue
+				}
+				if code != 0 {
+					t.Fatalf("exit %d\n%s", code, e.String())
+				}
+				break
+			}
+			if stops == 0 {
+				t.Fatal("the run was never interrupted")
+			}
+			sameArrays(t, fmt.Sprintf("interrupted %d times", stops), ref, arrays(t, out))
+			t.Logf("interrupted %d times", stops)
+		})
+	}
+}

@@ -137,12 +137,18 @@ func normal(u func() float64) float64 {
 // Position returns the current state (not a copy).
 func (c *Chain) Position() []float64 { return c.x }
 
-// AcceptRate returns the acceptance rate of the flow proposals in the
-// current measurement interval (NaN if none).
-func (c *Chain) AcceptRate() float64 { return float64(c.accFlow) / float64(c.propFlow) }
+// AcceptRate returns the acceptance rate of all moves (flow proposals and
+// local moves) in the current measurement interval (NaN if none).
+func (c *Chain) AcceptRate() float64 {
+	return float64(c.accFlow+c.accLocal) / float64(c.propFlow+c.propLocal)
+}
+
+// FlowAcceptRate returns the acceptance rate of the flow proposals alone
+// in the current measurement interval (NaN if none).
+func (c *Chain) FlowAcceptRate() float64 { return float64(c.accFlow) / float64(c.propFlow) }
 
 // Observe appends the target's observables, the interval's acceptance
-// rate of flow proposals, and ends the interval.
+// rate (of all moves), and ends the interval.
 func (c *Chain) Observe(dst []float64) []float64 {
 	if o, ok := c.t.(model.Observer); ok {
 		dst = o.Observe(dst, c.x)
@@ -215,3 +221,6 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 }
 
 var _ mc.Chain = (*Chain)(nil)
+
+// EndInterval starts a new measurement interval of the acceptance rate.
+func (c *Chain) EndInterval() { c.accFlow, c.propFlow, c.accLocal, c.propLocal = 0, 0, 0, 0 }

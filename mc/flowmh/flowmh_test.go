@@ -205,7 +205,7 @@ func TestResumeAndRefuse(t *testing.T) {
 		b.Step()
 		c.Step()
 	}
-	if fmt.Sprint(b.x, b.lp, b.lq, b.AcceptRate()) != fmt.Sprint(c.x, c.lp, c.lq, c.AcceptRate()) {
+	if fmt.Sprint(b.x, b.lp, b.lq, b.AcceptRate(), b.FlowAcceptRate()) != fmt.Sprint(c.x, c.lp, c.lq, c.AcceptRate(), c.FlowAcceptRate()) {
 		t.Error("restored chain diverged from the uninterrupted one")
 	}
 	if err := c.UnmarshalBinary(state[:len(state)-2]); err == nil {

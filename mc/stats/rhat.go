@@ -9,11 +9,17 @@ import (
 // Rhat returns the rank-normalised split R-hat: the larger of the bulk
 // R-hat (split chains, rank-normalised) and the tail R-hat (the same on
 // |x − median|), as ArviZ's rhat(method="rank"). Values above 1.01 flag
-// chains that have not mixed. NaN for fewer than 4 draws.
+// chains that have not mixed. NaN for fewer than 4 draws or when a draw
+// is NaN.
 func Rhat(chains [][]float64) float64 {
 	m, n := shape(chains)
 	if m == 0 || n < 4 {
 		return math.NaN()
+	}
+	for _, c := range chains {
+		if slices.ContainsFunc(c, math.IsNaN) {
+			return math.NaN()
+		}
 	}
 	split := splitChains(chains)
 	bulk := rhatBasic(rankNormalize(split))
@@ -77,7 +83,7 @@ func rankNormalize(chains [][]float64) [][]float64 {
 	}
 	s := float64(len(all))
 	for lo := 0; lo < len(all); {
-		hi := lo
+		hi := lo + 1 // (NaN equals nothing, not even itself)
 		for hi < len(all) && all[hi].v == all[lo].v {
 			hi++
 		}

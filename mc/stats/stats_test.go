@@ -118,3 +118,14 @@ func TestJackknife(t *testing.T) {
 		t.Errorf("jackknife error = %v, want %v ± 25%%", se, want)
 	}
 }
+
+// A NaN draw gives NaN, not a hang.
+func TestRhatNaN(t *testing.T) {
+	c := [][]float64{{1, 2, math.NaN(), 4, 5, 6}, {2, 3, 4, 5, 6, 7}}
+	if r := Rhat(c); !math.IsNaN(r) {
+		t.Errorf("Rhat with a NaN draw = %v", r)
+	}
+	if z := rankNormalize([][]float64{{math.NaN(), 1, math.NaN()}}); len(z[0]) != 3 {
+		t.Error("rankNormalize")
+	}
+}

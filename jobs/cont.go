@@ -1,0 +1,229 @@
+package jobs
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+
+	"github.com/mcflow/mcflow/exact"
+	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/flowmh"
+	"github.com/mcflow/mcflow/mc/hmc"
+	"github.com/mcflow/mcflow/mc/ising"
+	"github.com/mcflow/mcflow/mc/stats"
+	"github.com/mcflow/mcflow/model"
+	"github.com/mcflow/mcflow/nf"
+)
+
+// spinStream is the chain index offset of the streams that draw the Ising
+// spins of an ising2d-relaxed chain at its measurements (sampling chains
+// use 0, 1, …; a trained flow 1<<30).
+const spinStream = 1 << 24
+
+// contObservables names what a chain of a continuous target records: the
+// model's observables, then the acceptance rate of the interval.
+func contObservables(s *Spec) []string {
+	var names []string
+	switch s.Model.Kind {
+	case "toy2d":
+		names = []string{"x1", "x2"}
+	case "phi4":
+		names = []string{"m", "absm", "m2", "s"}
+	case "ising2d-relaxed":
+		names = []string{"e", "m", "absm", "m2", "e_rb"}
+	}
+	return append(names, "accept")
+}
+
+// contChain wraps an HMC or flow-MH chain with the task's observables.
+type contChain struct {
+	inner interface {
+		mc.Chain
+		AcceptRate() float64
+		EndInterval()
+	}
+	pos     func() []float64 // the state in the target's space
+	tg      model.Target
+	relaxed *model.IsingRelaxed
+	spins   []int8
+	rng     *mc.PCG // spins at measurements (ising2d-relaxed)
+}
+
+func (c *contChain) Step() error { return c.inner.Step() }
+
+func (c *contChain) Observe(dst []float64) []float64 {
+	x := c.pos()
+	if c.relaxed != nil {
+		c.relaxed.Spins(c.spins, x, func() float64 { return float64(c.rng.Uint64()>>11) / (1 << 53) })
+		lat := ising.Lattice{L: c.relaxed.L, Spin: c.spins}
+		bonds, mag := lat.Sums()
+		n := float64(len(x))
+		m := float64(mag) / n
+		dst = append(dst, -float64(bonds)/n, m, math.Abs(m), m*m, c.relaxed.ERB(x))
+	} else if o, ok := c.tg.(model.Observer); ok {
+		dst = o.Observe(dst, x)
+	}
+	dst = append(dst, c.inner.AcceptRate())
+	c.inner.EndInterval()
+	return dst
+}
+
+func (c *contChain) MarshalBinary() ([]byte, error) {
+	b, err := c.inner.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	out := binary.LittleEndian.AppendUint32(nil, uint32(len(b)))
+	out = append(out, b...)
+	if c.rng != nil {
+		r, err := c.rng.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r...)
+	}
+	return out, nil
+}
+
+func (c *contChain) UnmarshalBinary(b []byte) error {
+	if len(b) < 4 {
+		return errors.New("jobs: corrupt chain state")
+	}
+	n := int(binary.LittleEndian.Uint32(b))
+	if len(b) < 4+n {
+		return errors.New("jobs: corrupt chain state")
+	}
+	if err := c.inner.UnmarshalBinary(b[4 : 4+n]); err != nil {
+		return err
+	}
+	if c.rng != nil {
+		return c.rng.UnmarshalBinary(b[4+n:])
+	}
+	if len(b) != 4+n {
+		return errors.New("jobs: corrupt chain state")
+	}
+	return nil
+}
+
+// loadFlow reads the sampler's flow and checks it against the target.
+func loadFlow(s *Spec, tg model.Target) (*nf.Model, error) {
+	path := s.Sampler.Cont.Flow
+	if _, err := os.Stat(path); err != nil {
+		return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: fmt.Sprintf("%s does not exist: train one with `mcflow train` (it writes OUT/flow/<task>.h5)", path)}
+	}
+	m, err := nf.Load(path)
+	if err != nil {
+		return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: err.Error()}
+	}
+	if m.Dim() != tg.Dim() {
+		return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: fmt.Sprintf("%s is a flow of dimension %d; the target %s has dimension %d", path, m.Dim(), tg.Name(), tg.Dim())}
+	}
+	// A Monge–Ampère flow is used in exact mode: the same map, with the
+	// exact density of the discrete RK4 map.
+	return m.WithExactDensity(), nil
+}
+
+// buildCont creates the chains of a task of a continuous target.
+func buildCont(s *Spec, t Task) (*built, error) {
+	tg, _, lnZ, err := target(s, t)
+	_ = lnZ
+	if err != nil {
+		return nil, err
+	}
+	cs := s.Sampler.Cont
+	b := &built{names: contObservables(s), replicas: 1}
+	var q *nf.Model
+	var lt *hmc.Latent
+	if s.Sampler.Kind != "hmc" {
+		if q, err = loadFlow(s, tg); err != nil {
+			return nil, err
+		}
+		if s.Sampler.Kind == "latent-hmc" {
+			if lt, err = hmc.NewLatent(tg, q); err != nil {
+				return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: err.Error()}
+			}
+		}
+	}
+	relaxed, _ := tg.(*model.IsingRelaxed)
+	n := tg.Dim()
+	for c := range s.Sampler.Chains {
+		rng := mc.NewStream(s.Seed, t.Index, c)
+		x0 := make([]float64, n)
+		if s.Sampler.Start == "hot" {
+			for i := range x0 {
+				x0[i] = normal(rng)
+			}
+		}
+		cc := &contChain{tg: tg, relaxed: relaxed}
+		if relaxed != nil {
+			cc.spins = make([]int8, n)
+			cc.rng = mc.NewStream(s.Seed, t.Index, spinStream+c)
+		}
+		o := hmc.Options{Eps: cs.Eps, Steps: cs.Steps, Length: cs.Length, Warmup: s.Sampler.Thermalize, Target: cs.TargetAccept, NoMetric: !cs.Metric}
+		switch s.Sampler.Kind {
+		case "hmc":
+			h, err := hmc.New(tg, x0, o, rng)
+			if err != nil {
+				return nil, err
+			}
+			cc.inner, cc.pos = h, h.Position
+		case "latent-hmc":
+			h, err := hmc.New(lt, x0, o, rng)
+			if err != nil {
+				return nil, err
+			}
+			cc.inner, cc.pos = h, func() []float64 { return lt.Push(h.Position()) }
+		case "flow-mh":
+			ch, err := flowmh.New(tg, q, x0, flowmh.Options{Batch: cs.Batch, Local: cs.Local, LocalStep: cs.LocalStep}, rng)
+			if err != nil {
+				return nil, err
+			}
+			cc.inner, cc.pos = ch, ch.Position
+		}
+		b.chains = append(b.chains, cc)
+	}
+	b.derived = func(obs map[string][][]float64) map[string]stats.Value {
+		switch s.Model.Kind {
+		case "ising2d-relaxed":
+			return ising.Derived(ising.Params{L: int(t.Get("L")), Beta: t.Get("beta"), J: 1}, obs)
+		case "phi4":
+			d := ising.Derived(ising.Params{L: int(t.Get("L")), Beta: 1, J: 1}, obs) // chi = V(⟨m2⟩ − ⟨|m|⟩²), U4
+			delete(d, "C")
+			return d
+		}
+		return map[string]stats.Value{}
+	}
+	switch s.Model.Kind {
+	case "ising2d-relaxed":
+		L, beta := int(t.Get("L")), t.Get("beta")
+		b.exact = func() (map[string]float64, string) {
+			k, err := exact.Kaufman(L, beta, 1)
+			if err != nil {
+				return nil, ""
+			}
+			return map[string]float64{"lnZ": k.LnZ, "e": k.E, "C": k.C}, "Kaufman (finite L×L torus, h = 0)"
+		}
+	case "toy2d":
+		t2 := tg.(*model.Toy2D)
+		b.exact = func() (map[string]float64, string) {
+			m, err := exact.Toy2D(t2, 0.25)
+			if err != nil {
+				return nil, ""
+			}
+			return map[string]float64{"x1": m.Mean[0], "x2": m.Mean[1], "x1x1": m.Second[0], "x2x2": m.Second[1]}, "2D Gauss–Legendre quadrature"
+		}
+	}
+	return b, nil
+}
+
+func normal(rng *mc.PCG) float64 {
+	for {
+		u1 := float64(rng.Uint64()>>11) / (1 << 53)
+		u2 := float64(rng.Uint64()>>11) / (1 << 53)
+		if u1 > 0 {
+			return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+		}
+	}
+}

@@ -1,0 +1,48 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/mcflow/mcflow/exact"
+)
+
+// HMC on the Ising model's continuous relaxation, through the whole job
+// pipeline (spins drawn from p(s|x) at each measurement): E/N and C/N of
+// the drawn spins, and the mean of e_rb = E[E/N | x], against Kaufman's
+// exact values within 4 standard errors.
+func TestRelaxedHMCKaufman(t *testing.T) {
+	for _, beta := range []float64{0.3, 0.4406868} {
+		t.Run(fmt.Sprint(beta), func(t *testing.T) {
+			doc := fmt.Sprintf("seed = 3\n[model]\nkind = \"ising2d-relaxed\"\nL = 4\nbeta = %v\n[sampler]\nkind = \"hmc\"\nchains = 8\nthermalize = 500\nsweeps = 6000\nsteps = 0\nlength = 1.5\n", beta)
+			s, err := Parse([]byte(doc), "relaxed.toml", t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := Run(context.Background(), s, Options{Out: filepath.Join(t.TempDir(), "out"), Workers: 2, Task: -1, Progress: "none"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := rep.Tasks[0]
+			k, _ := exact.Kaufman(4, beta, 1)
+			for _, c := range []struct {
+				name    string
+				got, se float64
+				want    float64
+			}{
+				{"e", float64(sum.Observables["e"].Mean), float64(sum.Observables["e"].Stderr), k.E},
+				{"e_rb", float64(sum.Observables["e_rb"].Mean), float64(sum.Observables["e_rb"].Stderr), k.E},
+				{"C", float64(sum.Derived["C"].Value), float64(sum.Derived["C"].Stderr), k.C},
+			} {
+				z := (c.got - c.want) / c.se
+				t.Logf("%s = %.5f ± %.5f, Kaufman %.5f (%.1f σ); acceptance %.3f", c.name, c.got, c.se, c.want, z, float64(sum.Observables["accept"].Mean))
+				if math.Abs(z) > 4 {
+					t.Errorf("%s = %.5f ± %.5f, Kaufman %.5f (%.1f σ)", c.name, c.got, c.se, c.want, z)
+				}
+			}
+		})
+	}
+}
