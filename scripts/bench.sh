@@ -16,6 +16,7 @@ go test -c -o build/ad.test ./ad >/dev/null
 go test -c -o build/tn.test ./tn >/dev/null
 go test -c -o build/nf.test ./nf >/dev/null
 go test -c -o build/model.test ./model >/dev/null
+go test -c -o build/hmc.test ./mc/hmc >/dev/null
 go test -c -o build/jobs.test ./jobs >/dev/null
 PY=/usr/bin/python3
 if ! $PY -c "import torch" 2>/dev/null; then
@@ -82,13 +83,15 @@ printf "%-52s %12.4f %12.4f %7.2fx\n" "Monge-Ampere train step (ma_flow), s (vs 
 printf "%-52s %12.4f %12.4f %7.2fx\n" "RealNVP phi4 L=8 train step (realnvp), s (vs PyTorch)" "$GRN" "$TRN" "$(ratio "$TRN" "$GRN")"
 
 # HMC leapfrog on phi^4 (L=64, 16 chains): hand-written gradient vs autograd.
-thm=(); ghm=()
+thm=(); ghm=(); gk=()
 for i in 1 2 3; do
   thm+=("$($PY "$REF_DIR/torch_ref.py" hmc_phi4 --reps 10 | awk '{print $2}')")
-  ghm+=("$(./build/model.test -test.run '^$' -test.bench 'Phi4Leapfrog$' -test.benchtime 200x -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/leapfrog") print $i}')")
+  ghm+=("$(./build/hmc.test -test.run '^$' -test.bench 'HMCPhi4Leapfrog$' -test.benchtime 30x -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/leapfrog") print $i}')")
+  gk+=("$(./build/model.test -test.run '^$' -test.bench 'Phi4Leapfrog$' -test.benchtime 200x -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/leapfrog") print $i}')")
 done
-THM=$(printf '%s\n' "${thm[@]}" | median); GHM=$(printf '%s\n' "${ghm[@]}" | median)
-printf "%-52s %12.6f %12.6f %7.2fx\n" "phi4 leapfrog L=64 x 16 chains (hmc_phi4), s (vs PyTorch)" "$GHM" "$THM" "$(ratio "$THM" "$GHM")"
+THM=$(printf '%s\n' "${thm[@]}" | median); GHM=$(printf '%s\n' "${ghm[@]}" | median); GK=$(printf '%s\n' "${gk[@]}" | median)
+printf "%-52s %12.6f %12.6f %7.2fx\n" "HMC leapfrog phi4 L=64 x 16 chains (hmc_phi4), s (vs PyTorch)" "$GHM" "$THM" "$(ratio "$THM" "$GHM")"
+printf "%-52s %12.6f %12.6f %7.2fx\n" "  of which: the bare leapfrog kernel (model/), s" "$GK" "$THM" "$(ratio "$THM" "$GK")"
 
 # Checkpoint of a 256^2 x 64-chain task (write + fsync + rename), no reference.
 ./build/jobs.test -test.run '^$' -test.bench 'Checkpoint' -test.benchtime 10x | awk '/ms\/checkpoint/ {

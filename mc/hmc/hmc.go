@@ -159,15 +159,26 @@ func (h *HMC) Position() []float64 { return h.x }
 // LogProb returns ln p at the current state.
 func (h *HMC) LogProb() float64 { return h.lp }
 
-func (h *HMC) normal() float64 {
-	// Box–Muller on the chain's stream: deterministic, no global state.
-	for {
-		u1 := float64(h.rng.Uint64()>>11) / (1 << 53)
+// momenta draws p ~ N(0, M) by Box–Muller (both outputs of each pair)
+// on the chain's stream, and returns the kinetic energy ½pᵀM⁻¹p.
+func (h *HMC) momenta() float64 {
+	var k float64
+	for i := 0; i < len(h.p); i += 2 {
+		var u1 float64
+		for u1 == 0 {
+			u1 = float64(h.rng.Uint64()>>11) / (1 << 53)
+		}
 		u2 := float64(h.rng.Uint64()>>11) / (1 << 53)
-		if u1 > 0 {
-			return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+		r := math.Sqrt(-2 * math.Log(u1))
+		sn, cs := math.Sincos(2 * math.Pi * u2)
+		h.p[i] = r * cs / math.Sqrt(h.invM[i])
+		k += 0.5 * h.p[i] * h.p[i] * h.invM[i]
+		if i+1 < len(h.p) {
+			h.p[i+1] = r * sn / math.Sqrt(h.invM[i+1])
+			k += 0.5 * h.p[i+1] * h.p[i+1] * h.invM[i+1]
 		}
 	}
+	return k
 }
 
 // Step runs one trajectory (and, during warmup, one adaptation update).
@@ -178,27 +189,31 @@ func (h *HMC) Step() error {
 	if steps == 0 {
 		steps = max(1, int(math.Ceil(h.o.Length/eps)))
 	}
-	var k0 float64
-	for i := range h.p {
-		h.p[i] = h.normal() / math.Sqrt(h.invM[i])
-		k0 += 0.5 * h.p[i] * h.p[i] * h.invM[i]
-	}
+	k0 := h.momenta()
 	copy(h.x1, h.x)
 	copy(h.g1, h.g)
 	lp := h.lp
+	// Leapfrog with the half kicks of consecutive steps fused: kick ½ε,
+	// then (drift ε, gradient, kick ε) with the last kick ½ε.
+	p, x1, g1, invM := h.p[:n], h.x1[:n], h.g1[:n], h.invM[:n]
+	for i := range p {
+		p[i] += 0.5 * eps * g1[i]
+	}
 	for s := range steps {
-		for i := range n {
-			h.p[i] += 0.5 * eps * h.g1[i]
-			h.x1[i] += eps * h.invM[i] * h.p[i]
+		for i := range x1 {
+			x1[i] += eps * invM[i] * p[i]
 		}
-		lp = h.t.GradLogProb(h.g1, h.x1)
-		for i := range n {
-			h.p[i] += 0.5 * eps * h.g1[i]
-		}
+		lp = h.t.GradLogProb(g1, x1)
 		if math.IsNaN(lp) || math.IsInf(lp, 0) {
-			lp = math.Inf(-1) // diverged: reject
-			_ = s
+			lp = math.Inf(-1) // diverged: rejected below
 			break
+		}
+		kick := eps
+		if s == steps-1 {
+			kick = 0.5 * eps
+		}
+		for i := range p {
+			p[i] += kick * g1[i]
 		}
 	}
 	var k1 float64
