@@ -107,9 +107,17 @@ func (c *contChain) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
+// flowPath is the sampler's flow: its flow key, or the flow the job's own
+// [train] table trained for the task.
+func flowPath(s *Spec, t Task, lay Layout) string {
+	if s.Sampler.Cont.Flow != "" {
+		return s.Sampler.Cont.Flow
+	}
+	return lay.Flow(t.Name())
+}
+
 // loadFlow reads the sampler's flow and checks it against the target.
-func loadFlow(s *Spec, tg model.Target) (*nf.Model, error) {
-	path := s.Sampler.Cont.Flow
+func loadFlow(s *Spec, path string, tg model.Target) (*nf.Model, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: fmt.Sprintf("%s does not exist: train one with `mcflow train` (it writes OUT/flow/<task>.h5)", path)}
 	}
@@ -126,7 +134,7 @@ func loadFlow(s *Spec, tg model.Target) (*nf.Model, error) {
 }
 
 // buildCont creates the chains of a task of a continuous target.
-func buildCont(s *Spec, t Task) (*built, error) {
+func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
 	tg, _, lnZ, err := target(s, t)
 	_ = lnZ
 	if err != nil {
@@ -137,7 +145,7 @@ func buildCont(s *Spec, t Task) (*built, error) {
 	var q *nf.Model
 	var lt *hmc.Latent
 	if s.Sampler.Kind != "hmc" {
-		if q, err = loadFlow(s, tg); err != nil {
+		if q, err = loadFlow(s, flowPath(s, t, lay), tg); err != nil {
 			return nil, err
 		}
 		if s.Sampler.Kind == "latent-hmc" {

@@ -56,13 +56,14 @@ func isingParams(t Task) ising.Params {
 }
 
 // build creates the chains of a task, each seeded from (seed, task, chain).
-func build(s *Spec, t Task) (*built, error) {
+// lay locates a flow trained by the job itself.
+func build(s *Spec, t Task, lay Layout) (*built, error) {
 	names, err := observables(s, t)
 	if err != nil {
 		return nil, err
 	}
 	if contKinds[s.Sampler.Kind] {
-		return buildCont(s, t)
+		return buildCont(s, t, lay)
 	}
 	switch s.Model.Kind {
 	case "ising2d":

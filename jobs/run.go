@@ -130,6 +130,17 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
+	// A job with a [train] table and a flow sampler without a flow file
+	// trains its flows first (OUT/flow/<task>.h5), then samples with them.
+	if c := s.Sampler.Cont; c != nil && s.Train != nil && c.Flow == "" && s.Sampler.Kind != "hmc" {
+		trep, err := Train(ctx, s, o)
+		if trep != nil {
+			rep.Messages = append(rep.Messages, trep.Messages...)
+		}
+		if err != nil {
+			return rep, err
+		}
+	}
 	prog := newProgress(o, tasks, s, false)
 	defer prog.wait()
 	for _, t := range tasks {
@@ -186,7 +197,7 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 	}
 	defer unlock()
 
-	b, err := build(s, t)
+	b, err := build(s, t, lay)
 	if err != nil {
 		return nil, err
 	}
@@ -407,6 +418,11 @@ func (r *taskRun) finish(p mc.Progress) (*TaskSummary, error) {
 		obs[o] = a
 	}
 	sum := summarize(r.s, r.t, r.b, obs, r.seconds)
+	if r.s.Train != nil {
+		if ts, err := readTrainSummary(r.lay.Summary(name)); err == nil {
+			sum.Train = ts.Train // the flow this job trained, kept beside the sampling results
+		}
+	}
 	if err := writeJSON(r.lay.Summary(name), sum); err != nil {
 		return nil, err
 	}

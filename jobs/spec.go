@@ -577,9 +577,6 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 		if c.Steps == 0 && c.Length == 0 && s.Kind != "flow-mh" {
 			return p.errf("sampler.steps", "= 0 needs a trajectory length: set length (or steps >= 1)")
 		}
-		if s.Kind != "hmc" && c.Flow == "" {
-			return p.errf("sampler.kind", "= %q needs a trained flow: set flow = \"path/to/flow.h5\" (written by `mcflow train` as OUT/flow/<task>.h5)", s.Kind)
-		}
 		if s.Kind == "hmc" && c.Flow != "" {
 			return p.errf("sampler.flow", "is set, but kind = \"hmc\" samples x directly: use kind = \"latent-hmc\" or \"flow-mh\" to use the flow")
 		}
@@ -670,6 +667,9 @@ func (p *parser) checkpoint(c *CheckpointSpec, t map[string]any) error {
 var contKinds = map[string]bool{"hmc": true, "latent-hmc": true, "flow-mh": true}
 
 func (p *parser) crossCheck(s *Spec) error {
+	if c := s.Sampler.Cont; c != nil && s.Sampler.Kind != "hmc" && c.Flow == "" && s.Train == nil {
+		return p.errf("sampler.kind", "= %q needs a trained flow: set flow = \"path/to/flow.h5\" (written by `mcflow train` as OUT/flow/<task>.h5), or add a [train] table to train one first in this job", s.Sampler.Kind)
+	}
 	cont := s.Model.Kind != "ising2d"
 	if cont && !contKinds[s.Sampler.Kind] && s.Train == nil {
 		return p.errf("sampler.kind", "= %q samples ising2d; model.kind = %q needs \"hmc\", \"latent-hmc\" or \"flow-mh\"", s.Sampler.Kind, s.Model.Kind)

@@ -68,6 +68,8 @@ type TaskSummary struct {
 	Observables  map[string]Est     `json:"observables"`
 	Derived      map[string]Val     `json:"derived"`
 	Exact        *ExactRef          `json:"exact,omitempty"`
+	// Train is the training of the task's flow, when the job trained it.
+	Train *TrainSummary `json:"train,omitempty"`
 	// Timing is the one part that differs between identical runs.
 	Timing Timing `json:"timing"`
 
