@@ -68,12 +68,23 @@ type TaskSummary struct {
 	Observables  map[string]Est     `json:"observables"`
 	Derived      map[string]Val     `json:"derived"`
 	Exact        *ExactRef          `json:"exact,omitempty"`
+	// PerChain holds each chain's own statistics of every observable
+	// (the mean, τ_int and ESS of that chain alone; for `accept`, the
+	// chain's acceptance rate), for spotting a chain that is stuck.
+	PerChain map[string][]ChainStat `json:"per_chain,omitempty"`
 	// Train is the training of the task's flow, when the job trained it.
 	Train *TrainSummary `json:"train,omitempty"`
 	// Timing is the one part that differs between identical runs.
 	Timing Timing `json:"timing"`
 
 	alreadyDone bool
+}
+
+// ChainStat is one chain's statistics of one observable.
+type ChainStat struct {
+	Mean   F `json:"mean"`
+	TauInt F `json:"tau_int"`
+	ESS    F `json:"ess"`
 }
 
 // ExactRef holds exact per-site values for comparison.
@@ -110,6 +121,19 @@ func summarize(s *Spec, t Task, b *built, obs map[string][][]float64, seconds fl
 		e := stats.Summarize(obs[n])
 		sum.Observables[n] = Est{F(e.Mean), F(e.Stderr), F(e.StderrBinning), F(e.TauInt), F(e.ESS), F(e.TauSokal), F(e.Rhat), e.N}
 		sum.Timing.ESSPerSecond[n] = F(e.ESS / seconds)
+		if len(obs[n]) > 1 && len(obs[n]) <= 256 { // per chain, for the samplers of few chains
+			if sum.PerChain == nil {
+				sum.PerChain = map[string][]ChainStat{}
+			}
+			for _, c := range obs[n] {
+				one := [][]float64{c}
+				var m float64
+				for _, v := range c {
+					m += v
+				}
+				sum.PerChain[n] = append(sum.PerChain[n], ChainStat{F(m / float64(len(c))), F(stats.TauInt(one)), F(stats.ESS(one))})
+			}
+		}
 	}
 	for k, v := range b.derived(obs) {
 		sum.Derived[k] = Val{F(v.Value), F(v.Stderr)}
