@@ -94,27 +94,11 @@ type Report struct {
 // Run runs the tasks of a spec. It returns ErrStopped when ctx was
 // cancelled (every task checkpointed).
 func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
-	if o.Stdout == nil {
-		o.Stdout = io.Discard
-	}
-	if o.Stderr == nil {
-		o.Stderr = io.Discard
-	}
-	if o.Workers < 1 {
-		o.Workers = DefaultWorkers()
-	}
-	out := s.Output.Dir
-	if o.Out != "" {
-		out = o.Out
+	o, out, tasks, err := prepare(s, o)
+	if err != nil {
+		return nil, err
 	}
 	lay := Layout{Out: out}
-	tasks := s.Tasks()
-	if o.Task >= len(tasks) {
-		return nil, &SpecError{File: s.File, Msg: fmt.Sprintf("--task %d: the job has %d tasks (0..%d); `mcflow tasks` lists them", o.Task, len(tasks), len(tasks)-1)}
-	}
-	if o.Task >= 0 {
-		tasks = tasks[o.Task : o.Task+1]
-	}
 	// Refuse early what would fail later: models that cannot be built.
 	for _, t := range tasks {
 		if _, err := observables(s, t); err != nil {
@@ -168,6 +152,32 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// prepare fills the options' defaults and returns the output directory
+// and the tasks to run (all, or the one of --task).
+func prepare(s *Spec, o Options) (Options, string, []Task, error) {
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	if o.Workers < 1 {
+		o.Workers = DefaultWorkers()
+	}
+	out := s.Output.Dir
+	if o.Out != "" {
+		out = o.Out
+	}
+	tasks := s.Tasks()
+	if o.Task >= len(tasks) {
+		return o, "", nil, &SpecError{File: s.File, Msg: fmt.Sprintf("--task %d: the job has %d tasks (0..%d); `mcflow tasks` lists them", o.Task, len(tasks), len(tasks)-1)}
+	}
+	if o.Task >= 0 {
+		tasks = tasks[o.Task : o.Task+1]
+	}
+	return o, out, tasks, nil
 }
 
 // taskRun is the state of one task being run.

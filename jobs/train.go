@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -118,27 +117,11 @@ func Train(ctx context.Context, s *Spec, o Options) (*TrainReport, error) {
 	if !h5.Available {
 		return nil, fmt.Errorf("trained flows are saved as HDF5: %w", h5.ErrUnavailable)
 	}
-	if o.Stdout == nil {
-		o.Stdout = io.Discard
-	}
-	if o.Stderr == nil {
-		o.Stderr = io.Discard
-	}
-	if o.Workers < 1 {
-		o.Workers = DefaultWorkers()
-	}
-	out := s.Output.Dir
-	if o.Out != "" {
-		out = o.Out
+	o, out, tasks, err := prepare(s, o)
+	if err != nil {
+		return nil, err
 	}
 	lay := Layout{Out: out}
-	tasks := s.Tasks()
-	if o.Task >= len(tasks) {
-		return nil, &SpecError{File: s.File, Msg: fmt.Sprintf("--task %d: the job has %d tasks (0..%d); `mcflow tasks` lists them", o.Task, len(tasks), len(tasks)-1)}
-	}
-	if o.Task >= 0 {
-		tasks = tasks[o.Task : o.Task+1]
-	}
 	var data *ad.Tensor
 	for _, t := range tasks { // refuse early what would fail later
 		tg, l, _, err := target(s, t)

@@ -546,6 +546,32 @@ func TestTrainInterrupt(t *testing.T) {
 	}
 }
 
+// runInterrupted runs a job in-process with deadlines growing from first
+// by step, each stop checkpointing (exit 75), until it finishes; it
+// returns the number of stops and fails the test if there was none.
+func runInterrupted(t *testing.T, job, out string, first, step time.Duration) int {
+	t.Helper()
+	stops := 0
+	for i := 0; i < 200; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), first+time.Duration(i)*step)
+		var o, e bytes.Buffer
+		code := run(ctx, []string{"run", job, "--out", out, "--progress", "none", "--workers", "2"}, &o, &e)
+		cancel()
+		if code == jobs.ExitStopped {
+			stops++
+			continue
+		}
+		if code != 0 {
+			t.Fatalf("exit %d\n%s", code, e.String())
+		}
+		break
+	}
+	if stops == 0 {
+		t.Fatal("the run was never interrupted")
+	}
+	return stops
+}
+
 const multispinJob = `name = "ms"
 seed = 12
 [model]
@@ -579,24 +605,7 @@ func TestMultispinJob(t *testing.T) {
 	ref := arrays(t, outs[0])
 	sameArrays(t, "--workers 2", ref, arrays(t, outs[1]))
 	out := filepath.Join(dir, "int")
-	stops := 0
-	for i := 0; i < 100; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(50+30*i)*time.Millisecond)
-		var o, e bytes.Buffer
-		code := run(ctx, []string{"run", job, "--out", out, "--progress", "none", "--workers", "2"}, &o, &e)
-		cancel()
-		if code == jobs.ExitStopped {
-			stops++
-			continue
-		}
-		if code != 0 {
-			t.Fatalf("exit %d\n%s", code, e.String())
-		}
-		break
-	}
-	if stops == 0 {
-		t.Fatal("the run was never interrupted")
-	}
+	stops := runInterrupted(t, job, out, 50*time.Millisecond, 30*time.Millisecond)
 	sameArrays(t, fmt.Sprintf("interrupted %d times", stops), ref, arrays(t, out))
 	if summaryNoTiming(t, out) != summaryNoTiming(t, outs[0]) {
 		t.Error("summary differs after interruptions")
@@ -652,24 +661,7 @@ func TestContSamplersJob(t *testing.T) {
 			ref := arrays(t, outs[0])
 			sameArrays(t, "--workers 2", ref, arrays(t, outs[1]))
 			out := filepath.Join(dir, "int")
-			stops := 0
-			for i := 0; i < 200; i++ {
-				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(20+10*i)*time.Millisecond)
-				var o, e bytes.Buffer
-				code := run(ctx, []string{"run", job, "--out", out, "--progress", "none", "--workers", "2"}, &o, &e)
-				cancel()
-				if code == jobs.ExitStopped {
-					stops++
-					continue
-				}
-				if code != 0 {
-					t.Fatalf("exit %d\n%s", code, e.String())
-				}
-				break
-			}
-			if stops == 0 {
-				t.Fatal("the run was never interrupted")
-			}
+			stops := runInterrupted(t, job, out, 20*time.Millisecond, 10*time.Millisecond)
 			sameArrays(t, fmt.Sprintf("interrupted %d times", stops), ref, arrays(t, out))
 			t.Logf("interrupted %d times", stops)
 		})
