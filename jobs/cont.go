@@ -135,8 +135,7 @@ func loadFlow(s *Spec, path string, tg model.Target) (*nf.Model, error) {
 
 // buildCont creates the chains of a task of a continuous target.
 func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
-	tg, _, lnZ, err := target(s, t)
-	_ = lnZ
+	tg, _, _, err := target(s, t)
 	if err != nil {
 		return nil, err
 	}
