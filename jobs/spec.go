@@ -751,7 +751,10 @@ func (s *Spec) Scanned() []string {
 }
 
 // Hash identifies what a task computes: everything but sweeps (a larger
-// sweeps extends a run), output, checkpoint and display settings.
+// sweeps extends a run), output, checkpoint and display settings. The
+// flow of a flow sampler enters by its path, or by the [train] table that
+// trains it (the content of a flow file is not hashed: replacing the file
+// under a running job is the user's to avoid).
 func (s *Spec) Hash(t Task) string {
 	v := struct {
 		Name         string
@@ -767,8 +770,12 @@ func (s *Spec) Hash(t Task) string {
 		MeasureEvery int
 		Start        string
 		Cont         *ContSampler `json:",omitempty"`
+		Train        *TrainSpec   `json:",omitempty"`
 	}{s.Name, s.Seed, s.Model.Kind, s.Model.Name, t.Params, t.Index, s.Sampler.Kind, engineHash(s.Sampler.Engine), s.Sampler.Chains,
-		s.Sampler.Thermalize, s.Sampler.MeasureEvery, s.Sampler.Start, s.Sampler.Cont}
+		s.Sampler.Thermalize, s.Sampler.MeasureEvery, s.Sampler.Start, s.Sampler.Cont, nil}
+	if c := s.Sampler.Cont; c != nil && c.Flow == "" && s.Train != nil && s.Sampler.Kind != "hmc" {
+		v.Train = s.Train // the job trains the flow it samples with
+	}
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -809,13 +816,18 @@ func (s *Spec) TOML() []byte {
 	fmt.Fprintf(&b, "chains = %d\nthermalize = %d\nsweeps = %d\nmeasure_every = %d\nstart = %q\n",
 		sm.Chains, sm.Thermalize, sm.Sweeps, sm.MeasureEvery, sm.Start)
 	if c := sm.Cont; c != nil {
-		fmt.Fprintf(&b, "eps = %s\nsteps = %d\n", formatNumber(c.Eps, false), c.Steps)
-		if c.Length > 0 {
-			fmt.Fprintf(&b, "length = %s\n", formatNumber(c.Length, false))
+		if strings.Contains(sm.Kind, "hmc") {
+			fmt.Fprintf(&b, "eps = %s\nsteps = %d\n", formatNumber(c.Eps, false), c.Steps)
+			if c.Length > 0 {
+				fmt.Fprintf(&b, "length = %s\n", formatNumber(c.Length, false))
+			}
+			fmt.Fprintf(&b, "target_accept = %s\nmetric = %v\n", formatNumber(c.TargetAccept, false), c.Metric)
 		}
-		fmt.Fprintf(&b, "target_accept = %s\nmetric = %v\n", formatNumber(c.TargetAccept, false), c.Metric)
 		if c.Flow != "" {
-			fmt.Fprintf(&b, "flow = %q\nbatch = %d\nlocal = %s\nlocal_step = %s\n", c.Flow, c.Batch, formatNumber(c.Local, false), formatNumber(c.LocalStep, false))
+			fmt.Fprintf(&b, "flow = %q\n", c.Flow)
+		}
+		if sm.Kind == "flow-mh" {
+			fmt.Fprintf(&b, "batch = %d\nlocal = %s\nlocal_step = %s\n", c.Batch, formatNumber(c.Local, false), formatNumber(c.LocalStep, false))
 		}
 	}
 	fmts := make([]string, len(s.Output.Formats))
