@@ -168,3 +168,22 @@ func TestExamplesParse(t *testing.T) {
 		}
 	}
 }
+
+// A flow sampler's hash covers the [train] table that trains its flow.
+func TestHashCoversTrainedFlow(t *testing.T) {
+	job := func(sampler, lr string) *Spec {
+		doc := "[model]\nkind = \"toy2d\"\n[train]\nlr = " + lr + "\n[sampler]\nkind = \"" + sampler + "\"\n"
+		s, err := Parse([]byte(doc), "h.toml", "/tmp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	task := job("flow-mh", "0.01").Tasks()[0]
+	if job("flow-mh", "0.01").Hash(task) == job("flow-mh", "0.02").Hash(task) {
+		t.Error("flow-mh: a different [train] gave the same hash")
+	}
+	if job("hmc", "0.01").Hash(task) != job("hmc", "0.02").Hash(task) {
+		t.Error("hmc (no flow): [train] changed the hash")
+	}
+}
