@@ -49,6 +49,7 @@ type contChain struct {
 	relaxed *model.IsingRelaxed
 	spins   []int8
 	rng     *mc.PCG // spins at measurements (ising2d-relaxed)
+	config  bool    // append the configuration after the observables
 }
 
 func (c *contChain) Step() error { return c.inner.Step() }
@@ -67,6 +68,9 @@ func (c *contChain) Observe(dst []float64) []float64 {
 	}
 	dst = append(dst, c.inner.AcceptRate())
 	c.inner.EndInterval()
+	if c.config {
+		dst = append(dst, x...)
+	}
 	return dst
 }
 
@@ -155,6 +159,10 @@ func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
 	}
 	relaxed, _ := tg.(*model.IsingRelaxed)
 	n := tg.Dim()
+	b.cfgShape = []int{n}
+	if L, ok := lattice(tg); ok {
+		b.cfgShape = []int{L, L}
+	}
 	for c := range s.Sampler.Chains {
 		rng := mc.NewStream(s.Seed, t.Index, c)
 		x0 := make([]float64, n)
@@ -163,7 +171,7 @@ func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
 				x0[i] = normal(rng)
 			}
 		}
-		cc := &contChain{tg: tg, relaxed: relaxed}
+		cc := &contChain{tg: tg, relaxed: relaxed, config: s.Output.ConfigsEvery > 0}
 		if relaxed != nil {
 			cc.spins = make([]int8, n)
 			cc.rng = mc.NewStream(s.Seed, t.Index, spinStream+c)
@@ -223,6 +231,17 @@ func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
 		}
 	}
 	return b, nil
+}
+
+// lattice returns the side of a lattice target.
+func lattice(tg model.Target) (int, bool) {
+	switch t := tg.(type) {
+	case *model.Phi4:
+		return t.L, true
+	case *model.IsingRelaxed:
+		return t.L, true
+	}
+	return 0, false
 }
 
 func normal(rng *mc.PCG) float64 {

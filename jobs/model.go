@@ -13,7 +13,8 @@ import (
 // their observables.
 type built struct {
 	chains   []mc.Chain
-	replicas int // chains per element of chains (64 for the multispin engine)
+	replicas int   // chains per element of chains (64 for the multispin engine)
+	cfgShape []int // the shape of one configuration (configs_every)
 	names    []string
 	derived  func(obs map[string][][]float64) map[string]stats.Value
 	// exact returns exact references per site, or nil when none applies.

@@ -72,8 +72,9 @@ func (l Layout) Results() string              { return filepath.Join(l.Out, "res
 func (l Layout) SummaryAll() string           { return filepath.Join(l.Out, "summary.json") }
 func (l Layout) Plot() string                 { return filepath.Join(l.Out, "plots", "summary.png") }
 func (l Layout) JobCopy() string              { return filepath.Join(l.Out, "job.toml") }
+func (l Layout) Configs(task string) string   { return filepath.Join(l.Out, "configs", task+".npy") }
 func (l Layout) mkdirs(task string) error {
-	for _, d := range []string{l.NPYDir(task), filepath.Join(l.Out, "h5"), filepath.Join(l.Out, "ckpt"), filepath.Join(l.Out, "summary")} {
+	for _, d := range []string{l.NPYDir(task), filepath.Join(l.Out, "h5"), filepath.Join(l.Out, "ckpt"), filepath.Join(l.Out, "summary"), filepath.Join(l.Out, "configs")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
@@ -243,19 +244,29 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 	// A pool chain is a unit of b.replicas chains (64 for the multispin
 	// engine) whose observables come replica by replica.
 	nobs := len(b.names)
-	per := nobs * b.replicas
+	// With configs_every = k, a chain's observations end with its
+	// configuration (ncfg values), saved for draws 0, k, 2k, … .
+	k, ncfg := s.Output.ConfigsEvery, r.configSize()
+	per := nobs*b.replicas + ncfg
 	pool := &mc.Pool{Chains: b.chains, Workers: o.Workers, NObs: per, Target: o.BlockTarget}
 	column := make([]float64, 0, 1024)
 	final, err := pool.Run(ctx, r.plan, from, func(p mc.Progress, blk mc.Block) error {
 		for c, buf := range blk.Obs {
 			for rep := range b.replicas {
-				for k := range nobs {
+				for j := range nobs {
 					column = column[:0]
 					for i := range blk.Rounds {
-						column = append(column, buf[i*per+rep*nobs+k])
+						column = append(column, buf[i*per+rep*nobs+j])
 					}
-					if err := r.files[k].WriteRow(c*b.replicas+rep, blk.From, column); err != nil {
-						return fmt.Errorf("could not write %s: %w", lay.NPY(name, b.names[k]), err)
+					if err := r.files[j].WriteRow(c*b.replicas+rep, blk.From, column); err != nil {
+						return fmt.Errorf("could not write %s: %w", lay.NPY(name, b.names[j]), err)
+					}
+				}
+			}
+			for i := range blk.Rounds {
+				if d := blk.From + i; ncfg > 0 && d%k == 0 {
+					if err := r.files[nobs].WriteRow(c, d/k*ncfg, buf[i*per+nobs:i*per+nobs+ncfg]); err != nil {
+						return fmt.Errorf("could not write %s: %w", lay.Configs(name), err)
 					}
 				}
 			}
@@ -353,7 +364,34 @@ func (r *taskRun) createFiles() error {
 		}
 		r.files = append(r.files, f)
 	}
+	if r.configSize() > 0 {
+		f, err := npy.CreateShape(r.lay.Configs(name), r.configShape(r.plan.Draws))
+		if err != nil {
+			return fmt.Errorf("could not create configuration file: %w", err)
+		}
+		r.files = append(r.files, f)
+	}
 	return nil
+}
+
+// configSize is the number of values of one saved configuration (0 when
+// none are saved).
+func (r *taskRun) configSize() int {
+	if r.s.Output.ConfigsEvery == 0 {
+		return 0
+	}
+	n := 1
+	for _, d := range r.b.cfgShape {
+		n *= d
+	}
+	return n
+}
+
+// configShape is the shape of OUT/configs/<task>.npy for a number of
+// draws: (chain, snapshot, site…), a snapshot every configs_every draws.
+func (r *taskRun) configShape(draws int) []int {
+	k := r.s.Output.ConfigsEvery
+	return append([]int{len(r.b.chains), (draws + k - 1) / k}, r.b.cfgShape...)
 }
 
 // openFiles opens the result files at the plan's size, extending files of
@@ -377,6 +415,23 @@ func (r *taskRun) openFiles(oldDraws, draws int) error {
 			if err := f.Reset(draws); err != nil {
 				return fmt.Errorf("could not cut %s back to the checkpoint: %w", path, err)
 			}
+		}
+	}
+	if n := r.configSize(); n > 0 {
+		path := r.lay.Configs(name)
+		f, err := npy.OpenShape(path, r.configShape(r.plan.Draws))
+		if err != nil && oldDraws > 0 && oldDraws < r.plan.Draws {
+			if xerr := npy.ExtendShape(path, r.configShape(oldDraws), r.configShape(r.plan.Draws)); xerr == nil {
+				f, err = npy.OpenShape(path, r.configShape(r.plan.Draws))
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("configuration file does not match the checkpoint (%w); move %s away to start afresh", err, r.lay.Out)
+		}
+		r.files = append(r.files, f)
+		k := r.s.Output.ConfigsEvery
+		if err := f.Reset((draws + k - 1) / k * n); err != nil {
+			return fmt.Errorf("could not cut %s back to the checkpoint: %w", path, err)
 		}
 	}
 	return nil

@@ -80,6 +80,9 @@ type ContSampler struct {
 type OutputSpec struct {
 	Dir     string
 	Formats []string
+	// ConfigsEvery > 0 saves every ConfigsEvery-th recorded draw's
+	// configuration of every chain in OUT/configs/<task>.npy.
+	ConfigsEvery int
 }
 
 // CheckpointSpec is the [checkpoint] table: every Interval of wall time,
@@ -591,7 +594,7 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 }
 
 func (p *parser) output(s *Spec, t map[string]any) error {
-	keys, err := p.table("output", t, []string{"dir", "formats"})
+	keys, err := p.table("output", t, []string{"dir", "formats", "configs_every"})
 	if err != nil {
 		return err
 	}
@@ -605,6 +608,10 @@ func (p *parser) output(s *Spec, t map[string]any) error {
 		switch k {
 		case "dir":
 			if s.Output.Dir, err = p.str(key, v); err != nil {
+				return err
+			}
+		case "configs_every":
+			if s.Output.ConfigsEvery, err = p.integer(key, v, 0, "save every k-th recorded configuration (0: none)"); err != nil {
 				return err
 			}
 		case "formats":
@@ -669,6 +676,9 @@ var contKinds = map[string]bool{"hmc": true, "latent-hmc": true, "flow-mh": true
 func (p *parser) crossCheck(s *Spec) error {
 	if c := s.Sampler.Cont; c != nil && s.Sampler.Kind != "hmc" && c.Flow == "" && s.Train == nil {
 		return p.errf("sampler.kind", "= %q needs a trained flow: set flow = \"path/to/flow.h5\" (written by `mcflow train` as OUT/flow/<task>.h5), or add a [train] table to train one first in this job", s.Sampler.Kind)
+	}
+	if s.Output.ConfigsEvery > 0 && !contKinds[s.Sampler.Kind] {
+		return p.errf("output.configs_every", "saves the configurations of the samplers of continuous targets (hmc, latent-hmc, flow-mh), not of %q", s.Sampler.Kind)
 	}
 	cont := s.Model.Kind != "ising2d"
 	if cont && !contKinds[s.Sampler.Kind] && s.Train == nil {
@@ -835,6 +845,9 @@ func (s *Spec) TOML() []byte {
 		fmts[i] = fmt.Sprintf("%q", f)
 	}
 	fmt.Fprintf(&b, "\n[output]\ndir = %q\nformats = [%s]\n", s.Output.Dir, strings.Join(fmts, ", "))
+	if s.Output.ConfigsEvery > 0 {
+		fmt.Fprintf(&b, "configs_every = %d\n", s.Output.ConfigsEvery)
+	}
 	if s.Checkpoint.Sweeps > 0 {
 		fmt.Fprintf(&b, "\n[checkpoint]\nevery = %d\n", s.Checkpoint.Sweeps)
 	} else {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/io/npy"
 	"github.com/mcflow/mcflow/jobs"
 )
 
@@ -56,6 +58,8 @@ every = 100
 func arrays(t *testing.T, out string) map[string][]byte {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(out, "npy", "*", "*.npy"))
+	configs, _ := filepath.Glob(filepath.Join(out, "configs", "*.npy"))
+	files = append(files, configs...)
 	if len(files) == 0 {
 		t.Fatalf("no arrays under %s", out)
 	}
@@ -546,6 +550,42 @@ func TestTrainInterrupt(t *testing.T) {
 	}
 }
 
+// checkConfigs checks OUT/configs/<task>.npy of the hmc-phi4 job: shape
+// (chains, snapshots, L, L) with a snapshot every 7 of 3000 draws, every
+// value finite, and the magnitude of snapshot s equal to the recorded |m|
+// of draw 7s.
+func checkConfigs(t *testing.T, out string) {
+	t.Helper()
+	for _, task := range []string{"0000", "0001"} {
+		shape, data, err := npy.ReadAny(filepath.Join(out, "configs", task+".npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(shape) != "[3 429 4 4]" {
+			t.Fatalf("configs shape %v, want [3 429 4 4]", shape)
+		}
+		_, absm, err := npy.ReadAny(filepath.Join(out, "npy", task, "absm.npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c := range 3 {
+			for sn := range 429 {
+				var m float64
+				for i := range 16 {
+					v := data[(c*429+sn)*16+i]
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						t.Fatalf("chain %d snapshot %d: %v", c, sn, v)
+					}
+					m += v
+				}
+				if want := absm[c*3000+7*sn]; math.Abs(math.Abs(m/16)-want) > 1e-12 {
+					t.Fatalf("chain %d snapshot %d: |m| = %v, recorded %v", c, sn, math.Abs(m/16), want)
+				}
+			}
+		}
+	}
+}
+
 // runInterrupted runs a job in-process with deadlines growing from first
 // by step, each stop checkpointing (exit 75), until it finishes; it
 // returns the number of stops and fails the test if there was none.
@@ -641,7 +681,7 @@ func TestContSamplersJob(t *testing.T) {
 	}
 	flow, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "flows", "ring2d-realnvp.h5"))
 	for name, body := range map[string]string{
-		"hmc-phi4":          "[model]\nkind = \"phi4\"\nL = 4\nlam = [4.0, 8.0]\n[sampler]\nkind = \"hmc\"\nchains = 3\nthermalize = 300\nsweeps = 3000\nsteps = 5\n[checkpoint]\nevery = 200\n",
+		"hmc-phi4":          "[model]\nkind = \"phi4\"\nL = 4\nlam = [4.0, 8.0]\n[sampler]\nkind = \"hmc\"\nchains = 3\nthermalize = 300\nsweeps = 3000\nsteps = 5\n[output]\nconfigs_every = 7\n[checkpoint]\nevery = 200\n",
 		"hmc-relaxed":       "[model]\nkind = \"ising2d-relaxed\"\nL = 4\nbeta = 0.3\n[sampler]\nkind = \"hmc\"\nchains = 3\nthermalize = 300\nsweeps = 30000\nlength = 1.0\nsteps = 0\n[checkpoint]\nevery = 200\n",
 		"latent-ring2d":     "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"latent-hmc\"\nflow = \"" + flow + "\"\nchains = 2\nthermalize = 50\nsweeps = 200\nsteps = 3\n[checkpoint]\nevery = 20\n",
 		"train-then-flowmh": "seed = 2\n[model]\nkind = \"toy2d\"\nname = \"mog2\"\n[train]\nflow = \"realnvp\"\nlayers = 4\nhidden = [16, 16]\nsymmetric = \"mixture\"\nepochs = 120\nbatch = 512\nlr = 0.005\neval_samples = 2000\n[sampler]\nkind = \"flow-mh\"\nchains = 3\nthermalize = 100\nsweeps = 6000\n[checkpoint]\nevery = 10\n",
@@ -660,6 +700,9 @@ func TestContSamplersJob(t *testing.T) {
 			}
 			ref := arrays(t, outs[0])
 			sameArrays(t, "--workers 2", ref, arrays(t, outs[1]))
+			if name == "hmc-phi4" {
+				checkConfigs(t, outs[0])
+			}
 			out := filepath.Join(dir, "int")
 			stops := runInterrupted(t, job, out, 20*time.Millisecond, 10*time.Millisecond)
 			sameArrays(t, fmt.Sprintf("interrupted %d times", stops), ref, arrays(t, out))

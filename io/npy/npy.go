@@ -9,12 +9,12 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	npyio "codeberg.org/sbinet/npyio/npy"
@@ -22,8 +22,16 @@ import (
 
 // header returns a version 1.0 header for a C-order float64 array of the
 // given shape, padded to a multiple of 64 bytes.
-func header(rows, cols int) []byte {
-	dict := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols)
+func header(shape []int) []byte {
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = fmt.Sprint(d)
+	}
+	tuple := strings.Join(dims, ", ")
+	if len(shape) == 1 {
+		tuple += ","
+	}
+	dict := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }", tuple)
 	n := 6 + 2 + 2 + len(dict) + 1
 	pad := (64 - n%64) % 64
 	var b bytes.Buffer
@@ -35,7 +43,9 @@ func header(rows, cols int) []byte {
 	return b.Bytes()
 }
 
-// File is an open (rows, cols) float64 array file.
+// File is an open (rows, cols) float64 array file. An array of more
+// dimensions (rows, d₁, d₂, …) is filled as (rows, d₁·d₂·…): C order
+// makes them the same bytes.
 type File struct {
 	f          *os.File
 	rows, cols int
@@ -43,16 +53,35 @@ type File struct {
 	buf        []byte
 }
 
+// rowsCols returns shape[0] and the product of the rest.
+func rowsCols(shape []int) (int, int) {
+	if len(shape) < 2 {
+		return 0, -1
+	}
+	cols := 1
+	for _, d := range shape[1:] {
+		cols *= d
+	}
+	return shape[0], cols
+}
+
 // Create creates (or truncates) path as a (rows, cols) array of NaN.
 func Create(path string, rows, cols int) (*File, error) {
-	if rows < 0 || cols < 0 {
-		return nil, fmt.Errorf("npy: negative shape (%d, %d)", rows, cols)
+	return CreateShape(path, []int{rows, cols})
+}
+
+// CreateShape creates (or truncates) path as an array of NaN of the given
+// shape (at least two dimensions).
+func CreateShape(path string, shape []int) (*File, error) {
+	rows, cols := rowsCols(shape)
+	if rows < 0 || cols < 0 || slices.ContainsFunc(shape, func(d int) bool { return d < 0 }) {
+		return nil, fmt.Errorf("npy: bad shape %v", shape)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	h := header(rows, cols)
+	h := header(shape)
 	if _, err := f.Write(h); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("npy: could not write header of %s: %w", path, err)
@@ -68,6 +97,12 @@ func Create(path string, rows, cols int) (*File, error) {
 // Open opens an existing array file for filling; its header must be a
 // C-order little-endian float64 array of the given shape.
 func Open(path string, rows, cols int) (*File, error) {
+	return OpenShape(path, []int{rows, cols})
+}
+
+// OpenShape is Open for an array of any shape (at least two dimensions).
+func OpenShape(path string, shape []int) (*File, error) {
+	rows, cols := rowsCols(shape)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
@@ -78,11 +113,11 @@ func Open(path string, rows, cols int) (*File, error) {
 		return nil, fmt.Errorf("npy: %s: %w", path, err)
 	}
 	d := r.Header.Descr
-	if strings.Trim(d.Type, "'\"") != "<f8" || d.Fortran || len(d.Shape) != 2 || d.Shape[0] != rows || d.Shape[1] != cols {
+	if strings.Trim(d.Type, "'\"") != "<f8" || d.Fortran || !slices.Equal(d.Shape, shape) {
 		f.Close()
-		return nil, fmt.Errorf("npy: %s holds %s, want a C-order <f8 array of shape (%d, %d)", path, r.Header, rows, cols)
+		return nil, fmt.Errorf("npy: %s holds %s, want a C-order <f8 array of shape %v", path, r.Header, shape)
 	}
-	h := header(rows, cols)
+	h := header(shape)
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -169,22 +204,31 @@ func Read(path string) ([][]float64, error) {
 // first cols columns and filling the rest with NaN, by temp file + rename so
 // that a crash leaves either the old or the new file.
 func Extend(path string, rows, cols, newCols int) error {
-	if newCols < cols {
-		return errors.New("npy: Extend cannot shrink an array")
+	return ExtendShape(path, []int{rows, cols}, []int{rows, newCols})
+}
+
+// ExtendShape rewrites an array of shape old as shape new, which may only
+// grow its second axis: each row keeps its values in front and gets NaN
+// after them (temp file + rename).
+func ExtendShape(path string, old, new []int) error {
+	rows, cols := rowsCols(old)
+	nrows, newCols := rowsCols(new)
+	if len(old) != len(new) || nrows != rows || newCols < cols || !slices.Equal(old[2:], new[2:]) {
+		return fmt.Errorf("npy: cannot extend shape %v to %v", old, new)
 	}
-	old, err := Open(path, rows, cols)
+	oldF, err := OpenShape(path, old)
 	if err != nil {
 		return err
 	}
-	defer old.Close()
+	defer oldF.Close()
 	tmp := path + ".tmp"
-	nf, err := Create(tmp, rows, newCols)
+	nf, err := CreateShape(tmp, new)
 	if err != nil {
 		return err
 	}
 	row := make([]byte, 8*cols)
 	for r := range rows {
-		if _, err := old.f.ReadAt(row, old.off+8*int64(r)*int64(cols)); err != nil && err != io.EOF {
+		if _, err := oldF.f.ReadAt(row, oldF.off+8*int64(r)*int64(cols)); err != nil && err != io.EOF {
 			nf.Close()
 			return err
 		}

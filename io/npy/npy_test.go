@@ -1,6 +1,7 @@
 package npy
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -63,8 +64,36 @@ func TestCreateFillRead(t *testing.T) {
 
 func TestHeaderAlignment(t *testing.T) {
 	for _, s := range [][2]int{{1, 1}, {64, 1000000}, {123456, 7}} {
-		if n := len(header(s[0], s[1])); n%64 != 0 {
+		if n := len(header([]int{s[0], s[1]})); n%64 != 0 {
 			t.Errorf("shape %v: header of %d bytes, want a multiple of 64", s, n)
 		}
+	}
+}
+
+// An N-dimensional array is filled as (rows, product of the rest), read by
+// NumPy with its shape, and extended along its second axis.
+func TestShapeND(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.npy")
+	f, err := CreateShape(path, []int{2, 3, 2, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WriteRow(1, 4, []float64{1, 2, 3, 4}); err != nil { // row 1, snapshot 1
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := OpenShape(path, []int{2, 12}); err == nil {
+		t.Error("opened a (2, 3, 2, 2) file as (2, 12)")
+	}
+	if err := ExtendShape(path, []int{2, 3, 2, 2}, []int{2, 5, 2, 2}); err != nil {
+		t.Fatal(err)
+	}
+	shape, data, err := ReadAny(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(shape) != "[2 5 2 2]" || data[20+4] != 1 || data[20+7] != 4 || !math.IsNaN(data[20+8]) {
+		t.Errorf("extended file: shape %v, row 1 %v", shape, data[20:])
 	}
 }
