@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcflow/mcflow/exact"
+	"github.com/mcflow/mcflow/io/npy"
 )
 
 // HMC on the Ising model's continuous relaxation, through the whole job
@@ -44,5 +45,46 @@ func TestRelaxedHMCKaufman(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// configs_every: extending a finished run (more sweeps) extends the
+// configuration file, keeping the snapshots taken and filling the new ones.
+func TestConfigsExtend(t *testing.T) {
+	dir := t.TempDir()
+	run := func(sweeps int) {
+		doc := fmt.Sprintf("seed = 5\n[model]\nkind = \"phi4\"\nL = 4\n[sampler]\nkind = \"hmc\"\nchains = 2\nthermalize = 50\nsweeps = %d\nsteps = 3\n[output]\nconfigs_every = 5\n", sweeps)
+		s, err := Parse([]byte(doc), "c.toml", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Run(context.Background(), s, Options{Out: filepath.Join(dir, "out"), Workers: 2, Task: -1, Progress: "none"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(500)
+	_, before, err := npy.ReadAny(filepath.Join(dir, "out", "configs", "0000.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(700)
+	shape, after, err := npy.ReadAny(filepath.Join(dir, "out", "configs", "0000.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(shape) != "[2 140 4 4]" {
+		t.Fatalf("shape after extending %v, want [2 140 4 4]", shape)
+	}
+	for c := range 2 {
+		for i := range 100 * 16 {
+			if after[c*140*16+i] != before[c*100*16+i] {
+				t.Fatalf("chain %d: snapshot value %d changed by extending", c, i)
+			}
+		}
+		for i := 100 * 16; i < 140*16; i++ {
+			if math.IsNaN(after[c*140*16+i]) {
+				t.Fatalf("chain %d: new snapshot value %d not filled", c, i)
+			}
+		}
 	}
 }
