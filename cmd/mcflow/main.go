@@ -27,8 +27,13 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1)
+	sigs := []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1}
+	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	// Ignore the signals before unregistering, so that a repeated signal
+	// arriving after the checkpoint cannot kill the process between here
+	// and its exit code.
+	signal.Ignore(sigs...)
 	stop()
 	os.Exit(code)
 }
