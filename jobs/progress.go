@@ -19,6 +19,9 @@ type progress interface {
 	finish(task string, done int64)
 	stop(task string)
 	wait()
+	// annotate sets a short diagnostic shown with the task's speed
+	// ("accept 0.91").
+	annotate(task, note string)
 }
 
 func newProgress(o Options, tasks []Task, s *Spec, training bool) progress {
@@ -53,11 +56,13 @@ func (nopProgress) update(string, int64)       {}
 func (nopProgress) finish(string, int64)       {}
 func (nopProgress) stop(string)                {}
 func (nopProgress) wait()                      {}
+func (nopProgress) annotate(string, string)    {}
 
 // rate tracks a task's speed since it (re)started.
 type rate struct {
 	total, from, done int64
 	t0, last          time.Time
+	note              string
 }
 
 func (r *rate) String() string {
@@ -66,6 +71,9 @@ func (r *rate) String() string {
 	eta := "?"
 	if speed > 0 {
 		eta = time.Duration(float64(r.total-r.done) / speed * float64(time.Second)).Round(time.Second).String()
+	}
+	if r.note != "" {
+		return fmt.Sprintf("%.3g steps/s, ETA %s, %s", speed, eta, r.note)
 	}
 	return fmt.Sprintf("%.3g steps/s, ETA %s", speed, eta)
 }
@@ -123,6 +131,14 @@ func (p *plain) stop(task string) {
 
 func (p *plain) wait() {}
 
+func (p *plain) annotate(task, note string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r := p.state[task]; r != nil {
+		r.note = note
+	}
+}
+
 // bars draws one live bar per task on a terminal.
 type bars struct {
 	p    *mpb.Progress
@@ -152,6 +168,14 @@ func newBars(w io.Writer, tasks []Task, s *Spec) *bars {
 		)
 	}
 	return b
+}
+
+func (b *bars) annotate(task, note string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if r := b.rate[task]; r != nil {
+		r.note = note
+	}
 }
 
 func (b *bars) start(task string, total, done int64) {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -155,6 +157,22 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 	return rep, nil
 }
 
+// blockMean is the mean of observable j over a block's chains and rounds
+// (NaN values skipped).
+func blockMean(blk mc.Block, per, j int) float64 {
+	var sum float64
+	var n int
+	for _, buf := range blk.Obs {
+		for i := range blk.Rounds {
+			if v := buf[i*per+j]; !math.IsNaN(v) {
+				sum += v
+				n++
+			}
+		}
+	}
+	return sum / float64(n)
+}
+
 // prepare fills the options' defaults and returns the output directory
 // and the tasks to run (all, or the one of --task).
 func prepare(s *Spec, o Options) (Options, string, []Task, error) {
@@ -270,6 +288,9 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 					}
 				}
 			}
+		}
+		if acc := slices.Index(b.names, "accept"); acc >= 0 {
+			prog.annotate(name, fmt.Sprintf("accept %.3f", blockMean(blk, per, acc)))
 		}
 		steps := p.Steps(r.plan)
 		prog.update(name, steps)
