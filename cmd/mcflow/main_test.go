@@ -348,6 +348,45 @@ measure_every = 5
 every = "300ms"
 `
 
+// signalUntilDone runs the binary with args, sends sig after first,
+// first+step, … (twice, 20 ms apart, unless SIGKILL: a repeated signal is
+// harmless), until a run finishes; every stopped run must exit 75 (−1 when
+// killed). It returns the number of stops.
+func signalUntilDone(t *testing.T, bin string, args []string, sig syscall.Signal, first, step time.Duration, attempts int) int {
+	t.Helper()
+	stops := 0
+	for attempt := 0; attempt < attempts; attempt++ {
+		cmd := exec.Command(bin, args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(first + time.Duration(attempt)*step):
+			cmd.Process.Signal(sig)
+			if sig != syscall.SIGKILL {
+				time.Sleep(20 * time.Millisecond)
+				cmd.Process.Signal(sig)
+			}
+			err = <-done
+		}
+		code := cmd.ProcessState.ExitCode()
+		if err == nil && code == 0 {
+			break
+		}
+		stops++
+		if (sig == syscall.SIGKILL && code != -1) || (sig != syscall.SIGKILL && code != jobs.ExitStopped) {
+			t.Fatalf("%v: exit %d, want %d\n%s", sig, code, map[bool]int{true: -1, false: jobs.ExitStopped}[sig == syscall.SIGKILL], stderr.String())
+		}
+	}
+	return stops
+}
+
 // TestInterruptResume stops a run with SIGTERM, then kills another with
 // SIGKILL, resumes both, and checks arrays and statistics against an
 // uninterrupted run.
@@ -362,41 +401,7 @@ func TestInterruptResume(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			out := filepath.Join(dir, "out-"+strings.ReplaceAll(sig.String(), " ", ""))
-			stops := 0
-			for attempt := 0; attempt < 20; attempt++ {
-				cmd := exec.Command(bin, "run", job, "--out", out, "--progress", "none")
-				var stderr bytes.Buffer
-				cmd.Stderr = &stderr
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				done := make(chan error, 1)
-				go func() { done <- cmd.Wait() }()
-				var err error
-				select {
-				case err = <-done:
-				case <-time.After(time.Duration(400+400*attempt) * time.Millisecond):
-					cmd.Process.Signal(sig)
-					if sig != syscall.SIGKILL {
-						time.Sleep(20 * time.Millisecond)
-						cmd.Process.Signal(sig) // a repeated signal is harmless
-					}
-					err = <-done
-				}
-				code := cmd.ProcessState.ExitCode()
-				if err == nil && code == 0 {
-					break
-				}
-				stops++
-				switch {
-				case sig == syscall.SIGKILL:
-					if code != -1 {
-						t.Fatalf("killed run: exit %d\n%s", code, stderr.String())
-					}
-				case code != jobs.ExitStopped:
-					t.Fatalf("stopped run: exit %d, want %d\n%s", code, jobs.ExitStopped, stderr.String())
-				}
-			}
+			stops := signalUntilDone(t, bin, []string{"run", job, "--out", out, "--progress", "none"}, sig, 400*time.Millisecond, 400*time.Millisecond, 20)
 			if stops == 0 {
 				t.Fatal("the run was never interrupted: make the job longer")
 			}
@@ -514,32 +519,7 @@ func TestTrainInterrupt(t *testing.T) {
 	want := flowParams(t, filepath.Join(ref, "flow", "0000.h5"))
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		out := filepath.Join(dir, "out-"+strings.ReplaceAll(sig.String(), " ", ""))
-		stops := 0
-		for attempt := 0; attempt < 30; attempt++ {
-			cmd := exec.Command(bin, "train", job, "--out", out, "--progress", "none")
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			var err error
-			select {
-			case err = <-done:
-			case <-time.After(time.Duration(300+150*attempt) * time.Millisecond):
-				cmd.Process.Signal(sig)
-				err = <-done
-			}
-			code := cmd.ProcessState.ExitCode()
-			if err == nil && code == 0 {
-				break
-			}
-			stops++
-			if (sig == syscall.SIGKILL && code != -1) || (sig != syscall.SIGKILL && code != jobs.ExitStopped) {
-				t.Fatalf("%v: exit %d\n%s", sig, code, stderr.String())
-			}
-		}
+		stops := signalUntilDone(t, bin, []string{"train", job, "--out", out, "--progress", "none"}, sig, 300*time.Millisecond, 150*time.Millisecond, 30)
 		if stops == 0 {
 			t.Fatalf("%v: training was never interrupted", sig)
 		}
