@@ -40,6 +40,9 @@ type Options struct {
 	Task      int    // run only this task; < 0: all
 	ForceSpec bool   // accept a checkpoint written for a different spec
 	BreakLock bool   // take the task's lock whoever holds it
+	// Slice runs only these chains of task Task (an array index of
+	// `mcflow slurm --chains-per-task`), in OUT/slices/<task>/<slice>/.
+	Slice *Slicing
 
 	Stdout io.Writer // summary table and messages
 	Stderr io.Writer // progress and warnings
@@ -112,15 +115,20 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 		return nil, fmt.Errorf("could not create output directory: %w", err)
 	}
 	rep := &Report{Out: out, AllTasks: o.Task < 0}
-	if rep.AllTasks {
-		if err := writeFileAtomic(lay.JobCopy(), s.TOML()); err != nil {
-			return nil, err
-		}
+	// The job file beside the results, for merge and status: every task of
+	// an array writes the same bytes (atomically).
+	if err := writeFileAtomic(lay.JobCopy(), s.TOML()); err != nil {
+		return nil, err
 	}
 	// A job with a [train] table and a flow sampler without a flow file
 	// trains its flows first (OUT/flow/<task>.h5), then samples with them.
+	// A slice trains its own copy (the same bits) in its directory.
 	if c := s.Sampler.Cont; c != nil && s.Train != nil && c.Flow == "" && s.Sampler.Kind != "hmc" {
-		trep, err := Train(ctx, s, o)
+		to := o
+		if o.Slice != nil {
+			to.Out = lay.SliceDir(tasks[0].Name(), o.Slice.Slice)
+		}
+		trep, err := Train(ctx, s, to)
 		if trep != nil {
 			rep.Messages = append(rep.Messages, trep.Messages...)
 		}
@@ -190,6 +198,9 @@ func prepare(s *Spec, o Options) (Options, string, []Task, error) {
 		out = o.Out
 	}
 	tasks := s.Tasks()
+	if o.Slice != nil && o.Task < 0 {
+		return o, "", nil, errors.New("a slice of chains needs its task (--array-index, or --task with --slice)")
+	}
 	if o.Task >= len(tasks) {
 		return o, "", nil, &SpecError{File: s.File, Msg: fmt.Sprintf("--task %d: the job has %d tasks (0..%d); `mcflow tasks` lists them", o.Task, len(tasks), len(tasks)-1)}
 	}
@@ -209,6 +220,7 @@ type taskRun struct {
 	plan  mc.Plan
 	files []*npy.File
 	hash  string
+	slice *Slicing // nil: the whole task
 
 	seconds   float64 // compute time of earlier segments
 	lastCkpt  time.Time
@@ -217,6 +229,9 @@ type taskRun struct {
 
 func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog progress) (*TaskSummary, error) {
 	name := t.Name()
+	if o.Slice != nil {
+		lay = Layout{Out: lay.SliceDir(name, o.Slice.Slice)}
+	}
 	if err := lay.mkdirs(name); err != nil {
 		return nil, fmt.Errorf("could not create output directories: %w", err)
 	}
@@ -230,7 +245,11 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 	if err != nil {
 		return nil, err
 	}
-	r := &taskRun{s: s, t: t, lay: lay, o: o, b: b, hash: s.Hash(t),
+	if sl := o.Slice; sl != nil {
+		u := s.unitReplicas()
+		b.chains = b.chains[sl.Lo/u : sl.Hi/u]
+	}
+	r := &taskRun{s: s, t: t, lay: lay, o: o, b: b, hash: sliceHash(s.Hash(t), o.Slice), slice: o.Slice,
 		plan: mc.Plan{Thermalize: s.Sampler.Thermalize, Draws: s.Draws(), MeasureEvery: s.Sampler.MeasureEvery}}
 	from, done, err := r.resume()
 	if err != nil {
@@ -244,7 +263,7 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 	if done {
 		prog.finish(name, from.Steps(r.plan))
 		sum, err := readSummary(lay.Summary(name))
-		if _, h5err := os.Stat(lay.H5(name)); err != nil || (s.HDF5() && h5err != nil) {
+		if _, h5err := os.Stat(lay.H5(name)); err != nil || (s.HDF5() && o.Slice == nil && h5err != nil) {
 			// Finished, but the summary or the HDF5 file is missing
 			// (deleted, or HDF5 asked for only now): write them.
 			sum, err = r.finish(from)
@@ -478,6 +497,9 @@ func (r *taskRun) checkpoint(p mc.Progress, finished bool) error {
 		},
 		Blobs: map[string][]byte{},
 	}
+	if sl := r.slice; sl != nil {
+		c.Meta["chain_lo"], c.Meta["chain_hi"] = strconv.Itoa(sl.Lo), strconv.Itoa(sl.Hi)
+	}
 	for i, ch := range r.b.chains {
 		b, err := ch.MarshalBinary()
 		if err != nil {
@@ -504,6 +526,11 @@ func (r *taskRun) finish(p mc.Progress) (*TaskSummary, error) {
 		obs[o] = a
 	}
 	sum := summarize(r.s, r.t, r.b, obs, r.seconds)
+	if r.slice != nil {
+		// A slice's own statistics; merge writes the task's HDF5 file.
+		sum.Chains = r.slice.Hi - r.slice.Lo
+		return sum, writeJSON(r.lay.Summary(name), sum)
+	}
 	if r.s.Train != nil {
 		if ts, err := readTrainSummary(r.lay.Summary(name)); err == nil {
 			sum.Train = ts.Train // the flow this job trained, kept beside the sampling results
@@ -555,11 +582,13 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
+	// A unique temporary name: the tasks of an array write OUT/job.toml
+	// at the same time.
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
 	_, err = f.Write(data)
 	if err == nil {
 		err = f.Sync()
@@ -571,7 +600,12 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Remove(tmp)
 		return fmt.Errorf("could not write %s: %w", path, err)
 	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		os.Remove(tmp)
+		return err
+	}
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return npy.SyncDir(filepath.Dir(path))

@@ -29,6 +29,7 @@ type Spec struct {
 	Output     OutputSpec
 	Checkpoint CheckpointSpec
 	Train      *TrainSpec // the [train] table; nil when absent
+	Slurm      SlurmSpec  // the [slurm] table: `mcflow slurm`'s defaults
 
 	File string // path of the job file ("" for the embedded default)
 	Dir  string // directory that relative paths resolve against
@@ -291,13 +292,13 @@ func (p *parser) table2(key string, v any) (map[string]any, error) {
 }
 
 func (p *parser) spec(s *Spec, raw map[string]any) error {
-	keys, err := p.table("", raw, []string{"name", "seed", "model", "sampler", "output", "checkpoint", "train"})
+	keys, err := p.table("", raw, []string{"name", "seed", "model", "sampler", "output", "checkpoint", "train", "slurm"})
 	if err != nil {
 		return err
 	}
 	s.Name = strings.TrimSuffix(filepath.Base(p.file), filepath.Ext(p.file))
 	s.Seed = 1
-	tables := map[string]map[string]any{"model": {}, "sampler": {}, "output": {}, "checkpoint": {}}
+	tables := map[string]map[string]any{"model": {}, "sampler": {}, "output": {}, "checkpoint": {}, "slurm": {}}
 	_, hasTrain := raw["train"]
 	for _, k := range keys {
 		v := raw[k]
@@ -331,6 +332,9 @@ func (p *parser) spec(s *Spec, raw map[string]any) error {
 		return err
 	}
 	if err := p.checkpoint(&s.Checkpoint, tables["checkpoint"]); err != nil {
+		return err
+	}
+	if err := p.slurm(&s.Slurm, tables["slurm"]); err != nil {
 		return err
 	}
 	if hasTrain {
@@ -855,6 +859,9 @@ func (s *Spec) TOML() []byte {
 	}
 	if s.Train != nil {
 		b.WriteString(s.Train.toml())
+	}
+	if s.Slurm != DefaultSlurm() {
+		b.WriteString(s.Slurm.toml())
 	}
 	return []byte(b.String())
 }

@@ -3,7 +3,9 @@
 //
 //	mcflow run [JOB.toml] [--out DIR] [--workers N] [--task I] [--force-spec] [--break-lock]
 //	mcflow train JOB.toml [same flags]
-//	mcflow tasks JOB.toml
+//	mcflow tasks JOB.toml [--chains-per-task K]
+//	mcflow slurm JOB.toml [-o FILE] [--chains-per-task K] [--submit]
+//	mcflow merge|status OUTDIR; mcflow export OUTDIR --npy
 //	mcflow version
 //
 // Exit codes: 0 done, 1 error, 2 bad input (nothing written), 75 stopped by
@@ -27,15 +29,39 @@ import (
 )
 
 func main() {
+	// SIGINT, SIGTERM and SIGUSR1 cancel the context with the signal as its
+	// cause (the run checkpoints at the next barrier); repeated signals
+	// only cancel it again.
 	sigs := []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1}
-	ctx, stop := signal.NotifyContext(context.Background(), sigs...)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 8)
+	signal.Notify(ch, sigs...)
+	go func() {
+		for sig := range ch {
+			cancel(stopSignal{sig})
+		}
+	}()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	// Ignore the signals before unregistering, so that a repeated signal
 	// arriving after the checkpoint cannot kill the process between here
 	// and its exit code.
 	signal.Ignore(sigs...)
-	stop()
+	signal.Stop(ch)
 	os.Exit(code)
+}
+
+// stopSignal is the cause of a run's cancellation by a signal.
+type stopSignal struct{ sig os.Signal }
+
+func (s stopSignal) Error() string { return "received " + s.sig.String() }
+
+// stoppedBy returns the signal that cancelled ctx, or nil.
+func stoppedBy(ctx context.Context) os.Signal {
+	var s stopSignal
+	if errors.As(context.Cause(ctx), &s) {
+		return s.sig
+	}
+	return nil
 }
 
 const usage = `mcflow: Monte Carlo sampling of Boltzmann distributions on every core.
@@ -43,7 +69,13 @@ const usage = `mcflow: Monte Carlo sampling of Boltzmann distributions on every 
 Usage:
   mcflow run [JOB.toml] [flags]   run a job (the embedded default job without a file)
   mcflow train JOB.toml [flags]   train a normalizing flow per task ([model] target, [train] flow)
-  mcflow tasks [JOB.toml]         list a job's tasks and their parameters
+  mcflow tasks [JOB.toml] [--chains-per-task K]
+                                  list a job's tasks (and array indices) and their parameters
+  mcflow slurm JOB.toml [-o FILE] [--chains-per-task K] [--submit]
+                                  an sbatch array script that checkpoints, requeues and resumes
+  mcflow merge OUTDIR             combine the tasks/slices of an array run into results.h5, summary.json
+  mcflow status OUTDIR            per task: done/running/checkpointed, sweeps, last checkpoint, ETA
+  mcflow export OUTDIR --npy      NPY files from the HDF5 results
   mcflow default                  print the embedded default job file
   mcflow onsager [--beta B]       exact infinite-lattice lnZ/N, E/N, C/N (AD through Onsager's quadrature)
   mcflow trg [--beta B] [--dcut D] [--steps N]
@@ -72,6 +104,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdTrain(ctx, args[1:], stdout, stderr)
 	case "tasks":
 		return cmdTasks(args[1:], stdout, stderr)
+	case "slurm":
+		return cmdSlurm(args[1:], stdout, stderr)
+	case "merge":
+		return cmdMerge(args[1:], stdout, stderr)
+	case "status":
+		return cmdStatus(args[1:], stdout, stderr)
+	case "export":
+		return cmdExport(args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(args[1:], stdout, stderr)
 	case "onsager":
@@ -144,7 +184,10 @@ type jobFlags struct {
 	out, progress, cpuprofile string
 	workers, task             int
 	force, breakLock          bool
-	every                     time.Duration
+	every, barrier            time.Duration
+	// Array runs (run only).
+	arrayIndex, chainsPerTask, slice int
+	requeue                          bool
 }
 
 func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags {
@@ -158,6 +201,14 @@ func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto, bar, plain or none")
 	fs.DurationVar(&f.every, "progress-every", 30*time.Second, "interval of plain progress lines")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a pprof CPU profile to `FILE`")
+	fs.DurationVar(&f.barrier, "barrier-every", 100*time.Millisecond, "wall time between the barriers where a stop signal is honoured (a checkpoint follows within about this)")
+	fs.IntVar(&f.arrayIndex, "array-index", -1, what+" the task (or, with --chains-per-task, the slice) of array index `I` ($SLURM_ARRAY_TASK_ID)")
+	f.chainsPerTask, f.slice = 0, -1
+	if cmd == "run" {
+		fs.IntVar(&f.chainsPerTask, "chains-per-task", 0, "split every task's chains into slices of `K` (array index i: task i/S, slice i%S; see `mcflow tasks --chains-per-task K`)")
+		fs.IntVar(&f.slice, "slice", -1, "with --task and --chains-per-task: run only slice `J` of the task")
+		fs.BoolVar(&f.requeue, "requeue", false, "under SLURM: after checkpointing on SIGUSR1, requeue the job (scontrol requeue $SLURM_JOB_ID) so that it resumes")
+	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: mcflow %s [JOB.toml] [flags]\n\nFlags:\n", cmd)
 		fs.PrintDefaults()
@@ -167,10 +218,44 @@ func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags
 
 // options checks the flags and starts the profile; stop ends it. A
 // non-zero code means return it.
-func (f *jobFlags) options(stdout, stderr io.Writer) (opts jobs.Options, stop func(), code int) {
+func (f *jobFlags) options(spec *jobs.Spec, stdout, stderr io.Writer) (opts jobs.Options, stop func(), code int) {
 	stop = func() {}
 	if f.task < -1 {
 		fmt.Fprintf(stderr, "mcflow: --task %d: want a task index >= 0 (`mcflow tasks` lists them)\n", f.task)
+		return opts, stop, jobs.ExitUsage
+	}
+	var slice *jobs.Slicing
+	switch {
+	case f.arrayIndex >= 0 && (f.task >= 0 || f.slice >= 0):
+		fmt.Fprintf(stderr, "mcflow: --array-index chooses the task and slice: drop --task and --slice\n")
+		return opts, stop, jobs.ExitUsage
+	case f.arrayIndex >= 0:
+		t, sl, err := spec.ArrayTask(f.arrayIndex, f.chainsPerTask)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcflow: %v\n", err)
+			return opts, stop, jobs.ExitUsage
+		}
+		f.task, slice = t, sl
+	case f.arrayIndex < -1:
+		fmt.Fprintf(stderr, "mcflow: --array-index %d: want an index >= 0\n", f.arrayIndex)
+		return opts, stop, jobs.ExitUsage
+	case f.slice >= 0:
+		if f.task < 0 || f.chainsPerTask <= 0 {
+			fmt.Fprintf(stderr, "mcflow: --slice needs --task and --chains-per-task\n")
+			return opts, stop, jobs.ExitUsage
+		}
+		sl, err := spec.SliceOf(f.slice, f.chainsPerTask)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcflow: %v\n", err)
+			return opts, stop, jobs.ExitUsage
+		}
+		slice = sl
+	case f.chainsPerTask != 0:
+		fmt.Fprintf(stderr, "mcflow: --chains-per-task needs --array-index (or --task and --slice)\n")
+		return opts, stop, jobs.ExitUsage
+	}
+	if f.barrier <= 0 {
+		fmt.Fprintf(stderr, "mcflow: --barrier-every %v: want a positive duration\n", f.barrier)
 		return opts, stop, jobs.ExitUsage
 	}
 	switch f.progress {
@@ -188,8 +273,8 @@ func (f *jobFlags) options(stdout, stderr io.Writer) (opts jobs.Options, stop fu
 		pprof.StartCPUProfile(pf)
 		stop = func() { pprof.StopCPUProfile(); pf.Close() }
 	}
-	opts = jobs.Options{Out: f.out, Workers: f.workers, Task: f.task, ForceSpec: f.force, BreakLock: f.breakLock,
-		Stdout: stdout, Stderr: stderr, Progress: f.progress, PlainEvery: f.every}
+	opts = jobs.Options{Out: f.out, Workers: f.workers, Task: f.task, Slice: slice, ForceSpec: f.force, BreakLock: f.breakLock,
+		Stdout: stdout, Stderr: stderr, Progress: f.progress, PlainEvery: f.every, BlockTarget: f.barrier}
 	if opts.Workers < 1 {
 		opts.Workers = jobs.DefaultWorkers()
 	}
@@ -220,13 +305,20 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if spec == nil {
 		return code
 	}
-	opts, stop, code := jf.options(stdout, stderr)
+	opts, stop, code := jf.options(spec, stdout, stderr)
 	defer stop()
 	if code != jobs.ExitDone {
 		return code
 	}
-	fmt.Fprintf(stderr, "mcflow %s: job %s, %d task(s), %d worker(s), output in %s\n",
-		jobs.Version, spec.Name, len(spec.Tasks()), opts.Workers, outDir(spec, jf.out))
+	what := fmt.Sprintf("%d task(s)", len(spec.Tasks()))
+	if opts.Task >= 0 {
+		what = fmt.Sprintf("task %d of %d", opts.Task, len(spec.Tasks()))
+	}
+	if sl := opts.Slice; sl != nil {
+		what += fmt.Sprintf(", slice %d of %d (chains %d..%d)", sl.Slice, sl.Slices, sl.Lo, sl.Hi-1)
+	}
+	fmt.Fprintf(stderr, "mcflow %s: job %s, %s, %d worker(s), output in %s\n",
+		jobs.Version, spec.Name, what, opts.Workers, outDir(spec, jf.out))
 	rep, err := jobs.Run(ctx, spec, opts)
 	if rep != nil {
 		for _, m := range rep.Messages {
@@ -234,7 +326,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err != nil {
-		return exitCode(err, stderr)
+		code := exitCode(err, stderr)
+		if code == jobs.ExitStopped && jf.requeue {
+			requeue(ctx, stderr)
+		}
+		return code
 	}
 	fmt.Fprintf(stdout, "\n%s", jobs.Table(rep.Tasks, spec.Scanned()))
 	lay := jobs.Layout{Out: rep.Out}
@@ -263,7 +359,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "mcflow: %s has no [train] table: add one (flow, epochs, batch, lr; see examples/flows/) to train a flow\n", spec.File)
 		return jobs.ExitUsage
 	}
-	opts, stop, code := jf.options(stdout, stderr)
+	opts, stop, code := jf.options(spec, stdout, stderr)
 	defer stop()
 	if code != jobs.ExitDone {
 		return code
@@ -298,9 +394,18 @@ func outDir(s *jobs.Spec, flagOut string) string {
 func cmdTasks(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tasks", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	k := fs.Int("chains-per-task", 0, "show the array indices of slices of `K` chains (as `mcflow slurm --chains-per-task K`)")
 	spec, code := parseSpec(fs, args, stderr)
 	if spec == nil {
 		return code
+	}
+	per := 1
+	if *k != 0 {
+		var err error
+		if per, err = spec.SliceCount(*k); err != nil {
+			fmt.Fprintf(stderr, "mcflow: %v\n", err)
+			return jobs.ExitUsage
+		}
 	}
 	tasks := spec.Tasks()
 	sm := spec.Sampler
@@ -311,15 +416,26 @@ func cmdTasks(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "job %s: %d task(s) (%s); %s, %d chains, %d thermalize + %d sweeps, measure every %d\n",
 		spec.Name, len(tasks), scan, sm.Kind, sm.Chains, sm.Thermalize, sm.Sweeps, sm.MeasureEvery)
 	rows := [][]string{{"index", "task"}}
+	if *k != 0 {
+		fmt.Fprintf(stdout, "%d slices of %d chains per task: array indices 0..%d (index i: task i/%d, slice i%%%d)\n",
+			per, *k, len(tasks)*per-1, per, per)
+		rows[0] = append(rows[0], "slice", "chains")
+	}
 	for _, p := range spec.Model.Params {
 		rows[0] = append(rows[0], p.Name)
 	}
 	for _, t := range tasks {
-		row := []string{fmt.Sprint(t.Index), t.Name()}
-		for _, p := range t.Params {
-			row = append(row, fmt.Sprintf("%g", p.Value))
+		for j := range per {
+			row := []string{fmt.Sprint(t.Index*per + j), t.Name()}
+			if *k != 0 {
+				sl, _ := spec.SliceOf(j, *k)
+				row = append(row, fmt.Sprintf("%03d", j), fmt.Sprintf("%d..%d", sl.Lo, sl.Hi-1))
+			}
+			for _, p := range t.Params {
+				row = append(row, fmt.Sprintf("%g", p.Value))
+			}
+			rows = append(rows, row)
 		}
-		rows = append(rows, row)
 	}
 	fmt.Fprint(stdout, jobs.Columns(rows))
 	return jobs.ExitDone

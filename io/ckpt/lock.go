@@ -80,3 +80,18 @@ func alive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
+
+// Holder reads the lock file at path: ok is false when there is none.
+// live reports whether its process is known to run: on this host, its pid
+// exists; on another host it cannot be checked and counts as live.
+func Holder(path string) (held LockInfo, ok, live bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return held, false, false
+	}
+	if json.Unmarshal(b, &held) != nil {
+		return held, true, false
+	}
+	host, _ := os.Hostname()
+	return held, true, held.Host != host || alive(held.PID)
+}

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mcflow/mcflow/jobs"
+)
+
+// requeue asks SLURM to requeue this job after a checkpoint on SIGUSR1
+// (the time-limit warning of `#SBATCH --signal=B:USR1@N`, or a
+// pre-emption): the job comes back with SLURM_RESTART_COUNT set and
+// resumes from the checkpoint. Other signals (a user's SIGINT, SIGTERM at
+// the limit or from scancel) do not requeue.
+func requeue(ctx context.Context, stderr io.Writer) {
+	if stoppedBy(ctx) != syscall.SIGUSR1 {
+		return
+	}
+	id := os.Getenv("SLURM_JOB_ID")
+	if id == "" {
+		fmt.Fprintf(stderr, "mcflow: --requeue: not under SLURM (no SLURM_JOB_ID); not requeued, run the same command again to resume\n")
+		return
+	}
+	out, err := exec.Command("scontrol", "requeue", id).CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow: scontrol requeue %s failed (%v): %s; resubmit the job to resume\n", id, err, strings.TrimSpace(string(out)))
+		return
+	}
+	fmt.Fprintf(stderr, "mcflow: checkpointed and requeued SLURM job %s; it resumes when it starts again\n", id)
+}
+
+func cmdSlurm(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("slurm", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		outFile, out, bin string
+		submit            bool
+		k                 int
+		sl                jobs.SlurmSpec
+		lead              time.Duration
+	)
+	fs.StringVar(&outFile, "o", "", "write the script to `FILE` (default: print it)")
+	fs.StringVar(&out, "out", "", "output directory, as for run (default: the job's [output].dir)")
+	fs.StringVar(&bin, "mcflow", "", "the mcflow binary the script runs (default: this one)")
+	fs.IntVar(&k, "chains-per-task", 0, "split every task's chains into slices of `K`, one array index per slice")
+	fs.BoolVar(&submit, "submit", false, "submit the script with sbatch and print the job id")
+	fs.StringVar(&sl.Time, "time", "", "time limit per array task (default: [slurm] time, else 1:00:00)")
+	fs.StringVar(&sl.Partition, "partition", "", "partition (default: [slurm] partition)")
+	fs.StringVar(&sl.Account, "account", "", "account (default: [slurm] account)")
+	fs.StringVar(&sl.Mem, "mem", "", "memory per array task, e.g. 4G (default: [slurm] mem)")
+	fs.IntVar(&sl.CPUs, "cpus", 0, "CPUs per array task = mcflow's workers (default: [slurm] cpus, else 1)")
+	fs.IntVar(&sl.MaxParallel, "max-parallel", -1, "array tasks running at once, the %M of --array (default: [slurm] max_parallel; 0 no limit)")
+	fs.DurationVar(&lead, "signal-lead", 0, "send USR1 this long before the time limit (default: [slurm] signal_lead, else 5m)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: mcflow slurm JOB.toml [flags]\n\nPrints an sbatch script of an array over the job's tasks.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return jobs.ExitDone
+		}
+		return jobs.ExitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "mcflow slurm: want one job file, got %d\n", len(pos))
+		return jobs.ExitUsage
+	}
+	spec, err := jobs.ParseFile(pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow: %v\n", err)
+		return jobs.ExitUsage
+	}
+	c := spec.Slurm // flags override the [slurm] table
+	if sl.Time != "" {
+		c.Time = sl.Time
+	}
+	if sl.Partition != "" {
+		c.Partition = sl.Partition
+	}
+	if sl.Account != "" {
+		c.Account = sl.Account
+	}
+	if sl.Mem != "" {
+		c.Mem = sl.Mem
+	}
+	if sl.CPUs != 0 {
+		c.CPUs = sl.CPUs
+	}
+	if sl.MaxParallel >= 0 {
+		c.MaxParallel = sl.MaxParallel
+	}
+	if lead != 0 {
+		c.SignalLead = lead
+	}
+	if bin == "" {
+		if bin, err = os.Executable(); err != nil {
+			fmt.Fprintf(stderr, "mcflow: cannot find this binary (%v): give --mcflow PATH\n", err)
+			return jobs.ExitUsage
+		}
+	}
+	o := jobs.SbatchOptions{ChainsPerTask: k, Slurm: c}
+	for _, p := range []struct {
+		dst *string
+		src string
+	}{{&o.Mcflow, bin}, {&o.JobFile, pos[0]}, {&o.Out, outDir(spec, out)}} {
+		if *p.dst, err = filepath.Abs(p.src); err != nil {
+			fmt.Fprintf(stderr, "mcflow: %v\n", err)
+			return jobs.ExitUsage
+		}
+	}
+	script, err := jobs.SbatchScript(spec, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow slurm: %v\n", err)
+		return jobs.ExitUsage
+	}
+	// SLURM opens the --output files itself and fails if their directory
+	// is missing.
+	if err := os.MkdirAll(filepath.Join(o.Out, "logs"), 0o755); err != nil {
+		fmt.Fprintf(stderr, "mcflow: could not create the log directory: %v\n", err)
+		return jobs.ExitError
+	}
+	if submit && outFile == "" {
+		outFile = filepath.Join(o.Out, spec.Name+".sbatch")
+	}
+	if outFile == "" {
+		fmt.Fprint(stdout, script)
+		return jobs.ExitDone
+	}
+	if err := os.WriteFile(outFile, []byte(script), 0o755); err != nil {
+		fmt.Fprintf(stderr, "mcflow: could not write the script: %v\n", err)
+		return jobs.ExitError
+	}
+	if !submit {
+		fmt.Fprintf(stderr, "mcflow: wrote %s; submit it with sbatch %s\n", outFile, outFile)
+		return jobs.ExitDone
+	}
+	cmd := exec.Command("sbatch", "--parsable", outFile)
+	cmd.Stderr = stderr
+	id, err := cmd.Output()
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow: sbatch %s failed: %v\n", outFile, err)
+		return jobs.ExitError
+	}
+	jid := strings.TrimSpace(strings.Split(string(id), ";")[0])
+	fmt.Fprintf(stdout, "%s\n", jid)
+	fmt.Fprintf(stderr, "mcflow: submitted %s as SLURM job %s; `mcflow status %s` follows it, `mcflow merge %s` combines it at the end\n", outFile, jid, o.Out, o.Out)
+	return jobs.ExitDone
+}
+
+// outDirArg parses the one output directory of merge, status and export.
+func outDirArg(fs *flag.FlagSet, args []string, stderr io.Writer) (string, int) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return "", jobs.ExitDone
+		}
+		return "", jobs.ExitUsage
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "mcflow %s: want one output directory, got %d\n", fs.Name(), len(pos))
+		return "", jobs.ExitUsage
+	}
+	return pos[0], -1
+}
+
+func cmdMerge(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out, code := outDirArg(fs, args, stderr)
+	if code >= 0 {
+		return code
+	}
+	rep, err := jobs.Merge(out)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow merge: %v\n", err)
+		return jobs.ExitError
+	}
+	spec, _ := jobs.OpenOutput(out)
+	fmt.Fprintf(stdout, "%s\nmerged %d task(s) in %s:\n", jobs.Table(rep.Tasks, spec.Scanned()), len(rep.Tasks), out)
+	for _, a := range rep.Artifacts {
+		fmt.Fprintf(stdout, "  %s\n", a)
+	}
+	return jobs.ExitDone
+}
+
+func cmdStatus(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out, code := outDirArg(fs, args, stderr)
+	if code >= 0 {
+		return code
+	}
+	st, err := jobs.Status(out)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow status: %v\n", err)
+		return jobs.ExitError
+	}
+	fmt.Fprint(stdout, jobs.StatusTable(st))
+	return jobs.ExitDone
+}
+
+func cmdExport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asNPY := fs.Bool("npy", false, "write NPY files (the only format so far; required)")
+	to := fs.String("to", "", "destination `DIR` (default: OUTDIR/export/npy)")
+	out, code := outDirArg(fs, args, stderr)
+	if code >= 0 {
+		return code
+	}
+	if !*asNPY {
+		fmt.Fprintf(stderr, "mcflow export: say which format: --npy\n")
+		return jobs.ExitUsage
+	}
+	dir := *to
+	if dir == "" {
+		dir = filepath.Join(out, "export", "npy")
+	}
+	files, err := jobs.Export(out, dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow export: %v\n", err)
+		return jobs.ExitError
+	}
+	fmt.Fprintf(stdout, "wrote %d file(s) in %s\n", len(files), dir)
+	return jobs.ExitDone
+}

@@ -1,0 +1,193 @@
+package jobs
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// SlurmSpec is the optional [slurm] table: defaults of `mcflow slurm`'s
+// flags. It does not enter the spec hash.
+type SlurmSpec struct {
+	Time        string        // --time, e.g. "4:00:00" or "2-00:00:00"
+	Partition   string        // --partition ("" = the cluster's default)
+	Account     string        // --account ("" = none)
+	CPUs        int           // --cpus-per-task
+	Mem         string        // --mem, e.g. "4G" ("" = the cluster's default)
+	MaxParallel int           // the %M of --array (0 = no limit)
+	SignalLead  time.Duration // USR1 this long before the time limit
+}
+
+// DefaultSlurm are the defaults without a [slurm] table.
+func DefaultSlurm() SlurmSpec {
+	return SlurmSpec{Time: "1:00:00", CPUs: 1, SignalLead: 5 * time.Minute}
+}
+
+var (
+	slurmTimeRE = regexp.MustCompile(`^(\d+-)?\d+(:\d+){0,2}$`)
+	slurmMemRE  = regexp.MustCompile(`^\d+[KMGT]?$`)
+	slurmNameRE = regexp.MustCompile(`^[A-Za-z0-9._+-]+$`)
+)
+
+// Validate checks the values that go into #SBATCH lines: they are
+// interpreted by sbatch, not the shell, so they are restricted to what
+// SLURM accepts rather than quoted.
+func (c SlurmSpec) Validate() error {
+	switch {
+	case !slurmTimeRE.MatchString(c.Time):
+		return fmt.Errorf("time = %q: want minutes, HH:MM:SS or D-HH:MM:SS", c.Time)
+	case c.Partition != "" && !slurmNameRE.MatchString(c.Partition):
+		return fmt.Errorf("partition = %q: want a partition name (letters, digits, . _ + -)", c.Partition)
+	case c.Account != "" && !slurmNameRE.MatchString(c.Account):
+		return fmt.Errorf("account = %q: want an account name (letters, digits, . _ + -)", c.Account)
+	case c.CPUs < 1:
+		return fmt.Errorf("cpus = %d: want at least 1", c.CPUs)
+	case c.Mem != "" && !slurmMemRE.MatchString(c.Mem):
+		return fmt.Errorf("mem = %q: want a size such as 4000, 4G or 512M", c.Mem)
+	case c.MaxParallel < 0:
+		return fmt.Errorf("max_parallel = %d: want 0 (no limit) or more", c.MaxParallel)
+	case c.SignalLead < time.Second || c.SignalLead > 65535*time.Second:
+		return fmt.Errorf("signal_lead = %v: want between 1s and 65535s", c.SignalLead)
+	}
+	return nil
+}
+
+func (p *parser) slurm(c *SlurmSpec, t map[string]any) error {
+	*c = DefaultSlurm()
+	keys, err := p.table("slurm", t, []string{"time", "partition", "account", "cpus", "mem", "max_parallel", "signal_lead"})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		key, v := "slurm."+k, t[k]
+		switch k {
+		case "time":
+			c.Time, err = p.str(key, v)
+		case "partition":
+			c.Partition, err = p.str(key, v)
+		case "account":
+			c.Account, err = p.str(key, v)
+		case "mem":
+			c.Mem, err = p.str(key, v)
+		case "cpus":
+			c.CPUs, err = p.integer(key, v, 1, "CPUs per array task (mcflow's workers)")
+		case "max_parallel":
+			c.MaxParallel, err = p.integer(key, v, 0, "array tasks running at once (0: no limit)")
+		case "signal_lead":
+			var s string
+			if s, err = p.str(key, v); err == nil {
+				if c.SignalLead, err = time.ParseDuration(s); err != nil {
+					return p.errf(key, "= %q, want a duration such as \"5m\"", s)
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return p.errf("slurm", "%v", err)
+	}
+	return nil
+}
+
+func (c SlurmSpec) toml() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n[slurm]\ntime = %q\ncpus = %d\nsignal_lead = %q\n", c.Time, c.CPUs, c.SignalLead.String())
+	if c.Partition != "" {
+		fmt.Fprintf(&b, "partition = %q\n", c.Partition)
+	}
+	if c.Account != "" {
+		fmt.Fprintf(&b, "account = %q\n", c.Account)
+	}
+	if c.Mem != "" {
+		fmt.Fprintf(&b, "mem = %q\n", c.Mem)
+	}
+	if c.MaxParallel > 0 {
+		fmt.Fprintf(&b, "max_parallel = %d\n", c.MaxParallel)
+	}
+	return b.String()
+}
+
+// ShellQuote quotes s for a POSIX shell: nothing inside single quotes is
+// special, and a single quote is written as '\''.
+func ShellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// SbatchOptions are what a batch script needs beyond the job file.
+type SbatchOptions struct {
+	Mcflow        string // absolute path of the mcflow binary
+	JobFile       string // absolute path of the job file
+	Out           string // absolute output directory
+	ChainsPerTask int    // > 0: split tasks into slices of chains
+	Slurm         SlurmSpec
+}
+
+// SbatchScript returns the sbatch script of an array over the job's tasks
+// (or tasks × slices). Values in #SBATCH lines are validated (sbatch reads
+// them, not the shell); everything the shell reads is single-quoted.
+func SbatchScript(s *Spec, o SbatchOptions) (string, error) {
+	if err := o.Slurm.Validate(); err != nil {
+		return "", err
+	}
+	for _, p := range []struct{ what, path string }{{"mcflow binary", o.Mcflow}, {"job file", o.JobFile}, {"output directory", o.Out}} {
+		if !filepath.IsAbs(p.path) {
+			return "", fmt.Errorf("the %s must be an absolute path, got %q", p.what, p.path)
+		}
+	}
+	// The log path goes into an #SBATCH line, where sbatch treats % as a
+	// pattern and a newline ends the line.
+	if strings.ContainsAny(o.Out, "%\"\n\r") {
+		return "", fmt.Errorf("output directory %q contains %%, a double quote or a line break, which sbatch's --output cannot carry: use another --out", o.Out)
+	}
+	n := len(s.Tasks())
+	per := 1
+	if o.ChainsPerTask > 0 {
+		var err error
+		if per, err = s.SliceCount(o.ChainsPerTask); err != nil {
+			return "", err
+		}
+	}
+	array := fmt.Sprintf("0-%d", n*per-1)
+	if o.Slurm.MaxParallel > 0 {
+		array += fmt.Sprintf("%%%d", o.Slurm.MaxParallel)
+	}
+	name := "mcflow-" + regexp.MustCompile(`[^A-Za-z0-9._+-]`).ReplaceAllString(s.Name, "_")
+	var b strings.Builder
+	fmt.Fprintf(&b, "#!/bin/bash\n")
+	fmt.Fprintf(&b, "# Written by mcflow %s (`mcflow slurm`): %d task(s)", Version, n)
+	if per > 1 {
+		fmt.Fprintf(&b, " x %d slices of %d chains", per, o.ChainsPerTask)
+	}
+	fmt.Fprintf(&b, ", one array index each.\n")
+	fmt.Fprintf(&b, "# USR1 before the time limit (or a pre-emption) makes mcflow checkpoint and\n")
+	fmt.Fprintf(&b, "# requeue the job, which resumes; `mcflow merge` combines the tasks at the end.\n")
+	fmt.Fprintf(&b, "#SBATCH --job-name=%s\n", name)
+	fmt.Fprintf(&b, "#SBATCH --array=%s\n", array)
+	fmt.Fprintf(&b, "#SBATCH --time=%s\n", o.Slurm.Time)
+	fmt.Fprintf(&b, "#SBATCH --cpus-per-task=%d\n", o.Slurm.CPUs)
+	if o.Slurm.Mem != "" {
+		fmt.Fprintf(&b, "#SBATCH --mem=%s\n", o.Slurm.Mem)
+	}
+	if o.Slurm.Partition != "" {
+		fmt.Fprintf(&b, "#SBATCH --partition=%s\n", o.Slurm.Partition)
+	}
+	if o.Slurm.Account != "" {
+		fmt.Fprintf(&b, "#SBATCH --account=%s\n", o.Slurm.Account)
+	}
+	fmt.Fprintf(&b, "#SBATCH --signal=B:USR1@%d\n", int(o.Slurm.SignalLead.Seconds()))
+	fmt.Fprintf(&b, "#SBATCH --requeue\n")
+	fmt.Fprintf(&b, "#SBATCH --open-mode=append\n")
+	fmt.Fprintf(&b, "#SBATCH --output=\"%s\"\n", filepath.Join(o.Out, "logs", "%x-%A_%a.out"))
+	fmt.Fprintf(&b, "\n# exec: the batch shell's USR1 must reach mcflow itself.\n")
+	args := []string{ShellQuote(o.Mcflow), "run", ShellQuote(o.JobFile), "--out", ShellQuote(o.Out),
+		`--array-index "$SLURM_ARRAY_TASK_ID"`, "--requeue", "--progress", "plain"}
+	if o.ChainsPerTask > 0 {
+		args = append(args, "--chains-per-task", fmt.Sprint(o.ChainsPerTask))
+	}
+	fmt.Fprintf(&b, "exec %s\n", strings.Join(args, " "))
+	return b.String(), nil
+}
