@@ -112,7 +112,7 @@ func (c SlurmSpec) toml() string {
 }
 
 // ShellQuote quotes s for a POSIX shell: nothing inside single quotes is
-// special, and a single quote is written as '\''.
+// special, and a single quote is written as '\”.
 func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
