@@ -112,7 +112,8 @@ func (c SlurmSpec) toml() string {
 }
 
 // ShellQuote quotes s for a POSIX shell: nothing inside single quotes is
-// special, and a single quote is written as '\”.
+// special, and each single quote in s closes the quotes, is escaped with a
+// backslash and reopens them.
 func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
