@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mcflow/mcflow/internal/crash"
 	"github.com/mcflow/mcflow/io/ckpt"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/io/npy"
@@ -334,6 +335,7 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 	if err := r.checkpoint(final, true); err != nil {
 		return nil, err
 	}
+	crash.Point("task-finished", nil)
 	prog.finish(name, final.Steps(r.plan))
 	return r.finish(final)
 }
@@ -589,7 +591,9 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	if err = crash.Fault("atomic-write"); err == nil {
+		_, err = f.Write(data)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -600,6 +604,7 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Remove(tmp)
 		return fmt.Errorf("could not write %s: %w", path, err)
 	}
+	crash.Point("atomic-rename", nil)
 	if err := os.Chmod(tmp, 0o644); err != nil {
 		os.Remove(tmp)
 		return err

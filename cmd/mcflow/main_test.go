@@ -317,9 +317,11 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "mcflow")
-		args := []string{"build", "-o", binPath}
+		// With crash points: armed only by MCFLOW_CRASH / MCFLOW_FAULT
+		// (internal/crash), by the fault-injection tests.
+		args := []string{"build", "-o", binPath, "-tags", "crashpoints"}
 		if !h5.Available {
-			args = append(args, "-tags", "nohdf5")
+			args[len(args)-1] += ",nohdf5"
 		}
 		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	npyio "codeberg.org/sbinet/npyio/npy"
 
+	"github.com/mcflow/mcflow/internal/crash"
 	"github.com/mcflow/mcflow/io/npy"
 )
 
@@ -126,21 +127,31 @@ func Decode(data []byte) (*Checkpoint, error) {
 	}
 	want, ok := strings.CutPrefix(zr.Comment, commentPrefix)
 	if !ok {
+		var v int
+		if _, err := fmt.Sscanf(zr.Comment, "mcflow-ckpt v%d ", &v); err == nil && v > FormatVersion {
+			return nil, fmt.Errorf("%w (format %d; this mcflow reads format %d): resume it with the mcflow that wrote it, or a newer one", ErrNewerFormat, v, FormatVersion)
+		}
 		return nil, fmt.Errorf("not an mcflow checkpoint of format %d (archive comment %q)", FormatVersion, zr.Comment)
 	}
 	raw := map[string][]byte{}
+	var total uint64
 	for _, f := range zr.File {
 		if _, dup := raw[f.Name]; dup {
 			return nil, fmt.Errorf("duplicate entry %s", f.Name)
 		}
-		if f.UncompressedSize64 > uint64(len(data))*2+1<<20 {
-			return nil, fmt.Errorf("entry %s claims %d bytes", f.Name, f.UncompressedSize64)
+		// Entries are stored uncompressed, each once: together they cannot
+		// be larger than the archive, so a corrupt header cannot make
+		// Decode allocate more than the file's size.
+		total += f.UncompressedSize64
+		if f.Method != zip.Store || f.UncompressedSize64 > uint64(len(data)) || total > uint64(len(data)) {
+			return nil, fmt.Errorf("entry %s: method %d, %d bytes (%d in all) in an archive of %d: not written by mcflow", f.Name, f.Method, f.UncompressedSize64, total, len(data))
 		}
 		rc, err := f.Open()
 		if err != nil {
 			return nil, fmt.Errorf("entry %s: %w", f.Name, err)
 		}
-		b, err := io.ReadAll(rc)
+		b := make([]byte, f.UncompressedSize64)
+		_, err = io.ReadFull(rc, b)
 		rc.Close()
 		if err != nil {
 			return nil, fmt.Errorf("entry %s: %w", f.Name, err)
@@ -161,6 +172,9 @@ func Decode(data []byte) (*Checkpoint, error) {
 	c := &Checkpoint{Blobs: map[string][]byte{}, Floats: map[string][]float64{}}
 	if err := json.Unmarshal(js, &c.Manifest); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	if c.Format > FormatVersion {
+		return nil, fmt.Errorf("%w (format %d; this mcflow reads format %d): resume it with the mcflow that wrote it, or a newer one", ErrNewerFormat, c.Format, FormatVersion)
 	}
 	if c.Format != FormatVersion {
 		return nil, fmt.Errorf("checkpoint format %d, this mcflow reads format %d", c.Format, FormatVersion)
@@ -308,6 +322,12 @@ func Write(path string, c *Checkpoint) error {
 	if err != nil {
 		return fmt.Errorf("could not write checkpoint: %w", err)
 	}
+	crash.Point("ckpt-partial", func() { f.Write(data[:len(data)/2]) })
+	if err := crash.Fault("ckpt-write"); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("could not write checkpoint %s (disk full?): %w", tmp, err)
+	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		os.Remove(tmp)
@@ -322,6 +342,7 @@ func Write(path string, c *Checkpoint) error {
 		os.Remove(tmp)
 		return err
 	}
+	crash.Point("ckpt-synced", nil)
 	prev := PrevPath(path)
 	if _, err := os.Stat(path); err == nil {
 		os.Remove(prev)
@@ -332,11 +353,17 @@ func Write(path string, c *Checkpoint) error {
 			}
 		}
 	}
+	crash.Point("ckpt-linked", nil)
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("could not install checkpoint: %w", err)
 	}
+	crash.Point("ckpt-renamed", nil)
 	return npy.SyncDir(filepath.Dir(path))
 }
+
+// ErrNewerFormat: the checkpoint was written by a newer mcflow. It is
+// never read, and Load does not fall back past it to an older one.
+var ErrNewerFormat = errors.New("checkpoint written by a newer mcflow")
 
 // ErrNone is returned by Load when no checkpoint exists.
 var ErrNone = errors.New("ckpt: no checkpoint")
@@ -349,6 +376,9 @@ func Load(path string) (c *Checkpoint, warn string, err error) {
 	cur, errCur := loadFile(path)
 	if errCur == nil {
 		return cur, "", nil
+	}
+	if errors.Is(errCur, ErrNewerFormat) {
+		return nil, "", fmt.Errorf("%s: %w", path, errCur)
 	}
 	prev, errPrev := loadFile(PrevPath(path))
 	switch {

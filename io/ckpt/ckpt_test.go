@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,3 +150,56 @@ func TestLock(t *testing.T) {
 }
 
 func hostname() string { h, _ := os.Hostname(); return h }
+
+// TestNewerFormat: a checkpoint of a newer format is refused with a clear
+// message, and Load does not fall back past it to the previous one.
+func TestNewerFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "0000.npz")
+	c := sample()
+	for range 2 {
+		if err := Write(path, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := os.ReadFile(path)
+	i := bytes.LastIndex(data, []byte("mcflow-ckpt v1 "))
+	if i < 0 {
+		t.Fatal("no archive comment")
+	}
+	data[i+len("mcflow-ckpt v")] = '2'
+	os.WriteFile(path, data, 0o644)
+	_, _, err := Load(path)
+	if !errors.Is(err, ErrNewerFormat) || !strings.Contains(err.Error(), "newer mcflow") || !strings.Contains(err.Error(), "format 2") {
+		t.Fatalf("newer format: err %v", err)
+	}
+}
+
+// TestHugeClaims: entry sizes claimed by a corrupt central directory cannot
+// make Decode allocate more than a few times the archive.
+func TestHugeClaims(t *testing.T) {
+	data, _ := sample().Encode()
+	// Central directory headers (PK\x01\x02): uncompressed size at +24.
+	for _, size := range []uint32{0xffffffff, 1 << 30, uint32(len(data)) - 1} {
+		bad := bytes.Clone(data)
+		for i := 0; ; {
+			j := bytes.Index(bad[i:], []byte("PK\x01\x02"))
+			if j < 0 {
+				break
+			}
+			i += j
+			bad[i+24], bad[i+25], bad[i+26], bad[i+27] = byte(size), byte(size>>8), byte(size>>16), byte(size>>24)
+			i += 4
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, err := Decode(bad)
+		runtime.ReadMemStats(&after)
+		if err == nil {
+			t.Errorf("size %d: accepted", size)
+		}
+		if got := after.TotalAlloc - before.TotalAlloc; got > uint64(8*len(data)+64<<10) {
+			t.Errorf("size %d: Decode allocated %d bytes for an archive of %d", size, got, len(data))
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"gonum.org/v1/hdf5"
 
+	"github.com/mcflow/mcflow/internal/crash"
 	"github.com/mcflow/mcflow/io/npy"
 )
 
@@ -68,6 +69,9 @@ func WriteFile(path string, groups []Group) error {
 	mu.Lock()
 	defer mu.Unlock()
 	tmp := path + ".tmp"
+	if err := crash.Fault("h5-write"); err != nil {
+		return err
+	}
 	if err := writeFile(tmp, groups); err != nil {
 		os.Remove(tmp)
 		return err
@@ -80,6 +84,7 @@ func WriteFile(path string, groups []Group) error {
 			return err
 		}
 	}
+	crash.Point("h5-rename", nil)
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	npyio "codeberg.org/sbinet/npyio/npy"
+	"github.com/mcflow/mcflow/internal/crash"
 )
 
 // header returns a version 1.0 header for a C-order float64 array of the
@@ -145,6 +146,10 @@ func (a *File) WriteRow(row, col int, vals []float64) error {
 	for i, v := range vals {
 		binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(v))
 	}
+	if err := crash.Fault("results-write"); err != nil {
+		return err
+	}
+	crash.Point("results-write", nil)
 	_, err := a.f.WriteAt(b, a.off+8*(int64(row)*int64(a.cols)+int64(col)))
 	return err
 }
