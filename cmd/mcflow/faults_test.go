@@ -365,4 +365,3 @@ func TestFullTmpfs(t *testing.T) {
 		t.Error("summary differs from the uninterrupted run")
 	}
 }
-
