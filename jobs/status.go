@@ -109,11 +109,11 @@ func StatusTable(st []UnitStatus) string {
 			last = u.LastCkpt.Local().Format("2006-01-02 15:04:05")
 		}
 		if u.ETA >= 0 {
-			eta = u.ETA.Round(time.Second).String()
+			eta = roundDur(u.ETA)
 		}
 		pct := 100 * float64(u.Steps) / math.Max(1, float64(u.Total))
 		row := []string{u.Task, u.State, fmt.Sprintf("%d/%d", u.Steps, u.Total), fmt.Sprintf("%.0f%%", pct), last,
-			(time.Duration(u.Seconds * float64(time.Second))).Round(time.Second).String(), eta, u.Holder}
+			roundDur(time.Duration(u.Seconds * float64(time.Second))), eta, u.Holder}
 		if u.Note != "" {
 			row[7] = u.Holder + " " + u.Note
 		}
@@ -127,4 +127,12 @@ func StatusTable(st []UnitStatus) string {
 		}
 	}
 	return out + fmt.Sprintf("%d units: %s\n", len(st), strings.Join(parts, ", "))
+}
+
+// roundDur shows a duration to 0.1 s below a minute, to 1 s above.
+func roundDur(d time.Duration) string {
+	if d < time.Minute {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
 }

@@ -24,7 +24,12 @@ func requeue(ctx context.Context, stderr io.Writer) {
 	if stoppedBy(ctx) != syscall.SIGUSR1 {
 		return
 	}
+	// An array task is A_T: for the last task of an array SLURM_JOB_ID
+	// equals the array's id, and requeueing that would requeue them all.
 	id := os.Getenv("SLURM_JOB_ID")
+	if a, t := os.Getenv("SLURM_ARRAY_JOB_ID"), os.Getenv("SLURM_ARRAY_TASK_ID"); a != "" && t != "" {
+		id = a + "_" + t
+	}
 	if id == "" {
 		fmt.Fprintf(stderr, "mcflow: --requeue: not under SLURM (no SLURM_JOB_ID); not requeued, run the same command again to resume\n")
 		return
