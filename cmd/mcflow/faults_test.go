@@ -76,7 +76,11 @@ func sameH5(t *testing.T, a, b string, spec *jobs.Spec) {
 	}
 	defer fb.Close()
 	for _, tk := range spec.Tasks() {
-		for _, n := range []string{"e", "m", "absm"} {
+		names := []string{"e", "m", "absm"}
+		if spec.Model.Kind == "phi4" {
+			names = []string{"m", "absm", "s", "accept"}
+		}
+		for _, n := range names {
 			name := tk.Name() + "/obs/" + n
 			sa, da, err1 := fa.Read(name)
 			sb, db, err2 := fb.Read(name)
