@@ -8,14 +8,6 @@ BENCH_PKGS := python3-torch
 BIN     := bin/mcflow
 OUT     ?= out/default
 
-# A one-node SLURM cluster on localhost for the SLURM tests (root; .ci/run
-# starts and stops it): installs slurm-wlm and munge when missing.
-slurm-up:
-	scripts/slurm/up.sh
-
-slurm-down:
-	scripts/slurm/down.sh
-
 .PHONY: slurm-up slurm-down deps deps-bench build build-nohdf5 run test test-long fuzz bench testdata train-toys clean
 
 deps:
@@ -68,3 +60,11 @@ train-toys: build
 
 clean:
 	rm -rf bin out
+
+# A one-node SLURM cluster on localhost for the SLURM tests (root; .ci/run
+# starts and stops it): installs slurm-wlm and munge when missing.
+slurm-up:
+	scripts/slurm/up.sh
+
+slurm-down:
+	scripts/slurm/down.sh

@@ -236,7 +236,7 @@ func Open(path string) (*File, error) {
 	}
 	f, err := hdf5.OpenFile(path, hdf5.F_ACC_RDONLY)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a readable HDF5 file: %w", path, err)
+		return nil, fmt.Errorf("%s is not a readable HDF5 file (%w); if another program has it open for writing, close it, and on NFS/Lustre, where HDF5's file locks fail, set HDF5_USE_FILE_LOCKING=FALSE", path, err)
 	}
 	return &File{f: f, path: path}, nil
 }
