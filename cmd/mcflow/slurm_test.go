@@ -412,6 +412,11 @@ func TestSlicesMerge(t *testing.T) {
 			t.Errorf("%s: merged summary (timings aside) differs from the one-node run", spec.Name)
 		}
 		sameH5(t, ref, out, spec)
+		if spec.Model.Kind == "ising2d" { // the analysis example reads the merged run
+			if b, err := exec.Command(python, "../../examples/analyze.py", out, filepath.Join(dir, "analysis.png")).CombinedOutput(); err != nil {
+				t.Errorf("examples/analyze.py on the merged run: %v\n%s", err, b)
+			}
+		}
 		// The merged output is a finished run: run says so and changes nothing.
 		if code, o, _ := runCLI(t, "run", job, "--out", out, "--progress", "none"); code != 0 || !strings.Contains(o, "already finished") {
 			t.Errorf("run on the merged output: exit %d\n%s", code, o)
