@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -19,13 +20,35 @@ import (
 var errUnfinished = errors.New("not finished")
 
 // OpenOutput reads the job file that `mcflow run` keeps in an output
-// directory (OUT/job.toml).
+// directory: OUT/job.toml, or the copies that the tasks and slices of an
+// array run write (OUT/job/<task>.toml, OUT/slices/<task>/<slice>/job.toml),
+// which must all be the same job.
 func OpenOutput(out string) (*Spec, error) {
 	lay := Layout{Out: out}
-	if _, err := os.Stat(lay.JobCopy()); err != nil {
+	var paths []string
+	if _, err := os.Stat(lay.JobCopy()); err == nil {
+		paths = append(paths, lay.JobCopy())
+	}
+	tasks, _ := filepath.Glob(filepath.Join(out, "job", "*.toml"))
+	sl, _ := filepath.Glob(filepath.Join(out, "slices", "*", "*", "job.toml"))
+	paths = append(append(paths, tasks...), sl...)
+	if len(paths) == 0 {
 		return nil, fmt.Errorf("%s is not an mcflow output directory: no job.toml (it is written when a run starts; check the path)", out)
 	}
-	return ParseFile(lay.JobCopy())
+	first, err := os.ReadFile(paths[0])
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range paths[1:] {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(b, first) {
+			return nil, fmt.Errorf("%s holds the outputs of different jobs: %s and %s differ; give every run of one job its own --out", out, paths[0], p)
+		}
+	}
+	return ParseFile(paths[0])
 }
 
 // Merge assembles the output of an array run (tasks run one per array

@@ -78,7 +78,10 @@ func (l Layout) Results() string              { return filepath.Join(l.Out, "res
 func (l Layout) SummaryAll() string           { return filepath.Join(l.Out, "summary.json") }
 func (l Layout) Plot() string                 { return filepath.Join(l.Out, "plots", "summary.png") }
 func (l Layout) JobCopy() string              { return filepath.Join(l.Out, "job.toml") }
-func (l Layout) Configs(task string) string   { return filepath.Join(l.Out, "configs", task+".npy") }
+func (l Layout) TaskJobCopy(task string) string {
+	return filepath.Join(l.Out, "job", task+".toml")
+}
+func (l Layout) Configs(task string) string { return filepath.Join(l.Out, "configs", task+".npy") }
 func (l Layout) mkdirs(task string) error {
 	for _, d := range []string{l.NPYDir(task), filepath.Join(l.Out, "h5"), filepath.Join(l.Out, "ckpt"), filepath.Join(l.Out, "summary"), filepath.Join(l.Out, "configs")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -116,9 +119,16 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 		return nil, fmt.Errorf("could not create output directory: %w", err)
 	}
 	rep := &Report{Out: out, AllTasks: o.Task < 0}
-	// The job file beside the results, for merge and status: every task of
-	// an array writes the same bytes (atomically).
-	if err := writeFileAtomic(lay.JobCopy(), s.TOML()); err != nil {
+	// The job file beside the results, for merge, status and export; a task
+	// or slice of an array writes its own copy (touching only its files).
+	jobCopy := lay.JobCopy()
+	switch {
+	case o.Slice != nil:
+		jobCopy = Layout{Out: lay.SliceDir(tasks[0].Name(), o.Slice.Slice)}.JobCopy()
+	case o.Task >= 0:
+		jobCopy = lay.TaskJobCopy(tasks[0].Name())
+	}
+	if err := writeFileAtomic(jobCopy, s.TOML()); err != nil {
 		return nil, err
 	}
 	// A job with a [train] table and a flow sampler without a flow file

@@ -7,9 +7,15 @@ for f in /run/slurmd.pid /run/slurmctld.pid; do
   fi
 done
 pkill -x munged 2>/dev/null || true
+running() {
+  for p in slurmctld slurmd munged; do
+    pgrep -x "$p" >/dev/null && return 0
+  done
+  return 1
+}
 for i in $(seq 1 20); do
-  pgrep -x 'slurmctld|slurmd|munged' >/dev/null || exit 0
+  running || exit 0
   sleep 0.5
 done
-pkill -9 -x 'slurmctld|slurmd|munged' 2>/dev/null || true
+for p in slurmctld slurmd munged; do pkill -9 -x "$p" 2>/dev/null || true; done
 exit 0
