@@ -35,13 +35,16 @@ test: deps
 	$(GO) test -count=1 -race -run "Determinism|SaveLoad|LnCosh" ./nf/
 	CGO_ENABLED=0 $(GO) vet -tags nohdf5 ./...
 	CGO_ENABLED=0 $(GO) test -count=1 -tags nohdf5 ./io/... ./jobs/ ./nf/ ./model/ ./cmd/...
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 10s ./jobs
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 10s ./io/ckpt
 
 # The long statistical runs: 10x the draws of the Kaufman comparisons.
 test-long: deps
 	MCFLOW_LONG=1 $(GO) test -count=1 -timeout 60m ./...
 
 # Coverage-guided fuzzing of the job-file parser and the checkpoint decoder
-# (their seed corpora run in `make test`).
+# for a minute each (their checked-in corpora, testdata/fuzz/, run in every
+# `go test`, and `make test` fuzzes each for 10 s).
 fuzz: deps
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./jobs
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./io/ckpt

@@ -577,7 +577,8 @@ func runInterrupted(t *testing.T, job, out string, first, step time.Duration) in
 	for i := 0; i < 200; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), first+time.Duration(i)*step)
 		var o, e bytes.Buffer
-		code := run(ctx, []string{"run", job, "--out", out, "--progress", "none", "--workers", "2"}, &o, &e)
+		// Barriers every 5 ms: a short job still has many stopping points.
+		code := run(ctx, []string{"run", job, "--out", out, "--progress", "none", "--workers", "2", "--barrier-every", "5ms"}, &o, &e)
 		cancel()
 		if code == jobs.ExitStopped {
 			stops++
