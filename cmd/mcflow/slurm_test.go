@@ -319,14 +319,19 @@ func TestSlurmHostilePaths(t *testing.T) {
 	os.MkdirAll(dir, 0o755)
 	job := writeJob(t, dir, "job; touch PWNED.toml", "name = \"n'; touch PWNED; $(touch PWNED)\"\n[model]\nL = 4\n[sampler]\nchains = 1\nthermalize = 10\nsweeps = 20\n")
 	out := filepath.Join(dir, "out $(touch PWNED)")
-	script := filepath.Join(root, "hostile.sbatch")
-	if o, err := exec.Command(bin, "slurm", job, "--out", out, "-o", script).CombinedOutput(); err != nil {
-		t.Fatalf("mcflow slurm: %v\n%s", err, o)
+	// --submit writes the script into OUT and prints the job id.
+	sub := exec.Command(bin, "slurm", job, "--out", out, "--submit")
+	sub.Dir = root
+	o, err := sub.Output()
+	if err != nil {
+		t.Fatalf("mcflow slurm --submit: %v\n%s", err, o)
 	}
-	sb := exec.Command("sbatch", "--wait", "--parsable", script)
-	sb.Dir = root
-	if o, err := sb.CombinedOutput(); err != nil {
-		t.Fatalf("sbatch --wait: %v\n%s\n%s", err, o, logs(out))
+	id := strings.TrimSpace(string(o))
+	if !regexp.MustCompile(`^\d+$`).MatchString(id) {
+		t.Fatalf("--submit printed %q, want a job id", o)
+	}
+	if states, _ := waitJob(t, id, 2*time.Minute); len(states) != 1 || states[0] != "COMPLETED" {
+		t.Fatalf("job %s: %v\n%s", id, states, logs(out))
 	}
 	if _, err := os.Stat(filepath.Join(out, "summary", "0000.json")); err != nil {
 		t.Errorf("the job did not write its summary: %v\n%s", err, logs(out))
