@@ -50,9 +50,29 @@ type contChain struct {
 	spins   []int8
 	rng     *mc.PCG // spins at measurements (ising2d-relaxed)
 	config  bool    // append the configuration after the observables
+	adapt   *adaptBuf
 }
 
-func (c *contChain) Step() error { return c.inner.Step() }
+// adaptBuf collects a chain's states for adaptive training: every
+// every-th step of a round while on.
+type adaptBuf struct {
+	on    bool
+	every int
+	count int
+	buf   []float64
+}
+
+func (c *contChain) Step() error {
+	if err := c.inner.Step(); err != nil {
+		return err
+	}
+	if a := c.adapt; a != nil && a.on {
+		if a.count++; a.count%a.every == 0 {
+			a.buf = append(a.buf, c.pos()...)
+		}
+	}
+	return nil
+}
 
 func (c *contChain) Observe(dst []float64) []float64 {
 	x := c.pos()
@@ -88,25 +108,63 @@ func (c *contChain) MarshalBinary() ([]byte, error) {
 		}
 		out = append(out, r...)
 	}
+	if a := c.adapt; a != nil {
+		on := byte(0)
+		if a.on {
+			on = 1
+		}
+		out = append(out, on)
+		out = binary.LittleEndian.AppendUint64(out, uint64(a.count))
+		out = binary.LittleEndian.AppendUint64(out, uint64(len(a.buf)))
+		for _, v := range a.buf {
+			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
+		}
+	}
 	return out, nil
 }
 
 func (c *contChain) UnmarshalBinary(b []byte) error {
+	bad := errors.New("jobs: corrupt chain state")
 	if len(b) < 4 {
-		return errors.New("jobs: corrupt chain state")
+		return bad
 	}
 	n := int(binary.LittleEndian.Uint32(b))
 	if len(b) < 4+n {
-		return errors.New("jobs: corrupt chain state")
+		return bad
 	}
 	if err := c.inner.UnmarshalBinary(b[4 : 4+n]); err != nil {
 		return err
 	}
+	b = b[4+n:]
 	if c.rng != nil {
-		return c.rng.UnmarshalBinary(b[4+n:])
+		const rngSize = 20
+		if len(b) < rngSize {
+			return bad
+		}
+		if err := c.rng.UnmarshalBinary(b[:rngSize]); err != nil {
+			return err
+		}
+		b = b[rngSize:]
 	}
-	if len(b) != 4+n {
-		return errors.New("jobs: corrupt chain state")
+	if a := c.adapt; a != nil {
+		if len(b) < 17 {
+			return bad
+		}
+		a.on = b[0] == 1
+		a.count = int(binary.LittleEndian.Uint64(b[1:]))
+		m := binary.LittleEndian.Uint64(b[9:])
+		b = b[17:]
+		if m > uint64(len(b))/8 || uint64(len(b)) != 8*m {
+			return bad
+		}
+		a.buf = make([]float64, m, max(int(m), cap(a.buf)))
+		for i := range a.buf {
+			a.buf[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+		b = b[8*m:]
+	}
+	if len(b) != 0 {
+		return bad
 	}
 	return nil
 }
@@ -144,13 +202,14 @@ func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
 		return nil, err
 	}
 	cs := s.Sampler.Cont
-	b := &built{names: contObservables(s), replicas: 1}
+	b := &built{names: contObservables(s), replicas: 1, target: tg}
 	var q *nf.Model
 	var lt *hmc.Latent
 	if s.Sampler.Kind != "hmc" {
 		if q, err = loadFlow(s, flowPath(s, t, lay), tg); err != nil {
 			return nil, err
 		}
+		b.flow = q
 		if s.Sampler.Kind == "latent-hmc" {
 			if lt, err = hmc.NewLatent(tg, q); err != nil {
 				return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: err.Error()}
@@ -196,6 +255,9 @@ func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
 				return nil, err
 			}
 			cc.inner, cc.pos = ch, ch.Position
+			if cs.Adaptive() {
+				cc.adapt = &adaptBuf{every: s.Sampler.MeasureEvery}
+			}
 		}
 		b.chains = append(b.chains, cc)
 	}

@@ -7,6 +7,8 @@ import (
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/mc/ising"
 	"github.com/mcflow/mcflow/mc/stats"
+	"github.com/mcflow/mcflow/model"
+	"github.com/mcflow/mcflow/nf"
 )
 
 // built is a task made ready to run: its chains and what to compute from
@@ -19,6 +21,9 @@ type built struct {
 	derived  func(obs map[string][][]float64) map[string]stats.Value
 	// exact returns exact references per site, or nil when none applies.
 	exact func() (map[string]float64, string)
+	// flow and target of a flow sampler (shared by its chains)
+	flow   *nf.Model
+	target model.Target
 }
 
 // observables returns the names of what a task records, or an error if

@@ -82,6 +82,9 @@ func (l Layout) TaskJobCopy(task string) string {
 	return filepath.Join(l.Out, "job", task+".toml")
 }
 func (l Layout) Configs(task string) string { return filepath.Join(l.Out, "configs", task+".npy") }
+func (l Layout) AdaptedFlow(task string) string {
+	return filepath.Join(l.Out, "flow", task+".adapted.h5")
+}
 func (l Layout) mkdirs(task string) error {
 	for _, d := range []string{l.NPYDir(task), filepath.Join(l.Out, "h5"), filepath.Join(l.Out, "ckpt"), filepath.Join(l.Out, "summary"), filepath.Join(l.Out, "configs")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -231,7 +234,8 @@ type taskRun struct {
 	plan  mc.Plan
 	files []*npy.File
 	hash  string
-	slice *Slicing // nil: the whole task
+	slice *Slicing    // nil: the whole task
+	adapt *adaptState // adaptive flow-MH, or nil
 
 	seconds   float64 // compute time of earlier segments
 	lastCkpt  time.Time
@@ -262,6 +266,9 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 	}
 	r := &taskRun{s: s, t: t, lay: lay, o: o, b: b, hash: sliceHash(s.Hash(t), o.Slice), slice: o.Slice,
 		plan: mc.Plan{Thermalize: s.Sampler.Thermalize, Draws: s.Draws(), MeasureEvery: s.Sampler.MeasureEvery}}
+	if r.adapt, err = newAdapt(s, t, b, o.Workers); err != nil {
+		return nil, err
+	}
 	from, done, err := r.resume()
 	if err != nil {
 		return nil, err
@@ -298,7 +305,7 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 	per := nobs*b.replicas + ncfg
 	pool := &mc.Pool{Chains: b.chains, Workers: o.Workers, NObs: per, Target: o.BlockTarget}
 	column := make([]float64, 0, 1024)
-	final, err := pool.Run(ctx, r.plan, from, func(p mc.Progress, blk mc.Block) error {
+	barrier := func(p mc.Progress, blk mc.Block) error {
 		for c, buf := range blk.Obs {
 			for rep := range b.replicas {
 				for j := range nobs {
@@ -330,7 +337,14 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 			return r.checkpoint(p, false)
 		}
 		return nil
-	})
+	}
+	final := from
+	if r.adapt != nil {
+		final, err = r.adapt.thermalize(ctx, r, pool, from, barrier)
+	}
+	if err == nil {
+		final, err = pool.Run(ctx, r.plan, final, barrier)
+	}
 	r.seconds += time.Since(start).Seconds()
 	if errors.Is(err, mc.ErrStopped) {
 		if cerr := r.checkpoint(final, false); cerr != nil {
@@ -393,6 +407,11 @@ func (r *taskRun) resume() (from mc.Progress, done bool, err error) {
 		}
 		if err := ch.UnmarshalBinary(blob); err != nil {
 			return from, false, fmt.Errorf("%s, chain %d: %w", path, i, err)
+		}
+	}
+	if r.adapt != nil {
+		if err := r.adapt.load(c.Blobs, c.Meta); err != nil {
+			return from, false, fmt.Errorf("%s: %w", path, err)
 		}
 	}
 	r.seconds, _ = strconv.ParseFloat(c.Meta["seconds"], 64)
@@ -511,6 +530,11 @@ func (r *taskRun) checkpoint(p mc.Progress, finished bool) error {
 	}
 	if sl := r.slice; sl != nil {
 		c.Meta["chain_lo"], c.Meta["chain_hi"] = strconv.Itoa(sl.Lo), strconv.Itoa(sl.Hi)
+	}
+	if r.adapt != nil {
+		if err := r.adapt.save(c.Blobs, c.Meta); err != nil {
+			return err
+		}
 	}
 	for i, ch := range r.b.chains {
 		b, err := ch.MarshalBinary()

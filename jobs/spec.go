@@ -75,7 +75,20 @@ type ContSampler struct {
 	Batch        int     // flow-mh: proposals per flow evaluation
 	Local        float64 // flow-mh: fraction of random-walk steps
 	LocalStep    float64 // flow-mh: their step size
+
+	// Adaptive flow-MH: thermalize is split into AdaptRounds rounds; after
+	// each, the flow is trained by forward KL on the round's states of all
+	// chains (every measure_every-th step) for AdaptEpochs epochs of
+	// AdaptBatch rows at AdaptLR, then frozen for the recorded steps.
+	AdaptRounds int     `json:",omitempty"`
+	AdaptEpochs int     `json:",omitempty"`
+	AdaptBatch  int     `json:",omitempty"`
+	AdaptLR     float64 `json:",omitempty"`
 }
+
+// Adaptive reports whether the flow is trained on the chains during
+// thermalize.
+func (c *ContSampler) Adaptive() bool { return c != nil && c.AdaptRounds > 0 }
 
 // OutputSpec is the [output] table.
 type OutputSpec struct {
@@ -507,7 +520,8 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 	known := []string{"kind", "engine", "chains", "thermalize", "sweeps", "measure_every", "start"}
 	if s.Cont != nil {
 		known = []string{"kind", "chains", "thermalize", "sweeps", "measure_every", "start",
-			"eps", "steps", "length", "target_accept", "metric", "flow", "batch", "local", "local_step"}
+			"eps", "steps", "length", "target_accept", "metric", "flow", "batch", "local", "local_step",
+			"adapt_rounds", "adapt_epochs", "adapt_batch", "adapt_lr"}
 	}
 	keys, err := p.table("sampler", t, known)
 	if err != nil {
@@ -545,6 +559,14 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 			s.Cont.Local, err = p.float(key, v, "the fraction of local random-walk steps, in [0, 1]", func(f float64) bool { return f >= 0 && f <= 1 })
 		case "local_step":
 			s.Cont.LocalStep, err = p.float(key, v, "the random-walk step size, > 0", func(f float64) bool { return f > 0 })
+		case "adapt_rounds":
+			s.Cont.AdaptRounds, err = p.integer(key, v, 0, "rounds of flow training during thermalize (0: none)")
+		case "adapt_epochs":
+			s.Cont.AdaptEpochs, err = p.integer(key, v, 1, "training epochs after each round")
+		case "adapt_batch":
+			s.Cont.AdaptBatch, err = p.integer(key, v, 1, "rows per training epoch")
+		case "adapt_lr":
+			s.Cont.AdaptLR, err = p.float(key, v, "the learning rate of adaptive training, > 0", func(f float64) bool { return f > 0 })
 		case "chains":
 			s.Chains, err = p.integer(key, v, 1, "independent chains per task")
 		case "thermalize":
@@ -575,7 +597,8 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 	}
 	if c := s.Cont; c != nil {
 		only := map[string]string{"eps": "hmc", "steps": "hmc", "length": "hmc", "target_accept": "hmc", "metric": "hmc",
-			"batch": "flow-mh", "local": "flow-mh", "local_step": "flow-mh"}
+			"batch": "flow-mh", "local": "flow-mh", "local_step": "flow-mh",
+			"adapt_rounds": "flow-mh", "adapt_epochs": "flow-mh", "adapt_batch": "flow-mh", "adapt_lr": "flow-mh"}
 		for _, k := range keys {
 			if want, ok := only[k]; ok && !strings.Contains(s.Kind, want) {
 				return p.errf("sampler."+k, "does not apply to kind = %q", s.Kind)
@@ -589,6 +612,26 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 		}
 		if c.Local > 0 && c.LocalStep == 0 {
 			c.LocalStep = 0.1
+		}
+		if c.AdaptRounds > 0 {
+			if c.AdaptEpochs == 0 {
+				c.AdaptEpochs = 100
+			}
+			if c.AdaptBatch == 0 {
+				c.AdaptBatch = 256
+			}
+			if c.AdaptLR == 0 {
+				c.AdaptLR = 1e-3
+			}
+			if s.Thermalize < c.AdaptRounds*s.MeasureEvery {
+				return p.errf("sampler.adapt_rounds", "= %d rounds of thermalize = %d steps leave fewer than measure_every = %d steps per round: raise thermalize or lower adapt_rounds", c.AdaptRounds, s.Thermalize, s.MeasureEvery)
+			}
+		} else {
+			for _, k := range []string{"adapt_epochs", "adapt_batch", "adapt_lr"} {
+				if _, ok := t[k]; ok {
+					return p.errf("sampler."+k, "applies with adapt_rounds >= 1 only")
+				}
+			}
 		}
 	}
 	if s.Sweeps < s.MeasureEvery {
@@ -842,6 +885,9 @@ func (s *Spec) TOML() []byte {
 		}
 		if sm.Kind == "flow-mh" {
 			fmt.Fprintf(&b, "batch = %d\nlocal = %s\nlocal_step = %s\n", c.Batch, formatNumber(c.Local, false), formatNumber(c.LocalStep, false))
+			if c.Adaptive() {
+				fmt.Fprintf(&b, "adapt_rounds = %d\nadapt_epochs = %d\nadapt_batch = %d\nadapt_lr = %s\n", c.AdaptRounds, c.AdaptEpochs, c.AdaptBatch, formatNumber(c.AdaptLR, false))
+			}
 		}
 	}
 	fmts := make([]string, len(s.Output.Formats))

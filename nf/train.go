@@ -106,6 +106,16 @@ func NewTrainer(m *Model, t model.Target, o TrainOptions) (*Trainer, error) {
 	return &Trainer{Model: m, Target: t, Opt: optim.NewAdam(o.LR), o: o}, nil
 }
 
+// SetData replaces the forward-KL training data (adaptive training: each
+// round trains on the chains' latest states).
+func (tr *Trainer) SetData(d *ad.Tensor) error {
+	if tr.o.Loss != ForwardKL || d == nil || len(d.Shape) != 2 || d.Shape[1] != tr.Model.Dim() || d.Shape[0] == 0 {
+		return errorf("SetData: forward KL data of shape (n, %d) wanted", tr.Model.Dim())
+	}
+	tr.o.Data = d
+	return nil
+}
+
 // shard is one slice of a batch.
 type shard struct {
 	rows  *ad.Tensor // z (reverse) or x (forward)

@@ -134,6 +134,13 @@ func normal(u func() float64) float64 {
 	}
 }
 
+// Refresh recomputes ln q at the current state and drops the buffered
+// proposals: the flow's parameters have changed (adaptive training).
+func (c *Chain) Refresh() {
+	c.lq = c.logQ(c.x)
+	c.prop, c.plq, c.next = nil, nil, 0
+}
+
 // Position returns the current state (not a copy).
 func (c *Chain) Position() []float64 { return c.x }
 
