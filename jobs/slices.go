@@ -28,6 +28,9 @@ func (s *Spec) SliceCount(k int) (int, error) {
 	if k < 1 {
 		return 0, fmt.Errorf("--chains-per-task %d: want at least 1", k)
 	}
+	if s.Sampler.Cont.Adaptive() {
+		return 0, fmt.Errorf("--chains-per-task: adaptive flow-MH (adapt_rounds) trains one flow on all of a task's chains, so a task cannot be split into slices; run each task whole (one array index per task)")
+	}
 	if u := s.unitReplicas(); k%u != 0 {
 		return 0, fmt.Errorf("--chains-per-task %d: the multispin engine runs chains in words of %d replicas; want a multiple of %d", k, u, u)
 	}
