@@ -155,6 +155,10 @@ func TestPM(t *testing.T) {
 
 func TestExamplesParse(t *testing.T) {
 	files, _ := filepath.Glob("../examples/*.toml")
+	for _, sub := range []string{"flows", "samplers"} {
+		more, _ := filepath.Glob(filepath.Join("../examples", sub, "*.toml"))
+		files = append(files, more...)
+	}
 	if len(files) == 0 {
 		t.Fatal("no example job files")
 	}
