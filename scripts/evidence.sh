@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The README's sampler comparison: runs examples/evidence/*.toml (HMC,
+# latent-space HMC and flow-MH on phi^4 L=8 at lam = 8 and 4, and on the
+# Ising relaxation at L=16, beta_c; the flows are those of testdata/flows)
+# and prints tau_int and ESS per second of M and |M|, without and with the
+# flow's training time (from testdata/flows/NAME.json). ~10 min on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make -s build >/dev/null
+for job in ${JOBS:-examples/evidence/*.toml}; do
+  echo "running $job ..." >&2
+  bin/mcflow run "$job" --progress none >/dev/null
+done
+/usr/bin/python3 - <<'PY'
+import json, os, glob
+rows = []
+order = {"hmc": 0, "latent-hmc": 1, "flow-mh": 2}
+for job in sorted(glob.glob("examples/evidence/*.toml")):
+    name = os.path.basename(job)[:-5]
+    s = json.load(open(f"out/evidence/{name}/summary.json"))["tasks"][0]
+    flow = None
+    for line in open(job):
+        if line.startswith("flow ="):
+            flow = line.split('"')[1]
+    train = 0.0
+    if flow:
+        t = json.load(open(os.path.join("examples/evidence", flow).replace(".h5", ".json")))
+        train = t["train"]["seconds"]
+    target, sampler = name.split("-")[0] + "-" + name.split("-")[1], s["sampler"]
+    sec = s["timing"]["seconds"]
+    r = [target, sampler, f"{s['observables']['accept']['mean']:.3f}", f"{s['draws'] * s['chains']}", f"{sec:.1f}", f"{train:.0f}"]
+    for o in ("m", "absm"):
+        e = s["observables"][o]
+        r += [f"{e['tau_int']:.1f}", f"{e['ess'] / sec:.3g}", f"{e['ess'] / (sec + train):.3g}"]
+    rows.append((target, order[sampler], r))
+rows.sort()
+print("| target | sampler | accept | draws | s | training s | τ_int(m) | ESS/s (m) | ESS/s (m) incl. training | τ_int(\\|m\\|) | ESS/s (\\|m\\|) | ESS/s (\\|m\\|) incl. training |")
+print("|" + " --- |" * 12)
+for _, _, r in rows:
+    print("| " + " | ".join(r) + " |")
+PY
