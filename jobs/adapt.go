@@ -77,9 +77,6 @@ func (a *adaptState) thermalize(ctx context.Context, r *taskRun, pool *mc.Pool, 
 		if err := a.train(k); err != nil {
 			return from, err
 		}
-		if err := r.checkpoint(from, false); err != nil {
-			return from, err
-		}
 		if k == a.rounds-1 && h5.Available {
 			// The adapted flow the recorded steps use, for inspection.
 			path := r.lay.AdaptedFlow(r.t.Name())
@@ -89,6 +86,11 @@ func (a *adaptState) thermalize(ctx context.Context, r *taskRun, pool *mc.Pool, 
 			if err := nf.Save(path, a.tr.Model, h5.Attrs{"adapted_rounds": a.rounds, "adapted_epochs": a.tr.Epoch}); err != nil {
 				return from, err
 			}
+		}
+		// After the adapted flow is saved, so that a crash between the two
+		// trains the round again (the same bits) and saves it.
+		if err := r.checkpoint(from, false); err != nil {
+			return from, err
 		}
 		if ctx.Err() != nil {
 			return from, mc.ErrStopped
