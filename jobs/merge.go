@@ -97,7 +97,7 @@ func finishedCkpt(path, hash string, draws int) (*ckpt.Checkpoint, error) {
 		return nil, err
 	}
 	if c.SpecHash != hash {
-		return nil, fmt.Errorf("%s was written by a different job than %s", path, "job.toml")
+		return nil, fmt.Errorf("%s was written by a different job than the one recorded beside the results (job.toml): merge each job's output directory on its own", path)
 	}
 	if !c.Finished || c.Draws != draws {
 		return nil, fmt.Errorf("%w: %d of %d draws", errUnfinished, c.Draws, draws)
