@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/mc"
@@ -33,6 +34,20 @@ type Options struct {
 	// their Gaussian step size per coordinate.
 	Local     float64
 	LocalStep float64
+	// Kernel, if set, makes the local steps its steps instead of random-
+	// walk moves (HMC, as flowMC mixes in MALA or HMC): a kernel on the
+	// same target, left invariant by each of its steps, whose state
+	// follows the chain's after a flow jump (SetPosition).
+	Kernel Kernel
+}
+
+// Kernel is a local MCMC kernel sharing a flow-MH chain's state.
+type Kernel interface {
+	Step() error
+	Position() []float64
+	SetPosition(x []float64)
+	MarshalBinary() ([]byte, error)
+	UnmarshalBinary([]byte) error
 }
 
 // Chain is one flow-MH chain.
@@ -43,7 +58,7 @@ type Chain struct {
 	rng *mc.PCG
 
 	x      []float64
-	lp, lq float64 // ln p(x), ln q(x)
+	lp, lq float64 // ln p(x), ln q(x) (NaN: not computed since a local move)
 
 	// buffered proposals: rows of prop with their ln q, next unused index
 	prop []float64
@@ -65,10 +80,13 @@ func New(t model.Target, q *nf.Model, x0 []float64, o Options, rng *mc.PCG) (*Ch
 	if o.Batch == 0 {
 		o.Batch = 64
 	}
-	if o.Batch < 1 || !(o.Local >= 0 && o.Local <= 1) || (o.Local > 0 && !(o.LocalStep > 0)) {
+	if o.Batch < 1 || !(o.Local >= 0 && o.Local <= 1) || (o.Local > 0 && o.Kernel == nil && !(o.LocalStep > 0)) {
 		return nil, fmt.Errorf("flowmh: batch = %d, local = %v, local step = %v: want batch >= 1, 0 <= local <= 1 and a step > 0 with local moves", o.Batch, o.Local, o.LocalStep)
 	}
 	c := &Chain{t: t, q: q, o: o, rng: rng, x: append([]float64(nil), x0...), xl: make([]float64, len(x0))}
+	if o.Kernel != nil {
+		o.Kernel.SetPosition(c.x)
+	}
 	c.lp = t.LogProb(c.x)
 	c.lq = c.logQ(c.x)
 	if math.IsNaN(c.lp) || math.IsInf(c.lp, 0) || math.IsNaN(c.lq) {
@@ -99,27 +117,46 @@ func (c *Chain) Step() error {
 	c.next++
 	lpp := c.t.LogProb(xp)
 	c.propFlow++
+	if math.IsNaN(c.lq) { // ln q of the state local moves reached, once
+		c.lq = c.logQ(c.x)
+	}
 	logA := (lpp - c.lp) + (c.lq - lqp)
 	if c.uniform() < math.Exp(logA) { // NaN or −Inf: rejected
 		copy(c.x, xp)
 		c.lp, c.lq = lpp, lqp
 		c.accFlow++
+		if c.o.Kernel != nil {
+			c.o.Kernel.SetPosition(c.x)
+		}
 	}
 	return nil
 }
 
-// local is a random-walk Metropolis move; the new point's ln q is
-// computed when it is accepted (the next flow proposal needs it).
+// local is a step of the local kernel, or a random-walk Metropolis move;
+// ln q of the new point is computed when the next flow proposal needs it
+// (a deterministic function of x, so the chain does not depend on when).
 func (c *Chain) local() error {
+	c.propLocal++
+	if k := c.o.Kernel; k != nil {
+		if err := k.Step(); err != nil {
+			return err
+		}
+		if x := k.Position(); !slices.Equal(x, c.x) {
+			copy(c.x, x)
+			c.lp = c.t.LogProb(c.x)
+			c.lq = math.NaN()
+			c.accLocal++
+		}
+		return nil
+	}
 	for i, v := range c.x {
 		c.xl[i] = v + c.o.LocalStep*normal(c.uniform)
 	}
 	lpp := c.t.LogProb(c.xl)
-	c.propLocal++
 	if c.uniform() < math.Exp(lpp-c.lp) {
 		copy(c.x, c.xl)
 		c.lp = lpp
-		c.lq = c.logQ(c.x)
+		c.lq = math.NaN()
 		c.accLocal++
 	}
 	return nil
@@ -188,6 +225,14 @@ func (c *Chain) MarshalBinary() ([]byte, error) {
 	}
 	w(uint32(len(r)))
 	b.Write(r)
+	if k := c.o.Kernel; k != nil {
+		kb, err := k.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		w(uint32(len(kb)))
+		b.Write(kb)
+	}
 	return b.Bytes(), nil
 }
 
@@ -212,13 +257,27 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 	}
 	prop, plq := make([]float64, int(rest)*d), make([]float64, rest)
 	cnt := make([]int64, 4)
-	if !rd(prop) || !rd(plq) || !rd(cnt) || !rd(&nr) || int(nr) != r.Len() {
+	if !rd(prop) || !rd(plq) || !rd(cnt) || !rd(&nr) || int(nr) > r.Len() {
 		return errState
 	}
 	rb := make([]byte, nr)
 	r.Read(rb)
 	if err := c.rng.UnmarshalBinary(rb); err != nil {
 		return fmt.Errorf("flowmh: chain RNG state: %w", err)
+	}
+	if k := c.o.Kernel; k != nil {
+		var nk uint32
+		if !rd(&nk) || int(nk) != r.Len() {
+			return errState
+		}
+		kb := make([]byte, nk)
+		r.Read(kb)
+		if err := k.UnmarshalBinary(kb); err != nil {
+			return fmt.Errorf("flowmh: local kernel state: %w", err)
+		}
+	}
+	if r.Len() != 0 {
+		return errState
 	}
 	copy(c.x, x)
 	c.lp, c.lq = lpq[0], lpq[1]

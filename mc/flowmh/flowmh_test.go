@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/mcflow/mcflow/exact"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/hmc"
 	"github.com/mcflow/mcflow/mc/stats"
 	"github.com/mcflow/mcflow/model"
 	"github.com/mcflow/mcflow/nf"
@@ -44,11 +46,13 @@ func TestInvariantToys(t *testing.T) {
 		sym                nf.Symmetry
 		opts               Options
 		draws              int
+		hmcLocal           bool // local steps are HMC trajectories
 	}{
-		{"ring2d", "ring2d-realnvp.h5", "ring2d", "", Options{}, 3000},
-		{"ring2d+local", "ring2d-realnvp.h5", "ring2d", "", Options{Local: 0.3, LocalStep: 0.3}, 3000},
-		{"gaussian-mixture", "gaussian-realnvp.h5", "gaussian", nf.Mixture, Options{}, 3000},
-		{"ring2d-monge-ampere", "ring2d-ma-exact.h5", "ring2d", "", Options{Batch: 256}, 400},
+		{"ring2d", "ring2d-realnvp.h5", "ring2d", "", Options{}, 3000, false},
+		{"ring2d+local", "ring2d-realnvp.h5", "ring2d", "", Options{Local: 0.3, LocalStep: 0.3}, 3000, false},
+		{"gaussian-with-ring-flow+hmc", "ring2d-realnvp.h5", "gaussian", "", Options{Local: 0.5}, 3000, true},
+		{"gaussian-mixture", "gaussian-realnvp.h5", "gaussian", nf.Mixture, Options{}, 3000, false},
+		{"ring2d-monge-ampere", "ring2d-ma-exact.h5", "ring2d", "", Options{Batch: 256}, 400, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tg, _ := model.NewToy2D(tc.target)
@@ -59,7 +63,15 @@ func TestInvariantToys(t *testing.T) {
 			want, _ := exact.Toy2D(tg, 0.25)
 			chains := make([]mc.Chain, 8)
 			for c := range chains {
-				ch, err := New(tg, q, []float64{2, 0.1 * float64(c)}, tc.opts, mc.NewStream(31, 0, c))
+				o := tc.opts
+				if tc.hmcLocal {
+					k, err := hmc.New(tg, []float64{2, 0}, hmc.Options{Eps: 0.2, Steps: 6, NoMetric: true}, mc.NewStream(31, 1, c))
+					if err != nil {
+						t.Fatal(err)
+					}
+					o.Kernel = k
+				}
+				ch, err := New(tg, q, []float64{2, 0.1 * float64(c)}, o, mc.NewStream(31, 0, c))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -210,6 +222,39 @@ func TestResumeAndRefuse(t *testing.T) {
 	}
 	if err := c.UnmarshalBinary(state[:len(state)-2]); err == nil {
 		t.Error("truncated state accepted")
+	}
+	// With an HMC local kernel, its state (position, RNG) is in the chain's.
+	mk := func(seed uint64) *Chain {
+		k, _ := hmc.New(tg, []float64{2, 0}, hmc.Options{Eps: 0.2, Steps: 4, NoMetric: true}, mc.NewStream(seed, 5, 5))
+		ch, err := New(tg, q, []float64{2, 0}, Options{Batch: 16, Local: 0.5, Kernel: k}, mc.NewStream(seed, 2, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	a, b = mk(1), mk(1)
+	for range 37 {
+		a.Step()
+		b.Step()
+		// The kernel follows the chain: its next step starts from the state
+		// a flow jump reached.
+		if !slices.Equal(a.o.Kernel.Position(), a.x) {
+			t.Fatalf("kernel at %v, chain at %v", a.o.Kernel.Position(), a.x)
+		}
+	}
+	if state, err = a.MarshalBinary(); err != nil {
+		t.Fatal(err)
+	}
+	c = mk(9)
+	if err := c.UnmarshalBinary(state); err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		b.Step()
+		c.Step()
+	}
+	if fmt.Sprint(b.x, b.lp, b.AcceptRate()) != fmt.Sprint(c.x, c.lp, c.AcceptRate()) || b.accLocal == 0 {
+		t.Errorf("restored chain with an HMC kernel diverged (or never moved locally: %d)", b.accLocal)
 	}
 	if _, err := New(tg, loadFlow(t, "ring2d-ma-exact.h5"), []float64{2, 0}, Options{}, mc.NewStream(1, 1, 1)); err == nil {
 		t.Error("a Monge–Ampère flow without exact mode was accepted")

@@ -153,6 +153,13 @@ func (h *HMC) Eps() float64 { return h.eps }
 // InvMetric returns the diagonal inverse mass matrix (not a copy).
 func (h *HMC) InvMetric() []float64 { return h.invM }
 
+// SetPosition moves the chain to x (copied): another kernel sharing the
+// state (flow-MH's independence proposals) moved it.
+func (h *HMC) SetPosition(x []float64) {
+	copy(h.x, x)
+	h.lp = h.t.GradLogProb(h.g, h.x)
+}
+
 // Position returns the current state (not a copy).
 func (h *HMC) Position() []float64 { return h.x }
 
