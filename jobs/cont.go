@@ -22,6 +22,10 @@ import (
 // use 0, 1, …; a trained flow 1<<30).
 const spinStream = 1 << 24
 
+// localStream is the chain index offset of the streams of flow-MH's local
+// HMC kernels.
+const localStream = 1 << 26
+
 // contObservables names what a chain of a continuous target records: the
 // model's observables, then the acceptance rate of the interval.
 func contObservables(s *Spec) []string {
@@ -250,7 +254,18 @@ func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
 			}
 			cc.inner, cc.pos = h, func() []float64 { return lt.Push(h.Position()) }
 		case "flow-mh":
-			ch, err := flowmh.New(tg, q, x0, flowmh.Options{Batch: cs.Batch, Local: cs.Local, LocalStep: cs.LocalStep}, rng)
+			fo := flowmh.Options{Batch: cs.Batch, Local: cs.Local, LocalStep: cs.LocalStep}
+			if cs.LocalKernel == "hmc" {
+				// Its own stream; no adaptation (how many of thermalize's steps
+				// are its trajectories is random, and the recorded chain must
+				// see a fixed kernel).
+				k, err := hmc.New(tg, x0, hmc.Options{Eps: cs.Eps, Steps: cs.Steps, Length: cs.Length, NoMetric: true}, mc.NewStream(s.Seed, t.Index, localStream+c))
+				if err != nil {
+					return nil, err
+				}
+				fo.Kernel = k
+			}
+			ch, err := flowmh.New(tg, q, x0, fo, rng)
 			if err != nil {
 				return nil, err
 			}

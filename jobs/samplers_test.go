@@ -44,9 +44,9 @@ func testFlow(t *testing.T, name string) string {
 }
 
 // φ⁴ at L = 8, m² = −4, λ = 8: HMC, latent-space HMC through the
-// checked-in equivariant RealNVP, and flow-MH with it (a third of the
-// steps random-walk moves) agree on ⟨|M|⟩/V and the action density within
-// 4 standard errors, pairwise.
+// checked-in equivariant RealNVP, flow-MH with it (a third of the steps
+// random-walk moves), and flow-MH mixed with HMC (flowMC's kernel) agree
+// on ⟨|M|⟩/V and the action density within 4 standard errors, pairwise.
 func TestPhi4ThreeSamplers(t *testing.T) {
 	flow := testFlow(t, "phi4-L8-lam8")
 	scale := 1
@@ -55,13 +55,15 @@ func TestPhi4ThreeSamplers(t *testing.T) {
 	}
 	const head = "seed = 6\n[model]\nkind = \"phi4\"\nL = 8\nm2 = -4.0\nlam = 8.0\n"
 	docs := map[string]string{
-		"hmc":        head + fmt.Sprintf("[sampler]\nkind = \"hmc\"\nchains = 4\nthermalize = 500\nsweeps = %d\nsteps = 0\nlength = 1.0\n", 4000*scale),
-		"latent-hmc": head + fmt.Sprintf("[sampler]\nkind = \"latent-hmc\"\nflow = %q\nchains = 4\nthermalize = 200\nsweeps = %d\nsteps = 0\nlength = 1.0\n", flow, 400*scale),
-		"flow-mh":    head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 2000\nsweeps = %d\nlocal = 0.3\nlocal_step = 0.15\n", flow, 40000*scale),
+		"hmc":         head + fmt.Sprintf("[sampler]\nkind = \"hmc\"\nchains = 4\nthermalize = 500\nsweeps = %d\nsteps = 0\nlength = 1.0\n", 4000*scale),
+		"latent-hmc":  head + fmt.Sprintf("[sampler]\nkind = \"latent-hmc\"\nflow = %q\nchains = 4\nthermalize = 200\nsweeps = %d\nsteps = 0\nlength = 1.0\n", flow, 400*scale),
+		"flow-mh":     head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 2000\nsweeps = %d\nlocal = 0.3\nlocal_step = 0.15\n", flow, 40000*scale),
+		"flow-mh-hmc": head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 1000\nsweeps = %d\nlocal = 0.9\nlocal_kernel = \"hmc\"\neps = 0.1\nsteps = 10\n", flow, 10000*scale),
 	}
+	names := []string{"hmc", "latent-hmc", "flow-mh", "flow-mh-hmc"}
 	type est struct{ v, se float64 }
 	got := map[string]map[string]est{}
-	for _, k := range []string{"hmc", "latent-hmc", "flow-mh"} {
+	for _, k := range names {
 		sum := runSummary(t, docs[k])
 		got[k] = map[string]est{}
 		for _, o := range []string{"absm", "s"} {
@@ -72,11 +74,12 @@ func TestPhi4ThreeSamplers(t *testing.T) {
 			float64(sum.Observables["absm"].TauInt), float64(sum.Observables["accept"].Mean), float64(sum.Timing.Seconds))
 	}
 	for _, o := range []string{"absm", "s"} {
-		for _, pair := range [][2]string{{"hmc", "latent-hmc"}, {"hmc", "flow-mh"}, {"latent-hmc", "flow-mh"}} {
-			a, b := got[pair[0]][o], got[pair[1]][o]
-			z := (a.v - b.v) / math.Hypot(a.se, b.se)
-			if math.Abs(z) > 4 {
-				t.Errorf("%s: %s %s vs %s %s (%.1f σ)", o, pair[0], PM(a.v, a.se), pair[1], PM(b.v, b.se), z)
+		for i, p := range names {
+			for _, q := range names[i+1:] {
+				a, b := got[p][o], got[q][o]
+				if z := (a.v - b.v) / math.Hypot(a.se, b.se); math.Abs(z) > 4 {
+					t.Errorf("%s: %s %s vs %s %s (%.1f σ)", o, p, PM(a.v, a.se), q, PM(b.v, b.se), z)
+				}
 			}
 		}
 	}

@@ -84,6 +84,9 @@ type ContSampler struct {
 	AdaptEpochs int     `json:",omitempty"`
 	AdaptBatch  int     `json:",omitempty"`
 	AdaptLR     float64 `json:",omitempty"`
+	// LocalKernel: flow-mh's local steps, "" (random walk) or "hmc" (one
+	// trajectory with Eps and Steps or Length, no adaptation).
+	LocalKernel string `json:",omitempty"`
 }
 
 // Adaptive reports whether the flow is trained on the chains during
@@ -521,7 +524,7 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 	if s.Cont != nil {
 		known = []string{"kind", "chains", "thermalize", "sweeps", "measure_every", "start",
 			"eps", "steps", "length", "target_accept", "metric", "flow", "batch", "local", "local_step",
-			"adapt_rounds", "adapt_epochs", "adapt_batch", "adapt_lr"}
+			"adapt_rounds", "adapt_epochs", "adapt_batch", "adapt_lr", "local_kernel"}
 	}
 	keys, err := p.table("sampler", t, known)
 	if err != nil {
@@ -559,6 +562,11 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 			s.Cont.Local, err = p.float(key, v, "the fraction of local random-walk steps, in [0, 1]", func(f float64) bool { return f >= 0 && f <= 1 })
 		case "local_step":
 			s.Cont.LocalStep, err = p.float(key, v, "the random-walk step size, > 0", func(f float64) bool { return f > 0 })
+		case "local_kernel":
+			var k string
+			if k, err = p.choice(key, v, "rw", "hmc"); err == nil && k == "hmc" {
+				s.Cont.LocalKernel = k
+			}
 		case "adapt_rounds":
 			s.Cont.AdaptRounds, err = p.integer(key, v, 0, "rounds of flow training during thermalize (0: none)")
 		case "adapt_epochs":
@@ -598,13 +606,22 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 	if c := s.Cont; c != nil {
 		only := map[string]string{"eps": "hmc", "steps": "hmc", "length": "hmc", "target_accept": "hmc", "metric": "hmc",
 			"batch": "flow-mh", "local": "flow-mh", "local_step": "flow-mh",
-			"adapt_rounds": "flow-mh", "adapt_epochs": "flow-mh", "adapt_batch": "flow-mh", "adapt_lr": "flow-mh"}
+			"adapt_rounds": "flow-mh", "adapt_epochs": "flow-mh", "adapt_batch": "flow-mh", "adapt_lr": "flow-mh", "local_kernel": "flow-mh"}
 		for _, k := range keys {
-			if want, ok := only[k]; ok && !strings.Contains(s.Kind, want) {
-				return p.errf("sampler."+k, "does not apply to kind = %q", s.Kind)
+			want, ok := only[k]
+			if !ok || strings.Contains(s.Kind, want) {
+				continue
 			}
+			// flow-mh with local_kernel = "hmc" takes HMC's eps, steps, length.
+			if s.Kind == "flow-mh" && c.LocalKernel == "hmc" && (k == "eps" || k == "steps" || k == "length") {
+				continue
+			}
+			return p.errf("sampler."+k, "does not apply to kind = %q", s.Kind)
 		}
-		if c.Steps == 0 && c.Length == 0 && s.Kind != "flow-mh" {
+		if c.LocalKernel == "hmc" && c.Local == 0 {
+			return p.errf("sampler.local_kernel", "= \"hmc\" needs local > 0, the fraction of steps that are HMC trajectories")
+		}
+		if c.Steps == 0 && c.Length == 0 && (s.Kind != "flow-mh" || c.LocalKernel == "hmc") {
 			return p.errf("sampler.steps", "= 0 needs a trajectory length: set length (or steps >= 1)")
 		}
 		if s.Kind == "hmc" && c.Flow != "" {
@@ -885,6 +902,12 @@ func (s *Spec) TOML() []byte {
 		}
 		if sm.Kind == "flow-mh" {
 			fmt.Fprintf(&b, "batch = %d\nlocal = %s\nlocal_step = %s\n", c.Batch, formatNumber(c.Local, false), formatNumber(c.LocalStep, false))
+			if c.LocalKernel == "hmc" {
+				fmt.Fprintf(&b, "local_kernel = \"hmc\"\neps = %s\nsteps = %d\n", formatNumber(c.Eps, false), c.Steps)
+				if c.Length > 0 {
+					fmt.Fprintf(&b, "length = %s\n", formatNumber(c.Length, false))
+				}
+			}
 			if c.Adaptive() {
 				fmt.Fprintf(&b, "adapt_rounds = %d\nadapt_epochs = %d\nadapt_batch = %d\nadapt_lr = %s\n", c.AdaptRounds, c.AdaptEpochs, c.AdaptBatch, formatNumber(c.AdaptLR, false))
 			}
