@@ -35,6 +35,25 @@ measure_every = 5
 every = 1000
 `
 
+// referenceRun writes body as a job file in a fresh directory and runs it
+// uninterrupted into dir/ref: the binary, the directory, the job file and
+// the reference output.
+func referenceRun(t *testing.T, body string) (bin, dir, job, ref string) {
+	t.Helper()
+	bin, dir = binary(t), t.TempDir()
+	job = writeJob(t, dir, "job.toml", body)
+	ref = filepath.Join(dir, "ref")
+	if code, e := attempt(t, bin, []string{"run", job, "--out", ref, "--progress", "none"}, nil, 0); code != 0 {
+		t.Fatalf("reference run: exit %d\n%s", code, e)
+	}
+	return bin, dir, job, ref
+}
+
+// faultJobSweeps is faultJob with another number of sweeps.
+func faultJobSweeps(n int) string {
+	return strings.Replace(faultJob, "sweeps = 150000", fmt.Sprintf("sweeps = %d", n), 1)
+}
+
 // attempt runs the binary once with extra environment and, if killAfter
 // > 0, SIGKILLs it then. It returns the exit code (-1 killed) and stderr.
 func attempt(t *testing.T, bin string, args, env []string, killAfter time.Duration) (int, string) {
@@ -104,16 +123,10 @@ func TestKillAnywhere(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	bin := binary(t)
-	dir := t.TempDir()
-	job := writeJob(t, dir, "fault.toml", faultJob)
+	bin, dir, job, ref := referenceRun(t, faultJob)
 	spec, err := jobs.ParseFile(job)
 	if err != nil {
 		t.Fatal(err)
-	}
-	ref := filepath.Join(dir, "ref")
-	if code, e := attempt(t, bin, []string{"run", job, "--out", ref, "--progress", "none"}, nil, 0); code != 0 {
-		t.Fatalf("reference run: exit %d\n%s", code, e)
 	}
 	out := filepath.Join(dir, "out")
 	// Barriers every 20 ms: a checkpoint every block, many per second.
@@ -225,13 +238,7 @@ func copyTree(t *testing.T, src, dst string) {
 // to .prev with a warning and the run ends as an uninterrupted one; both
 // corrupt, or a newer format, is a clear error that changes nothing.
 func TestCorruptCheckpoints(t *testing.T) {
-	bin := binary(t)
-	dir := t.TempDir()
-	job := writeJob(t, dir, "fault.toml", strings.Replace(faultJob, "sweeps = 150000", "sweeps = 20000", 1))
-	ref := filepath.Join(dir, "ref")
-	if code, e := attempt(t, bin, []string{"run", job, "--out", ref, "--progress", "none"}, nil, 0); code != 0 {
-		t.Fatalf("reference run: exit %d\n%s", code, e)
-	}
+	bin, dir, job, ref := referenceRun(t, faultJobSweeps(20000))
 	// Killed just after the 5th checkpoint of task 0: 0000.npz and
 	// 0000.prev.npz both exist.
 	base := filepath.Join(dir, "base")
@@ -299,13 +306,7 @@ func TestCorruptCheckpoints(t *testing.T) {
 // block or the HDF5 file fails the run loudly; the previous checkpoint and
 // the results stay intact, and the run resumes to the uninterrupted result.
 func TestFullDisk(t *testing.T) {
-	bin := binary(t)
-	dir := t.TempDir()
-	job := writeJob(t, dir, "fault.toml", strings.Replace(faultJob, "sweeps = 150000", "sweeps = 20000", 1))
-	ref := filepath.Join(dir, "ref")
-	if code, e := attempt(t, bin, []string{"run", job, "--out", ref, "--progress", "none"}, nil, 0); code != 0 {
-		t.Fatalf("reference run: exit %d\n%s", code, e)
-	}
+	bin, dir, job, ref := referenceRun(t, faultJobSweeps(20000))
 	faults := []string{"ckpt-write:4", "results-write:50", "atomic-write:3"}
 	if h5.Available {
 		faults = append(faults, "h5-write:1")
@@ -340,13 +341,7 @@ func TestFullTmpfs(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("mounting a tmpfs needs root; TestFullDisk injects ENOSPC instead")
 	}
-	bin := binary(t)
-	dir := t.TempDir()
-	job := writeJob(t, dir, "fault.toml", strings.Replace(faultJob, "sweeps = 150000", "sweeps = 50000", 1))
-	ref := filepath.Join(dir, "ref")
-	if code, e := attempt(t, bin, []string{"run", job, "--out", ref, "--progress", "none"}, nil, 0); code != 0 {
-		t.Fatalf("reference run: exit %d\n%s", code, e)
-	}
+	bin, dir, job, ref := referenceRun(t, faultJobSweeps(50000))
 	mnt := filepath.Join(dir, "tmpfs")
 	os.Mkdir(mnt, 0o755)
 	// The results take ~2.6 MB as NPY, twice that with HDF5.

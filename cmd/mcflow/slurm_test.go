@@ -110,13 +110,7 @@ time = "10:00"
 // with a local run of the same job.
 func TestSlurmArray(t *testing.T) {
 	needSlurm(t)
-	bin := binary(t)
-	dir := t.TempDir()
-	job := writeJob(t, dir, "array.toml", slurmJob)
-	ref := filepath.Join(dir, "ref")
-	if code, e := attempt(t, bin, []string{"run", job, "--out", ref, "--progress", "none"}, nil, 0); code != 0 {
-		t.Fatalf("local run: exit %d\n%s", code, e)
-	}
+	bin, dir, job, ref := referenceRun(t, slurmJob)
 	out := filepath.Join(dir, "out")
 	script := filepath.Join(dir, "array.sbatch")
 	if o, err := exec.Command(bin, "slurm", job, "--out", out, "-o", script).CombinedOutput(); err != nil {
@@ -171,13 +165,7 @@ every = 5000
 // ends COMPLETED, and the merged arrays equal an uninterrupted local run.
 func TestSlurmPreempt(t *testing.T) {
 	needSlurm(t)
-	bin := binary(t)
-	dir := t.TempDir()
-	job := writeJob(t, dir, "preempt.toml", preemptJob)
-	ref := filepath.Join(dir, "ref")
-	if code, e := attempt(t, bin, []string{"run", job, "--out", ref, "--progress", "none"}, nil, 0); code != 0 {
-		t.Fatalf("local run: exit %d\n%s", code, e)
-	}
+	bin, dir, job, ref := referenceRun(t, preemptJob)
 	out := filepath.Join(dir, "out")
 	script := filepath.Join(dir, "preempt.sbatch")
 	if o, err := exec.Command(bin, "slurm", job, "--out", out, "-o", script, "--chains-per-task", "2").CombinedOutput(); err != nil {
