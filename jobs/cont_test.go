@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/mcflow/mcflow/exact"
-	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/internal/testflows"
 	"github.com/mcflow/mcflow/io/npy"
 	"github.com/mcflow/mcflow/mc/stats"
 	"github.com/mcflow/mcflow/model"
@@ -100,10 +100,7 @@ func TestConfigsExtend(t *testing.T) {
 // quadrature within 4σ), and the adapted flow's acceptance beats the same
 // job's without adaptation.
 func TestAdaptiveFlowMH(t *testing.T) {
-	flow, _ := filepath.Abs(filepath.Join("..", "testdata", "flows", "gaussian-realnvp.h5"))
-	if !h5.Available {
-		t.Skip("flows are HDF5 files")
-	}
+	flow := testflows.Path(t, "gaussian-realnvp.h5")
 	doc := fmt.Sprintf(`seed = 4
 [model]
 kind = "toy2d"

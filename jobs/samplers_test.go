@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/mcflow/mcflow/exact"
-	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/internal/testflows"
 )
 
 // long reports whether the long statistical runs were asked for
@@ -31,24 +31,12 @@ func runSummary(t *testing.T, doc string) *TaskSummary {
 	return rep.Tasks[0]
 }
 
-func testFlow(t *testing.T, name string) string {
-	t.Helper()
-	if !h5.Available {
-		t.Skip("flows are HDF5 files")
-	}
-	p, _ := filepath.Abs(filepath.Join("..", "testdata", "flows", name+".h5"))
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("%v: make testdata trains it", err)
-	}
-	return p
-}
-
 // φ⁴ at L = 8, m² = −4, λ = 8: HMC, latent-space HMC through the
 // checked-in equivariant RealNVP, flow-MH with it (a third of the steps
 // random-walk moves), and flow-MH mixed with HMC (flowMC's kernel) agree
 // on ⟨|M|⟩/V and the action density within 4 standard errors, pairwise.
 func TestPhi4ThreeSamplers(t *testing.T) {
-	flow := testFlow(t, "phi4-L8-lam8")
+	flow := testflows.Path(t, "phi4-L8-lam8.h5")
 	scale := 1
 	if long() {
 		scale = 10
@@ -93,7 +81,7 @@ func TestPhi4ThreeSamplers(t *testing.T) {
 // HMC through them mixes too slowly even at L = 4; see the README.)
 func TestRelaxedFlowMHKaufman(t *testing.T) {
 	const beta, L = 0.4406868, 4
-	flow := testFlow(t, "ising-L4")
+	flow := testflows.Path(t, "ising-L4.h5")
 	k, err := exact.Kaufman(L, beta, 1)
 	if err != nil {
 		t.Fatal(err)

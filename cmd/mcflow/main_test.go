@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcflow/mcflow/internal/testflows"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/io/npy"
 	"github.com/mcflow/mcflow/jobs"
@@ -571,6 +572,28 @@ func checkConfigs(t *testing.T, out string) {
 // runInterrupted runs a job in-process with deadlines growing from first
 // by step, each stop checkpointing (exit 75), until it finishes; it
 // returns the number of stops and fails the test if there was none.
+// sameForWorkersAndStops runs job with 1 and 2 workers and once more
+// interrupted repeatedly (see runInterrupted): all three give the same
+// arrays. It returns the 1-worker and the interrupted output directories.
+func sameForWorkersAndStops(t *testing.T, dir, job string, first, step time.Duration) (w1, interrupted string) {
+	t.Helper()
+	var outs []string
+	for _, w := range []string{"1", "2"} {
+		out := filepath.Join(dir, "w"+w)
+		if code, _, stderr := runCLI(t, "run", job, "--workers", w, "--out", out, "--progress", "none"); code != 0 {
+			t.Fatalf("--workers %s: exit %d\n%s", w, code, stderr)
+		}
+		outs = append(outs, out)
+	}
+	ref := arrays(t, outs[0])
+	sameArrays(t, "--workers 2", ref, arrays(t, outs[1]))
+	out := filepath.Join(dir, "int")
+	stops := runInterrupted(t, job, out, first, step)
+	sameArrays(t, fmt.Sprintf("interrupted %d times", stops), ref, arrays(t, out))
+	t.Logf("interrupted %d times", stops)
+	return outs[0], out
+}
+
 func runInterrupted(t *testing.T, job, out string, first, step time.Duration) int {
 	t.Helper()
 	stops := 0
@@ -617,23 +640,10 @@ every = 300
 func TestMultispinJob(t *testing.T) {
 	dir := t.TempDir()
 	job := writeJob(t, dir, "ms.toml", multispinJob)
-	var outs []string
-	for _, w := range []string{"1", "2"} {
-		out := filepath.Join(dir, "w"+w)
-		if code, _, stderr := runCLI(t, "run", job, "--workers", w, "--out", out, "--progress", "none"); code != 0 {
-			t.Fatalf("--workers %s: exit %d\n%s", w, code, stderr)
-		}
-		outs = append(outs, out)
-	}
-	ref := arrays(t, outs[0])
-	sameArrays(t, "--workers 2", ref, arrays(t, outs[1]))
-	out := filepath.Join(dir, "int")
-	stops := runInterrupted(t, job, out, 50*time.Millisecond, 30*time.Millisecond)
-	sameArrays(t, fmt.Sprintf("interrupted %d times", stops), ref, arrays(t, out))
-	if summaryNoTiming(t, out) != summaryNoTiming(t, outs[0]) {
+	w1, interrupted := sameForWorkersAndStops(t, dir, job, 50*time.Millisecond, 30*time.Millisecond)
+	if summaryNoTiming(t, interrupted) != summaryNoTiming(t, w1) {
 		t.Error("summary differs after interruptions")
 	}
-	t.Logf("interrupted %d times", stops)
 }
 
 func TestBenchScaling(t *testing.T) {
@@ -662,8 +672,7 @@ func TestContSamplersJob(t *testing.T) {
 	if !h5.Available {
 		t.Skip("flows are HDF5 files")
 	}
-	flow, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "flows", "ring2d-realnvp.h5"))
-	gflow, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "flows", "gaussian-realnvp.h5"))
+	flow, gflow := testflows.Path(t, "ring2d-realnvp.h5"), testflows.Path(t, "gaussian-realnvp.h5")
 	for name, body := range map[string]string{
 		"hmc-phi4":          "[model]\nkind = \"phi4\"\nL = 4\nlam = [4.0, 8.0]\n[sampler]\nkind = \"hmc\"\nchains = 3\nthermalize = 300\nsweeps = 3000\nsteps = 5\n[output]\nconfigs_every = 7\n[checkpoint]\nevery = 200\n",
 		"hmc-relaxed":       "[model]\nkind = \"ising2d-relaxed\"\nL = 4\nbeta = 0.3\n[sampler]\nkind = \"hmc\"\nchains = 3\nthermalize = 300\nsweeps = 30000\nlength = 1.0\nsteps = 0\n[checkpoint]\nevery = 200\n",
@@ -676,23 +685,10 @@ func TestContSamplersJob(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			job := writeJob(t, dir, name+".toml", body)
-			var outs []string
-			for _, w := range []string{"1", "2"} {
-				out := filepath.Join(dir, "w"+w)
-				if code, _, stderr := runCLI(t, "run", job, "--workers", w, "--out", out, "--progress", "none"); code != 0 {
-					t.Fatalf("--workers %s: exit %d\n%s", w, code, stderr)
-				}
-				outs = append(outs, out)
-			}
-			ref := arrays(t, outs[0])
-			sameArrays(t, "--workers 2", ref, arrays(t, outs[1]))
+			w1, _ := sameForWorkersAndStops(t, dir, job, 20*time.Millisecond, 10*time.Millisecond)
 			if name == "hmc-phi4" {
-				checkConfigs(t, outs[0])
+				checkConfigs(t, w1)
 			}
-			out := filepath.Join(dir, "int")
-			stops := runInterrupted(t, job, out, 20*time.Millisecond, 10*time.Millisecond)
-			sameArrays(t, fmt.Sprintf("interrupted %d times", stops), ref, arrays(t, out))
-			t.Logf("interrupted %d times", stops)
 		})
 	}
 }

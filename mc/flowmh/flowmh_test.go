@@ -5,37 +5,19 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"testing"
 
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/exact"
-	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/internal/testflows"
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/mc/hmc"
 	"github.com/mcflow/mcflow/mc/stats"
 	"github.com/mcflow/mcflow/model"
 	"github.com/mcflow/mcflow/nf"
 )
-
-func loadFlow(t *testing.T, name string) *nf.Model {
-	t.Helper()
-	if !h5.Available {
-		t.Skip("built without HDF5")
-	}
-	path := filepath.Join("..", "..", "testdata", "flows", name)
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("%s is missing: run `make testdata`", path)
-	}
-	m, err := nf.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 // Flow-MH leaves the toys invariant: moments against quadrature within 4
 // standard errors, with a RealNVP, with its symmetrised mixture, with
@@ -56,7 +38,7 @@ func TestInvariantToys(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tg, _ := model.NewToy2D(tc.target)
-			q := loadFlow(t, tc.flow).WithExactDensity()
+			q := testflows.Load(t, tc.flow).WithExactDensity()
 			if tc.sym != "" {
 				q.Sym = tc.sym
 			}
@@ -135,7 +117,7 @@ func run(t *testing.T, chains []mc.Chain, plan mc.Plan) (map[string][][]float64,
 // and the target is widened instead (acceptance ~50%).
 func TestOneStepFromExactDraws(t *testing.T) {
 	tg := &wideGaussian{}
-	q := loadFlow(t, "gaussian-realnvp.h5")
+	q := testflows.Load(t, "gaussian-realnvp.h5")
 	rng := rand.New(rand.NewPCG(4, 5))
 	const n = 20000
 	sums := make([]float64, n)
@@ -197,7 +179,7 @@ func ks(v []float64, sd float64) float64 {
 // without an exact density is refused.
 func TestResumeAndRefuse(t *testing.T) {
 	tg, _ := model.NewToy2D("ring2d")
-	q := loadFlow(t, "ring2d-realnvp.h5")
+	q := testflows.Load(t, "ring2d-realnvp.h5")
 	o := Options{Batch: 16, Local: 0.2, LocalStep: 0.2}
 	a, _ := New(tg, q, []float64{2, 0}, o, mc.NewStream(1, 2, 3))
 	b, _ := New(tg, q, []float64{2, 0}, o, mc.NewStream(1, 2, 3))
@@ -256,7 +238,7 @@ func TestResumeAndRefuse(t *testing.T) {
 	if fmt.Sprint(b.x, b.lp, b.AcceptRate()) != fmt.Sprint(c.x, c.lp, c.AcceptRate()) || b.accLocal == 0 {
 		t.Errorf("restored chain with an HMC kernel diverged (or never moved locally: %d)", b.accLocal)
 	}
-	if _, err := New(tg, loadFlow(t, "ring2d-ma-exact.h5"), []float64{2, 0}, Options{}, mc.NewStream(1, 1, 1)); err == nil {
+	if _, err := New(tg, testflows.Load(t, "ring2d-ma-exact.h5"), []float64{2, 0}, Options{}, mc.NewStream(1, 1, 1)); err == nil {
 		t.Error("a Monge–Ampère flow without exact mode was accepted")
 	}
 }

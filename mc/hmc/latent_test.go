@@ -2,33 +2,15 @@ package hmc
 
 import (
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/mcflow/mcflow/exact"
-	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/internal/testflows"
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/mc/stats"
 	"github.com/mcflow/mcflow/model"
 	"github.com/mcflow/mcflow/nf"
 )
-
-func loadFlow(t *testing.T, name string) *nf.Model {
-	t.Helper()
-	if !h5.Available {
-		t.Skip("built without HDF5")
-	}
-	path := filepath.Join("..", "..", "testdata", "flows", name)
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("%s is missing: run `make testdata`", path)
-	}
-	m, err := nf.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 // Latent-space HMC through the checked-in flows samples the toys exactly:
 // moments of x = g(z) against quadrature within 4 standard errors, for a
@@ -55,7 +37,7 @@ func TestLatentInvariant(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.flow, func(t *testing.T) {
 			tg, _ := model.NewToy2D(tc.target)
-			m := loadFlow(t, tc.flow).WithExactDensity()
+			m := testflows.Load(t, tc.flow).WithExactDensity()
 			lt, err := NewLatent(tg, m)
 			if err != nil {
 				t.Fatal(err)
@@ -89,11 +71,11 @@ func TestLatentInvariant(t *testing.T) {
 // Flows without an exact log-determinant are refused.
 func TestLatentRefuses(t *testing.T) {
 	tg, _ := model.NewToy2D("ring2d")
-	m := loadFlow(t, "ring2d-ma-exact.h5") // trained without exact mode
+	m := testflows.Load(t, "ring2d-ma-exact.h5") // trained without exact mode
 	if _, err := NewLatent(tg, m); err == nil {
 		t.Error("a Monge–Ampère flow without exact mode was accepted")
 	}
-	mix := loadFlow(t, "gaussian-realnvp.h5")
+	mix := testflows.Load(t, "gaussian-realnvp.h5")
 	mix.Sym = nf.Mixture
 	if _, err := NewLatent(tg, mix); err == nil {
 		t.Error("the symmetrised mixture was accepted")
