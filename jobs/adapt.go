@@ -137,6 +137,14 @@ func (a *adaptState) save(blobs map[string][]byte, meta map[string]string) error
 	return nil
 }
 
+// reloadFlow makes every chain re-read the flow's parameters, restored in
+// place by load (the chains were built with the saved flow's).
+func (a *adaptState) reloadFlow() {
+	for _, c := range a.chains {
+		c.inner.(*flowmh.Chain).ReloadFlow()
+	}
+}
+
 // load restores the trainer (and so the flow) from a checkpoint.
 func (a *adaptState) load(blobs map[string][]byte, meta map[string]string) error {
 	b, ok := blobs["adapt/trainer"]

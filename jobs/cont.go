@@ -208,17 +208,11 @@ func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
 	cs := s.Sampler.Cont
 	b := &built{names: contObservables(s), replicas: 1, target: tg}
 	var q *nf.Model
-	var lt *hmc.Latent
 	if s.Sampler.Kind != "hmc" {
 		if q, err = loadFlow(s, flowPath(s, t, lay), tg); err != nil {
 			return nil, err
 		}
 		b.flow = q
-		if s.Sampler.Kind == "latent-hmc" {
-			if lt, err = hmc.NewLatent(tg, q); err != nil {
-				return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: err.Error()}
-			}
-		}
 	}
 	relaxed, _ := tg.(*model.IsingRelaxed)
 	n := tg.Dim()
@@ -248,6 +242,10 @@ func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
 			}
 			cc.inner, cc.pos = h, h.Position
 		case "latent-hmc":
+			lt, err := hmc.NewLatent(tg, q) // one per chain: it holds scratch space
+			if err != nil {
+				return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: err.Error()}
+			}
 			h, err := hmc.New(lt, x0, o, rng)
 			if err != nil {
 				return nil, err

@@ -413,6 +413,7 @@ func (r *taskRun) resume() (from mc.Progress, done bool, err error) {
 		if err := r.adapt.load(c.Blobs, c.Meta); err != nil {
 			return from, false, fmt.Errorf("%s: %w", path, err)
 		}
+		r.adapt.reloadFlow()
 	}
 	r.seconds, _ = strconv.ParseFloat(c.Meta["seconds"], 64)
 	oldDraws, _ := strconv.Atoi(c.Meta["draws_total"])

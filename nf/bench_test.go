@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/model"
 )
 
@@ -48,4 +49,86 @@ func benchTrain(b *testing.B, m *Model, tg model.Target, batch int, lr float64) 
 		}
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/step")
+}
+
+// pointModel is the shape of testdata/flows/phi4-L8-*: φ⁴ L=8, 8
+// equivariant coupling layers, one hidden layer of 64.
+func pointModel(b *testing.B) (*Model, model.Target) {
+	tg, _ := model.NewPhi4(8, -4, 4)
+	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 8, Hidden: []int{64}, Mask: "checkerboard", L: 8, Symmetric: Equivariant}, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m, tg
+}
+
+// BenchmarkLogProbPoint: ln q at one point, graph-free (Point) and by the
+// ad graph (what flow-MH needs after a local move).
+func BenchmarkLogProbPoint(b *testing.B) {
+	m, _ := pointModel(b)
+	x := make([]float64, 64)
+	for i := range x {
+		x[i] = float64(i%7)/3 - 1
+	}
+	b.Run("point", func(b *testing.B) {
+		p := NewPoint(m)
+		for b.Loop() {
+			p.LogProb(x)
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e6, "us/point")
+	})
+	b.Run("ad", func(b *testing.B) {
+		for b.Loop() {
+			m.LogProb(ad.Const(ad.NewTensor(append([]float64(nil), x...), 1, 64))).Item()
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e6, "us/point")
+	})
+}
+
+// BenchmarkLatentGradPoint: ln p(g(z)) + ln|det| and its gradient at one
+// point (one latent-HMC leapfrog step), graph-free and by ad.
+func BenchmarkLatentGradPoint(b *testing.B) {
+	m, tg := pointModel(b)
+	z, x, g := make([]float64, 64), make([]float64, 64), make([]float64, 64)
+	for i := range z {
+		z[i] = float64(i%7)/3 - 1
+	}
+	b.Run("point", func(b *testing.B) {
+		p := NewPoint(m)
+		for b.Loop() {
+			p.LatentGrad(g, x, z, tg.GradLogProb)
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e6, "us/point")
+	})
+	b.Run("ad", func(b *testing.B) {
+		for b.Loop() {
+			zv := ad.Param(ad.NewTensor(append([]float64(nil), z...), 1, 64))
+			xv, ld := m.Flow.Forward(zv)
+			if _, err := ad.Grad(ad.Sum(ad.Add(tg.LogProbVar(xv), ld)), []*ad.Var{zv}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e6, "us/point")
+	})
+}
+
+// BenchmarkSamplePoint: 64 flow draws with ln q (one flow-MH batch).
+func BenchmarkSampleBatch(b *testing.B) {
+	m, _ := pointModel(b)
+	b.Run("point", func(b *testing.B) {
+		p := NewPoint(m)
+		rng := rand.New(rand.NewPCG(1, 1))
+		x, lq := make([]float64, 64*64), make([]float64, 64)
+		for b.Loop() {
+			p.Sample(rng, x, lq)
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e6/64, "us/point")
+	})
+	b.Run("ad", func(b *testing.B) {
+		rng := rand.New(rand.NewPCG(1, 1))
+		for b.Loop() {
+			m.Sample(rng, 64)
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e6/64, "us/point")
+	})
 }

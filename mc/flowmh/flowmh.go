@@ -54,6 +54,7 @@ type Kernel interface {
 type Chain struct {
 	t   model.Target
 	q   *nf.Model
+	pt  *nf.Point // graph-free ln q and draws (RealNVP); nil: the ad path
 	o   Options
 	rng *mc.PCG
 
@@ -83,7 +84,7 @@ func New(t model.Target, q *nf.Model, x0 []float64, o Options, rng *mc.PCG) (*Ch
 	if o.Batch < 1 || !(o.Local >= 0 && o.Local <= 1) || (o.Local > 0 && o.Kernel == nil && !(o.LocalStep > 0)) {
 		return nil, fmt.Errorf("flowmh: batch = %d, local = %v, local step = %v: want batch >= 1, 0 <= local <= 1 and a step > 0 with local moves", o.Batch, o.Local, o.LocalStep)
 	}
-	c := &Chain{t: t, q: q, o: o, rng: rng, x: append([]float64(nil), x0...), xl: make([]float64, len(x0))}
+	c := &Chain{t: t, q: q, pt: nf.NewPoint(q), o: o, rng: rng, x: append([]float64(nil), x0...), xl: make([]float64, len(x0))}
 	if o.Kernel != nil {
 		o.Kernel.SetPosition(c.x)
 	}
@@ -96,6 +97,9 @@ func New(t model.Target, q *nf.Model, x0 []float64, o Options, rng *mc.PCG) (*Ch
 }
 
 func (c *Chain) logQ(x []float64) float64 {
+	if c.pt != nil {
+		return c.pt.LogProb(x)
+	}
 	return c.q.LogProb(ad.Const(ad.NewTensor(append([]float64(nil), x...), 1, len(x)))).Item()
 }
 
@@ -108,8 +112,7 @@ func (c *Chain) Step() error {
 		return c.local()
 	}
 	if c.next == len(c.plq) {
-		x, lq := c.q.Sample(rand.New(c.rng), c.o.Batch)
-		c.prop, c.plq, c.next = x.Data, lq, 0
+		c.refill()
 	}
 	d := len(c.x)
 	xp := c.prop[c.next*d : (c.next+1)*d]
@@ -130,6 +133,21 @@ func (c *Chain) Step() error {
 		}
 	}
 	return nil
+}
+
+// refill draws the next batch of proposals.
+func (c *Chain) refill() {
+	if c.pt == nil {
+		x, lq := c.q.Sample(rand.New(c.rng), c.o.Batch)
+		c.prop, c.plq, c.next = x.Data, lq, 0
+		return
+	}
+	b, d := c.o.Batch, len(c.x)
+	if cap(c.prop) < b*d || cap(c.plq) < b {
+		c.prop, c.plq = make([]float64, b*d), make([]float64, b)
+	}
+	c.prop, c.plq, c.next = c.prop[:b*d], c.plq[:b], 0
+	c.pt.Sample(rand.New(c.rng), c.prop, c.plq)
 }
 
 // local is a step of the local kernel, or a random-walk Metropolis move;
@@ -174,8 +192,18 @@ func normal(u func() float64) float64 {
 // Refresh recomputes ln q at the current state and drops the buffered
 // proposals: the flow's parameters have changed (adaptive training).
 func (c *Chain) Refresh() {
+	c.ReloadFlow()
 	c.lq = c.logQ(c.x)
 	c.prop, c.plq, c.next = nil, nil, 0
+}
+
+// ReloadFlow re-reads the flow's parameters after they were restored in
+// place (from a checkpoint of adaptive training); the state, its ln q and
+// the buffered proposals are kept.
+func (c *Chain) ReloadFlow() {
+	if c.pt != nil {
+		c.pt.Reload()
+	}
 }
 
 // Position returns the current state (not a copy).

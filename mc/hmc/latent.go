@@ -15,10 +15,15 @@ import (
 //
 // so that x = g(z) is distributed exactly as p when z is, whatever the
 // flow's quality (a better flow only makes z easier to sample). Gradients
-// are by ad through the flow. Its observables are the target's at g(z).
+// go through the flow by nf.Point's hand-written backward pass for
+// RealNVP (by ad for other flows). Its observables are the target's at
+// g(z). It holds scratch space: one per chain.
 type Latent struct {
 	T model.Target
 	M *nf.Model
+
+	pt *nf.Point // nil: the ad path
+	x  []float64 // scratch: g(z)
 }
 
 // NewLatent checks that the flow is a bijection with an exact
@@ -34,24 +39,35 @@ func NewLatent(t model.Target, m *nf.Model) (*Latent, error) {
 	if !m.Flow.Exact() {
 		return nil, fmt.Errorf("hmc: latent-space HMC needs the flow's exact log-determinant: this %s flow integrates ln q approximately; use realnvp, or a monge-ampere flow in exact mode (exact = true)", m.Flow.Config().Kind)
 	}
-	return &Latent{T: t, M: m}, nil
+	return &Latent{T: t, M: m, pt: nf.NewPoint(m), x: make([]float64, t.Dim())}, nil
 }
 
 func (l *Latent) Name() string { return "latent(" + l.T.Name() + ")" }
 func (l *Latent) Dim() int     { return l.T.Dim() }
 
-// Push returns x = g(z).
+// Push returns x = g(z) (a new slice).
 func (l *Latent) Push(z []float64) []float64 {
+	if l.pt != nil {
+		x := make([]float64, len(z))
+		l.pt.Forward(x, z)
+		return x
+	}
 	x, _ := l.M.Flow.Forward(ad.Const(ad.NewTensor(append([]float64(nil), z...), 1, len(z))))
 	return x.Value.Data
 }
 
 func (l *Latent) LogProb(z []float64) float64 {
+	if l.pt != nil {
+		return l.pt.LatentLogProb(l.x, z, l.T.LogProb)
+	}
 	zv := ad.Const(ad.NewTensor(append([]float64(nil), z...), 1, len(z)))
 	return l.LogProbVar(zv).Item()
 }
 
 func (l *Latent) GradLogProb(grad, z []float64) float64 {
+	if l.pt != nil {
+		return l.pt.LatentGrad(grad, l.x, z, l.T.GradLogProb)
+	}
 	zv := ad.Param(ad.NewTensor(append([]float64(nil), z...), 1, len(z)))
 	lp := l.LogProbVar(zv)
 	g, err := ad.Grad(ad.Sum(lp), []*ad.Var{zv})
