@@ -490,11 +490,3 @@ func gemm(ta, tb bool, m, n, k int, a []float64, lda int, b []float64, ldb int, 
 		}
 	}
 }
-
-// Gemm is C = alpha·op(A)·op(B) + beta·C for row-major A (lda columns), B
-// (ldb columns) and C (ldc columns) through this build's BLAS (OpenBLAS by
-// default; see BLASName): for hand-written kernels outside the graph, such
-// as nf's point evaluator.
-func Gemm(ta, tb bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-}

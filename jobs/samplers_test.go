@@ -73,35 +73,57 @@ func TestPhi4ThreeSamplers(t *testing.T) {
 	}
 }
 
-// The Ising relaxation at β_c, L = 4: flow-MH through the checked-in
-// equivariant RealNVP (a third of the steps random-walk moves) gives E/N
-// of the spins drawn from p(s|x), and e_rb, in agreement with Kaufman's
-// exact value within 4 standard errors. (At L = 8 and 16 the checked-in
-// flows are too far from p for the chains to mix in a test's time; latent
-// HMC through them mixes too slowly even at L = 4; see the README.)
-func TestRelaxedFlowMHKaufman(t *testing.T) {
-	const beta, L = 0.4406868, 4
-	flow := testflows.Path(t, "ising-L4.h5")
-	k, err := exact.Kaufman(L, beta, 1)
-	if err != nil {
-		t.Fatal(err)
+// The Ising relaxation at β_c against Kaufman's exact E/N (test 3 of the
+// samplers' issue): flow-MH through the checked-in equivariant RealNVPs
+// gives E/N of the spins drawn from p(s|x), and e_rb, within 4 standard
+// errors at L = 4 (a third of the steps random-walk moves), L = 8 and
+// L = 16 (90% and 95% of the steps HMC trajectories, flowMC's mixed
+// kernel; the L = 16 flow's proposals are almost never accepted, so there
+// it shows exactness, not a gain), with C at L = 4. MCFLOW_LONG=1 adds
+// latent-space HMC at L = 4 (~5 min: in the latent space of these flows
+// the adapted step size is ~10⁻³, so a trajectory of length 2 takes
+// thousands of gradients). Latent HMC at L = 8 and 16 is not run: see the
+// README.
+func TestRelaxedFlowSamplersKaufman(t *testing.T) {
+	const beta = 0.4406868
+	type tc struct {
+		name, flow string
+		L          int
+		sampler    string
+		long       bool
 	}
-	sweeps := 40000
-	if long() {
-		sweeps *= 10
+	cases := []tc{
+		{"flow-mh-L4", "ising-L4.h5", 4, "kind = \"flow-mh\"\nthermalize = 2000\nsweeps = 40000\nlocal = 0.3\nlocal_step = 0.15\n", false},
+		{"flow-mh-hmc-L8", "ising-L8.h5", 8, "kind = \"flow-mh\"\nthermalize = 2000\nsweeps = 40000\nlocal = 0.9\nlocal_kernel = \"hmc\"\neps = 0.3\nsteps = 10\n", false},
+		{"flow-mh-hmc-L16", "ising-L16.h5", 16, "kind = \"flow-mh\"\nthermalize = 2000\nsweeps = 20000\nlocal = 0.95\nlocal_kernel = \"hmc\"\neps = 0.3\nsteps = 10\n", false},
+		{"latent-hmc-L4", "ising-L4.h5", 4, "kind = \"latent-hmc\"\nthermalize = 1000\nsweeps = 1000\nsteps = 0\nlength = 2.0\ntarget_accept = 0.95\n", true},
 	}
-	sum := runSummary(t, fmt.Sprintf("seed = 7\n[model]\nkind = \"ising2d-relaxed\"\nL = %d\nbeta = %v\n[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 2000\nsweeps = %d\nlocal = 0.3\nlocal_step = 0.15\n", L, beta, flow, sweeps))
-	for _, o := range []string{"e", "e_rb"} {
-		e := sum.Observables[o]
-		z := (float64(e.Mean) - k.E) / float64(e.Stderr)
-		t.Logf("%s = %s, Kaufman %.5f (%.1f σ); tau %.1f, R-hat %.3f, accept %.3f, %.1f s", o, PM(float64(e.Mean), float64(e.Stderr)), k.E, z,
-			float64(e.TauInt), float64(e.Rhat), float64(sum.Observables["accept"].Mean), float64(sum.Timing.Seconds))
-		if math.Abs(z) > 4 {
-			t.Errorf("%s = %s, Kaufman %.5f (%.1f σ)", o, PM(float64(e.Mean), float64(e.Stderr)), k.E, z)
-		}
-	}
-	c := sum.Derived["C"]
-	if z := (float64(c.Value) - k.C) / float64(c.Stderr); math.Abs(z) > 4 {
-		t.Errorf("C = %s, Kaufman %.5f (%.1f σ)", PM(float64(c.Value), float64(c.Stderr)), k.C, z)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.long && !long() {
+				t.Skip("MCFLOW_LONG=1 runs it")
+			}
+			flow := testflows.Path(t, c.flow)
+			k, err := exact.Kaufman(c.L, beta, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := runSummary(t, fmt.Sprintf("seed = 7\n[model]\nkind = \"ising2d-relaxed\"\nL = %d\nbeta = %v\n[sampler]\nflow = %q\nchains = 4\n%s", c.L, beta, flow, c.sampler))
+			for _, o := range []string{"e", "e_rb"} {
+				e := sum.Observables[o]
+				z := (float64(e.Mean) - k.E) / float64(e.Stderr)
+				t.Logf("%s = %s, Kaufman %.5f (%.1f σ); tau %.1f, R-hat %.3f, accept %.3f, %.1f s", o, PM(float64(e.Mean), float64(e.Stderr)), k.E, z,
+					float64(e.TauInt), float64(e.Rhat), float64(sum.Observables["accept"].Mean), float64(sum.Timing.Seconds))
+				if math.Abs(z) > 4 {
+					t.Errorf("%s = %s, Kaufman %.5f (%.1f σ)", o, PM(float64(e.Mean), float64(e.Stderr)), k.E, z)
+				}
+			}
+			if c.L == 4 {
+				d := sum.Derived["C"]
+				if z := (float64(d.Value) - k.C) / float64(d.Stderr); math.Abs(z) > 4 {
+					t.Errorf("C = %s, Kaufman %.5f (%.1f σ)", PM(float64(d.Value), float64(d.Stderr)), k.C, z)
+				}
+			}
+		})
 	}
 }
