@@ -234,6 +234,9 @@ func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
 			cc.rng = mc.NewStream(s.Seed, t.Index, spinStream+c)
 		}
 		o := hmc.Options{Eps: cs.Eps, Steps: cs.Steps, Length: cs.Length, Warmup: s.Sampler.Thermalize, Target: cs.TargetAccept, NoMetric: !cs.Metric}
+		if cs.NoAdapt {
+			o.Warmup, o.NoMetric = 0, true
+		}
 		switch s.Sampler.Kind {
 		case "hmc":
 			h, err := hmc.New(tg, x0, o, rng)

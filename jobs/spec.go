@@ -87,6 +87,9 @@ type ContSampler struct {
 	// LocalKernel: flow-mh's local steps, "" (random walk) or "hmc" (one
 	// trajectory with Eps and Steps or Length, no adaptation).
 	LocalKernel string `json:",omitempty"`
+	// NoAdapt (adapt = false): hmc and latent-hmc keep Eps and the unit
+	// metric through thermalize (what flow-mh's HMC local kernel does).
+	NoAdapt bool `json:",omitempty"`
 }
 
 // Adaptive reports whether the flow is trained on the chains during
@@ -524,7 +527,7 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 	if s.Cont != nil {
 		known = []string{"kind", "chains", "thermalize", "sweeps", "measure_every", "start",
 			"eps", "steps", "length", "target_accept", "metric", "flow", "batch", "local", "local_step",
-			"adapt_rounds", "adapt_epochs", "adapt_batch", "adapt_lr", "local_kernel"}
+			"adapt_rounds", "adapt_epochs", "adapt_batch", "adapt_lr", "local_kernel", "adapt"}
 	}
 	keys, err := p.table("sampler", t, known)
 	if err != nil {
@@ -552,6 +555,10 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 			s.Cont.TargetAccept, err = p.float(key, v, "the target acceptance of step-size adaptation, in (0, 1)", func(f float64) bool { return f > 0 && f < 1 })
 		case "metric":
 			s.Cont.Metric, err = p.boolean(key, v)
+		case "adapt":
+			var a bool
+			a, err = p.boolean(key, v)
+			s.Cont.NoAdapt = !a
 		case "flow":
 			if s.Cont.Flow, err = p.str(key, v); err == nil && !filepath.IsAbs(s.Cont.Flow) {
 				s.Cont.Flow = filepath.Join(p.dir, s.Cont.Flow)
@@ -604,7 +611,7 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 		}
 	}
 	if c := s.Cont; c != nil {
-		only := map[string]string{"eps": "hmc", "steps": "hmc", "length": "hmc", "target_accept": "hmc", "metric": "hmc",
+		only := map[string]string{"eps": "hmc", "steps": "hmc", "length": "hmc", "target_accept": "hmc", "metric": "hmc", "adapt": "hmc",
 			"batch": "flow-mh", "local": "flow-mh", "local_step": "flow-mh",
 			"adapt_rounds": "flow-mh", "adapt_epochs": "flow-mh", "adapt_batch": "flow-mh", "adapt_lr": "flow-mh", "local_kernel": "flow-mh"}
 		for _, k := range keys {
@@ -617,6 +624,9 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 				continue
 			}
 			return p.errf("sampler."+k, "does not apply to kind = %q", s.Kind)
+		}
+		if c.NoAdapt && (slices.Contains(keys, "target_accept") || slices.Contains(keys, "metric")) {
+			return p.errf("sampler.adapt", "= false keeps eps and the unit metric: drop target_accept and metric, or set adapt = true")
 		}
 		if c.LocalKernel == "hmc" && c.Local == 0 {
 			return p.errf("sampler.local_kernel", "= \"hmc\" needs local > 0, the fraction of steps that are HMC trajectories")

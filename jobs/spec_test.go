@@ -35,6 +35,8 @@ func TestParseErrors(t *testing.T) {
 		{"multispin wolff", "[sampler]\nkind = \"wolff\"\nengine = \"multispin\"\nchains = 64\n", 3, []string{"sampler.engine", "metropolis"}},
 		{"bad engine", "[sampler]\nengine = \"gpu\"\n", 2, []string{"sampler.engine", "multispin"}},
 		{"toy name", "[model]\nkind = \"toy2d\"\nname = \"donut\"\n", 3, []string{"model.name", "ring2d"}},
+		{"adapt with target", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"hmc\"\nadapt = false\ntarget_accept = 0.9\n", 5, []string{"sampler.adapt", "drop target_accept"}},
+		{"adapt for flow-mh", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nadapt = false\n", 6, []string{"sampler.adapt", "does not apply"}},
 		{"phi4 lam", "[model]\nkind = \"phi4\"\nlam = -1\n", 3, []string{"model.lam", "lam >= 0"}},
 		{"train key", "[model]\nkind = \"toy2d\"\n[train]\nflow = \"realnvp\"\nepoch = 3\n", 5, []string{"train.epoch", "unknown key", "epochs"}},
 		{"train flow", "[model]\nkind = \"toy2d\"\n[train]\nflow = \"glow\"\n", 4, []string{"train.flow", "monge-ampere"}},

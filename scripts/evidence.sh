@@ -16,7 +16,7 @@ done
 /usr/bin/python3 - <<'PY'
 import json, os, glob
 rows = []
-order = {"hmc": 0, "latent-hmc": 1, "flow-mh": 2, "flow-mh-hmc": 3}
+order = {"hmc": 0, "hmc-fixed": 1, "latent-hmc": 2, "flow-mh": 3, "flow-mh-hmc": 4}
 for job in sorted(glob.glob("examples/evidence/*.toml")):
     name = os.path.basename(job)[:-5]
     s = json.load(open(f"out/evidence/{name}/summary.json"))["tasks"][0]
