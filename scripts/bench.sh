@@ -82,6 +82,24 @@ TRN=$(printf '%s\n' "${trn[@]}" | median); GRN=$(printf '%s\n' "${grn[@]}" | med
 printf "%-52s %12.4f %12.4f %7.2fx\n" "Monge-Ampere train step (ma_flow), s (vs PyTorch)" "$GMA" "$TMA" "$(ratio "$TMA" "$GMA")"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "RealNVP phi4 L=8 train step (realnvp), s (vs PyTorch)" "$GRN" "$TRN" "$(ratio "$TRN" "$GRN")"
 
+# The flow samplers' per-step work at one point (nf.Point, graph-free)
+# against the same RealNVP in PyTorch (scripts/torch_point.py), one thread.
+pointmetric() { # benchmark pattern -> us/point
+  ./build/nf.test -test.run '^$' -test.bench "$1" -test.benchtime 1s -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="us/point") print $i}'
+}
+tq=(); gq=(); tl=(); gl=(); ts=(); gs=()
+for i in 1 2 3; do
+  tp=$($PY scripts/torch_point.py 300)
+  tq+=("$(echo "$tp" | awk '$1=="logq" {print $2}')"); tl+=("$(echo "$tp" | awk '$1=="latent" {print $2}')"); ts+=("$(echo "$tp" | awk '$1=="sample" {print $2}')")
+  gq+=("$(pointmetric 'LogProbPoint/point$')"); gl+=("$(pointmetric 'LatentGradPoint/point$')"); gs+=("$(pointmetric 'SampleBatch/point$')")
+done
+for w in "ln q (flow-MH)|tq|gq" "latent ln p + grad (latent HMC)|tl|gl" "draw + ln q (batch 64)|ts|gs"; do
+  IFS='|' read -r label tv gv <<<"$w"
+  declare -n ta=$tv gb=$gv
+  T=$(printf '%s\n' "${ta[@]}" | median); G=$(printf '%s\n' "${gb[@]}" | median)
+  printf "%-52s %12.2f %12.2f %7.2fx\n" "RealNVP L=8 at 1 point: $label, us (vs PyTorch)" "$G" "$T" "$(ratio "$T" "$G")"
+done
+
 # HMC leapfrog on phi^4 (L=64, 16 chains): hand-written gradient vs autograd.
 thm=(); ghm=(); gk=()
 for i in 1 2 3; do

@@ -3,14 +3,16 @@
 # latent-space HMC, flow-MH and flow-MH mixed with HMC on phi^4 L=8 at lam = 8 and 4, and on the
 # Ising relaxation at L=16, beta_c; the flows are those of testdata/flows)
 # and prints tau_int and ESS per second of M and |M|, without and with the
-# flow's training time (from testdata/flows/NAME.json). flow-mh-hmc is
-# flow-MH with 49 of 50 steps HMC trajectories. ~8 min on 2 cores;
+# flow's training time (from testdata/flows/NAME.json, plus the HMC run
+# that sampled its training data, NAME.data.json). flow-mh-hmc is flow-MH
+# mixed with HMC trajectories; hmc-fixed is its HMC kernel alone. ~15 min on 2 cores;
 # JOBS="a.toml b.toml" reruns some and prints the table of all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s build >/dev/null
 for job in ${JOBS:-examples/evidence/*.toml}; do
   echo "running $job ..." >&2
+  rm -rf "out/evidence/$(basename "$job" .toml)" # fresh: timings of this build
   bin/mcflow run "$job" --progress none >/dev/null
 done
 /usr/bin/python3 - <<'PY'
@@ -26,8 +28,11 @@ for job in sorted(glob.glob("examples/evidence/*.toml")):
             flow = line.split('"')[1]
     train = 0.0
     if flow:
-        t = json.load(open(os.path.join("examples/evidence", flow).replace(".h5", ".json")))
+        base = os.path.join("examples/evidence", flow)[:-3]
+        t = json.load(open(base + ".json"))
         train = t["train"]["seconds"]
+        if os.path.exists(base + ".data.json"):  # sampling the training data
+            train += json.load(open(base + ".data.json"))["timing"]["seconds"]
     parts = name.split("-")
     target, sampler = parts[0] + "-" + parts[1], "-".join(parts[2:])
     sec = s["timing"]["seconds"]
