@@ -83,7 +83,7 @@ func TestPhi4ThreeSamplers(t *testing.T) {
 // latent HMC at L = 8 and L = 16 through flows trained by forward KL on
 // HMC configurations (smooth latent spaces: ε ~ 0.1). MCFLOW_LONG=1 adds
 // latent HMC at L = 4 through the reverse-KL flow, whose latent space
-// needs ε ~ 10⁻³ (~5 min).
+// needs ε ~ 10⁻³ (~90 s).
 func TestRelaxedFlowSamplersKaufman(t *testing.T) {
 	const beta = 0.4406868
 	type tc struct {

@@ -85,6 +85,17 @@ func TestPointMatchesAD(t *testing.T) {
 						t.Fatalf("LatentLogProb %.15g, LatentGrad %.15g", v, got)
 					}
 				}
+				// Reload: after the flow changes in place, the packed copy follows
+				before := p.LogProb(z)
+				randomize(m, rng, 0.05)
+				if p.LogProb(z) != before {
+					t.Fatal("Point changed without Reload")
+				}
+				p.Reload()
+				want := m.LogProb(ad.Const(ad.NewTensor(append([]float64(nil), z...), 1, d))).Item()
+				if got := p.LogProb(z); !closeTo(got, want, 1e-12) {
+					t.Fatalf("after Reload: ln q = %.15g, ad %.15g", got, want)
+				}
 				// Sample: the same draws as Model.Sample
 				const n = 7
 				wx, wlq := m.Sample(rand.New(rand.NewPCG(9, 9)), n)
