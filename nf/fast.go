@@ -185,9 +185,9 @@ func (p *Point) st(l int, v []float64) {
 	}
 }
 
-// forward maps z to x (both length Dim; x may alias z) and returns
+// Forward maps z to x = g(z) (both length Dim; x may alias z) and returns
 // ln|det ∂x/∂z|, keeping what the backward pass needs.
-func (p *Point) forward(x, z []float64) float64 {
+func (p *Point) Forward(x, z []float64) float64 {
 	copy(x, z)
 	var ld float64
 	for l := range p.f.nets {
@@ -245,9 +245,6 @@ func mix2(a, b float64) float64 {
 	return mx + math.Log(math.Exp(a-mx)+math.Exp(b-mx)) - math.Ln2
 }
 
-// Forward sets x = g(z) and returns ln|det ∂g/∂z|.
-func (p *Point) Forward(x, z []float64) float64 { return p.forward(x, z) }
-
 // Sample draws n points as Model.Sample does (the same draws from rng, in
 // the same order) into x (n·Dim) and their ln q into lq (length n).
 func (p *Point) Sample(rng *rand.Rand, x, lq []float64) {
@@ -258,7 +255,7 @@ func (p *Point) Sample(rng *rand.Rand, x, lq []float64) {
 	for r := range n {
 		row := x[r*d : (r+1)*d]
 		lz := logNormalRow(row)
-		lq[r] = lz - p.forward(row, row)
+		lq[r] = lz - p.Forward(row, row)
 	}
 	if p.m.Sym != Mixture {
 		return
@@ -284,7 +281,7 @@ func (p *Point) Sample(rng *rand.Rand, x, lq []float64) {
 // gradient in z; gradLogP(gx, x) must set gx = ∇ln p(x) and return ln p(x).
 // x receives g(z).
 func (p *Point) LatentGrad(grad, x, z []float64, gradLogP func(gx, x []float64) float64) float64 {
-	ld := p.forward(x, z)
+	ld := p.Forward(x, z)
 	lp := gradLogP(p.gx, x)
 	p.backward(grad, p.gx)
 	return lp + ld
@@ -358,9 +355,6 @@ func (p *Point) mlpBack(l int, g []float64) {
 			axpy(dp, row, np)
 			axpy(dm, row, nm)
 		}
-		if j == 0 && p.equ {
-			clear(nm)
-		}
 		gp, gm, cur = np, nm, 1-cur
 	}
 	for i, k := range p.keep[l] {
@@ -371,6 +365,6 @@ func (p *Point) mlpBack(l int, g []float64) {
 // LatentLogProb returns ln p(g(z)) + ln|det ∂g/∂z| with logP the target's
 // ln p; x receives g(z).
 func (p *Point) LatentLogProb(x, z []float64, logP func(x []float64) float64) float64 {
-	ld := p.forward(x, z)
+	ld := p.Forward(x, z)
 	return logP(x) + ld
 }

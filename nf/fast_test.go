@@ -34,7 +34,6 @@ func TestPointMatchesAD(t *testing.T) {
 		{Kind: "realnvp", Dim: 16, Layers: 2, Hidden: []int{9}, Mask: "checkerboard", L: 4, Symmetric: Mixture},
 	} {
 		for _, hidden := range [][]int{c.Hidden, nil} {
-			c := c
 			name := fmt.Sprintf("%s-%s-%v", c.Symmetric, c.Mask, hidden)
 			t.Run(name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(3, 4))
