@@ -26,19 +26,14 @@ type adaptState struct {
 	trained int // rounds whose training is done
 }
 
-// adaptStream is the chain index of the stream that seeds adaptive
-// training (sampling chains use 0, 1, …; spins spinStream+c).
-const adaptStream = 1 << 28
-
 func newAdapt(s *Spec, t Task, b *built, workers int) (*adaptState, error) {
 	cs := s.Sampler.Cont
 	if !cs.Adaptive() {
 		return nil, nil
 	}
 	d := b.target.Dim()
-	seed := mc.NewStream(s.Seed, t.Index, adaptStream).Uint64()
 	tr, err := nf.NewTrainer(b.flow, b.target, nf.TrainOptions{Loss: nf.ForwardKL, Batch: cs.AdaptBatch, LR: cs.AdaptLR, Workers: workers,
-		Seed: seed, Data: ad.Zeros(1, d), Epochs: cs.AdaptRounds * cs.AdaptEpochs})
+		Streams: mc.Streams{Seed: s.Seed, Task: t.Name(), Purpose: mc.Adapt}, Data: ad.Zeros(1, d), Epochs: cs.AdaptRounds * cs.AdaptEpochs})
 	if err != nil {
 		return nil, &SpecError{File: s.File, Key: "sampler.adapt_rounds", Msg: err.Error()}
 	}

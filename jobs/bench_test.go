@@ -21,10 +21,10 @@ func BenchmarkCheckpoint(b *testing.B) {
 			var chains []mc.Chain
 			if engine == "plain" {
 				for c := range 64 {
-					chains = append(chains, ising.NewMetropolis(p, true, mc.NewStream(1, 0, c)))
+					chains = append(chains, ising.NewMetropolis(p, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(c))))
 				}
 			} else {
-				chains = append(chains, ising.NewMultispin(p, true, mc.NewStream(1, 0, 0)))
+				chains = append(chains, ising.NewMultispin(p, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(0))))
 			}
 			path := filepath.Join(b.TempDir(), "0000.npz")
 			var size int

@@ -17,17 +17,8 @@ import (
 	"github.com/mcflow/mcflow/nf"
 )
 
-// spinStream is the chain index offset of the streams that draw the Ising
-// spins of an ising2d-relaxed chain at its measurements (sampling chains
-// use 0, 1, …; a trained flow 1<<30).
-const spinStream = 1 << 24
-
-// localStream is the chain index offset of the streams of flow-MH's local
-// HMC kernels.
-const localStream = 1 << 26
-
 // contObservables names what a chain of a continuous target records: the
-// model's observables, then the acceptance rate of the interval.
+// model's observables, then the sampler's bookkeeping series.
 func contObservables(s *Spec) []string {
 	var names []string
 	switch s.Model.Kind {
@@ -38,15 +29,22 @@ func contObservables(s *Spec) []string {
 	case "ising2d-relaxed":
 		names = []string{"e", "m", "absm", "m2", "e_rb"}
 	}
-	return append(names, "accept")
+	return append(names, samplerSeries(s)...)
+}
+
+// samplerSeries names the bookkeeping series of a continuous sampler.
+func samplerSeries(s *Spec) []string {
+	if s.Sampler.Kind == "flow-mh" {
+		return flowmh.Series(s.Sampler.Cont.Local > 0)
+	}
+	return hmc.Series
 }
 
 // contChain wraps an HMC or flow-MH chain with the task's observables.
 type contChain struct {
 	inner interface {
 		mc.Chain
-		AcceptRate() float64
-		EndInterval()
+		AppendSeries(dst []float64) []float64
 	}
 	pos     func() []float64 // the state in the target's space
 	tg      model.Target
@@ -81,7 +79,7 @@ func (c *contChain) Step() error {
 func (c *contChain) Observe(dst []float64) []float64 {
 	x := c.pos()
 	if c.relaxed != nil {
-		c.relaxed.Spins(c.spins, x, func() float64 { return float64(c.rng.Uint64()>>11) / (1 << 53) })
+		c.relaxed.Spins(c.spins, x, func() float64 { return mc.Uniform(c.rng) })
 		lat := ising.Lattice{L: c.relaxed.L, Spin: c.spins}
 		bonds, mag := lat.Sums()
 		n := float64(len(x))
@@ -90,12 +88,18 @@ func (c *contChain) Observe(dst []float64) []float64 {
 	} else if o, ok := c.tg.(model.Observer); ok {
 		dst = o.Observe(dst, x)
 	}
-	dst = append(dst, c.inner.AcceptRate())
-	c.inner.EndInterval()
+	dst = c.inner.AppendSeries(dst)
 	if c.config {
 		dst = append(dst, x...)
 	}
 	return dst
+}
+
+// EndThermalize passes the end of thermalisation on to the sampler.
+func (c *contChain) EndThermalize() {
+	if t, ok := c.inner.(mc.Thermalizer); ok {
+		t.EndThermalize()
+	}
 }
 
 func (c *contChain) MarshalBinary() ([]byte, error) {
@@ -220,18 +224,18 @@ func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
 	if L, ok := lattice(tg); ok {
 		b.cfgShape = []int{L, L}
 	}
-	for c := range s.Sampler.Chains {
-		rng := mc.NewStream(s.Seed, t.Index, c)
+	for c := range uint64(s.Sampler.Chains) {
+		rng := mc.NewStream(s.Seed, t.Name(), mc.Moves, c)
 		x0 := make([]float64, n)
 		if s.Sampler.Start == "hot" {
 			for i := range x0 {
-				x0[i] = normal(rng)
+				x0[i] = mc.Normal(rng)
 			}
 		}
 		cc := &contChain{tg: tg, relaxed: relaxed, config: s.Output.ConfigsEvery > 0}
 		if relaxed != nil {
 			cc.spins = make([]int8, n)
-			cc.rng = mc.NewStream(s.Seed, t.Index, spinStream+c)
+			cc.rng = mc.NewStream(s.Seed, t.Name(), mc.Spins, c)
 		}
 		o := hmc.Options{Eps: cs.Eps, Steps: cs.Steps, Length: cs.Length, Warmup: s.Sampler.Thermalize, Target: cs.TargetAccept, NoMetric: !cs.Metric}
 		if cs.NoAdapt {
@@ -257,10 +261,15 @@ func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
 		case "flow-mh":
 			fo := flowmh.Options{Batch: cs.Batch, Local: cs.Local, LocalStep: cs.LocalStep}
 			if cs.LocalKernel == "hmc" {
-				// Its own stream; no adaptation (how many of thermalize's steps
-				// are its trajectories is random, and the recorded chain must
-				// see a fixed kernel).
-				k, err := hmc.New(tg, x0, hmc.Options{Eps: cs.Eps, Steps: cs.Steps, Length: cs.Length, NoMetric: true}, mc.NewStream(s.Seed, t.Index, localStream+c))
+				// Its own stream. Its step size adapts during thermalize
+				// (at most thermalize of its trajectories; no metric, whose
+				// windows need their number) and freezes when the chain's
+				// thermalisation ends (EndThermalize).
+				ko := hmc.Options{Eps: cs.Eps, Steps: cs.Steps, Length: cs.Length, NoMetric: true, Warmup: s.Sampler.Thermalize, Target: cs.TargetAccept}
+				if cs.NoAdapt {
+					ko.Warmup = 0
+				}
+				k, err := hmc.New(tg, x0, ko, mc.NewStream(s.Seed, t.Name(), mc.Local, c))
 				if err != nil {
 					return nil, err
 				}
@@ -320,14 +329,4 @@ func lattice(tg model.Target) (int, bool) {
 		return t.L, true
 	}
 	return 0, false
-}
-
-func normal(rng *mc.PCG) float64 {
-	for {
-		u1 := float64(rng.Uint64()>>11) / (1 << 53)
-		u2 := float64(rng.Uint64()>>11) / (1 << 53)
-		if u1 > 0 {
-			return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
-		}
-	}
 }

@@ -79,12 +79,12 @@ func build(s *Spec, t Task, lay Layout) (*built, error) {
 		if s.Sampler.Engine == "multispin" {
 			// 64 replicas per unit share the unit's stream (seed, task, unit).
 			b.replicas = ising.Replicas
-			for u := range s.Sampler.Chains / ising.Replicas {
-				b.chains = append(b.chains, ising.NewMultispin(p, hot, mc.NewStream(s.Seed, t.Index, u)))
+			for u := range uint64(s.Sampler.Chains / ising.Replicas) {
+				b.chains = append(b.chains, ising.NewMultispin(p, hot, mc.NewStream(s.Seed, t.Name(), mc.Moves, u)))
 			}
 		}
-		for c := range s.Sampler.Chains {
-			rng := mc.NewStream(s.Seed, t.Index, c)
+		for c := range uint64(s.Sampler.Chains) {
+			rng := mc.NewStream(s.Seed, t.Name(), mc.Moves, c)
 			switch {
 			case s.Sampler.Engine == "multispin":
 			case s.Sampler.Kind == "metropolis":

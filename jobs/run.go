@@ -131,7 +131,7 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 	case o.Task >= 0:
 		jobCopy = lay.TaskJobCopy(tasks[0].Name())
 	}
-	if err := writeFileAtomic(jobCopy, s.TOML()); err != nil {
+	if err := writeJobCopy(jobCopy, s, out); err != nil {
 		return nil, err
 	}
 	// A job with a [train] table and a flow sampler without a flow file
@@ -613,6 +613,14 @@ func taskGroup(s *Spec, t Task, names []string, obs map[string][][]float64, draw
 		})
 	}
 	return g
+}
+
+// writeJobCopy writes the job that runs in out as the job file path, its
+// output directory out and its paths relative to the file's directory.
+func writeJobCopy(path string, s *Spec, out string) error {
+	c := *s
+	c.Output.Dir = out
+	return writeFileAtomic(path, c.TOML(filepath.Dir(path)))
 }
 
 func writeFileAtomic(path string, data []byte) error {

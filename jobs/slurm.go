@@ -95,15 +95,15 @@ func (p *parser) slurm(c *SlurmSpec, t map[string]any) error {
 
 func (c SlurmSpec) toml() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n[slurm]\ntime = %q\ncpus = %d\nsignal_lead = %q\n", c.Time, c.CPUs, c.SignalLead.String())
+	fmt.Fprintf(&b, "\n[slurm]\ntime = %s\ncpus = %d\nsignal_lead = %q\n", tomlQuote(c.Time), c.CPUs, c.SignalLead.String())
 	if c.Partition != "" {
-		fmt.Fprintf(&b, "partition = %q\n", c.Partition)
+		fmt.Fprintf(&b, "partition = %s\n", tomlQuote(c.Partition))
 	}
 	if c.Account != "" {
-		fmt.Fprintf(&b, "account = %q\n", c.Account)
+		fmt.Fprintf(&b, "account = %s\n", tomlQuote(c.Account))
 	}
 	if c.Mem != "" {
-		fmt.Fprintf(&b, "mem = %q\n", c.Mem)
+		fmt.Fprintf(&b, "mem = %s\n", tomlQuote(c.Mem))
 	}
 	if c.MaxParallel > 0 {
 		fmt.Fprintf(&b, "max_parallel = %d\n", c.MaxParallel)

@@ -84,11 +84,14 @@ type ContSampler struct {
 	AdaptEpochs int     `json:",omitempty"`
 	AdaptBatch  int     `json:",omitempty"`
 	AdaptLR     float64 `json:",omitempty"`
-	// LocalKernel: flow-mh's local steps, "" (random walk) or "hmc" (one
-	// trajectory with Eps and Steps or Length, no adaptation).
+	// LocalKernel: flow-mh's local steps (a fraction Local of all steps):
+	// "rw" (random-walk Metropolis of step LocalStep) or "hmc" (one
+	// trajectory with Eps and Steps or Length, its step size adapted
+	// toward TargetAccept during thermalize unless NoAdapt, then frozen);
+	// "" when Local = 0.
 	LocalKernel string `json:",omitempty"`
 	// NoAdapt (adapt = false): hmc and latent-hmc keep Eps and the unit
-	// metric through thermalize (what flow-mh's HMC local kernel does).
+	// metric through thermalize, flow-mh's HMC local kernel keeps Eps.
 	NoAdapt bool `json:",omitempty"`
 }
 
@@ -521,6 +524,10 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 	if v, ok := t["kind"]; ok {
 		if k, isStr := v.(string); isStr && contKinds[k] {
 			s.Cont = &ContSampler{Eps: 0.1, Steps: 10, TargetAccept: 0.8, Metric: true, Batch: 64}
+			if k == "flow-mh" {
+				// The mixed kernel: flow proposals and adapted HMC trajectories.
+				s.Cont.Local, s.Cont.LocalKernel, s.Cont.Metric = 0.5, "hmc", false
+			}
 		}
 	}
 	known := []string{"kind", "engine", "chains", "thermalize", "sweeps", "measure_every", "start"}
@@ -534,71 +541,7 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 		return err
 	}
 	for _, k := range keys {
-		key, v := "sampler."+k, t[k]
-		switch k {
-		case "kind":
-			if s.Kind, err = p.str(key, v); err != nil {
-				return err
-			}
-			if s.Kind != "metropolis" && s.Kind != "wolff" && !contKinds[s.Kind] {
-				return p.errf(key, "= %q, want \"metropolis\" or \"wolff\" (ising2d), or \"hmc\", \"latent-hmc\" or \"flow-mh\" (phi4, ising2d-relaxed, toy2d)", s.Kind)
-			}
-		case "engine":
-			s.Engine, err = p.choice(key, v, "plain", "multispin")
-		case "eps":
-			s.Cont.Eps, err = p.float(key, v, "the initial leapfrog step size, > 0", func(f float64) bool { return f > 0 })
-		case "steps":
-			s.Cont.Steps, err = p.integer(key, v, 0, "leapfrog steps per trajectory (0: use length)")
-		case "length":
-			s.Cont.Length, err = p.float(key, v, "the trajectory length, > 0", func(f float64) bool { return f > 0 })
-		case "target_accept":
-			s.Cont.TargetAccept, err = p.float(key, v, "the target acceptance of step-size adaptation, in (0, 1)", func(f float64) bool { return f > 0 && f < 1 })
-		case "metric":
-			s.Cont.Metric, err = p.boolean(key, v)
-		case "adapt":
-			var a bool
-			a, err = p.boolean(key, v)
-			s.Cont.NoAdapt = !a
-		case "flow":
-			if s.Cont.Flow, err = p.str(key, v); err == nil && !filepath.IsAbs(s.Cont.Flow) {
-				s.Cont.Flow = filepath.Join(p.dir, s.Cont.Flow)
-			}
-		case "batch":
-			s.Cont.Batch, err = p.integer(key, v, 1, "flow proposals per batch")
-		case "local":
-			s.Cont.Local, err = p.float(key, v, "the fraction of local random-walk steps, in [0, 1]", func(f float64) bool { return f >= 0 && f <= 1 })
-		case "local_step":
-			s.Cont.LocalStep, err = p.float(key, v, "the random-walk step size, > 0", func(f float64) bool { return f > 0 })
-		case "local_kernel":
-			var k string
-			if k, err = p.choice(key, v, "rw", "hmc"); err == nil && k == "hmc" {
-				s.Cont.LocalKernel = k
-			}
-		case "adapt_rounds":
-			s.Cont.AdaptRounds, err = p.integer(key, v, 0, "rounds of flow training during thermalize (0: none)")
-		case "adapt_epochs":
-			s.Cont.AdaptEpochs, err = p.integer(key, v, 1, "training epochs after each round")
-		case "adapt_batch":
-			s.Cont.AdaptBatch, err = p.integer(key, v, 1, "rows per training epoch")
-		case "adapt_lr":
-			s.Cont.AdaptLR, err = p.float(key, v, "the learning rate of adaptive training, > 0", func(f float64) bool { return f > 0 })
-		case "chains":
-			s.Chains, err = p.integer(key, v, 1, "independent chains per task")
-		case "thermalize":
-			s.Thermalize, err = p.integer(key, v, 0, "steps discarded per chain")
-		case "sweeps":
-			s.Sweeps, err = p.integer(key, v, 1, "recorded steps per chain")
-		case "measure_every":
-			s.MeasureEvery, err = p.integer(key, v, 1, "steps between measurements")
-		case "start":
-			if s.Start, err = p.str(key, v); err != nil {
-				return err
-			}
-			if s.Start != "hot" && s.Start != "cold" {
-				return p.errf(key, "= %q, want \"hot\" or \"cold\"", s.Start)
-			}
-		}
-		if err != nil {
+		if err := p.samplerKey(s, k, t[k]); err != nil {
 			return err
 		}
 	}
@@ -610,59 +553,160 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 			return p.errf("sampler.chains", "= %d, but the multispin engine runs chains in words of 64 replicas: use a multiple of 64 (64, 128, ...)", s.Chains)
 		}
 	}
-	if c := s.Cont; c != nil {
-		only := map[string]string{"eps": "hmc", "steps": "hmc", "length": "hmc", "target_accept": "hmc", "metric": "hmc", "adapt": "hmc",
-			"batch": "flow-mh", "local": "flow-mh", "local_step": "flow-mh",
-			"adapt_rounds": "flow-mh", "adapt_epochs": "flow-mh", "adapt_batch": "flow-mh", "adapt_lr": "flow-mh", "local_kernel": "flow-mh"}
-		for _, k := range keys {
-			want, ok := only[k]
-			if !ok || strings.Contains(s.Kind, want) {
-				continue
-			}
-			// flow-mh with local_kernel = "hmc" takes HMC's eps, steps, length.
-			if s.Kind == "flow-mh" && c.LocalKernel == "hmc" && (k == "eps" || k == "steps" || k == "length") {
-				continue
-			}
-			return p.errf("sampler."+k, "does not apply to kind = %q", s.Kind)
-		}
-		if c.NoAdapt && (slices.Contains(keys, "target_accept") || slices.Contains(keys, "metric")) {
-			return p.errf("sampler.adapt", "= false keeps eps and the unit metric: drop target_accept and metric, or set adapt = true")
-		}
-		if c.LocalKernel == "hmc" && c.Local == 0 {
-			return p.errf("sampler.local_kernel", "= \"hmc\" needs local > 0, the fraction of steps that are HMC trajectories")
-		}
-		if c.Steps == 0 && c.Length == 0 && (s.Kind != "flow-mh" || c.LocalKernel == "hmc") {
-			return p.errf("sampler.steps", "= 0 needs a trajectory length: set length (or steps >= 1)")
-		}
-		if s.Kind == "hmc" && c.Flow != "" {
-			return p.errf("sampler.flow", "is set, but kind = \"hmc\" samples x directly: use kind = \"latent-hmc\" or \"flow-mh\" to use the flow")
-		}
-		if c.Local > 0 && c.LocalStep == 0 {
-			c.LocalStep = 0.1
-		}
-		if c.AdaptRounds > 0 {
-			if c.AdaptEpochs == 0 {
-				c.AdaptEpochs = 100
-			}
-			if c.AdaptBatch == 0 {
-				c.AdaptBatch = 256
-			}
-			if c.AdaptLR == 0 {
-				c.AdaptLR = 1e-3
-			}
-			if s.Thermalize < c.AdaptRounds*s.MeasureEvery {
-				return p.errf("sampler.adapt_rounds", "= %d rounds of thermalize = %d steps leave fewer than measure_every = %d steps per round: raise thermalize or lower adapt_rounds", c.AdaptRounds, s.Thermalize, s.MeasureEvery)
-			}
-		} else {
-			for _, k := range []string{"adapt_epochs", "adapt_batch", "adapt_lr"} {
-				if _, ok := t[k]; ok {
-					return p.errf("sampler."+k, "applies with adapt_rounds >= 1 only")
-				}
-			}
+	if s.Cont != nil {
+		if err := p.contSampler(s, keys, t); err != nil {
+			return err
 		}
 	}
 	if s.Sweeps < s.MeasureEvery {
 		return p.errf("sampler.sweeps", "= %d is less than measure_every = %d: nothing would be recorded", s.Sweeps, s.MeasureEvery)
+	}
+	return nil
+}
+
+// samplerKey reads one [sampler] key into s.
+func (p *parser) samplerKey(s *SamplerSpec, k string, v any) error {
+	key := "sampler." + k
+	var err error
+	switch k {
+	case "kind":
+		if s.Kind, err = p.str(key, v); err != nil {
+			return err
+		}
+		if s.Kind != "metropolis" && s.Kind != "wolff" && !contKinds[s.Kind] {
+			return p.errf(key, "= %q, want \"metropolis\" or \"wolff\" (ising2d), or \"hmc\", \"latent-hmc\" or \"flow-mh\" (phi4, ising2d-relaxed, toy2d)", s.Kind)
+		}
+	case "engine":
+		s.Engine, err = p.choice(key, v, "plain", "multispin")
+	case "eps":
+		s.Cont.Eps, err = p.float(key, v, "the initial leapfrog step size, > 0", func(f float64) bool { return f > 0 })
+	case "steps":
+		s.Cont.Steps, err = p.integer(key, v, 0, "leapfrog steps per trajectory (0: use length)")
+	case "length":
+		s.Cont.Length, err = p.float(key, v, "the trajectory length, > 0", func(f float64) bool { return f > 0 })
+	case "target_accept":
+		s.Cont.TargetAccept, err = p.float(key, v, "the target acceptance of step-size adaptation, in (0, 1)", func(f float64) bool { return f > 0 && f < 1 })
+	case "metric":
+		s.Cont.Metric, err = p.boolean(key, v)
+	case "adapt":
+		var a bool
+		a, err = p.boolean(key, v)
+		s.Cont.NoAdapt = !a
+	case "flow":
+		if s.Cont.Flow, err = p.str(key, v); err == nil && !filepath.IsAbs(s.Cont.Flow) {
+			s.Cont.Flow = filepath.Join(p.dir, s.Cont.Flow)
+		}
+	case "batch":
+		s.Cont.Batch, err = p.integer(key, v, 1, "flow proposals per batch")
+	case "local":
+		s.Cont.Local, err = p.float(key, v, "the fraction of local steps, in [0, 1]", func(f float64) bool { return f >= 0 && f <= 1 })
+	case "local_step":
+		s.Cont.LocalStep, err = p.float(key, v, "the random-walk step size, > 0", func(f float64) bool { return f > 0 })
+	case "local_kernel":
+		s.Cont.LocalKernel, err = p.choice(key, v, "rw", "hmc")
+	case "adapt_rounds":
+		s.Cont.AdaptRounds, err = p.integer(key, v, 0, "rounds of flow training during thermalize (0: none)")
+	case "adapt_epochs":
+		s.Cont.AdaptEpochs, err = p.integer(key, v, 1, "training epochs after each round")
+	case "adapt_batch":
+		s.Cont.AdaptBatch, err = p.integer(key, v, 1, "rows per training epoch")
+	case "adapt_lr":
+		s.Cont.AdaptLR, err = p.float(key, v, "the learning rate of adaptive training, > 0", func(f float64) bool { return f > 0 })
+	case "chains":
+		s.Chains, err = p.integer(key, v, 1, "independent chains per task")
+	case "thermalize":
+		s.Thermalize, err = p.integer(key, v, 0, "steps discarded per chain")
+	case "sweeps":
+		s.Sweeps, err = p.integer(key, v, 1, "recorded steps per chain")
+	case "measure_every":
+		s.MeasureEvery, err = p.integer(key, v, 1, "steps between measurements")
+	case "start":
+		s.Start, err = p.choice(key, v, "hot", "cold")
+	}
+	return err
+}
+
+// contSampler checks the keys of the samplers of continuous targets
+// against the kind and fills the defaults that depend on others. The
+// result is canonical: keys that do not apply are left at their zero
+// values, so that the resolved job file parses back to the same spec.
+func (p *parser) contSampler(s *SamplerSpec, keys []string, t map[string]any) error {
+	c := s.Cont
+	given := func(k string) bool { return slices.Contains(keys, k) }
+	flowKeys := []string{"batch", "local", "local_step", "local_kernel", "adapt_rounds", "adapt_epochs", "adapt_batch", "adapt_lr"}
+	hmcKeys := []string{"eps", "steps", "length", "target_accept", "metric", "adapt"}
+	if s.Kind == "flow-mh" {
+		if c.Local == 0 {
+			if given("local_kernel") || given("local_step") {
+				return p.errf("sampler.local", "= 0 takes no local steps: drop local_kernel and local_step, or set local > 0")
+			}
+			c.LocalKernel = ""
+		}
+		if c.LocalKernel != "rw" && given("local_step") {
+			return p.errf("sampler.local_step", "is the step of local_kernel = \"rw\"; the local kernel is %q", c.LocalKernel)
+		}
+		if c.LocalKernel == "rw" && c.LocalStep == 0 {
+			c.LocalStep = 0.1
+		}
+		hmcKeys = []string{"eps", "steps", "length", "target_accept", "adapt"}
+		if c.LocalKernel != "hmc" {
+			hmcKeys = nil
+		}
+		c.Metric = false // the local kernel adapts its step size only
+	}
+	for _, k := range keys {
+		switch {
+		case slices.Contains(flowKeys, k) && s.Kind != "flow-mh":
+			return p.errf("sampler."+k, "does not apply to kind = %q", s.Kind)
+		case (k == "eps" || k == "steps" || k == "length" || k == "target_accept" || k == "metric" || k == "adapt") && !slices.Contains(hmcKeys, k):
+			if s.Kind == "flow-mh" {
+				return p.errf("sampler."+k, "applies to local_kernel = \"hmc\" (the local kernel is %q)", c.LocalKernel)
+			}
+			return p.errf("sampler."+k, "does not apply to kind = %q", s.Kind)
+		}
+	}
+	if c.NoAdapt && (given("target_accept") || given("metric")) {
+		return p.errf("sampler.adapt", "= false keeps eps and the unit metric: drop target_accept and metric, or set adapt = true")
+	}
+	if c.NoAdapt {
+		c.TargetAccept, c.Metric = 0, false
+	}
+	if hmcKeys == nil {
+		c.Eps, c.Steps, c.Length, c.TargetAccept, c.NoAdapt = 0, 0, 0, 0, false
+	} else if c.Steps == 0 && c.Length == 0 {
+		return p.errf("sampler.steps", "= 0 needs a trajectory length: set length (or steps >= 1)")
+	}
+	if s.Kind == "hmc" && c.Flow != "" {
+		return p.errf("sampler.flow", "is set, but kind = \"hmc\" samples x directly: use kind = \"latent-hmc\" or \"flow-mh\" to use the flow")
+	}
+	if s.Kind != "flow-mh" {
+		c.Batch = 0
+	}
+	return p.adaptRounds(s, t)
+}
+
+// adaptRounds checks adaptive flow-MH's keys and fills their defaults.
+func (p *parser) adaptRounds(s *SamplerSpec, t map[string]any) error {
+	c := s.Cont
+	if c.AdaptRounds == 0 {
+		for _, k := range []string{"adapt_epochs", "adapt_batch", "adapt_lr"} {
+			if _, ok := t[k]; ok {
+				return p.errf("sampler."+k, "applies with adapt_rounds >= 1 only")
+			}
+		}
+		return nil
+	}
+	if c.AdaptEpochs == 0 {
+		c.AdaptEpochs = 100
+	}
+	if c.AdaptBatch == 0 {
+		c.AdaptBatch = 256
+	}
+	if c.AdaptLR == 0 {
+		c.AdaptLR = 1e-3
+	}
+	if s.Thermalize < c.AdaptRounds*s.MeasureEvery {
+		return p.errf("sampler.adapt_rounds", "= %d rounds of thermalize = %d steps leave fewer than measure_every = %d steps per round: raise thermalize or lower adapt_rounds", c.AdaptRounds, s.Thermalize, s.MeasureEvery)
 	}
 	return nil
 }
@@ -874,12 +918,24 @@ func engineHash(e string) string {
 	return e
 }
 
-// TOML renders the spec with every default filled in.
-func (s *Spec) TOML() []byte {
+// TOML renders the spec with every default filled in, as a job file in
+// directory dir: its paths (output.dir, sampler.flow, train.data) are
+// written relative to dir when dir is not "", so that the file still
+// resolves when the directory moves.
+func (s *Spec) TOML(dir string) []byte {
+	rel := func(path string) string {
+		if dir == "" {
+			return path
+		}
+		if r, err := filepath.Rel(dir, path); err == nil {
+			return r
+		}
+		return path
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "name = %q\nseed = %d\n\n[model]\nkind = %q\n", s.Name, s.Seed, s.Model.Kind)
+	fmt.Fprintf(&b, "name = %s\nseed = %d\n\n[model]\nkind = %s\n", tomlQuote(s.Name), s.Seed, tomlQuote(s.Model.Kind))
 	if s.Model.Kind == "toy2d" {
-		fmt.Fprintf(&b, "name = %q\n", s.Model.Name)
+		fmt.Fprintf(&b, "name = %s\n", tomlQuote(s.Model.Name))
 	}
 	for _, p := range s.Model.Params {
 		strs := make([]string, len(p.Values))
@@ -893,56 +949,101 @@ func (s *Spec) TOML() []byte {
 		}
 	}
 	sm := s.Sampler
-	fmt.Fprintf(&b, "\n[sampler]\nkind = %q\n", sm.Kind)
+	fmt.Fprintf(&b, "\n[sampler]\nkind = %s\n", tomlQuote(sm.Kind))
 	if sm.Kind == "metropolis" {
-		fmt.Fprintf(&b, "engine = %q\n", sm.Engine)
+		fmt.Fprintf(&b, "engine = %s\n", tomlQuote(sm.Engine))
 	}
-	fmt.Fprintf(&b, "chains = %d\nthermalize = %d\nsweeps = %d\nmeasure_every = %d\nstart = %q\n",
-		sm.Chains, sm.Thermalize, sm.Sweeps, sm.MeasureEvery, sm.Start)
+	fmt.Fprintf(&b, "chains = %d\nthermalize = %d\nsweeps = %d\nmeasure_every = %d\nstart = %s\n",
+		sm.Chains, sm.Thermalize, sm.Sweeps, sm.MeasureEvery, tomlQuote(sm.Start))
 	if c := sm.Cont; c != nil {
-		if strings.Contains(sm.Kind, "hmc") {
-			fmt.Fprintf(&b, "eps = %s\nsteps = %d\n", formatNumber(c.Eps, false), c.Steps)
-			if c.Length > 0 {
-				fmt.Fprintf(&b, "length = %s\n", formatNumber(c.Length, false))
-			}
-			fmt.Fprintf(&b, "target_accept = %s\nmetric = %v\n", formatNumber(c.TargetAccept, false), c.Metric)
-		}
-		if c.Flow != "" {
-			fmt.Fprintf(&b, "flow = %q\n", c.Flow)
-		}
-		if sm.Kind == "flow-mh" {
-			fmt.Fprintf(&b, "batch = %d\nlocal = %s\nlocal_step = %s\n", c.Batch, formatNumber(c.Local, false), formatNumber(c.LocalStep, false))
-			if c.LocalKernel == "hmc" {
-				fmt.Fprintf(&b, "local_kernel = \"hmc\"\neps = %s\nsteps = %d\n", formatNumber(c.Eps, false), c.Steps)
-				if c.Length > 0 {
-					fmt.Fprintf(&b, "length = %s\n", formatNumber(c.Length, false))
-				}
-			}
-			if c.Adaptive() {
-				fmt.Fprintf(&b, "adapt_rounds = %d\nadapt_epochs = %d\nadapt_batch = %d\nadapt_lr = %s\n", c.AdaptRounds, c.AdaptEpochs, c.AdaptBatch, formatNumber(c.AdaptLR, false))
-			}
-		}
+		c.writeTOML(&b, sm.Kind, rel)
 	}
 	fmts := make([]string, len(s.Output.Formats))
 	for i, f := range s.Output.Formats {
-		fmts[i] = fmt.Sprintf("%q", f)
+		fmts[i] = tomlQuote(f)
 	}
-	fmt.Fprintf(&b, "\n[output]\ndir = %q\nformats = [%s]\n", s.Output.Dir, strings.Join(fmts, ", "))
+	fmt.Fprintf(&b, "\n[output]\ndir = %s\nformats = [%s]\n", tomlQuote(rel(s.Output.Dir)), strings.Join(fmts, ", "))
 	if s.Output.ConfigsEvery > 0 {
 		fmt.Fprintf(&b, "configs_every = %d\n", s.Output.ConfigsEvery)
 	}
 	if s.Checkpoint.Sweeps > 0 {
 		fmt.Fprintf(&b, "\n[checkpoint]\nevery = %d\n", s.Checkpoint.Sweeps)
 	} else {
-		fmt.Fprintf(&b, "\n[checkpoint]\nevery = %q\n", s.Checkpoint.Every)
+		fmt.Fprintf(&b, "\n[checkpoint]\nevery = %s\n", tomlQuote(s.Checkpoint.Every))
 	}
 	if s.Train != nil {
-		b.WriteString(s.Train.toml())
+		b.WriteString(s.Train.toml(rel))
 	}
 	if s.Slurm != DefaultSlurm() {
 		b.WriteString(s.Slurm.toml())
 	}
 	return []byte(b.String())
+}
+
+// writeTOML writes the [sampler] keys of a sampler of continuous targets:
+// exactly those that apply to kind, so that the file parses back.
+func (c *ContSampler) writeTOML(b *strings.Builder, kind string, rel func(string) string) {
+	hmcKeys := func() {
+		fmt.Fprintf(b, "eps = %s\nsteps = %d\n", formatNumber(c.Eps, false), c.Steps)
+		if c.Length > 0 {
+			fmt.Fprintf(b, "length = %s\n", formatNumber(c.Length, false))
+		}
+		switch {
+		case c.NoAdapt:
+			b.WriteString("adapt = false\n")
+		case kind == "flow-mh":
+			fmt.Fprintf(b, "target_accept = %s\n", formatNumber(c.TargetAccept, false))
+		default:
+			fmt.Fprintf(b, "target_accept = %s\nmetric = %v\n", formatNumber(c.TargetAccept, false), c.Metric)
+		}
+	}
+	if kind != "flow-mh" {
+		hmcKeys()
+	}
+	if c.Flow != "" {
+		fmt.Fprintf(b, "flow = %s\n", tomlQuote(rel(c.Flow)))
+	}
+	if kind != "flow-mh" {
+		return
+	}
+	fmt.Fprintf(b, "batch = %d\nlocal = %s\n", c.Batch, formatNumber(c.Local, false))
+	if c.Local > 0 {
+		fmt.Fprintf(b, "local_kernel = %q\n", c.LocalKernel)
+	}
+	switch c.LocalKernel {
+	case "rw":
+		fmt.Fprintf(b, "local_step = %s\n", formatNumber(c.LocalStep, false))
+	case "hmc":
+		hmcKeys()
+	}
+	if c.Adaptive() {
+		fmt.Fprintf(b, "adapt_rounds = %d\nadapt_epochs = %d\nadapt_batch = %d\nadapt_lr = %s\n", c.AdaptRounds, c.AdaptEpochs, c.AdaptBatch, formatNumber(c.AdaptLR, false))
+	}
+}
+
+// tomlQuote writes s as a TOML basic string: quotes, backslashes and
+// control characters escaped (Go's %q would write \a or \x.., which TOML
+// does not have).
+func tomlQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func formatNumber(v float64, isInt bool) string {

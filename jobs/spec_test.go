@@ -126,16 +126,7 @@ func TestTOMLRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := Parse(s.TOML(), "job.toml", s.Dir)
-	if err != nil {
-		t.Fatalf("resolved job does not parse: %v\n%s", err, s.TOML())
-	}
-	if string(back.TOML()) != string(s.TOML()) {
-		t.Errorf("round trip changed the spec:\n%s\nvs\n%s", s.TOML(), back.TOML())
-	}
-	if len(back.Tasks()) != 8 || back.Hash(back.Tasks()[3]) != s.Hash(s.Tasks()[3]) {
-		t.Error("round trip changed the tasks")
-	}
+	checkRoundTrip(t, s, filepath.Join(s.Dir, "out", "default"))
 }
 
 func TestPM(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -104,10 +103,6 @@ func target(s *Spec, t Task) (model.Target, int, func() (float64, string, error)
 	return nil, 0, nil, fmt.Errorf("model.kind = %q has no continuous target to train a flow on; use phi4, ising2d-relaxed or toy2d", s.Model.Kind)
 }
 
-// trainStream is the chain index of the stream that seeds a task's flow
-// (chains of a sampling run use 0, 1, …).
-const trainStream = 1 << 30
-
 // Train trains one flow per task of a spec with a [train] table. It
 // returns ErrStopped when ctx was cancelled (every task checkpointed).
 func Train(ctx context.Context, s *Spec, o Options) (*TrainReport, error) {
@@ -144,7 +139,7 @@ func Train(ctx context.Context, s *Spec, o Options) (*TrainReport, error) {
 	}
 	rep := &TrainReport{Out: out}
 	if o.Task < 0 {
-		if err := writeFileAtomic(lay.JobCopy(), s.TOML()); err != nil {
+		if err := writeJobCopy(lay.JobCopy(), s, out); err != nil {
 			return nil, err
 		}
 	}
@@ -212,13 +207,13 @@ func trainTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog
 	if err != nil {
 		return nil, err
 	}
-	seed := mc.NewStream(s.Seed, t.Index, trainStream)
-	m, err := nf.New(s.Train.FlowConfig(tg.Dim(), l), rand.New(seed))
+	streams := mc.Streams{Seed: s.Seed, Task: t.Name(), Purpose: mc.Train}
+	m, err := nf.New(s.Train.FlowConfig(tg.Dim(), l), streams.Stream(0))
 	if err != nil {
 		return nil, err
 	}
 	topts := nf.TrainOptions{Loss: nf.Loss(s.Train.Loss), Batch: s.Train.Batch, LR: s.Train.LR, Workers: o.Workers,
-		Seed: seed.Uint64(), Data: data, Epochs: s.Train.Epochs, Schedule: s.Train.Schedule}
+		Streams: streams, Data: data, Epochs: s.Train.Epochs, Schedule: s.Train.Schedule}
 	tr, err := nf.NewTrainer(m, tg, topts)
 	if err != nil {
 		return nil, err
@@ -323,8 +318,7 @@ func readTrainSummary(path string) (*TrainTaskSummary, error) {
 // the loss curve, the summary and the figure.
 func finishTraining(s *Spec, t Task, lay Layout, o Options, tr *nf.Trainer, tg model.Target, lnZ func() (float64, string, error), seconds float64) (*TrainTaskSummary, error) {
 	name := t.Name()
-	evalSeed := mc.NewStream(s.Seed, t.Index, trainStream+1).Uint64()
-	ev, err := nf.Evaluate(tr.Model, tg, s.Train.EvalSamples, o.Workers, evalSeed)
+	ev, err := nf.Evaluate(tr.Model, tg, s.Train.EvalSamples, o.Workers, mc.Streams{Seed: s.Seed, Task: t.Name(), Purpose: mc.Eval})
 	if err != nil {
 		return nil, err
 	}
@@ -370,7 +364,7 @@ func finishTraining(s *Spec, t Task, lay Layout, o Options, tr *nf.Trainer, tg m
 	if err := writeJSON(lay.Summary(name), sum); err != nil {
 		return nil, err
 	}
-	if err := trainPlot(lay.TrainPlot(name), tr, tg, float64(ts.MinusLnZ), evalSeed); err != nil {
+	if err := trainPlot(lay.TrainPlot(name), tr, tg, float64(ts.MinusLnZ), mc.NewStream(s.Seed, t.Name(), mc.Sample, 0)); err != nil {
 		return nil, fmt.Errorf("figure: %w", err)
 	}
 	return sum, nil

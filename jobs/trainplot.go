@@ -2,8 +2,8 @@ package jobs
 
 import (
 	"math"
-	"math/rand/v2"
 
+	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/model"
 	"github.com/mcflow/mcflow/nf"
 	"github.com/mcflow/mcflow/plot"
@@ -11,7 +11,7 @@ import (
 
 // trainPlot draws the loss per epoch against the exact −ln Z (when known)
 // and, for a 2D target, the target's contours with samples of the flow.
-func trainPlot(path string, tr *nf.Trainer, tg model.Target, minusLnZ float64, seed uint64) error {
+func trainPlot(path string, tr *nf.Trainer, tg model.Target, minusLnZ float64, rng *mc.PCG) error {
 	n := len(tr.Losses)
 	ep, loss := make([]float64, n), make([]float64, n)
 	for i, l := range tr.Losses {
@@ -58,7 +58,7 @@ func trainPlot(path string, tr *nf.Trainer, tg model.Target, minusLnZ float64, s
 		for _, f := range []float64{0.1, 0.5, 0.9} {
 			c.Levels = append(c.Levels, f*mx)
 		}
-		xs, _ := tr.Model.Sample(rand.New(rand.NewPCG(seed, 99)), 2000)
+		xs, _ := tr.Model.Sample(rng, 2000)
 		pts := make([][2]float64, 0, 2000)
 		for i := range 2000 {
 			pts = append(pts, [2]float64{xs.Data[2*i], xs.Data[2*i+1]})

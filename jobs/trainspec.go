@@ -196,12 +196,12 @@ func (tr *TrainSpec) FlowConfig(dim, l int) nf.Config {
 	return c
 }
 
-func (tr *TrainSpec) toml() string {
+func (tr *TrainSpec) toml(rel func(string) string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n[train]\nflow = %q\nepochs = %d\nbatch = %d\nlr = %s\nloss = %q\nschedule = %q\n",
 		tr.Flow, tr.Epochs, tr.Batch, formatNumber(tr.LR, false), tr.Loss, tr.Schedule)
 	if tr.Data != "" {
-		fmt.Fprintf(&b, "data = %q\n", tr.Data)
+		fmt.Fprintf(&b, "data = %s\n", tomlQuote(rel(tr.Data)))
 	}
 	h := make([]string, len(tr.Hidden))
 	for i, v := range tr.Hidden {

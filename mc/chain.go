@@ -18,3 +18,11 @@ type Chain interface {
 	encoding.BinaryMarshaler
 	encoding.BinaryUnmarshaler
 }
+
+// Thermalizer is a chain that changes when thermalisation ends: an
+// adaptive kernel freezes its parameters, diagnostics accumulated over the
+// recorded steps restart. The Pool calls EndThermalize once, before the
+// first recorded step.
+type Thermalizer interface {
+	EndThermalize()
+}

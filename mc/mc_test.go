@@ -31,29 +31,44 @@ func TestPCGMatchesStdlib(t *testing.T) {
 	}
 }
 
-// TestStreamGolden pins the (seed, task, chain) -> stream mapping: a change
-// here changes every result mcflow ever produced.
+// TestStreamGolden pins the (seed, task, purpose, index…) -> stream
+// mapping and the uniform and normal deviates: a change here changes every
+// result mcflow ever produced, and must come with a kernel version bump.
 func TestStreamGolden(t *testing.T) {
-	golden := map[[3]int]uint64{}
-	for _, k := range [][3]int{{1, 0, 0}, {1, 0, 1}, {1, 1, 0}, {2, 0, 0}} {
-		golden[k] = mc.NewStream(uint64(k[0]), k[1], k[2]).Uint64()
-	}
-	want := map[[3]int]uint64{
-		{1, 0, 0}: goldenValues[0], {1, 0, 1}: goldenValues[1], {1, 1, 0}: goldenValues[2], {2, 0, 0}: goldenValues[3],
-	}
-	for k, v := range golden {
-		if v != want[k] {
-			t.Errorf("stream %v: first draw %#x, golden %#x", k, v, want[k])
+	for _, c := range []struct {
+		seed    uint64
+		task    string
+		purpose mc.Purpose
+		index   []uint64
+		want    uint64
+	}{
+		{1, "", mc.Moves, []uint64{0}, 0x4f41c991b103bed4},
+		{1, "", mc.Moves, []uint64{1}, 0x79fd1c2b2f66aa45},
+		{1, "L=16", mc.Moves, []uint64{0}, 0x4ba9c9a361f19f79},
+		{2, "", mc.Moves, []uint64{0}, 0xb45c4fe16018cf5c},
+		{1, "", mc.Spins, []uint64{0}, 0xaa8734c978d28f29},
+		{1, "", mc.Train, []uint64{3, 1}, 0x5e8c0928f918be3},
+	} {
+		if got := mc.NewStream(c.seed, c.task, c.purpose, c.index...).Uint64(); got != c.want {
+			t.Errorf("stream (%d, %q, %d, %v): first draw %#x, golden %#x", c.seed, c.task, c.purpose, c.index, got, c.want)
 		}
 	}
+	r := mc.NewPCG(1, 2)
+	if u, n1, n2 := mc.Uniform(r), mc.Normal(r), mc.Normal(r); u != 0.7693732693650721 || n1 != 0.21112880491746508 || n2 != 0.06651897229164003 {
+		t.Errorf("Uniform, Normal, Normal of PCG(1, 2) = %v, %v, %v; golden 0.7693732693650721, 0.21112880491746508, 0.06651897229164003", u, n1, n2)
+	}
+	// No collisions among many (purpose, index) pairs, including the
+	// offsets that collided before (chain 2²⁴ vs the spins' stream).
 	seen := map[uint64]bool{}
-	for task := range 50 {
-		for chain := range 50 {
-			v := mc.NewStream(7, task, chain).Uint64()
-			if seen[v] {
-				t.Fatalf("streams (7, %d, %d) collide", task, chain)
+	for _, p := range []mc.Purpose{mc.Moves, mc.Spins, mc.Local} {
+		for _, i := range []uint64{0, 1, 2, 1 << 24, 1<<24 + 1, 1 << 26, 1 << 28, 1 << 30} {
+			for _, task := range []string{"", "0000", "L=8"} {
+				v := mc.NewStream(7, task, p, i).Uint64()
+				if seen[v] {
+					t.Fatalf("stream (7, %q, %d, %d) collides", task, p, i)
+				}
+				seen[v] = true
 			}
-			seen[v] = true
 		}
 	}
 }
@@ -91,7 +106,7 @@ func (c *counter) UnmarshalBinary(b []byte) error {
 func runPool(t *testing.T, workers int, plan mc.Plan, stopAfter int) ([][]float64, mc.Progress, []mc.Chain) {
 	chains := make([]mc.Chain, 5)
 	for i := range chains {
-		chains[i] = &counter{rng: mc.NewStream(3, 0, i)}
+		chains[i] = &counter{rng: mc.NewStream(3, "", mc.Moves, uint64(0), uint64(i))}
 	}
 	out := make([][]float64, len(chains))
 	ctx, cancel := context.WithCancel(context.Background())

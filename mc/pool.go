@@ -104,6 +104,13 @@ func (p *Pool) Run(ctx context.Context, plan Plan, from Progress, barrier func(P
 		if thermal {
 			err = p.block(ctx, n, 1, false)
 		} else {
+			if prog.Draws == 0 {
+				for _, c := range p.Chains {
+					if t, ok := c.(Thermalizer); ok {
+						t.EndThermalize()
+					}
+				}
+			}
 			err = p.block(ctx, n, plan.MeasureEvery, true)
 		}
 		if err != nil {

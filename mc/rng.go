@@ -1,35 +1,73 @@
 package mc
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"math"
 	"math/bits"
 )
 
-// splitmix64 is the finaliser of Vigna's SplitMix64: a bijection of uint64
-// that spreads every input bit over the output.
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
+// Purpose says what a random stream is for. With the job's seed, the
+// task's id and an index it determines the stream (NewStream); every
+// random number of a job comes from such a stream, so no two purposes or
+// indices can share one.
+type Purpose uint8
+
+// The purposes of mcflow's streams. The values are part of the stream
+// contract (TestStreamGolden): append, never renumber.
+const (
+	Moves  Purpose = 1 // a chain's moves and start (index: the chain, or the multispin word)
+	Spins  Purpose = 2 // the Ising spins drawn at measurements of ising2d-relaxed (index: the chain)
+	Local  Purpose = 3 // flow-MH's local HMC kernel (index: the chain)
+	Train  Purpose = 4 // flow training: initial parameters (index 0), batches and probes (index: the epoch + 1)
+	Eval   Purpose = 5 // the evaluation of a trained flow (index 0)
+	Adapt  Purpose = 6 // adaptive flow-MH's training (index 0)
+	Sample Purpose = 7 // draws that are not a chain's: plots, references (index: free)
+)
+
+// NewStream returns the stream of (seed, task, purpose, index…): its two
+// PCG seeds are the first 16 bytes of the SHA-256 of the tuple, so that
+// distinct tuples give unrelated streams whatever their values (no
+// offsets that could collide). index is usually one number: the chain, the
+// multispin word, the epoch; training's Hutchinson probes use (epoch,
+// shard). The mapping is a contract: changing it changes every result
+// ever produced (TestStreamGolden holds it).
+func NewStream(seed uint64, task string, purpose Purpose, index ...uint64) *PCG {
+	b := make([]byte, 0, 40+len(task)+8*len(index))
+	b = append(b, "mcflow/stream/v2"...)
+	b = binary.LittleEndian.AppendUint64(b, seed)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(task)))
+	b = append(b, task...)
+	b = append(b, byte(purpose))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(index)))
+	for _, i := range index {
+		b = binary.LittleEndian.AppendUint64(b, i)
+	}
+	sum := sha256.Sum256(b)
+	return NewPCG(binary.LittleEndian.Uint64(sum[:8]), binary.LittleEndian.Uint64(sum[8:16]))
 }
 
-// StreamSeeds returns the two PCG seeds of the stream of chain `chain` of
-// task `task` under the job seed `seed`. The mapping is a contract: changing
-// it changes every result ever produced (see TestStreamGolden).
-func StreamSeeds(seed uint64, task, chain int) (hi, lo uint64) {
-	h := splitmix64(seed)
-	h = splitmix64(h ^ uint64(task)*0xd1342543de82ef95)
-	hi = splitmix64(h ^ 0x5851f42d4c957f2d)
-	lo = splitmix64(h ^ uint64(chain)*0xaf251af3b0f025b5 ^ 0x14057b7ef767814f)
-	return hi, lo
+// Streams is the family of streams of one purpose of one task.
+type Streams struct {
+	Seed    uint64
+	Task    string
+	Purpose Purpose
 }
 
-// NewStream returns the RNG stream of a chain.
-func NewStream(seed uint64, task, chain int) *PCG {
-	hi, lo := StreamSeeds(seed, task, chain)
-	return NewPCG(hi, lo)
+// Stream returns the family's stream of an index.
+func (s Streams) Stream(index ...uint64) *PCG { return NewStream(s.Seed, s.Task, s.Purpose, index...) }
+
+// Uniform returns a uniform float64 in [0, 1) from the top 53 bits of one
+// 64-bit output: every multiple of 2⁻⁵³ equally likely.
+func Uniform(r *PCG) float64 { return float64(r.Uint64()>>11) * 0x1p-53 }
+
+// Normal returns a standard normal deviate by Box–Muller from two
+// outputs: √(−2 ln u₁) cos 2πu₂ with u₁ in (0, 1] (never 0, so no loop).
+func Normal(r *PCG) float64 {
+	u1 := float64(r.Uint64()>>11+1) * 0x1p-53
+	u2 := Uniform(r)
+	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
 }
 
 // PCG is math/rand/v2's PCG-DXSM generator (128-bit LCG state, DXSM

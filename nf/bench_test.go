@@ -1,10 +1,10 @@
 package nf
 
 import (
-	"math/rand/v2"
 	"testing"
 
 	"github.com/mcflow/mcflow/ad"
+	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/model"
 )
 
@@ -13,7 +13,7 @@ import (
 // 1024, reverse KL, Adam lr 1e-2.
 func BenchmarkMongeAmpereTrainStep(b *testing.B) {
 	tg, _ := model.NewToy2D("ring2d")
-	m, err := New(Config{Kind: "monge-ampere", Dim: 2, Potential: "lncosh", Hidden: []int{32}, Steps: 50, Eps: 0.1}, rand.New(rand.NewPCG(0, 0)))
+	m, err := New(Config{Kind: "monge-ampere", Dim: 2, Potential: "lncosh", Hidden: []int{32}, Steps: 50, Eps: 0.1}, mc.NewPCG(0, 0))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func BenchmarkMongeAmpereTrainStep(b *testing.B) {
 // MLP 64-64 (tanh), batch 256, reverse KL, Adam lr 1e-3.
 func BenchmarkRealNVPPhi4TrainStep(b *testing.B) {
 	tg, _ := model.NewPhi4(8, -4, 8)
-	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 8, Hidden: []int{64, 64}, Mask: "checkerboard", L: 8}, rand.New(rand.NewPCG(0, 0)))
+	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 8, Hidden: []int{64, 64}, Mask: "checkerboard", L: 8}, mc.NewPCG(0, 0))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func BenchmarkRealNVPPhi4TrainStep(b *testing.B) {
 }
 
 func benchTrain(b *testing.B, m *Model, tg model.Target, batch int, lr float64) {
-	tr, err := NewTrainer(m, tg, TrainOptions{Loss: ReverseKL, Batch: batch, LR: lr, Workers: 1, Seed: 1})
+	tr, err := NewTrainer(m, tg, TrainOptions{Loss: ReverseKL, Batch: batch, LR: lr, Workers: 1, Streams: mc.Streams{Seed: 1, Purpose: mc.Train}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func benchTrain(b *testing.B, m *Model, tg model.Target, batch int, lr float64) 
 // equivariant coupling layers, one hidden layer of 64.
 func pointModel(b *testing.B) (*Model, model.Target) {
 	tg, _ := model.NewPhi4(8, -4, 4)
-	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 8, Hidden: []int{64}, Mask: "checkerboard", L: 8, Symmetric: Equivariant}, rand.New(rand.NewPCG(0, 0)))
+	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 8, Hidden: []int{64}, Mask: "checkerboard", L: 8, Symmetric: Equivariant}, mc.NewPCG(0, 0))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func BenchmarkSampleBatch(b *testing.B) {
 	m, _ := pointModel(b)
 	b.Run("point", func(b *testing.B) {
 		p := NewPoint(m)
-		rng := rand.New(rand.NewPCG(1, 1))
+		rng := mc.NewPCG(1, 1)
 		x, lq := make([]float64, 64*64), make([]float64, 64)
 		for b.Loop() {
 			p.Sample(rng, x, lq)
@@ -125,7 +125,7 @@ func BenchmarkSampleBatch(b *testing.B) {
 		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e6/64, "us/point")
 	})
 	b.Run("ad", func(b *testing.B) {
-		rng := rand.New(rand.NewPCG(1, 1))
+		rng := mc.NewPCG(1, 1)
 		for b.Loop() {
 			m.Sample(rng, 64)
 		}

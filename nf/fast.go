@@ -2,8 +2,8 @@ package nf
 
 import (
 	"math"
-	"math/rand/v2"
 
+	"github.com/mcflow/mcflow/mc"
 	"gonum.org/v1/gonum/floats"
 )
 
@@ -247,10 +247,10 @@ func mix2(a, b float64) float64 {
 
 // Sample draws n points as Model.Sample does (the same draws from rng, in
 // the same order) into x (n·Dim) and their ln q into lq (length n).
-func (p *Point) Sample(rng *rand.Rand, x, lq []float64) {
+func (p *Point) Sample(rng *mc.PCG, x, lq []float64) {
 	d, n := p.n, len(lq)
 	for i := range x[:n*d] {
-		x[i] = rng.NormFloat64()
+		x[i] = mc.Normal(rng)
 	}
 	for r := range n {
 		row := x[r*d : (r+1)*d]

@@ -7,14 +7,15 @@ import (
 	"testing"
 
 	"github.com/mcflow/mcflow/ad"
+	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/model"
 )
 
 // randomize perturbs every parameter so that no layer is near the identity.
-func randomize(m *Model, rng *rand.Rand, scale float64) {
+func randomize(m *Model, rng *mc.PCG, scale float64) {
 	for _, p := range m.Flow.Params() {
 		for i := range p.Value.Data {
-			p.Value.Data[i] += scale * rng.NormFloat64()
+			p.Value.Data[i] += scale * mc.Normal(rng)
 		}
 	}
 }
@@ -36,14 +37,14 @@ func TestPointMatchesAD(t *testing.T) {
 		for _, hidden := range [][]int{c.Hidden, nil} {
 			name := fmt.Sprintf("%s-%s-%v", c.Symmetric, c.Mask, hidden)
 			t.Run(name, func(t *testing.T) {
-				rng := rand.New(rand.NewPCG(3, 4))
+				rng := mc.NewPCG(3, 4)
 				m, err := New(c, rng)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if hidden == nil { // no hidden layer: a linear net
 					for _, net := range m.Flow.(*RealNVP).nets {
-						net.Layers = []*ad.Linear{ad.NewLinear(c.Dim, 2*c.Dim, rng)}
+						net.Layers = []*ad.Linear{ad.NewLinear(c.Dim, 2*c.Dim, rand.New(rng))}
 					}
 				}
 				randomize(m, rng, 0.3)
@@ -52,7 +53,7 @@ func TestPointMatchesAD(t *testing.T) {
 				x, z, gz := make([]float64, d), make([]float64, d), make([]float64, d)
 				for trial := range 5 {
 					for i := range z {
-						z[i] = 1.5 * rng.NormFloat64()
+						z[i] = 1.5 * mc.Normal(rng)
 					}
 					// ln q at a point
 					want := m.LogProb(ad.Const(ad.NewTensor(append([]float64(nil), z...), 1, d))).Item()
@@ -97,9 +98,9 @@ func TestPointMatchesAD(t *testing.T) {
 				}
 				// Sample: the same draws as Model.Sample
 				const n = 7
-				wx, wlq := m.Sample(rand.New(rand.NewPCG(9, 9)), n)
+				wx, wlq := m.Sample(mc.NewPCG(9, 9), n)
 				gx, glq := make([]float64, n*d), make([]float64, n)
-				p.Sample(rand.New(rand.NewPCG(9, 9)), gx, glq)
+				p.Sample(mc.NewPCG(9, 9), gx, glq)
 				for i := range gx {
 					if !closeTo(gx[i], wx.Data[i], 1e-12) {
 						t.Fatalf("sample %d: %.15g, ad %.15g", i, gx[i], wx.Data[i])
@@ -118,7 +119,7 @@ func TestPointMatchesAD(t *testing.T) {
 // TestPointNoAlloc: the per-step calls allocate nothing.
 func TestPointNoAlloc(t *testing.T) {
 	tg, _ := model.NewPhi4(8, -4, 4)
-	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 4, Hidden: []int{32}, Mask: "checkerboard", L: 8, Symmetric: Equivariant}, rand.New(rand.NewPCG(1, 1)))
+	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 4, Hidden: []int{32}, Mask: "checkerboard", L: 8, Symmetric: Equivariant}, mc.NewPCG(1, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestPointNoAlloc(t *testing.T) {
 	}
 	lq := make([]float64, 4)
 	xs := make([]float64, 4*64)
-	rng := rand.New(rand.NewPCG(2, 2))
+	rng := mc.NewPCG(2, 2)
 	if a := testing.AllocsPerRun(20, func() {
 		p.LogProb(z)
 		p.LatentGrad(g, x, z, tg.GradLogProb)

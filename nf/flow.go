@@ -3,9 +3,9 @@ package nf
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"github.com/mcflow/mcflow/ad"
+	"github.com/mcflow/mcflow/mc"
 )
 
 // Flow is a bijection from N(0, I) to ℝ^Dim.
@@ -107,11 +107,11 @@ func (m *Model) Push(z *ad.Var) (x, logq *ad.Var) {
 
 // Sample draws n points from the model with rng and returns them (n, Dim)
 // with their ln q, without recording gradients.
-func (m *Model) Sample(rng *rand.Rand, n int) (x *ad.Tensor, logq []float64) {
+func (m *Model) Sample(rng *mc.PCG, n int) (x *ad.Tensor, logq []float64) {
 	d := m.Dim()
 	z := ad.Zeros(n, d)
 	for i := range z.Data {
-		z.Data[i] = rng.NormFloat64()
+		z.Data[i] = mc.Normal(rng)
 	}
 	var flips []bool
 	if m.Sym == Mixture {
@@ -142,7 +142,7 @@ func params(nets ...*ad.MLP) []*ad.Var {
 }
 
 // New builds the flow a Config describes, with weights drawn from rng.
-func New(c Config, rng *rand.Rand) (*Model, error) {
+func New(c Config, rng *mc.PCG) (*Model, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

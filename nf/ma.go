@@ -7,6 +7,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/mcflow/mcflow/ad"
+	"github.com/mcflow/mcflow/mc"
 )
 
 // MongeAmpere is the Monge–Ampère flow (Zhang, E and Wang,
@@ -28,26 +29,26 @@ type MongeAmpere struct {
 
 // potential gives ∇u (batch, Dim) and ∇²u (batch) as ad programs.
 type potential interface {
-	field(x *ad.Var, probe *rand.Rand) (v, lap *ad.Var)
+	field(x *ad.Var, probe *mc.PCG) (v, lap *ad.Var)
 	params() []*ad.Var
 }
 
-func newMongeAmpere(c Config, rng *rand.Rand) *MongeAmpere {
+func newMongeAmpere(c Config, rng *mc.PCG) *MongeAmpere {
 	f := &MongeAmpere{cfg: c}
 	switch c.Potential {
 	case "lncosh":
 		h, d := c.Hidden[0], c.Dim
 		W, w := ad.Zeros(h, d), ad.Zeros(h)
 		for i := range W.Data {
-			W.Data[i] = 0.1 * rng.NormFloat64()
+			W.Data[i] = 0.1 * mc.Normal(rng)
 		}
 		for i := range w.Data {
-			w.Data[i] = 0.1 * rng.NormFloat64()
+			w.Data[i] = 0.1 * mc.Normal(rng)
 		}
 		f.pot = &lnCoshPotential{W: ad.Param(W), w: ad.Param(w)}
 	default:
 		widths := append(append([]int{c.Dim}, c.Hidden...), 1)
-		net := ad.NewMLP(widths, ad.Tanh, rng)
+		net := ad.NewMLP(widths, ad.Tanh, rand.New(rng))
 		f.pot = &mlpPotential{net: net, even: c.Symmetric == Equivariant, hutch: c.Hutchinson}
 	}
 	return f
@@ -67,14 +68,14 @@ func (f *MongeAmpere) rk4(x *ad.Var, eps float64, n int) (*ad.Var, *ad.Var) {
 // ForwardProbe is Forward with Hutchinson's estimator of ∇²u drawing its
 // probes from rng (a flow with Config.Hutchinson; others ignore rng). The
 // log-determinant is then an unbiased estimate, for training.
-func (f *MongeAmpere) ForwardProbe(z *ad.Var, rng *rand.Rand) (x, logDet *ad.Var) {
+func (f *MongeAmpere) ForwardProbe(z *ad.Var, rng *mc.PCG) (x, logDet *ad.Var) {
 	if f.cfg.Exact || !f.cfg.Hutchinson {
 		return f.Forward(z)
 	}
 	return f.rk4Probe(z, f.cfg.Eps, f.cfg.Steps, rng)
 }
 
-func (f *MongeAmpere) rk4Probe(x *ad.Var, eps float64, n int, probe *rand.Rand) (*ad.Var, *ad.Var) {
+func (f *MongeAmpere) rk4Probe(x *ad.Var, eps float64, n int, probe *mc.PCG) (*ad.Var, *ad.Var) {
 	var acc *ad.Var
 	st, fused := f.pot.(interface {
 		step(x *ad.Var, eps float64) (*ad.Var, *ad.Var)
@@ -408,7 +409,7 @@ func (q *lcPrep) gradW(gwt, gc []float64) *ad.Tensor {
 	return gW
 }
 
-func (p *lnCoshPotential) field(x *ad.Var, _ *rand.Rand) (v, lap *ad.Var) {
+func (p *lnCoshPotential) field(x *ad.Var, _ *mc.PCG) (v, lap *ad.Var) {
 	b, d := x.Shape()[0], x.Shape()[1]
 	q := p.prep(b)
 	t := make([]float64, b*q.h)
@@ -626,7 +627,7 @@ type mlpPotential struct {
 
 func (p *mlpPotential) params() []*ad.Var { return p.net.Params() }
 
-func (p *mlpPotential) field(x *ad.Var, probe *rand.Rand) (v, lap *ad.Var) {
+func (p *mlpPotential) field(x *ad.Var, probe *mc.PCG) (v, lap *ad.Var) {
 	if !x.RequiresGrad() {
 		x = ad.Param(x.Value)
 	}

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/mcflow/mcflow/ad"
+	"github.com/mcflow/mcflow/mc"
 )
 
 // RealNVP is a stack of affine coupling layers (Dinh, Sohl-Dickstein and
@@ -25,7 +26,7 @@ type RealNVP struct {
 	inv   []*ad.Var // 1 − mask
 }
 
-func newRealNVP(c Config, rng *rand.Rand) *RealNVP {
+func newRealNVP(c Config, rng *mc.PCG) *RealNVP {
 	n := c.Dim
 	f := &RealNVP{cfg: c}
 	base := make([]float64, n)
@@ -43,7 +44,7 @@ func newRealNVP(c Config, rng *rand.Rand) *RealNVP {
 	}
 	for l := range c.Layers {
 		widths := append(append([]int{n}, c.Hidden...), 2*n)
-		net := ad.NewMLP(widths, ad.Tanh, rng)
+		net := ad.NewMLP(widths, ad.Tanh, rand.New(rng))
 		// Start near the identity: a small last layer.
 		last := net.Layers[len(net.Layers)-1]
 		for _, p := range last.Params() {

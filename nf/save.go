@@ -3,11 +3,11 @@ package nf
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 
 	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/mc"
 )
 
 // FlowFormat identifies mcflow's flow files.
@@ -77,7 +77,7 @@ func Load(path string) (*Model, error) {
 	if err := json.Unmarshal([]byte(cj), &c); err != nil {
 		return nil, fmt.Errorf("nf: %s: config attribute: %w", path, err)
 	}
-	m, err := New(c, rand.New(rand.NewPCG(0, 0)))
+	m, err := New(c, mc.NewPCG(0, 0))
 	if err != nil {
 		return nil, fmt.Errorf("nf: %s: %w", path, err)
 	}

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
 	"sync"
+
+	"github.com/mcflow/mcflow/mc"
 
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/ad/optim"
@@ -36,8 +39,11 @@ type TrainOptions struct {
 	Loss    Loss
 	Batch   int
 	LR      float64
-	Workers int    // goroutines per step (results do not depend on it)
-	Seed    uint64 // the draws of epoch e come from the stream (Seed, e)
+	Workers int // goroutines per step (results do not depend on it)
+	// Streams: the draws of epoch e come from Streams.Stream(e+1) (index 0
+	// is for the initial parameters, drawn by the caller), its Hutchinson
+	// probes from Streams.Stream(e+1, shard).
+	Streams mc.Streams
 	Data    *ad.Tensor
 	// Epochs and Schedule: with Schedule "cosine" the learning rate of
 	// epoch e is LR·(0.01 + 0.99·½(1 + cos(πe/Epochs))); "constant" (or
@@ -65,16 +71,6 @@ type Trainer struct {
 	Epoch  int
 	Losses []float64 // per epoch
 	o      TrainOptions
-}
-
-// Streams of the training and evaluation draws: purpose in the low bits.
-const (
-	streamTrain = 1
-	streamEval  = 2
-)
-
-func stream(seed uint64, purpose, i int) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, uint64(i)<<4|uint64(purpose)))
 }
 
 // NewTrainer checks the options against the model and target.
@@ -119,23 +115,24 @@ func (tr *Trainer) SetData(d *ad.Tensor) error {
 // shard is one slice of a batch.
 type shard struct {
 	rows  *ad.Tensor // z (reverse) or x (forward)
-	probe *rand.Rand // Hutchinson probes, or nil
+	probe *mc.PCG    // Hutchinson probes, or nil
 }
 
 // Step runs one epoch (one batch and one Adam step) and returns its loss.
 func (tr *Trainer) Step() (float64, error) {
-	rng := stream(tr.o.Seed, streamTrain, tr.Epoch)
+	e := uint64(tr.Epoch) + 1
+	rng := tr.o.Streams.Stream(e)
 	d := tr.Model.Dim()
 	batch := ad.Zeros(tr.o.Batch, d)
 	switch tr.o.Loss {
 	case ReverseKL:
 		for i := range batch.Data {
-			batch.Data[i] = rng.NormFloat64()
+			batch.Data[i] = mc.Normal(rng)
 		}
 	case ForwardKL:
 		n := tr.o.Data.Shape[0]
 		for i := range tr.o.Batch {
-			j := rng.IntN(n)
+			j := rand.New(rng).IntN(n)
 			copy(batch.Data[i*d:(i+1)*d], tr.o.Data.Data[j*d:(j+1)*d])
 		}
 	}
@@ -144,7 +141,7 @@ func (tr *Trainer) Step() (float64, error) {
 		hi := min(lo+ShardRows, tr.o.Batch)
 		sh := shard{rows: ad.NewTensor(batch.Data[lo*d:hi*d], hi-lo, d)}
 		if ma, ok := tr.Model.Flow.(*MongeAmpere); ok && ma.cfg.Hutchinson {
-			sh.probe = rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
+			sh.probe = tr.o.Streams.Stream(e, uint64(len(shards)))
 		}
 		shards = append(shards, sh)
 	}
@@ -247,10 +244,10 @@ type Evaluation struct {
 	LogZ Estimate
 }
 
-// Evaluate draws n fresh samples (in fixed chunks from streams of seed,
-// on workers goroutines; the result does not depend on workers) and
+// Evaluate draws n fresh samples (chunk c from streams.Stream(c), on
+// workers goroutines; the result does not depend on workers) and
 // estimates F_q, the ESS per sample and ln Z.
-func Evaluate(m *Model, t model.Target, n, workers int, seed uint64) (Evaluation, error) {
+func Evaluate(m *Model, t model.Target, n, workers int, streams mc.Streams) (Evaluation, error) {
 	const chunk = 4096
 	nc := (n + chunk - 1) / chunk
 	f := make([][]float64, nc)
@@ -266,7 +263,7 @@ func Evaluate(m *Model, t model.Target, n, workers int, seed uint64) (Evaluation
 			defer wg.Done()
 			for c := range next {
 				rows := min(chunk, n-c*chunk)
-				x, lq := m.Sample(stream(seed, streamEval, c), rows)
+				x, lq := m.Sample(streams.Stream(uint64(c)), rows)
 				d := m.Dim()
 				out := make([]float64, rows)
 				for i := range rows {

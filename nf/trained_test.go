@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcflow/mcflow/exact"
 	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/model"
 )
 
@@ -39,7 +40,7 @@ func TestTrainedToyFlows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, err := Evaluate(m, tg, 100000, 2, 12345)
+		ev, err := Evaluate(m, tg, 100000, 2, mc.Streams{Seed: 12345, Purpose: mc.Eval})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -61,9 +61,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		cs := make([]mc.Chain, units)
 		for u := range cs {
 			if per > 1 {
-				cs[u] = ising.NewMultispin(p, true, mc.NewStream(1, 0, u))
+				cs[u] = ising.NewMultispin(p, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(u)))
 			} else {
-				cs[u] = ising.NewMetropolis(p, true, mc.NewStream(1, 0, u))
+				cs[u] = ising.NewMetropolis(p, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(u)))
 			}
 		}
 		return cs

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 
 	"github.com/mcflow/mcflow/ad"
@@ -103,12 +102,10 @@ func (c *Chain) logQ(x []float64) float64 {
 	return c.q.LogProb(ad.Const(ad.NewTensor(append([]float64(nil), x...), 1, len(x)))).Item()
 }
 
-func (c *Chain) uniform() float64 { return float64(c.rng.Uint64()>>11) / (1 << 53) }
-
 // Step is one proposal: from the flow, or (with probability Local) a
 // random-walk move.
 func (c *Chain) Step() error {
-	if c.o.Local > 0 && c.uniform() < c.o.Local {
+	if c.o.Local > 0 && mc.Uniform(c.rng) < c.o.Local {
 		return c.local()
 	}
 	if c.next == len(c.plq) {
@@ -124,7 +121,7 @@ func (c *Chain) Step() error {
 		c.lq = c.logQ(c.x)
 	}
 	logA := (lpp - c.lp) + (c.lq - lqp)
-	if c.uniform() < math.Exp(logA) { // NaN or −Inf: rejected
+	if mc.Uniform(c.rng) < math.Exp(logA) { // NaN or −Inf: rejected
 		copy(c.x, xp)
 		c.lp, c.lq = lpp, lqp
 		c.accFlow++
@@ -138,7 +135,7 @@ func (c *Chain) Step() error {
 // refill draws the next batch of proposals.
 func (c *Chain) refill() {
 	if c.pt == nil {
-		x, lq := c.q.Sample(rand.New(c.rng), c.o.Batch)
+		x, lq := c.q.Sample(c.rng, c.o.Batch)
 		c.prop, c.plq, c.next = x.Data, lq, 0
 		return
 	}
@@ -147,7 +144,7 @@ func (c *Chain) refill() {
 		c.prop, c.plq = make([]float64, b*d), make([]float64, b)
 	}
 	c.prop, c.plq, c.next = c.prop[:b*d], c.plq[:b], 0
-	c.pt.Sample(rand.New(c.rng), c.prop, c.plq)
+	c.pt.Sample(c.rng, c.prop, c.plq)
 }
 
 // local is a step of the local kernel, or a random-walk Metropolis move;
@@ -168,25 +165,16 @@ func (c *Chain) local() error {
 		return nil
 	}
 	for i, v := range c.x {
-		c.xl[i] = v + c.o.LocalStep*normal(c.uniform)
+		c.xl[i] = v + c.o.LocalStep*mc.Normal(c.rng)
 	}
 	lpp := c.t.LogProb(c.xl)
-	if c.uniform() < math.Exp(lpp-c.lp) {
+	if mc.Uniform(c.rng) < math.Exp(lpp-c.lp) {
 		copy(c.x, c.xl)
 		c.lp = lpp
 		c.lq = math.NaN()
 		c.accLocal++
 	}
 	return nil
-}
-
-func normal(u func() float64) float64 {
-	for {
-		u1, u2 := u(), u()
-		if u1 > 0 {
-			return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
-		}
-	}
 }
 
 // Refresh recomputes ln q at the current state and drops the buffered
@@ -209,28 +197,57 @@ func (c *Chain) ReloadFlow() {
 // Position returns the current state (not a copy).
 func (c *Chain) Position() []float64 { return c.x }
 
-// AcceptRate returns the acceptance rate of all moves (flow proposals and
-// local moves) in the current measurement interval (NaN if none).
+// AcceptRate returns the fraction of all moves (flow proposals and local
+// moves) accepted in the current measurement interval (NaN if none).
 func (c *Chain) AcceptRate() float64 {
 	return float64(c.accFlow+c.accLocal) / float64(c.propFlow+c.propLocal)
 }
 
-// FlowAcceptRate returns the acceptance rate of the flow proposals alone
-// in the current measurement interval (NaN if none).
+// FlowAcceptRate returns the fraction of the flow proposals accepted in
+// the current measurement interval (NaN if none).
 func (c *Chain) FlowAcceptRate() float64 { return float64(c.accFlow) / float64(c.propFlow) }
 
-// Observe appends the target's observables, the interval's acceptance
-// rate (of all moves), and ends the interval.
-func (c *Chain) Observe(dst []float64) []float64 {
-	if o, ok := c.t.(model.Observer); ok {
-		dst = o.Observe(dst, c.x)
+// Series names what AppendSeries appends for a chain with (local) or
+// without local moves: the fraction of all moves accepted in the
+// measurement interval and, with local moves, the interval's counts of
+// flow proposals, accepted ones, local moves and accepted ones (counts,
+// so that rates over any span are exact and an interval without a move
+// of one kind is no NaN).
+func Series(local bool) []string {
+	if !local {
+		return []string{"accept"}
 	}
+	return []string{"accept", "n_flow", "n_flow_accepted", "n_local", "n_local_accepted"}
+}
+
+// AppendSeries appends the interval's Series and ends the interval.
+func (c *Chain) AppendSeries(dst []float64) []float64 {
 	dst = append(dst, c.AcceptRate())
+	if c.o.Local > 0 {
+		dst = append(dst, float64(c.propFlow), float64(c.accFlow), float64(c.propLocal), float64(c.accLocal))
+	}
 	c.accFlow, c.propFlow, c.accLocal, c.propLocal = 0, 0, 0, 0
 	return dst
 }
 
-const stateMagic = "mcfF1"
+// Observe appends the target's observables and the Series, and ends the
+// interval.
+func (c *Chain) Observe(dst []float64) []float64 {
+	if o, ok := c.t.(model.Observer); ok {
+		dst = o.Observe(dst, c.x)
+	}
+	return c.AppendSeries(dst)
+}
+
+// EndThermalize freezes the local kernel's adaptation, if it adapts: the
+// recorded steps see a fixed kernel.
+func (c *Chain) EndThermalize() {
+	if k, ok := c.o.Kernel.(mc.Thermalizer); ok {
+		k.EndThermalize()
+	}
+}
+
+const stateMagic = "mcfF2"
 
 // MarshalBinary encodes the state, the unused proposals, the counters and
 // the RNG.
@@ -314,7 +331,7 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-var _ mc.Chain = (*Chain)(nil)
-
-// EndInterval starts a new measurement interval of the acceptance rate.
-func (c *Chain) EndInterval() { c.accFlow, c.propFlow, c.accLocal, c.propLocal = 0, 0, 0, 0 }
+var (
+	_ mc.Chain       = (*Chain)(nil)
+	_ mc.Thermalizer = (*Chain)(nil)
+)

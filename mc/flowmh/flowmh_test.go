@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"testing"
@@ -47,13 +46,13 @@ func TestInvariantToys(t *testing.T) {
 			for c := range chains {
 				o := tc.opts
 				if tc.hmcLocal {
-					k, err := hmc.New(tg, []float64{2, 0}, hmc.Options{Eps: 0.2, Steps: 6, NoMetric: true}, mc.NewStream(31, 1, c))
+					k, err := hmc.New(tg, []float64{2, 0}, hmc.Options{Eps: 0.2, Steps: 6, NoMetric: true}, mc.NewStream(31, "", mc.Moves, uint64(1), uint64(c)))
 					if err != nil {
 						t.Fatal(err)
 					}
 					o.Kernel = k
 				}
-				ch, err := New(tg, q, []float64{2, 0.1 * float64(c)}, o, mc.NewStream(31, 0, c))
+				ch, err := New(tg, q, []float64{2, 0.1 * float64(c)}, o, mc.NewStream(31, "", mc.Moves, uint64(0), uint64(c)))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -87,7 +86,7 @@ func run(t *testing.T, chains []mc.Chain, plan mc.Plan) (map[string][][]float64,
 	}
 	var accSum float64
 	var accN int
-	const nobs = 3
+	nobs := len(chains[0].Observe(nil)) // x1, x2, the sampler's series (nothing stepped yet)
 	pool := &mc.Pool{Chains: chains, Workers: 2, NObs: nobs}
 	_, err := pool.Run(context.Background(), plan, mc.Progress{}, func(_ mc.Progress, b mc.Block) error {
 		for c, buf := range b.Obs {
@@ -118,16 +117,16 @@ func run(t *testing.T, chains []mc.Chain, plan mc.Plan) (map[string][][]float64,
 func TestOneStepFromExactDraws(t *testing.T) {
 	tg := &wideGaussian{}
 	q := testflows.Load(t, "gaussian-realnvp.h5")
-	rng := rand.New(rand.NewPCG(4, 5))
+	rng := mc.NewPCG(4, 5)
 	const n = 20000
 	sums := make([]float64, n)
-	ch, err := New(tg, q, []float64{0, 0}, Options{Batch: 256}, mc.NewStream(8, 0, 0))
+	ch, err := New(tg, q, []float64{0, 0}, Options{Batch: 256}, mc.NewStream(8, "", mc.Moves, uint64(0), uint64(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	acc := 0
 	for i := range n {
-		u, v := rng.NormFloat64()*math.Sqrt(0.5)*tg.scale(), rng.NormFloat64()*math.Sqrt(0.5)*tg.scale()
+		u, v := mc.Normal(rng)*math.Sqrt(0.5)*tg.scale(), mc.Normal(rng)*math.Sqrt(0.5)*tg.scale()
 		ch.x[0], ch.x[1] = u-v, v
 		ch.lp, ch.lq = tg.LogProb(ch.x), ch.logQ(ch.x)
 		old := ch.x[0]
@@ -181,8 +180,8 @@ func TestResumeAndRefuse(t *testing.T) {
 	tg, _ := model.NewToy2D("ring2d")
 	q := testflows.Load(t, "ring2d-realnvp.h5")
 	o := Options{Batch: 16, Local: 0.2, LocalStep: 0.2}
-	a, _ := New(tg, q, []float64{2, 0}, o, mc.NewStream(1, 2, 3))
-	b, _ := New(tg, q, []float64{2, 0}, o, mc.NewStream(1, 2, 3))
+	a, _ := New(tg, q, []float64{2, 0}, o, mc.NewStream(1, "", mc.Moves, uint64(2), uint64(3)))
+	b, _ := New(tg, q, []float64{2, 0}, o, mc.NewStream(1, "", mc.Moves, uint64(2), uint64(3)))
 	for range 37 {
 		a.Step()
 		b.Step()
@@ -191,7 +190,7 @@ func TestResumeAndRefuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := New(tg, q, []float64{1, 1}, o, mc.NewStream(9, 9, 9))
+	c, _ := New(tg, q, []float64{1, 1}, o, mc.NewStream(9, "", mc.Moves, uint64(9), uint64(9)))
 	if err := c.UnmarshalBinary(state); err != nil {
 		t.Fatal(err)
 	}
@@ -207,8 +206,8 @@ func TestResumeAndRefuse(t *testing.T) {
 	}
 	// With an HMC local kernel, its state (position, RNG) is in the chain's.
 	mk := func(seed uint64) *Chain {
-		k, _ := hmc.New(tg, []float64{2, 0}, hmc.Options{Eps: 0.2, Steps: 4, NoMetric: true}, mc.NewStream(seed, 5, 5))
-		ch, err := New(tg, q, []float64{2, 0}, Options{Batch: 16, Local: 0.5, Kernel: k}, mc.NewStream(seed, 2, 3))
+		k, _ := hmc.New(tg, []float64{2, 0}, hmc.Options{Eps: 0.2, Steps: 4, NoMetric: true}, mc.NewStream(seed, "", mc.Moves, uint64(5), uint64(5)))
+		ch, err := New(tg, q, []float64{2, 0}, Options{Batch: 16, Local: 0.5, Kernel: k}, mc.NewStream(seed, "", mc.Moves, uint64(2), uint64(3)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +237,7 @@ func TestResumeAndRefuse(t *testing.T) {
 	if fmt.Sprint(b.x, b.lp, b.AcceptRate()) != fmt.Sprint(c.x, c.lp, c.AcceptRate()) || b.accLocal == 0 {
 		t.Errorf("restored chain with an HMC kernel diverged (or never moved locally: %d)", b.accLocal)
 	}
-	if _, err := New(tg, testflows.Load(t, "ring2d-ma-exact.h5"), []float64{2, 0}, Options{}, mc.NewStream(1, 1, 1)); err == nil {
+	if _, err := New(tg, testflows.Load(t, "ring2d-ma-exact.h5"), []float64{2, 0}, Options{}, mc.NewStream(1, "", mc.Moves, uint64(1), uint64(1))); err == nil {
 		t.Error("a Monge–Ampère flow without exact mode was accepted")
 	}
 }

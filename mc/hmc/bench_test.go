@@ -16,7 +16,7 @@ func BenchmarkHMCPhi4Leapfrog(b *testing.B) {
 	tg, _ := model.NewPhi4(L, -1, 1)
 	hs := make([]*HMC, chains)
 	for c := range hs {
-		rng := mc.NewStream(0, 0, c)
+		rng := mc.NewStream(0, "", mc.Moves, uint64(0), uint64(c))
 		x0 := make([]float64, L*L)
 		for i := range x0 {
 			x0[i] = 0.1 * (float64(rng.Uint64()>>11)/(1<<53) - 0.5)

@@ -32,14 +32,20 @@ type HMC struct {
 	lp   float64   // ln p(x)
 	invM []float64 // diagonal inverse metric M⁻¹
 
-	eps  float64
-	iter int // steps taken (warmup counts from 0)
-	da   dualAvg
-	w    welford
+	eps    float64
+	iter   int // steps taken (warmup counts from 0)
+	warmup int // adaptation ends after this many steps (EndThermalize may cut it short)
+	da     dualAvg
+	w      welford
 
 	// counters of the current measurement interval
-	accepted, proposed int
-	accSum             float64
+	accepted, proposed, divergent int
+	accSum                        float64
+	energy                        float64 // H after the last transition
+
+	// E-BFMI since thermalisation ended: consecutive energies' squared
+	// differences, and their Welford mean and sum of squares.
+	bfmi struct{ n, prev, dsq, mean, m2 float64 }
 
 	// scratch
 	x1, g1, p []float64
@@ -73,7 +79,7 @@ func New(t model.Target, x0 []float64, o Options, rng *mc.PCG) (*HMC, error) {
 		return nil, fmt.Errorf("hmc: target acceptance %v, want 0 < target < 1", o.Target)
 	}
 	h := &HMC{t: t, o: o, rng: rng, x: append([]float64(nil), x0...), g: make([]float64, n), invM: make([]float64, n),
-		x1: make([]float64, n), g1: make([]float64, n), p: make([]float64, n), eps: o.Eps}
+		x1: make([]float64, n), g1: make([]float64, n), p: make([]float64, n), eps: o.Eps, warmup: o.Warmup}
 	for i := range h.invM {
 		h.invM[i] = 1
 	}
@@ -166,42 +172,71 @@ func (h *HMC) Position() []float64 { return h.x }
 // LogProb returns ln p at the current state.
 func (h *HMC) LogProb() float64 { return h.lp }
 
-// momenta draws p ~ N(0, M) by Box–Muller (both outputs of each pair)
-// on the chain's stream, and returns the kinetic energy ½pᵀM⁻¹p.
+// momenta draws p ~ N(0, M) on the chain's stream and returns the
+// kinetic energy ½pᵀM⁻¹p.
 func (h *HMC) momenta() float64 {
 	var k float64
-	for i := 0; i < len(h.p); i += 2 {
-		var u1 float64
-		for u1 == 0 {
-			u1 = float64(h.rng.Uint64()>>11) / (1 << 53)
-		}
-		u2 := float64(h.rng.Uint64()>>11) / (1 << 53)
-		r := math.Sqrt(-2 * math.Log(u1))
-		sn, cs := math.Sincos(2 * math.Pi * u2)
-		h.p[i] = r * cs / math.Sqrt(h.invM[i])
+	for i := range h.p {
+		h.p[i] = mc.Normal(h.rng) / math.Sqrt(h.invM[i])
 		k += 0.5 * h.p[i] * h.p[i] * h.invM[i]
-		if i+1 < len(h.p) {
-			h.p[i+1] = r * sn / math.Sqrt(h.invM[i+1])
-			k += 0.5 * h.p[i+1] * h.p[i+1] * h.invM[i+1]
-		}
 	}
 	return k
 }
 
+// Divergence is the energy error beyond which a trajectory counts as
+// divergent (Stan's rule): H − H₀ > Divergence, or H not finite, at any
+// leapfrog step. Divergent trajectories are counted, not changed.
+const Divergence = 1000
+
 // Step runs one trajectory (and, during warmup, one adaptation update).
 func (h *HMC) Step() error {
-	n := len(h.x)
 	eps := h.eps
 	steps := h.o.Steps
 	if steps == 0 {
 		steps = max(1, int(math.Ceil(h.o.Length/eps)))
 	}
-	k0 := h.momenta()
+	h0 := h.momenta() - h.lp
 	copy(h.x1, h.x)
 	copy(h.g1, h.g)
-	lp := h.lp
-	// Leapfrog with the half kicks of consecutive steps fused: kick ½ε,
-	// then (drift ε, gradient, kick ε) with the last kick ½ε.
+	lp, k1, diverged := h.leapfrog(eps, steps, h0)
+	h1 := k1 - lp
+	acc := 1.0
+	if logA := h0 - h1; !(logA >= 0) {
+		acc = math.Exp(logA) // NaN (diverged) gives 0 below
+		if math.IsNaN(acc) {
+			acc = 0
+		}
+	}
+	u := mc.Uniform(h.rng)
+	h.proposed++
+	h.accSum += acc
+	h.energy = h0
+	if diverged {
+		h.divergent++
+	}
+	if u < acc {
+		h.accepted++
+		h.x, h.x1 = h.x1, h.x
+		h.g, h.g1 = h.g1, h.g
+		h.lp = lp
+		h.energy = h1
+	}
+	h.addEnergy(h.energy)
+	if h.iter < h.warmup {
+		h.adapt(acc)
+	}
+	h.iter++
+	return nil
+}
+
+// leapfrog integrates from (x1, p) with gradient g1 for `steps` steps of
+// size eps, the half kicks of consecutive steps fused: kick ½ε, then
+// (drift ε, gradient, kick ε) with the last kick ½ε. It returns ln p and
+// the kinetic energy at the end, and whether H − h0 exceeded Divergence
+// (or was not finite) at the end of any step. A non-finite ln p ends the
+// trajectory (ln p = −∞: rejected).
+func (h *HMC) leapfrog(eps float64, steps int, h0 float64) (lp, k float64, diverged bool) {
+	n := len(h.x)
 	p, x1, g1, invM := h.p[:n], h.x1[:n], h.g1[:n], h.invM[:n]
 	for i := range p {
 		p[i] += 0.5 * eps * g1[i]
@@ -212,47 +247,64 @@ func (h *HMC) Step() error {
 		}
 		lp = h.t.GradLogProb(g1, x1)
 		if math.IsNaN(lp) || math.IsInf(lp, 0) {
-			lp = math.Inf(-1) // diverged: rejected below
-			break
+			return math.Inf(-1), 0, true
 		}
 		kick := eps
 		if s == steps-1 {
 			kick = 0.5 * eps
 		}
+		k = 0 // at x1: the momentum half a kick on
 		for i := range p {
+			ps := p[i] + 0.5*eps*g1[i]
+			k += 0.5 * ps * ps * invM[i]
 			p[i] += kick * g1[i]
 		}
-	}
-	var k1 float64
-	for i, v := range h.p {
-		k1 += 0.5 * v * v * h.invM[i]
-	}
-	logA := (lp - k1) - (h.lp - k0)
-	acc := 1.0
-	if !(logA >= 0) {
-		acc = math.Exp(logA) // NaN (diverged) gives 0 below
-		if math.IsNaN(acc) {
-			acc = 0
+		if !(k-lp-h0 <= Divergence) {
+			diverged = true
 		}
 	}
-	u := float64(h.rng.Uint64()>>11) / (1 << 53)
-	h.proposed++
-	h.accSum += acc
-	if u < acc {
-		h.accepted++
-		h.x, h.x1 = h.x1, h.x
-		h.g, h.g1 = h.g1, h.g
-		h.lp = lp
+	return lp, k, diverged
+}
+
+// addEnergy adds a transition's energy to the E-BFMI sums.
+func (h *HMC) addEnergy(e float64) {
+	b := &h.bfmi
+	if b.n > 0 {
+		b.dsq += (e - b.prev) * (e - b.prev)
 	}
-	if h.iter < h.o.Warmup {
-		h.adapt(acc)
+	b.n++
+	b.prev = e
+	d := e - b.mean
+	b.mean += d / b.n
+	b.m2 += d * (e - b.mean)
+}
+
+// EBFMI returns the energy Bayesian fraction of missing information of
+// the transitions since thermalisation ended (Betancourt 2016):
+// Σ(E_n − E_{n−1})² / Σ(E_n − Ē)². Values below 0.3 mean that the momenta
+// explore the energy levels poorly. NaN with fewer than 2 transitions.
+func (h *HMC) EBFMI() float64 {
+	if h.bfmi.n < 2 {
+		return math.NaN()
 	}
-	h.iter++
-	return nil
+	return h.bfmi.dsq / h.bfmi.m2
+}
+
+// EndThermalize ends adaptation if it is still on (the step size becomes
+// its dual-averaging mean) and restarts the E-BFMI sums: what follows is
+// recorded.
+func (h *HMC) EndThermalize() {
+	if h.iter < h.warmup {
+		if h.da.t > 0 {
+			h.eps = math.Exp(h.da.logEpsBar)
+		}
+		h.warmup = h.iter
+	}
+	h.bfmi = struct{ n, prev, dsq, mean, m2 float64 }{}
 }
 
 func (h *HMC) adapt(acc float64) {
-	i, n := h.iter, h.o.Warmup
+	i, n := h.iter, h.warmup
 	h.eps = h.da.update(acc, h.o.Target)
 	if !h.o.NoMetric && inSlowWindow(i, n) {
 		h.w.add(h.x)
@@ -271,25 +323,33 @@ func (h *HMC) adapt(acc float64) {
 	}
 }
 
-// AcceptRate returns the mean acceptance probability over the current
-// measurement interval (NaN if no step).
-func (h *HMC) AcceptRate() float64 { return h.accSum / float64(h.proposed) }
+// Series names what AppendSeries appends: per measurement interval the
+// fraction of trajectories accepted, their mean acceptance probability,
+// the number of divergent ones, the Hamiltonian after the last, and the
+// chain's E-BFMI since thermalisation ended.
+var Series = []string{"accept", "accept_prob", "divergent", "energy", "ebfmi"}
 
-// EndInterval starts a new measurement interval.
-func (h *HMC) EndInterval() { h.accepted, h.proposed, h.accSum = 0, 0, 0 }
+// AcceptRate returns the fraction of trajectories accepted in the current
+// measurement interval (NaN if none).
+func (h *HMC) AcceptRate() float64 { return float64(h.accepted) / float64(h.proposed) }
+
+// AppendSeries appends the interval's Series and ends the interval.
+func (h *HMC) AppendSeries(dst []float64) []float64 {
+	dst = append(dst, h.AcceptRate(), h.accSum/float64(h.proposed), float64(h.divergent), h.energy, h.EBFMI())
+	h.accepted, h.proposed, h.divergent, h.accSum = 0, 0, 0, 0
+	return dst
+}
 
 // Observe appends the target's observables (model.Observer) and the
-// interval's mean acceptance probability, and ends the interval.
+// Series, and ends the interval.
 func (h *HMC) Observe(dst []float64) []float64 {
 	if o, ok := h.t.(model.Observer); ok {
 		dst = o.Observe(dst, h.x)
 	}
-	dst = append(dst, h.AcceptRate())
-	h.EndInterval()
-	return dst
+	return h.AppendSeries(dst)
 }
 
-const stateMagic = "mcfH1"
+const stateMagic = "mcfH2"
 
 // MarshalBinary encodes position, step size, metric, adaptation, counters
 // and the RNG.
@@ -300,10 +360,11 @@ func (h *HMC) MarshalBinary() ([]byte, error) {
 	w(uint32(len(h.x)))
 	w(h.x)
 	w(h.invM)
-	w([]float64{h.eps, h.da.mu, h.da.hbar, h.da.logEpsBar, h.da.t, h.w.n, h.accSum})
+	w([]float64{h.eps, h.da.mu, h.da.hbar, h.da.logEpsBar, h.da.t, h.w.n, h.accSum, h.energy,
+		h.bfmi.n, h.bfmi.prev, h.bfmi.dsq, h.bfmi.mean, h.bfmi.m2})
 	w(h.w.mean)
 	w(h.w.m)
-	w([]int64{int64(h.iter), int64(h.accepted), int64(h.proposed)})
+	w([]int64{int64(h.iter), int64(h.warmup), int64(h.accepted), int64(h.proposed), int64(h.divergent)})
 	r, err := h.rng.MarshalBinary()
 	if err != nil {
 		return nil, err
@@ -329,8 +390,8 @@ func (h *HMC) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("hmc: chain state of dimension %d, want %d", dim, n)
 	}
 	x, invM, mean, m := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	sc := make([]float64, 7)
-	cnt := make([]int64, 3)
+	sc := make([]float64, 13)
+	cnt := make([]int64, 5)
 	var nr uint32
 	if !rd(x) || !rd(invM) || !rd(sc) || !rd(mean) || !rd(m) || !rd(cnt) || !rd(&nr) || int(nr) != r.Len() {
 		return errState
@@ -344,10 +405,14 @@ func (h *HMC) UnmarshalBinary(data []byte) error {
 	copy(h.invM, invM)
 	h.eps, h.da = sc[0], dualAvg{mu: sc[1], hbar: sc[2], logEpsBar: sc[3], t: sc[4]}
 	h.w = welford{n: sc[5], mean: mean, m: m}
-	h.accSum = sc[6]
-	h.iter, h.accepted, h.proposed = int(cnt[0]), int(cnt[1]), int(cnt[2])
+	h.accSum, h.energy = sc[6], sc[7]
+	h.bfmi.n, h.bfmi.prev, h.bfmi.dsq, h.bfmi.mean, h.bfmi.m2 = sc[8], sc[9], sc[10], sc[11], sc[12]
+	h.iter, h.warmup, h.accepted, h.proposed, h.divergent = int(cnt[0]), int(cnt[1]), int(cnt[2]), int(cnt[3]), int(cnt[4])
 	h.lp = h.t.GradLogProb(h.g, h.x)
 	return nil
 }
 
-var _ mc.Chain = (*HMC)(nil)
+var (
+	_ mc.Chain       = (*HMC)(nil)
+	_ mc.Thermalizer = (*HMC)(nil)
+)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"sort"
 	"testing"
@@ -31,7 +30,7 @@ func moments(t *testing.T, chains []mc.Chain, plan mc.Plan) map[string][][]float
 			obs[n][c] = make([]float64, plan.Draws)
 		}
 	}
-	const nobs = 3 // x1, x2, accept
+	nobs := len(chains[0].Observe(nil)) // x1, x2, the sampler's series (nothing stepped yet)
 	pool := &mc.Pool{Chains: chains, Workers: 2, NObs: nobs}
 	_, err := pool.Run(context.Background(), plan, mc.Progress{}, func(_ mc.Progress, b mc.Block) error {
 		for c, buf := range b.Obs {
@@ -62,7 +61,7 @@ func TestInvariantToys(t *testing.T) {
 			}
 			chains := make([]mc.Chain, 8)
 			for c := range chains {
-				rng := mc.NewStream(3, 0, c)
+				rng := mc.NewStream(3, "", mc.Moves, uint64(0), uint64(c))
 				x0 := []float64{0.5 + 0.1*float64(c), 1}
 				h, err := New(tg, x0, Options{Eps: 0.3, Length: 2, Warmup: 1000}, rng)
 				if err != nil {
@@ -94,15 +93,15 @@ func TestOneStepFromExactDraws(t *testing.T) {
 	tg, _ := model.NewToy2D("gaussian")
 	// ln p = −(x1² + 2x2² + 2x1x2): x = (u − v, v) with u ~ N(0, ½),
 	// v ~ N(0, ½) gives x1 + x2 = u, x2 = v.
-	rng := rand.New(rand.NewPCG(4, 5))
+	rng := mc.NewPCG(4, 5)
 	const n = 20000
 	sums, firsts := make([]float64, n), make([]float64, n)
-	h, err := New(tg, []float64{0, 0}, Options{Eps: 0.45, Steps: 7}, mc.NewStream(8, 0, 0))
+	h, err := New(tg, []float64{0, 0}, Options{Eps: 0.45, Steps: 7}, mc.NewStream(8, "", mc.Moves, uint64(0), uint64(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range n {
-		u, v := rng.NormFloat64()*math.Sqrt(0.5), rng.NormFloat64()*math.Sqrt(0.5)
+		u, v := mc.Normal(rng)*math.Sqrt(0.5), mc.Normal(rng)*math.Sqrt(0.5)
 		copy(h.x, []float64{u - v, v})
 		h.lp = tg.GradLogProb(h.g, h.x)
 		if err := h.Step(); err != nil {
@@ -151,18 +150,18 @@ func TestAdaptation(t *testing.T) {
 	for i := range x0 {
 		x0[i] = 1
 	}
-	h, err := New(tg, x0, Options{Eps: 0.1, Length: 3, Warmup: 1500}, mc.NewStream(9, 0, 0))
+	h, err := New(tg, x0, Options{Eps: 0.1, Length: 3, Warmup: 1500}, mc.NewStream(9, "", mc.Moves, uint64(0), uint64(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 1500 {
 		h.Step()
 	}
-	h.EndInterval()
+	h.AppendSeries(nil)
 	for range 3000 {
 		h.Step()
 	}
-	acc := h.AcceptRate()
+	acc := h.AppendSeries(nil)[1] // the mean acceptance probability
 	ratios := make([]float64, len(tg.sd))
 	for i, sd := range tg.sd {
 		ratios[i] = h.InvMetric()[i] / (sd * sd)
@@ -220,8 +219,8 @@ func TestResume(t *testing.T) {
 		x0[i] = 0.1 * float64(i%3)
 	}
 	o := Options{Eps: 0.2, Steps: 5, Warmup: 300}
-	a, _ := New(tg, x0, o, mc.NewStream(1, 2, 3))
-	b, _ := New(tg, x0, o, mc.NewStream(1, 2, 3))
+	a, _ := New(tg, x0, o, mc.NewStream(1, "", mc.Moves, uint64(2), uint64(3)))
+	b, _ := New(tg, x0, o, mc.NewStream(1, "", mc.Moves, uint64(2), uint64(3)))
 	for range 120 {
 		a.Step()
 		b.Step()
@@ -230,7 +229,7 @@ func TestResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := New(tg, make([]float64, 16), o, mc.NewStream(7, 7, 7))
+	c, _ := New(tg, make([]float64, 16), o, mc.NewStream(7, "", mc.Moves, uint64(7), uint64(7)))
 	if err := c.UnmarshalBinary(state); err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func TestLatentInvariant(t *testing.T) {
 			draws := tc.draws
 			chains := make([]mc.Chain, 8)
 			for c := range chains {
-				h, err := New(lt, []float64{0.1 * float64(c), -0.2}, Options{Eps: 0.3, Steps: 4, Warmup: 150}, mc.NewStream(21, 0, c))
+				h, err := New(lt, []float64{0.1 * float64(c), -0.2}, Options{Eps: 0.3, Steps: 4, Warmup: 150}, mc.NewStream(21, "", mc.Moves, uint64(0), uint64(c)))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -61,7 +61,7 @@ func TestKaufman(t *testing.T) {
 					names := Observables
 					plan := mc.Plan{Thermalize: 1000, Draws: 4000 * scale, MeasureEvery: 1}
 					for c := range chains {
-						rng := mc.NewStream(42, L, c)
+						rng := mc.NewStream(42, "", mc.Moves, uint64(L), uint64(c))
 						if kind == "wolff" {
 							w, err := NewWolff(p, true, rng)
 							if err != nil {
@@ -103,7 +103,7 @@ func TestFieldBruteForce(t *testing.T) {
 	p := Params{L: 4, Beta: 0.35, J: 1, H: 0.3}
 	chains := make([]mc.Chain, 8)
 	for c := range chains {
-		chains[c] = NewMetropolis(p, c%2 == 0, mc.NewStream(7, 0, c))
+		chains[c] = NewMetropolis(p, c%2 == 0, mc.NewStream(7, "", mc.Moves, uint64(0), uint64(c)))
 	}
 	obs := sample(t, chains, Observables, mc.Plan{Thermalize: 500, Draws: 20000, MeasureEvery: 1})
 	want, _ := exact.BruteForce(4, p.Beta, p.J, p.H)
@@ -118,20 +118,20 @@ func TestFieldBruteForce(t *testing.T) {
 }
 
 func TestWolffDomain(t *testing.T) {
-	if _, err := NewWolff(Params{L: 4, Beta: 0.3, J: 1, H: 0.1}, true, mc.NewStream(1, 0, 0)); err == nil {
+	if _, err := NewWolff(Params{L: 4, Beta: 0.3, J: 1, H: 0.1}, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(0))); err == nil {
 		t.Error("Wolff with h != 0: no error")
 	}
-	if _, err := NewWolff(Params{L: 4, Beta: 0.3, J: -1}, true, mc.NewStream(1, 0, 0)); err == nil {
+	if _, err := NewWolff(Params{L: 4, Beta: 0.3, J: -1}, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(0))); err == nil {
 		t.Error("Wolff with J < 0: no error")
 	}
 }
 
 func TestMarshalRoundTrip(t *testing.T) {
 	p := Params{L: 6, Beta: 0.4, J: 1}
-	w1, _ := NewWolff(p, true, mc.NewStream(1, 2, 3))
-	w2, _ := NewWolff(p, false, mc.NewStream(9, 9, 9))
+	w1, _ := NewWolff(p, true, mc.NewStream(1, "", mc.Moves, uint64(2), uint64(3)))
+	w2, _ := NewWolff(p, false, mc.NewStream(9, "", mc.Moves, uint64(9), uint64(9)))
 	for name, pair := range map[string][2]mc.Chain{
-		"metropolis": {NewMetropolis(p, true, mc.NewStream(1, 2, 3)), NewMetropolis(p, false, mc.NewStream(9, 9, 9))},
+		"metropolis": {NewMetropolis(p, true, mc.NewStream(1, "", mc.Moves, uint64(2), uint64(3))), NewMetropolis(p, false, mc.NewStream(9, "", mc.Moves, uint64(9), uint64(9)))},
 		"wolff":      {w1, w2},
 	} {
 		a, b := pair[0], pair[1]
@@ -159,7 +159,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 		if err := b.UnmarshalBinary(state[:len(state)-3]); err == nil {
 			t.Errorf("%s: truncated state accepted", name)
 		}
-		other := NewMetropolis(Params{L: 8, Beta: 0.4, J: 1}, true, mc.NewStream(1, 2, 3))
+		other := NewMetropolis(Params{L: 8, Beta: 0.4, J: 1}, true, mc.NewStream(1, "", mc.Moves, uint64(2), uint64(3)))
 		if err := other.UnmarshalBinary(state); err == nil {
 			t.Errorf("%s: state of L=6 accepted by L=8", name)
 		}
@@ -168,8 +168,8 @@ func TestMarshalRoundTrip(t *testing.T) {
 
 func TestSweepAllocs(t *testing.T) {
 	p := Params{L: 32, Beta: 0.44, J: 1}
-	m := NewMetropolis(p, true, mc.NewStream(1, 0, 0))
-	w, _ := NewWolff(p, true, mc.NewStream(1, 0, 1))
+	m := NewMetropolis(p, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(0)))
+	w, _ := NewWolff(p, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(1)))
 	w.Step()
 	buf := make([]float64, 0, 8)
 	for name, f := range map[string]func(){
@@ -185,7 +185,7 @@ func TestSweepAllocs(t *testing.T) {
 // TestObserve checks the observables of a known configuration.
 func TestObserve(t *testing.T) {
 	p := Params{L: 4, Beta: 1, J: 1, H: 0.5}
-	m := NewMetropolis(p, false, mc.NewStream(1, 0, 0))
+	m := NewMetropolis(p, false, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(0)))
 	got := m.Observe(nil) // all up: E = -2N J - N h
 	want := []float64{-2.5, 1, 1, 1}
 	for i := range want {
@@ -207,7 +207,7 @@ func TestObserve(t *testing.T) {
 func BenchmarkMetropolis(b *testing.B) {
 	for _, L := range []int{64, 256} {
 		b.Run(fmt.Sprintf("L=%d", L), func(b *testing.B) {
-			m := NewMetropolis(Params{L: L, Beta: 0.4406868, J: 1}, true, mc.NewStream(1, 0, 0))
+			m := NewMetropolis(Params{L: L, Beta: 0.4406868, J: 1}, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(0)))
 			b.ReportAllocs()
 			for b.Loop() {
 				m.Step()
@@ -218,7 +218,7 @@ func BenchmarkMetropolis(b *testing.B) {
 }
 
 func BenchmarkWolff(b *testing.B) {
-	w, _ := NewWolff(Params{L: 64, Beta: 0.4406868, J: 1}, true, mc.NewStream(1, 0, 0))
+	w, _ := NewWolff(Params{L: 64, Beta: 0.4406868, J: 1}, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(0)))
 	var sites int64
 	for b.Loop() {
 		w.Step()
@@ -236,7 +236,7 @@ func BenchmarkPool(b *testing.B) {
 			const L, nc, rounds = 64, 8, 500
 			chains := make([]mc.Chain, nc)
 			for c := range chains {
-				chains[c] = NewMetropolis(Params{L: L, Beta: 0.4406868, J: 1}, true, mc.NewStream(1, 0, c))
+				chains[c] = NewMetropolis(Params{L: L, Beta: 0.4406868, J: 1}, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(c)))
 			}
 			pool := &mc.Pool{Chains: chains, Workers: w, NObs: len(Observables)}
 			plan := mc.Plan{Thermalize: 0, MeasureEvery: 1}
@@ -256,7 +256,7 @@ func BenchmarkPool(b *testing.B) {
 }
 
 func BenchmarkObserve(b *testing.B) {
-	m := NewMetropolis(Params{L: 64, Beta: 0.44, J: 1}, true, mc.NewStream(1, 0, 0))
+	m := NewMetropolis(Params{L: 64, Beta: 0.44, J: 1}, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(0)))
 	buf := make([]float64, 0, 4)
 	for b.Loop() {
 		buf = m.Observe(buf[:0])

@@ -1,9 +1,10 @@
 package ising
 
 import (
-	"github.com/mcflow/mcflow/mc"
 	"math"
 	"math/bits"
+
+	"github.com/mcflow/mcflow/mc"
 )
 
 // Metropolis is a checkerboard single-spin-flip Metropolis chain.

@@ -19,7 +19,7 @@ import (
 func BenchmarkMultispin(b *testing.B) {
 	for _, L := range []int{64, 256} {
 		b.Run(fmt.Sprintf("L=%d", L), func(b *testing.B) {
-			m := NewMultispin(Params{L: L, Beta: 0.4406868, J: 1}, true, mc.NewStream(1, 0, 0))
+			m := NewMultispin(Params{L: L, Beta: 0.4406868, J: 1}, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(0)))
 			for range 20 { // equilibrate a little: the cost depends on the state
 				m.Step()
 			}
@@ -39,7 +39,7 @@ func sampleMultispin(t *testing.T, p Params, units int, seed uint64, plan mc.Pla
 	t.Helper()
 	chains := make([]mc.Chain, units)
 	for u := range chains {
-		chains[u] = NewMultispin(p, true, mc.NewStream(seed, p.L, u))
+		chains[u] = NewMultispin(p, true, mc.NewStream(seed, "", mc.Moves, uint64(p.L), uint64(u)))
 	}
 	nobs := len(Observables)
 	per := nobs * Replicas
@@ -135,7 +135,7 @@ func TestMultispinDistribution(t *testing.T) {
 			const units = 400
 			counts := map[float64]float64{}
 			for u := range units {
-				c := NewMultispin(p, false, mc.NewStream(99, N, u))
+				c := NewMultispin(p, false, mc.NewStream(99, "", mc.Moves, uint64(N), uint64(u)))
 				for range 300 {
 					c.Step()
 				}
@@ -177,8 +177,8 @@ func TestMultispinDistribution(t *testing.T) {
 // A unit marshalled mid-run and restored continues bit for bit.
 func TestMultispinResume(t *testing.T) {
 	p := Params{L: 8, Beta: 0.4, J: 1, H: 0.1}
-	a := NewMultispin(p, true, mc.NewStream(5, 0, 0))
-	b := NewMultispin(p, true, mc.NewStream(5, 0, 0))
+	a := NewMultispin(p, true, mc.NewStream(5, "", mc.Moves, uint64(0), uint64(0)))
+	b := NewMultispin(p, true, mc.NewStream(5, "", mc.Moves, uint64(0), uint64(0)))
 	for range 10 {
 		a.Step()
 		b.Step()
@@ -187,7 +187,7 @@ func TestMultispinResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := NewMultispin(p, false, mc.NewStream(77, 1, 1))
+	c := NewMultispin(p, false, mc.NewStream(77, "", mc.Moves, uint64(1), uint64(1)))
 	if err := c.UnmarshalBinary(state); err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestMultispinResume(t *testing.T) {
 // Observe's bit-sliced counts against each replica's own sums.
 func TestMultispinObserve(t *testing.T) {
 	p := Params{L: 6, Beta: 0.4, J: 0.7, H: -0.2}
-	c := NewMultispin(p, true, mc.NewStream(6, 0, 0))
+	c := NewMultispin(p, true, mc.NewStream(6, "", mc.Moves, uint64(0), uint64(0)))
 	for range 5 {
 		c.Step()
 	}

@@ -3,9 +3,10 @@ package ising
 import (
 	"encoding/binary"
 	"fmt"
-	"github.com/mcflow/mcflow/mc"
 	"math"
 	"math/bits"
+
+	"github.com/mcflow/mcflow/mc"
 )
 
 // WolffObservables are the names of what a Wolff chain's Observe records.
