@@ -211,6 +211,9 @@ func buildCont(s *Spec, t Task, lay Layout) (*built, error) {
 	}
 	cs := s.Sampler.Cont
 	b := &built{names: contObservables(s), replicas: 1, target: tg}
+	if s.Model.Kind == "phi4" || s.Model.Kind == "ising2d-relaxed" {
+		b.odd = map[string]string{"m": "absm"}
+	}
 	var q *nf.Model
 	if s.Sampler.Kind != "hmc" {
 		if q, err = loadFlow(s, flowPath(s, t, lay), tg); err != nil {

@@ -112,6 +112,7 @@ chains = 8
 thermalize = 4000
 sweeps = 20000
 local = 0.5
+local_kernel = "rw"
 local_step = 0.4
 `, flow)
 	ref, err := exact.Toy2D(mustToy(t, "ring2d"), 0.25)

@@ -21,6 +21,9 @@ type built struct {
 	derived  func(obs map[string][][]float64) map[string]stats.Value
 	// exact returns exact references per site, or nil when none applies.
 	exact func() (map[string]float64, string)
+	// odd maps an observable odd under a symmetry that local samplers need
+	// not restore (the Ising model's m below T_c) to its even partner.
+	odd map[string]string
 	// flow and target of a flow sampler (shared by its chains)
 	flow   *nf.Model
 	target model.Target
@@ -75,6 +78,9 @@ func build(s *Spec, t Task, lay Layout) (*built, error) {
 	case "ising2d":
 		p := isingParams(t)
 		b := &built{names: names, replicas: 1}
+		if p.H == 0 {
+			b.odd = map[string]string{"m": "absm"}
+		}
 		hot := s.Sampler.Start == "hot"
 		if s.Sampler.Engine == "multispin" {
 			// 64 replicas per unit share the unit's stream (seed, task, unit).

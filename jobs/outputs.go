@@ -15,17 +15,19 @@ import (
 
 // RunSummary is OUT/summary.json.
 type RunSummary struct {
-	Name    string         `json:"name"`
-	Version string         `json:"mcflow_version"`
-	Scanned []string       `json:"scanned"`
-	Tasks   []*TaskSummary `json:"tasks"`
+	Name    string   `json:"name"`
+	Version string   `json:"mcflow_version"`
+	Scanned []string `json:"scanned"`
+	// Warnings are all tasks' warnings, "task <id>: " before each.
+	Warnings []string       `json:"warnings"`
+	Tasks    []*TaskSummary `json:"tasks"`
 }
 
 // writeRunOutputs writes the files of a run of all tasks: results.h5,
 // summary.json and plots/summary.png.
 func writeRunOutputs(s *Spec, lay Layout, sums []*TaskSummary) ([]string, error) {
 	var arts []string
-	if err := writeJSON(lay.SummaryAll(), RunSummary{Name: s.Name, Version: Version, Scanned: s.Scanned(), Tasks: sums}); err != nil {
+	if err := writeJSON(lay.SummaryAll(), RunSummary{Name: s.Name, Version: Version, Scanned: s.Scanned(), Warnings: RunWarnings(sums), Tasks: sums}); err != nil {
 		return arts, err
 	}
 	arts = append(arts, lay.SummaryAll())

@@ -26,6 +26,9 @@ type UnitStatus struct {
 	ETA      time.Duration // compute time left at the speed so far; < 0 unknown
 	Holder   string        // who runs it (host, pid, SLURM job)
 	Note     string
+	// Warnings of a finished task's summary, and how many count for
+	// --strict.
+	Warnings, Strict int
 }
 
 // Status reports every task (and every slice of a sliced task) of an
@@ -81,6 +84,9 @@ func unitStatus(label string, lay Layout, task string, plan mc.Plan, total int64
 		switch {
 		case c.Finished && c.Draws == plan.Draws:
 			u.State, u.ETA = "done", 0
+			if sum, err := readSummary(lay.Summary(task)); err == nil {
+				u.Warnings, u.Strict = len(sum.Warnings), len(Strict(sum.Warnings))
+			}
 		default:
 			u.State = "checkpointed"
 			if u.Steps > 0 && u.Seconds > 0 {
@@ -100,7 +106,7 @@ func unitStatus(label string, lay Layout, task string, plan mc.Plan, total int64
 
 // StatusTable renders Status as a table.
 func StatusTable(st []UnitStatus) string {
-	rows := [][]string{{"task", "state", "sweeps", "done", "last checkpoint", "compute", "eta", "held by"}}
+	rows := [][]string{{"task", "state", "sweeps", "done", "last checkpoint", "compute", "eta", "warnings", "held by"}}
 	counts := map[string]int{}
 	for _, u := range st {
 		counts[u.State]++
@@ -112,10 +118,14 @@ func StatusTable(st []UnitStatus) string {
 			eta = roundDur(u.ETA)
 		}
 		pct := 100 * float64(u.Steps) / math.Max(1, float64(u.Total))
+		warn := "-"
+		if u.State == "done" {
+			warn = fmt.Sprintf("%d (%d strict)", u.Warnings, u.Strict)
+		}
 		row := []string{u.Task, u.State, fmt.Sprintf("%d/%d", u.Steps, u.Total), fmt.Sprintf("%.0f%%", pct), last,
-			roundDur(time.Duration(u.Seconds * float64(time.Second))), eta, u.Holder}
+			roundDur(time.Duration(u.Seconds * float64(time.Second))), eta, warn, u.Holder}
 		if u.Note != "" {
-			row[7] = u.Holder + " " + u.Note
+			row[8] = u.Holder + " " + u.Note
 		}
 		rows = append(rows, row)
 	}
@@ -126,7 +136,11 @@ func StatusTable(st []UnitStatus) string {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 		}
 	}
-	return out + fmt.Sprintf("%d units: %s\n", len(st), strings.Join(parts, ", "))
+	out += fmt.Sprintf("%d units: %s\n", len(st), strings.Join(parts, ", "))
+	if slices.ContainsFunc(st, func(u UnitStatus) bool { return u.Warnings > 0 }) {
+		out += "`mcflow summary OUTDIR` prints the results with their warnings\n"
+	}
+	return out
 }
 
 // roundDur shows a duration to 0.1 s below a minute, to 1 s above.

@@ -45,12 +45,20 @@ type Est struct {
 	TauSokal      F   `json:"tau_sokal"`
 	Rhat          F   `json:"rhat"`
 	N             int `json:"n"`
+	ESSBulk       F   `json:"ess_bulk"`
+	ESSTail       F   `json:"ess_tail"`
+	BinLen        int `json:"bin_len"` // draws per bin of stderr_binning (⌈5·tau_int⌉)
+	Bins          int `json:"bins"`
 }
 
-// Val is a derived quantity with its jackknife error.
+// Val is a derived quantity with its jackknife error from Blocks blocks of
+// BlockLen draws (⌈5·TauInt⌉, TauInt the slowest input's).
 type Val struct {
-	Value  F `json:"value"`
-	Stderr F `json:"stderr"`
+	Value    F   `json:"value"`
+	Stderr   F   `json:"stderr"`
+	BlockLen int `json:"block_len"`
+	Blocks   int `json:"blocks"`
+	TauInt   F   `json:"tau_int"`
 }
 
 // TaskSummary is summary/<task>.json.
@@ -68,6 +76,17 @@ type TaskSummary struct {
 	Observables  map[string]Est     `json:"observables"`
 	Derived      map[string]Val     `json:"derived"`
 	Exact        *ExactRef          `json:"exact,omitempty"`
+	// Acceptance holds acceptance fractions over the recorded steps, from
+	// counts: "accept" (all moves), and for flow-MH with local moves
+	// "accept_flow" and "accept_local".
+	Acceptance map[string]F `json:"acceptance,omitempty"`
+	// Divergences counts the divergent HMC trajectories of the recorded
+	// steps (all chains); EBFMI is each chain's E-BFMI over them.
+	Divergences *int `json:"divergences,omitempty"`
+	EBFMI       []F  `json:"ebfmi,omitempty"`
+	// Warnings say why a result may be wrong (see diagnose); empty when
+	// all is well.
+	Warnings []string `json:"warnings"`
 	// PerChain holds each chain's own statistics of every observable
 	// (the mean, τ_int and ESS of that chain alone; for `accept`, the
 	// chain's acceptance rate), for spotting a chain that is stuck.
@@ -119,7 +138,8 @@ func summarize(s *Spec, t Task, b *built, obs map[string][][]float64, seconds fl
 	}
 	for _, n := range b.names {
 		e := stats.Summarize(obs[n])
-		sum.Observables[n] = Est{F(e.Mean), F(e.Stderr), F(e.StderrBinning), F(e.TauInt), F(e.ESS), F(e.TauSokal), F(e.Rhat), e.N}
+		sum.Observables[n] = Est{F(e.Mean), F(e.Stderr), F(e.StderrBinning), F(e.TauInt), F(e.ESS), F(e.TauSokal), F(e.Rhat), e.N,
+			F(e.ESSBulk), F(e.ESSTail), e.BinLen, e.Bins}
 		sum.Timing.ESSPerSecond[n] = F(e.ESS / seconds)
 		if len(obs[n]) > 1 && len(obs[n]) <= 256 { // per chain, for the samplers of few chains
 			if sum.PerChain == nil {
@@ -136,8 +156,10 @@ func summarize(s *Spec, t Task, b *built, obs map[string][][]float64, seconds fl
 		}
 	}
 	for k, v := range b.derived(obs) {
-		sum.Derived[k] = Val{F(v.Value), F(v.Stderr)}
+		sum.Derived[k] = Val{F(v.Value), F(v.Stderr), v.BlockLen, v.Blocks, F(v.Tau)}
 	}
+	bookkeeping(sum, obs)
+	sum.Warnings = diagnose(sum, b.odd)
 	if b.exact != nil {
 		if vals, src := b.exact(); vals != nil {
 			ref := &ExactRef{Source: src, Values: map[string]F{}}
@@ -199,7 +221,12 @@ func Table(sums []*TaskSummary, scanned []string) string {
 	if len(sums) == 0 {
 		return ""
 	}
-	obsNames := sortedNames(sums[0].Observables)
+	var obsNames []string // the observables and the acceptance (the other series are in the summary)
+	for _, n := range sortedNames(sums[0].Observables) {
+		if n == "accept" || !isBookkeeping(n) {
+			obsNames = append(obsNames, n)
+		}
+	}
 	derNames := sortedNames(sums[0].Derived)
 	header := []string{"task"}
 	header = append(header, scanned...)
@@ -229,16 +256,22 @@ func Table(sums []*TaskSummary, scanned []string) string {
 			row = append(row, fmt.Sprintf("%g", s.Params[p]))
 		}
 		maxR := math.Inf(-1)
+		mark := func(n string) string {
+			if flagged(s.Warnings, n) {
+				return "*"
+			}
+			return ""
+		}
 		for _, n := range obsNames {
 			e := s.Observables[n]
-			row = append(row, PM(float64(e.Mean), float64(e.Stderr)))
-			if r := float64(e.Rhat); r > maxR {
+			row = append(row, PM(float64(e.Mean), float64(e.Stderr))+mark(n))
+			if r := float64(e.Rhat); r > maxR && !isBookkeeping(n) {
 				maxR = r
 			}
 		}
 		for _, n := range derNames {
 			d := s.Derived[n]
-			row = append(row, PM(float64(d.Value), float64(d.Stderr)))
+			row = append(row, PM(float64(d.Value), float64(d.Stderr))+mark(n))
 		}
 		row = append(row, fmt.Sprintf("%.2f", float64(s.Observables[tauOf].TauInt)), fmt.Sprintf("%.3f", maxR))
 		if hasExact {
@@ -250,7 +283,43 @@ func Table(sums []*TaskSummary, scanned []string) string {
 		}
 		rows = append(rows, row)
 	}
-	return Columns(rows)
+	return Columns(rows) + WarningsText(sums)
+}
+
+// WarningsText lists the tasks' warnings below a table ("" when there are
+// none): values marked * in the table have one.
+func WarningsText(sums []*TaskSummary) string {
+	var b strings.Builder
+	for _, s := range sums {
+		for _, w := range s.Warnings {
+			if b.Len() == 0 {
+				b.WriteString("\nwarnings (* marks a value they concern; symmetry ones do not count for --strict):\n")
+			}
+			fmt.Fprintf(&b, "  task %s: %s\n", s.Name, w)
+		}
+	}
+	return b.String()
+}
+
+// RunWarnings lists every task's warnings prefixed with the task's name.
+func RunWarnings(sums []*TaskSummary) []string {
+	w := []string{}
+	for _, s := range sums {
+		for _, x := range s.Warnings {
+			w = append(w, "task "+s.Name+": "+x)
+		}
+	}
+	return w
+}
+
+// StrictCount is the number of the tasks' warnings that count for
+// --strict.
+func StrictCount(sums []*TaskSummary) int {
+	n := 0
+	for _, s := range sums {
+		n += len(Strict(s.Warnings))
+	}
+	return n
 }
 
 // Columns lays out rows of cells as left-aligned columns two spaces apart.
@@ -333,4 +402,23 @@ func TrainTable(sums []*TrainTaskSummary, scanned []string) string {
 		rows = append(rows, row)
 	}
 	return Columns(rows)
+}
+
+// ReadSummaries reads the summaries of an output directory's tasks in task
+// order (`mcflow summary`): those with results, and the names of those
+// without (not finished, or sliced and not merged yet).
+func ReadSummaries(out string) (s *Spec, sums []*TaskSummary, missing []string, err error) {
+	if s, err = OpenOutput(out); err != nil {
+		return nil, nil, nil, err
+	}
+	lay := Layout{Out: out}
+	for _, t := range s.Tasks() {
+		sum, err := readSummary(lay.Summary(t.Name()))
+		if err != nil || len(sum.Observables) == 0 { // none, or a training summary only
+			missing = append(missing, t.Name())
+			continue
+		}
+		sums = append(sums, sum)
+	}
+	return s, sums, missing, nil
 }

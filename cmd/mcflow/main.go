@@ -73,7 +73,9 @@ Usage:
                                   list a job's tasks (and array indices) and their parameters
   mcflow slurm JOB.toml [-o FILE] [--chains-per-task K] [--submit]
                                   an sbatch array script that checkpoints, requeues and resumes
-  mcflow merge OUTDIR             combine the tasks/slices of an array run into results.h5, summary.json
+  mcflow merge OUTDIR [--strict]  combine the tasks/slices of an array run into results.h5, summary.json
+  mcflow summary OUTDIR [--strict]
+                                  print the results table of a run's finished tasks, with warnings
   mcflow status OUTDIR            per task: done/running/checkpointed, sweeps, last checkpoint, ETA
   mcflow export OUTDIR --npy      NPY files from the HDF5 results
   mcflow default                  print the embedded default job file
@@ -88,8 +90,9 @@ Usage:
 
 B is start:stop:count (e.g. 0.40:0.50:51) or a comma list; --out DIR writes
 one .npy per column and a plot. Run 'mcflow CMD -h' for a command's flags.
-Exit codes: 0 done, 1 error, 2 bad input (nothing written),
-75 stopped by SIGINT/SIGTERM/SIGUSR1 after a checkpoint (run again to resume).
+Exit codes: 0 done, 1 error, 2 bad input (nothing written), 3 done but with
+warnings under --strict (run, merge, summary), 75 stopped by SIGINT/SIGTERM/SIGUSR1
+after a checkpoint (run again to resume).
 `
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -110,6 +113,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdMerge(args[1:], stdout, stderr)
 	case "status":
 		return cmdStatus(args[1:], stdout, stderr)
+	case "summary":
+		return cmdSummary(args[1:], stdout, stderr)
 	case "export":
 		return cmdExport(args[1:], stdout, stderr)
 	case "bench":
@@ -187,7 +192,7 @@ type jobFlags struct {
 	every, barrier            time.Duration
 	// Array runs (run only).
 	arrayIndex, chainsPerTask, slice int
-	requeue                          bool
+	requeue, strict                  bool
 }
 
 func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags {
@@ -208,6 +213,7 @@ func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags
 		fs.IntVar(&f.chainsPerTask, "chains-per-task", 0, "split every task's chains into slices of `K` (array index i: task i/S, slice i%S; see `mcflow tasks --chains-per-task K`)")
 		fs.IntVar(&f.slice, "slice", -1, "with --task and --chains-per-task: run only slice `J` of the task")
 		fs.BoolVar(&f.requeue, "requeue", false, "under SLURM: after checkpointing on SIGUSR1, requeue the job (scontrol requeue $SLURM_JOB_ID) so that it resumes")
+		fs.BoolVar(&f.strict, "strict", false, "exit 3 when a result has a warning that counts (all but symmetry ones)")
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: mcflow %s [JOB.toml] [flags]\n\nFlags:\n", cmd)
@@ -284,6 +290,20 @@ func (f *jobFlags) options(spec *jobs.Spec, stdout, stderr io.Writer) (opts jobs
 	return opts, stop, jobs.ExitDone
 }
 
+// ExitWarnings is the exit code of run, merge and summary under --strict
+// when a task's result has a warning that counts.
+const ExitWarnings = 3
+
+// strictCode returns ExitWarnings in place of a success when strict is set
+// and a warning counts.
+func strictCode(sums []*jobs.TaskSummary, strict bool, code int, stderr io.Writer) int {
+	if n := jobs.StrictCount(sums); strict && code == jobs.ExitDone && n > 0 {
+		fmt.Fprintf(stderr, "mcflow: --strict: %d warning(s) (listed above)\n", n)
+		return ExitWarnings
+	}
+	return code
+}
+
 // exitCode reports a job's error and returns the exit code for it.
 func exitCode(err error, stderr io.Writer) int {
 	if errors.Is(err, jobs.ErrStopped) {
@@ -298,7 +318,7 @@ func exitCode(err error, stderr io.Writer) int {
 	return jobs.ExitError
 }
 
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	jf := addJobFlags(fs, "run", "run", stderr)
 	spec, code := parseSpec(fs, args, stderr)
@@ -333,6 +353,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	fmt.Fprintf(stdout, "\n%s", jobs.Table(rep.Tasks, spec.Scanned()))
+	defer func() { code = strictCode(rep.Tasks, jf.strict, code, stderr) }()
 	lay := jobs.Layout{Out: rep.Out}
 	fmt.Fprintf(stdout, "\noutputs in %s:\n", rep.Out)
 	for _, t := range rep.Tasks {

@@ -679,7 +679,7 @@ func TestContSamplersJob(t *testing.T) {
 		"latent-ring2d":     "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"latent-hmc\"\nflow = \"" + flow + "\"\nchains = 2\nthermalize = 50\nsweeps = 200\nsteps = 3\n[checkpoint]\nevery = 20\n",
 		"train-then-flowmh": "seed = 2\n[model]\nkind = \"toy2d\"\nname = \"mog2\"\n[train]\nflow = \"realnvp\"\nlayers = 4\nhidden = [16, 16]\nsymmetric = \"mixture\"\nepochs = 120\nbatch = 512\nlr = 0.005\neval_samples = 2000\n[sampler]\nkind = \"flow-mh\"\nchains = 3\nthermalize = 100\nsweeps = 6000\n[checkpoint]\nevery = 10\n",
 		"flowmh-hmc-local":  "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"" + flow + "\"\nchains = 3\nthermalize = 50\nsweeps = 2000\nlocal = 0.7\nlocal_kernel = \"hmc\"\neps = 0.2\nsteps = 5\n[checkpoint]\nevery = 100\n",
-		"adaptive-flowmh":   "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"" + gflow + "\"\nchains = 3\nthermalize = 600\nsweeps = 3000\nlocal = 0.5\nlocal_step = 0.4\nadapt_rounds = 3\nadapt_epochs = 30\nadapt_batch = 128\n[checkpoint]\nevery = 50\n",
+		"adaptive-flowmh":   "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"" + gflow + "\"\nchains = 3\nthermalize = 600\nsweeps = 3000\nlocal = 0.5\nlocal_kernel = \"rw\"\nlocal_step = 0.4\nadapt_rounds = 3\nadapt_epochs = 30\nadapt_batch = 128\n[checkpoint]\nevery = 50\n",
 		"flowmh-ring2d":     "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"" + flow + "\"\nchains = 3\nthermalize = 50\nsweeps = 4000\nbatch = 32\nlocal = 0.25\n[checkpoint]\nevery = 300\n",
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -180,6 +180,7 @@ func outDirArg(fs *flag.FlagSet, args []string, stderr io.Writer) (string, int) 
 func cmdMerge(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	strict := fs.Bool("strict", false, "exit 3 when a result has a warning that counts (all but symmetry ones)")
 	out, code := outDirArg(fs, args, stderr)
 	if code >= 0 {
 		return code
@@ -194,7 +195,31 @@ func cmdMerge(args []string, stdout, stderr io.Writer) int {
 	for _, a := range rep.Artifacts {
 		fmt.Fprintf(stdout, "  %s\n", a)
 	}
-	return jobs.ExitDone
+	return strictCode(rep.Tasks, *strict, jobs.ExitDone, stderr)
+}
+
+// cmdSummary prints the results table of an output directory's finished
+// tasks with their warnings, as `run` printed it: from the summaries, so
+// nothing is rerun or rewritten.
+func cmdSummary(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("summary", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	strict := fs.Bool("strict", false, "exit 3 when a result has a warning that counts (all but symmetry ones)")
+	out, code := outDirArg(fs, args, stderr)
+	if code >= 0 {
+		return code
+	}
+	spec, sums, missing, err := jobs.ReadSummaries(out)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow summary: %v\n", err)
+		return jobs.ExitError
+	}
+	fmt.Fprint(stdout, jobs.Table(sums, spec.Scanned()))
+	if len(missing) > 0 {
+		fmt.Fprintf(stdout, "\n%d of %d task(s) have no results yet: %s (`mcflow status %s` shows where they stand; sliced tasks need `mcflow merge`)\n",
+			len(missing), len(spec.Tasks()), strings.Join(missing, ", "), out)
+	}
+	return strictCode(sums, *strict, jobs.ExitDone, stderr)
 }
 
 func cmdStatus(args []string, stdout, stderr io.Writer) int {

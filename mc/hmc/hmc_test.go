@@ -247,3 +247,71 @@ func TestResume(t *testing.T) {
 		t.Errorf("Step allocates %v times", allocs)
 	}
 }
+
+// Divergences: a step size far beyond the stability limit of a narrow
+// Gaussian (ε = 3σ) makes every trajectory's energy error explode, one
+// well inside it none; the trajectory is unchanged by the count (the same
+// chain with and without divergent steps accepts by the same rule).
+// E-BFMI from the recorded series equals Σ(ΔE)²/Σ(E − Ē)² of the energies
+// themselves.
+func TestDivergencesAndEBFMI(t *testing.T) {
+	tg := &scaledGaussian{sd: []float64{0.1, 1, 1, 1}}
+	x0 := []float64{0.05, 0.3, -0.2, 0.1}
+	for _, c := range []struct {
+		eps  float64
+		want func(div int) bool
+	}{{0.3, func(d int) bool { return d == 500 }}, {0.01, func(d int) bool { return d == 0 }}} {
+		h, err := New(tg, x0, Options{Eps: c.eps, Steps: 20}, mc.NewStream(4, "", mc.Moves, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.EndThermalize()
+		var energies []float64
+		div := 0
+		for range 500 {
+			h.Step()
+			s := h.AppendSeries(nil) // accept, accept_prob, divergent, energy, ebfmi
+			div += int(s[2])
+			energies = append(energies, s[3])
+		}
+		if !c.want(div) {
+			t.Errorf("eps %v: %d divergent trajectories of 500", c.eps, div)
+		}
+		var dsq, mean, ss float64
+		for i, e := range energies {
+			if i > 0 {
+				dsq += (e - energies[i-1]) * (e - energies[i-1])
+			}
+			mean += e / float64(len(energies))
+		}
+		for _, e := range energies {
+			ss += (e - mean) * (e - mean)
+		}
+		if got, want := h.EBFMI(), dsq/ss; math.Abs(got-want) > 1e-9*want {
+			t.Errorf("eps %v: E-BFMI %v, from the energies %v", c.eps, got, want)
+		}
+		t.Logf("eps %v: %d divergences, E-BFMI %.3f", c.eps, div, h.EBFMI())
+	}
+}
+
+// EndThermalize freezes a step size that adapts over an unknown number of
+// steps (flow-MH's local kernel): the step size is the dual-averaging mean
+// and stays so.
+func TestEndThermalizeFreezes(t *testing.T) {
+	tg := &scaledGaussian{sd: []float64{1, 1}}
+	h, err := New(tg, []float64{0, 0}, Options{Eps: 2, Steps: 5, Warmup: 1000, NoMetric: true}, mc.NewStream(5, "", mc.Moves, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		h.Step()
+	}
+	h.EndThermalize()
+	eps := h.Eps()
+	for range 200 {
+		h.Step()
+	}
+	if h.Eps() != eps || eps == 2 || math.Abs(eps-math.Exp(h.da.logEpsBar)) > 1e-15 {
+		t.Errorf("eps %v after EndThermalize, %v later (initial 2)", eps, h.Eps())
+	}
+}

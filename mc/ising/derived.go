@@ -16,7 +16,8 @@ var DerivedNames = []string{"C", "chi", "U4"}
 //	chi = β N (⟨m2⟩ − ⟨absm⟩²)
 //	U4  = 1 − ⟨m⁴⟩ / (3⟨m2⟩²)
 //
-// Jackknife blocks are at least 5 τ_int of the slowest input long.
+// Jackknife blocks are ⌈5 τ_int⌉ of the slowest input long
+// (stats.JackknifeValue), flagged when there are too few of them.
 func Derived(p Params, obs map[string][][]float64) map[string]stats.Value {
 	n := float64(p.L * p.L)
 	e, m2, absm := obs["e"], obs["m2"], obs["absm"]
@@ -30,25 +31,11 @@ func Derived(p Params, obs map[string][][]float64) map[string]stats.Value {
 		}
 		return out
 	}
-	nb := func(xs ...[][]float64) int {
-		tau := 1.0
-		for _, x := range xs {
-			if t := stats.TauInt(x); t > tau {
-				tau = t
-			}
-		}
-		if len(xs[0]) == 0 {
-			return 1
-		}
-		d := len(xs[0][0])
-		return max(1, d/stats.BlockLen(tau, d))
-	}
 	jk := func(series [][][]float64, f func([]float64) float64) stats.Value {
 		if len(series[0]) == 0 || len(series[0][0]) == 0 {
 			return stats.Value{Value: math.NaN(), Stderr: math.NaN()}
 		}
-		v, se := stats.Jackknife(series, nb(series...), f)
-		return stats.Value{Value: v, Stderr: se}
+		return stats.JackknifeValue(series, f)
 	}
 	beta := p.Beta
 	return map[string]stats.Value{

@@ -23,61 +23,56 @@ func BinnedError(chains [][]float64, b int) float64 {
 }
 
 // Jackknife returns f of the means of the series and its jackknife error
-// from nb blocks per chain. series[k][c][t] is draw t of chain c of the k-th
-// input; f receives the k means. Blocks should be several τ_int long.
-func Jackknife(series [][][]float64, nb int, f func(means []float64) float64) (value, stderr float64) {
+// from blocks of bl consecutive draws of every chain (all of equal length;
+// draws past the last whole block of a chain stay in every leave-one-out
+// mean, and the value uses all draws). series[k][c][t] is draw t of chain
+// c of the k-th input; f receives the k means. Blocks should be at least
+// 5τ_int long and number at least MinBlocks (Reliable); blocks is their
+// number. The error is NaN with fewer than 2 blocks.
+func Jackknife(series [][][]float64, bl int, f func(means []float64) float64) (value, stderr float64, blocks int) {
 	nk := len(series)
 	if nk == 0 {
-		return math.NaN(), math.NaN()
+		return math.NaN(), math.NaN(), 0
 	}
 	m, n := shape(series[0])
-	nb = max(1, min(nb, n))
-	bl := n / nb // draws per block; the last block takes the remainder
+	bl = max(1, min(bl, n))
+	nb := 0
+	if n > 0 {
+		nb = n / bl
+	}
 	nblocks := m * nb
 	sums := make([][]float64, nblocks) // sums[j][k]
-	counts := make([]float64, nblocks)
-	total := make([]float64, nk)
-	var ntotal float64
 	for j := range sums {
 		sums[j] = make([]float64, nk)
 	}
+	total := make([]float64, nk)
 	for k, ch := range series {
 		for c, x := range ch {
 			if len(x) != n {
 				panic("stats: jackknife series of unequal shape")
 			}
-			for b := range nb {
-				lo, hi := b*bl, (b+1)*bl
-				if b == nb-1 {
-					hi = n
-				}
-				j := c*nb + b
-				var s float64
-				for _, v := range x[lo:hi] {
-					s += v
-				}
-				sums[j][k] = s
-				total[k] += s
-				if k == 0 {
-					counts[j] = float64(hi - lo)
-					ntotal += counts[j]
+			for i, v := range x {
+				total[k] += v
+				if b := i / bl; b < nb {
+					sums[c*nb+b][k] += v
 				}
 			}
 		}
 	}
+	ntotal := float64(m * n)
 	means := make([]float64, nk)
 	for k := range means {
 		means[k] = total[k] / ntotal
 	}
 	value = f(means)
 	if nblocks < 2 {
-		return value, math.NaN()
+		return value, math.NaN(), nblocks
 	}
 	loo := make([]float64, nblocks)
 	var avg float64
 	for j := range loo {
 		for k := range means {
-			means[k] = (total[k] - sums[j][k]) / (ntotal - counts[j])
+			means[k] = (total[k] - sums[j][k]) / (ntotal - float64(bl))
 		}
 		loo[j] = f(means)
 		avg += loo[j] / float64(nblocks)
@@ -86,5 +81,5 @@ func Jackknife(series [][][]float64, nb int, f func(means []float64) float64) (v
 	for _, v := range loo {
 		ss += (v - avg) * (v - avg)
 	}
-	return value, math.Sqrt(float64(nblocks-1) / float64(nblocks) * ss)
+	return value, math.Sqrt(float64(nblocks-1) / float64(nblocks) * ss), nblocks
 }

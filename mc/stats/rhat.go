@@ -114,3 +114,82 @@ func rhatBasic(chains [][]float64) float64 {
 	fn := float64(n)
 	return math.Sqrt(((fn-1)/fn*w + b/fn) / w)
 }
+
+// ESSBulk returns the bulk effective sample size of Vehtari et al. (2021):
+// the ESS of the rank-normalised split chains, as ArviZ's
+// ess(method="bulk"). NaN for fewer than 4 draws per split chain or a NaN
+// draw.
+func ESSBulk(chains [][]float64) float64 {
+	split, ok := splitForESS(chains)
+	if !ok {
+		return math.NaN()
+	}
+	return essOf(rankNormalize(split))
+}
+
+// ESSTail returns the tail effective sample size of Vehtari et al. (2021):
+// the smaller of the ESS of the indicators x ≤ q₀.₀₅ and x ≤ q₀.₉₅ on
+// split chains, as ArviZ's ess(method="tail"). An indicator that never
+// changes (a discrete observable whose quantile is its extreme value)
+// carries no autocorrelation and counts as all draws.
+func ESSTail(chains [][]float64) float64 {
+	split, ok := splitForESS(chains)
+	if !ok {
+		return math.NaN()
+	}
+	var all []float64
+	for _, c := range chains {
+		all = append(all, c...)
+	}
+	slices.Sort(all)
+	ess := math.Inf(1)
+	for _, p := range []float64{0.05, 0.95} {
+		q := quantile(all, p)
+		ind := make([][]float64, len(split))
+		for i, c := range split {
+			ind[i] = make([]float64, len(c))
+			for j, v := range c {
+				if v <= q {
+					ind[i][j] = 1
+				}
+			}
+		}
+		if e := essOf(ind); !math.IsNaN(e) {
+			ess = math.Min(ess, e)
+		}
+	}
+	if math.IsInf(ess, 1) {
+		return float64(len(all))
+	}
+	return ess
+}
+
+func splitForESS(chains [][]float64) ([][]float64, bool) {
+	m, n := shape(chains)
+	if m == 0 || n < 8 {
+		return nil, false
+	}
+	for _, c := range chains {
+		if slices.ContainsFunc(c, math.IsNaN) {
+			return nil, false
+		}
+	}
+	return splitChains(chains), true
+}
+
+// essOf is the ESS of chains: draws/τ_int (Geyer's initial monotone
+// sequence on the chain-averaged autocorrelation); a constant series (an
+// indicator that never changes) has τ_int NaN and gives NaN.
+func essOf(chains [][]float64) float64 {
+	m, n := shape(chains)
+	return float64(m*n) / tauGeyer(chains, meanAutocov(chains))
+}
+
+// quantile is the p-quantile of sorted data by linear interpolation
+// (numpy's default, which ArviZ uses).
+func quantile(sorted []float64, p float64) float64 {
+	h := p * float64(len(sorted)-1)
+	lo := int(math.Floor(h))
+	hi := min(lo+1, len(sorted)-1)
+	return sorted[lo] + (h-float64(lo))*(sorted[hi]-sorted[lo])
+}

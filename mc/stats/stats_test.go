@@ -108,7 +108,10 @@ func TestJackknife(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	const m, n = 4, 25000
 	ch := ar1(rng, m, n, 0, []float64{2, 2, 2, 2})
-	v, se := Jackknife([][][]float64{ch}, 32, func(mu []float64) float64 { return mu[0] * mu[0] })
+	v, se, nb := Jackknife([][][]float64{ch}, n/32, func(mu []float64) float64 { return mu[0] * mu[0] })
+	if nb != 128 {
+		t.Errorf("%d blocks, want 128", nb)
+	}
 	want := 2 * 2 / math.Sqrt(m*n)
 	if math.Abs(v-4) > 4*want {
 		t.Errorf("mean² = %v, want 4 ± %v", v, 4*want)
@@ -127,5 +130,76 @@ func TestRhatNaN(t *testing.T) {
 	}
 	if z := rankNormalize([][]float64{{math.NaN(), 1, math.NaN()}}); len(z[0]) != 3 {
 		t.Error("rankNormalize")
+	}
+}
+
+// Blocks are never silently shorter than 5·τ_int: BlockLen follows τ to
+// the chains' length, and Reliable says when there are too few blocks.
+func TestBlockLen(t *testing.T) {
+	for _, c := range []struct {
+		tau  float64
+		n    int
+		want int
+	}{{1, 10000, 5}, {100.3, 10000, 502}, {3000, 10000, 10000}, {math.NaN(), 100, 1}} {
+		if got := BlockLen(c.tau, c.n); got != c.want {
+			t.Errorf("BlockLen(%v, %d) = %d, want %d", c.tau, c.n, got, c.want)
+		}
+	}
+	if !Reliable(10, 50, 20) || Reliable(10, 49, 20) || Reliable(10, 50, 19) {
+		t.Error("Reliable: blocks of >= 5τ, >= 20 of them")
+	}
+	// A slow AR(1) chain: its binning error is flagged, not shortened.
+	rng := rand.New(rand.NewPCG(3, 9))
+	e := Summarize(ar1(rng, 2, 4000, 0.995, nil))
+	if e.BinLen < int(5*e.TauInt) || Reliable(e.TauInt, e.BinLen, e.Bins) {
+		t.Errorf("tau %.0f: bins of %d draws, %d of them: want >= 5τ and flagged", e.TauInt, e.BinLen, e.Bins)
+	}
+}
+
+// Jackknife blocks have equal length: with a remainder the leftover draws
+// count in the value and every leave-one-out mean. For f = identity the
+// jackknife error is the binning error of the same B blocks of b draws
+// times (B−1)b/(N−b), N all draws (1 without a remainder).
+func TestJackknifeEqualBlocks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	ch := ar1(rng, 3, 1003, 0, nil) // 1003 = 10·100 + 3
+	v, se, nb := Jackknife([][][]float64{ch}, 100, func(mu []float64) float64 { return mu[0] })
+	var all []float64
+	for _, c := range ch {
+		all = append(all, c...)
+	}
+	if nb != 30 || math.Abs(v-Mean(all)) > 1e-15 {
+		t.Errorf("value %v (mean of all draws %v), %d blocks (want 30)", v, Mean(all), nb)
+	}
+	var trimmed [][]float64
+	for _, c := range ch {
+		trimmed = append(trimmed, c[:1000])
+	}
+	if b := BinnedError(trimmed, 100) * 29 * 100 / (3009 - 100); math.Abs(se-b) > 1e-12 {
+		t.Errorf("jackknife error of the mean %v, from the binning error of the same blocks %v", se, b)
+	}
+}
+
+// ESSBulk and ESSTail of iid and AR(1) chains: N and N(1−ρ)/(1+ρ) within
+// their sampling error (a few percent at these lengths).
+func TestESSBulkTail(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, rho := range []float64{0, 0.8} {
+		ch := ar1(rng, 4, 20000, rho, nil)
+		want := 80000 * (1 - rho) / (1 + rho)
+		bulk, tail := ESSBulk(ch), ESSTail(ch)
+		if math.Abs(bulk/want-1) > 0.1 {
+			t.Errorf("rho %v: ess_bulk %.0f, want %.0f ± 10%%", rho, bulk, want)
+		}
+		// The indicators of the 5% tails of an AR(1) process are less
+		// correlated than the process: ESS between want and N.
+		if !(tail > 0.85*want && tail < 1.1*80000) {
+			t.Errorf("rho %v: ess_tail %.0f, want between %.0f and 80000", rho, tail, 0.85*want)
+		}
+	}
+	// Chains stuck in different places: R-hat large, bulk ESS tiny.
+	stuck := ar1(rng, 4, 2000, 0.5, []float64{0, 10, 20, 30})
+	if b := ESSBulk(stuck); !(b < 50) {
+		t.Errorf("ess_bulk of chains that never meet = %.0f, want < 50", b)
 	}
 }
