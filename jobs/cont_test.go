@@ -67,12 +67,12 @@ func TestConfigsExtend(t *testing.T) {
 		}
 	}
 	run(500)
-	_, before, err := npy.ReadAny(filepath.Join(dir, "out", "configs", "0000.npy"))
+	_, before, err := npy.ReadAny(filepath.Join(dir, "out", "configs", "L=4_m2=-4_lam=8.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	run(700)
-	shape, after, err := npy.ReadAny(filepath.Join(dir, "out", "configs", "0000.npy"))
+	shape, after, err := npy.ReadAny(filepath.Join(dir, "out", "configs", "L=4_m2=-4_lam=8.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ local_step = 0.4
 			continue
 		}
 		for j, n := range []string{"x1", "x2"} {
-			a, err := npy.Read(filepath.Join(out, "npy", "0000", n+".npy"))
+			a, err := npy.Read(filepath.Join(out, "npy", "ring2d", n+".npy"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -164,7 +164,7 @@ local_step = 0.4
 				}
 			}
 		}
-		if _, err := os.Stat(filepath.Join(out, "flow", "0000.adapted.h5")); err != nil {
+		if _, err := os.Stat(filepath.Join(out, "flow", "ring2d.adapted.h5")); err != nil {
 			t.Errorf("no adapted flow: %v", err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,6 +79,9 @@ func Merge(out string) (*Report, error) {
 	}
 	lay := Layout{Out: out}
 	rep := &Report{Out: out, AllTasks: true}
+	if err := writeTasks(lay, s); err != nil {
+		return nil, err
+	}
 	var waiting []string
 	for _, t := range s.Tasks() {
 		sum, err := mergeTask(s, t, lay)
@@ -161,6 +165,9 @@ func mergeTask(s *Spec, t Task, lay Layout) (*TaskSummary, error) {
 		if _, err := finishedCkpt(sl.Ckpt(name), sliceHash(s.Hash(t), &Slicing{Lo: lo, Hi: hi}), s.Draws()); err != nil {
 			return nil, fmt.Errorf("slice %03d: %w", j, err)
 		}
+		if j > 0 && !maps.Equal(c.Kernels, parts[0].c.Kernels) {
+			return nil, fmt.Errorf("slice %03d was run by other kernels (%s) than slice 000 (%s): run it again with the same mcflow", j, formatKernels(c.Kernels), formatKernels(parts[0].c.Kernels))
+		}
 		next = hi
 		parts = append(parts, part{sl, c})
 	}
@@ -217,7 +224,8 @@ func mergeTask(s *Spec, t Task, lay Layout) (*TaskSummary, error) {
 	// sweeps extend every chain.
 	var seconds float64
 	c := &ckpt.Checkpoint{Manifest: ckpt.Manifest{
-		Version: Version, SpecHash: s.Hash(t), Task: t.Index, Chains: s.Sampler.Chains / b.replicas,
+		Version: Version, SpecHash: s.Hash(t), Task: t.Index, TaskID: t.ID, Chains: s.Sampler.Chains / b.replicas,
+		Kernels: parts[0].c.Kernels, GOARCH: parts[0].c.GOARCH, // the versions of the runs merged
 		Thermalized: parts[0].c.Thermalized, Draws: parts[0].c.Draws, Finished: true,
 		Meta: map[string]string{"sampler": s.Sampler.Kind, "model": s.Model.Kind, "draws_total": strconv.Itoa(s.Draws()),
 			"merged_slices": strconv.Itoa(len(parts))},

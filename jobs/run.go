@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"time"
@@ -78,6 +79,7 @@ func (l Layout) Results() string              { return filepath.Join(l.Out, "res
 func (l Layout) SummaryAll() string           { return filepath.Join(l.Out, "summary.json") }
 func (l Layout) Plot() string                 { return filepath.Join(l.Out, "plots", "summary.png") }
 func (l Layout) JobCopy() string              { return filepath.Join(l.Out, "job.toml") }
+func (l Layout) TasksJSON() string            { return filepath.Join(l.Out, "tasks.json") }
 func (l Layout) TaskJobCopy(task string) string {
 	return filepath.Join(l.Out, "job", task+".toml")
 }
@@ -133,6 +135,11 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 	}
 	if err := writeJobCopy(jobCopy, s, out); err != nil {
 		return nil, err
+	}
+	if o.Task < 0 { // an array task touches only its own files; merge writes it
+		if err := writeTasks(lay, s); err != nil {
+			return nil, err
+		}
 	}
 	// A job with a [train] table and a flow sampler without a flow file
 	// trains its flows first (OUT/flow/<task>.h5), then samples with them.
@@ -387,12 +394,15 @@ func (r *taskRun) resume() (from mc.Progress, done bool, err error) {
 	if warn != "" {
 		fmt.Fprintf(r.o.Stderr, "mcflow: warning: task %s: %s\n", name, warn)
 	}
+	if err := checkKernels(path, c, r.s.Kernels(), r.o.ForceSpec); err != nil {
+		return from, false, err
+	}
 	if c.SpecHash != r.hash && !r.o.ForceSpec {
 		return from, false, fmt.Errorf("%s was written by a different job (seed, model, sampler, chains, thermalize, measure_every or start differ): "+
 			"use another --out, or --force-spec to continue this checkpoint with the new settings", path)
 	}
-	if c.Chains != len(r.b.chains) || c.Task != r.t.Index {
-		return from, false, fmt.Errorf("%s holds task %d with %d chains, the job has task %d with %d chains; use another --out", path, c.Task, c.Chains, r.t.Index, len(r.b.chains))
+	if c.Chains != len(r.b.chains) {
+		return from, false, fmt.Errorf("%s holds %d chains, the job's task %s has %d; use another --out", path, c.Chains, name, len(r.b.chains))
 	}
 	if c.Draws > 0 && c.Thermalized != r.plan.Thermalize {
 		return from, false, fmt.Errorf("%s recorded draws after %d thermalisation steps; thermalize = %d cannot apply any more (use another --out)", path, c.Thermalized, r.plan.Thermalize)
@@ -518,7 +528,8 @@ func (r *taskRun) checkpoint(p mc.Progress, finished bool) error {
 	}
 	c := &ckpt.Checkpoint{
 		Manifest: ckpt.Manifest{
-			Version: Version, SpecHash: r.hash, Task: r.t.Index, Chains: len(r.b.chains),
+			Version: Version, SpecHash: r.hash, Task: r.t.Index, TaskID: r.t.ID, Chains: len(r.b.chains),
+			Kernels: r.s.Kernels(), GOARCH: runtime.GOARCH,
 			Thermalized: p.Thermalized, Draws: p.Draws, Finished: finished,
 			Meta: map[string]string{
 				"sampler":     r.s.Sampler.Kind,
@@ -613,6 +624,28 @@ func taskGroup(s *Spec, t Task, names []string, obs map[string][][]float64, draw
 		})
 	}
 	return g
+}
+
+// TaskEntry is one task of OUT/tasks.json: its position in the scan, its
+// id and its parameters.
+type TaskEntry struct {
+	Position int                `json:"position"`
+	ID       string             `json:"id"`
+	Params   map[string]float64 `json:"params"`
+}
+
+// writeTasks writes OUT/tasks.json, the job's tasks: position ↔ id ↔
+// parameters (every run of the job writes the same).
+func writeTasks(lay Layout, s *Spec) error {
+	var list []TaskEntry
+	for _, t := range s.Tasks() {
+		e := TaskEntry{Position: t.Index, ID: t.ID, Params: map[string]float64{}}
+		for _, p := range t.Params {
+			e.Params[p.Name] = p.Value
+		}
+		list = append(list, e)
+	}
+	return writeJSON(lay.TasksJSON(), list)
 }
 
 // writeJobCopy writes the job that runs in out as the job file path, its

@@ -170,7 +170,7 @@ func TestFlowMHDefaultsDoNotFreeze(t *testing.T) {
 
 	// The same flow, flow proposals only: frozen, and flagged.
 	frozen := "seed = 3\n[model]\nkind = \"ising2d-relaxed\"\nL = 6\nbeta = 0.4\n[sampler]\nkind = \"flow-mh\"\nlocal = 0\n" +
-		fmt.Sprintf("flow = %q\nchains = 4\nthermalize = 500\nsweeps = 4000\n", Layout{Out: out}.Flow("0000"))
+		fmt.Sprintf("flow = %q\nchains = 4\nthermalize = 500\nsweeps = 4000\n", Layout{Out: out}.Flow("L=6_beta=0.4"))
 	fs := runSummary(t, frozen)
 	t.Logf("local = 0: e = %s, acceptance %v, warnings %q", PM(float64(fs.Observables["e"].Mean), float64(fs.Observables["e"].Stderr)), fs.Acceptance, fs.Warnings)
 	if !hasPrefix(Strict(fs.Warnings), "rhat: e:") || !hasPrefix(fs.Warnings, "bins: e:") {

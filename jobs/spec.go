@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,6 +74,7 @@ type ContSampler struct {
 	TargetAccept float64 // step-size adaptation during thermalize
 	Metric       bool    // adapt a diagonal mass matrix during thermalize
 	Flow         string  // latent-hmc, flow-mh: a flow written by `mcflow train`
+	FlowSum      string  `json:"-"` // "sha256:…" of the flow file's content when parsed ("" if unreadable)
 	Batch        int     // flow-mh: proposals per flow evaluation
 	Local        float64 // flow-mh: fraction of random-walk steps
 	LocalStep    float64 // flow-mh: their step size
@@ -489,7 +492,7 @@ func (p *parser) model(m *ModelSpec, t map[string]any) error {
 			vals = []any{t[k]}
 		}
 		param := Param{Name: k, Int: d.isInt}
-		for _, v := range vals {
+		for i, v := range vals {
 			var f float64
 			if d.isInt {
 				n, err := p.integer(key, v, math.MinInt32, d.what)
@@ -505,6 +508,9 @@ func (p *parser) model(m *ModelSpec, t map[string]any) error {
 			}
 			if msg := d.check(f); msg != "" {
 				return p.errf(key, "= %v: %s (%s)", v, msg, d.what)
+			}
+			if slices.Contains(param.Values, f) {
+				return p.errf(key, "has %v twice (values %d and %d of the list): a point of a scan is one task; drop the repeat (replicas are sampler.chains)", v, slices.Index(param.Values, f)+1, i+1)
 			}
 			param.Values = append(param.Values, f)
 		}
@@ -596,6 +602,7 @@ func (p *parser) samplerKey(s *SamplerSpec, k string, v any) error {
 		if s.Cont.Flow, err = p.str(key, v); err == nil && !filepath.IsAbs(s.Cont.Flow) {
 			s.Cont.Flow = filepath.Join(p.dir, s.Cont.Flow)
 		}
+		s.Cont.FlowSum = fileSum(s.Cont.Flow)
 	case "batch":
 		s.Cont.Batch, err = p.integer(key, v, 1, "flow proposals per batch")
 	case "local":
@@ -822,7 +829,8 @@ func (p *parser) crossCheck(s *Spec) error {
 
 // Task is one point of the parameter scan.
 type Task struct {
-	Index  int
+	Index  int          // its position in the scan (--task, --array-index)
+	ID     string       // its name, from its parameters (see Tasks)
 	Params []NamedValue // every [model] number, in spec order
 }
 
@@ -833,8 +841,9 @@ type NamedValue struct {
 	Int   bool
 }
 
-// Name returns the task's name: its index zero-padded to four digits.
-func (t Task) Name() string { return fmt.Sprintf("%04d", t.Index) }
+// Name returns the task's id: its folder name under npy/, summary/,
+// ckpt/…, the summary's name and part of its random streams.
+func (t Task) Name() string { return t.ID }
 
 // Get returns the value of a parameter.
 func (t Task) Get(name string) float64 {
@@ -862,9 +871,56 @@ func (s *Spec) Tasks() []Task {
 			vals[j] = NamedValue{p.Name, p.Values[rest%len(p.Values)], p.Int}
 			rest /= len(p.Values)
 		}
-		tasks[i] = Task{Index: i, Params: vals}
+		tasks[i] = Task{Index: i, ID: s.taskID(vals), Params: vals}
 	}
 	return tasks
+}
+
+// taskID names a task by its parameters, in the model's order of keys
+// (not the file's), "L=16_beta=0.44_J=1_h=0", so that adding a point to a
+// scan leaves every other task's name, files and results alone; a model
+// without parameters is named by its model name (toy2d) or "task".
+func (s *Spec) taskID(vals []NamedValue) string {
+	var parts []string
+	for _, d := range modelKinds[s.Model.Kind] {
+		for _, v := range vals {
+			if v.Name == d.name {
+				parts = append(parts, v.Name+"="+formatID(v.Value, v.Int))
+			}
+		}
+	}
+	if len(parts) == 0 {
+		if s.Model.Name != "" {
+			return s.Model.Name
+		}
+		return "task"
+	}
+	return strings.Join(parts, "_")
+}
+
+func formatID(v float64, isInt bool) string {
+	if isInt {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// TaskOf returns the task that --task names: a position in the scan
+// (0, 1, …) or a task id.
+func (s *Spec) TaskOf(arg string) (Task, error) {
+	tasks := s.Tasks()
+	if i, err := strconv.Atoi(arg); err == nil {
+		if i < 0 || i >= len(tasks) {
+			return Task{}, &SpecError{File: s.File, Msg: fmt.Sprintf("--task %d: the job has %d tasks (positions 0..%d); `mcflow tasks` lists them", i, len(tasks), len(tasks)-1)}
+		}
+		return tasks[i], nil
+	}
+	for _, t := range tasks {
+		if t.ID == arg {
+			return t, nil
+		}
+	}
+	return Task{}, &SpecError{File: s.File, Msg: fmt.Sprintf("--task %q: no task of the job has this id or position; `mcflow tasks` lists them", arg)}
 }
 
 // Scanned returns the names of the list-valued parameters, in order.
@@ -878,19 +934,34 @@ func (s *Spec) Scanned() []string {
 	return out
 }
 
+// fileSum returns "sha256:" and the SHA-256 of a file's content, or ""
+// when it cannot be read (the run that needs it then says why).
+func fileSum(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
 // Hash identifies what a task computes: everything but sweeps (a larger
-// sweeps extends a run), output, checkpoint and display settings. The
-// flow of a flow sampler enters by its path, or by the [train] table that
-// trains it (the content of a flow file is not hashed: replacing the file
-// under a running job is the user's to avoid).
+// sweeps extends a run), the job's name, output, checkpoint and display
+// settings, and where anything is. The task enters by its parameters (not
+// its position in the scan); the flow of a flow sampler by the SHA-256 of
+// its file's content (not its path), or by the [train] table that trains
+// it; so a run moved to another directory, or a scan grown by a point,
+// resumes.
 func (s *Spec) Hash(t Task) string {
 	v := struct {
-		Name         string
 		Seed         uint64
 		Model        string
 		ModelName    string `json:",omitempty"`
 		Params       []NamedValue
-		Task         int
 		Sampler      string
 		Engine       string `json:",omitempty"`
 		Chains       int
@@ -899,10 +970,16 @@ func (s *Spec) Hash(t Task) string {
 		Start        string
 		Cont         *ContSampler `json:",omitempty"`
 		Train        *TrainSpec   `json:",omitempty"`
-	}{s.Name, s.Seed, s.Model.Kind, s.Model.Name, t.Params, t.Index, s.Sampler.Kind, engineHash(s.Sampler.Engine), s.Sampler.Chains,
-		s.Sampler.Thermalize, s.Sampler.MeasureEvery, s.Sampler.Start, s.Sampler.Cont, nil}
-	if c := s.Sampler.Cont; c != nil && c.Flow == "" && s.Train != nil && s.Sampler.Kind != "hmc" {
-		v.Train = s.Train // the job trains the flow it samples with
+	}{s.Seed, s.Model.Kind, s.Model.Name, t.Params, s.Sampler.Kind, engineHash(s.Sampler.Engine), s.Sampler.Chains,
+		s.Sampler.Thermalize, s.Sampler.MeasureEvery, s.Sampler.Start, nil, nil}
+	if c := s.Sampler.Cont; c != nil {
+		cc := *c
+		cc.Flow = c.FlowSum // the content, not the path
+		v.Cont = &cc
+		if c.Flow == "" && s.Train != nil && s.Sampler.Kind != "hmc" {
+			tr := s.Train.hashed() // the job trains the flow it samples with
+			v.Train = &tr
+		}
 	}
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -142,6 +143,9 @@ func Train(ctx context.Context, s *Spec, o Options) (*TrainReport, error) {
 		if err := writeJobCopy(lay.JobCopy(), s, out); err != nil {
 			return nil, err
 		}
+		if err := writeTasks(lay, s); err != nil {
+			return nil, err
+		}
 	}
 	prog := newProgress(o, tasks, s, true)
 	defer prog.wait()
@@ -231,6 +235,9 @@ func trainTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog
 		if warn != "" {
 			fmt.Fprintf(o.Stderr, "mcflow: warning: task %s: %s\n", name, warn)
 		}
+		if err := checkKernels(path, c, trainKernels, o.ForceSpec); err != nil {
+			return nil, err
+		}
 		if c.SpecHash != hash && !o.ForceSpec {
 			return nil, fmt.Errorf("%s was written by a different [train] or [model] (or seed): use another --out, or --force-spec to continue it with the new settings", path)
 		}
@@ -249,7 +256,8 @@ func trainTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog
 			return err
 		}
 		return ckpt.Write(path, &ckpt.Checkpoint{
-			Manifest: ckpt.Manifest{Version: Version, SpecHash: hash, Task: t.Index, Draws: tr.Epoch, Finished: done,
+			Manifest: ckpt.Manifest{Version: Version, SpecHash: hash, Task: t.Index, TaskID: t.ID, Draws: tr.Epoch, Finished: done,
+				Kernels: trainKernels, GOARCH: runtime.GOARCH,
 				Meta: map[string]string{"kind": "train", "flow": s.Train.Flow, "epochs": strconv.Itoa(tr.Epoch),
 					"seconds": strconv.FormatFloat(seconds, 'g', -1, 64)}},
 			Blobs:  map[string][]byte{"trainer": blob},

@@ -76,14 +76,14 @@ func TestTrainResumeAndWorkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := readFlowParams(t, filepath.Join(dir, "w1", "flow", "0000.h5"))
+	ref := readFlowParams(t, filepath.Join(dir, "w1", "flow", "mog2.h5"))
 	if g := rep.Tasks[0].Train; !(g.Gap > -4*g.GapStderr) || g.MinusLnZ != g.MinusLnZ {
 		t.Errorf("gap %v ± %v below zero, or no −ln Z (%v)", g.Gap, g.GapStderr, g.MinusLnZ)
 	}
 	if _, err := run("w2", 2, context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if p := readFlowParams(t, filepath.Join(dir, "w2", "flow", "0000.h5")); !slices.Equal(p, ref) {
+	if p := readFlowParams(t, filepath.Join(dir, "w2", "flow", "mog2.h5")); !slices.Equal(p, ref) {
 		t.Error("--workers 2 trained a different flow than --workers 1")
 	}
 	// Stop after a few milliseconds, several times, then finish.
@@ -104,7 +104,7 @@ func TestTrainResumeAndWorkers(t *testing.T) {
 	if stops == 0 {
 		t.Fatal("training was never interrupted: the test did not test resuming")
 	}
-	if p := readFlowParams(t, filepath.Join(dir, "int", "flow", "0000.h5")); !slices.Equal(p, ref) {
+	if p := readFlowParams(t, filepath.Join(dir, "int", "flow", "mog2.h5")); !slices.Equal(p, ref) {
 		t.Errorf("training stopped %d times and resumed gave a different flow", stops)
 	}
 	rep, err = run("int", 1, context.Background())

@@ -21,6 +21,7 @@ type TrainSpec struct {
 	Loss     string  // "reverse" (needs only the target) or "forward" (needs data)
 	Schedule string  // "cosine" or "constant"
 	Data     string  // forward KL: an .npy of configurations (…, dim)
+	DataSum  string  `json:"-"` // "sha256:…" of Data's content when parsed
 
 	// Architecture (documented defaults per flow).
 	Layers     int
@@ -125,6 +126,7 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			if tr.Data, err = p.str(key, v); err == nil && !filepath.IsAbs(tr.Data) {
 				tr.Data = filepath.Join(s.Dir, tr.Data)
 			}
+			tr.DataSum = fileSum(tr.Data)
 		case "layers":
 			tr.Layers, err = p.integer(key, v, 1, "coupling layers")
 		case "hidden":
@@ -219,23 +221,29 @@ func (tr *TrainSpec) toml(rel func(string) string) string {
 	return b.String()
 }
 
+// hashed is the [train] table as hashes see it: its data by content.
+func (tr *TrainSpec) hashed() TrainSpec {
+	c := *tr
+	c.Data = tr.DataSum
+	return c
+}
+
 // TrainHash identifies what a task's training computes: the seed, the
 // model point and every [train] setting but eval_samples, and but epochs
 // under a constant learning rate (more epochs then extend a run; under the
 // cosine schedule the rate of every epoch depends on their number).
 func (s *Spec) TrainHash(t Task) string {
-	tr := *s.Train
+	tr := s.Train.hashed()
 	tr.EvalSamples = 0
 	if tr.Schedule == "constant" {
 		tr.Epochs = 0 // with a constant rate more epochs extend a run; with cosine they change it
 	}
 	v := struct {
-		Name, Model, ModelName string
-		Seed                   uint64
-		Params                 []NamedValue
-		Task                   int
-		Train                  TrainSpec
-	}{s.Name, s.Model.Kind, s.Model.Name, s.Seed, t.Params, t.Index, tr}
+		Model, ModelName string
+		Seed             uint64
+		Params           []NamedValue
+		Train            TrainSpec
+	}{s.Model.Kind, s.Model.Name, s.Seed, t.Params, tr}
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

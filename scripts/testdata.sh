@@ -18,10 +18,10 @@ for job in ${NAMES:-$(ls testdata/flows/*.toml | grep -v '\.data\.toml$')}; do
     echo "sampling training data for $name ..."
     rm -rf "out/testdata/$name-data"
     bin/mcflow run "$data" --out "out/testdata/$name-data" --progress none >/dev/null
-    cp "out/testdata/$name-data/summary/0000.json" "testdata/flows/$name.data.json"
+    cp out/testdata/"$name"-data/summary/*.json "testdata/flows/$name.data.json"   # the job's one task
   fi
   echo "training $name ..."
   bin/mcflow train "$job" --out "$tmp/$name" --progress none | sed -n 2,3p
-  cp "$tmp/$name/flow/0000.h5" "testdata/flows/$name.h5"
-  cp "$tmp/$name/summary/0000.json" "testdata/flows/$name.json"
+  cp "$tmp/$name"/flow/*.h5 "testdata/flows/$name.h5"   # the job's one task
+  cp "$tmp/$name"/summary/*.json "testdata/flows/$name.json"
 done

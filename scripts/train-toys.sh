@@ -25,7 +25,7 @@ print("| target | flow | F_q | −ln Z (quadrature) | gap F_q − (−ln Z) | ES
 print("| --- | --- | --- | --- | --- | --- | --- |")
 for name in ["ring2d", "ring5", "wave", "gaussian", "mog2"]:
     for flow, label in [("realnvp", "RealNVP 8×(64-64)"), ("ma", "Monge–Ampère ln cosh 64, 50×0.1")]:
-        t = json.load(open(os.path.join(out, f"{name}-{flow}", "summary", "0000.json")))["train"]
+        t = json.load(open(os.path.join(out, f"{name}-{flow}", "summary", name + ".json")))["train"]
         print(f"| {name} | {label} | {t['F_q']:.4f} ± {t['F_q_stderr']:.4f} | {t['minus_lnZ']:.4f} | "
               f"{t['gap']:.4f} ± {t['gap_stderr']:.4f} | {t['ess_per_sample']:.3f} ± {t['ess_per_sample_stderr']:.3f} | "
               f"{t['epochs']} epochs, {t['seconds']:.0f} s |")

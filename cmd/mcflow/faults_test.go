@@ -245,7 +245,7 @@ func TestCorruptCheckpoints(t *testing.T) {
 	if code, e := attempt(t, bin, []string{"run", job, "--out", base, "--progress", "none"}, []string{"MCFLOW_CRASH=ckpt-renamed:5"}, 0); code != -1 {
 		t.Fatalf("crash point: exit %d\n%s", code, e)
 	}
-	cur := filepath.Join("ckpt", "0000.npz")
+	cur := filepath.Join("ckpt", "L=32_beta=0.42_J=1_h=0.npz")
 	corrupt := map[string]func(b []byte) []byte{
 		"truncated":   func(b []byte) []byte { return b[:len(b)*2/3] },
 		"bit-flipped": func(b []byte) []byte { b[len(b)/2] ^= 0x10; return b },
@@ -279,7 +279,7 @@ func TestCorruptCheckpoints(t *testing.T) {
 	t.Run("both", func(t *testing.T) {
 		out := filepath.Join(dir, "both")
 		copyTree(t, base, out)
-		for _, p := range []string{cur, filepath.Join("ckpt", "0000.prev.npz")} {
+		for _, p := range []string{cur, filepath.Join("ckpt", "L=32_beta=0.42_J=1_h=0.prev.npz")} {
 			b, _ := os.ReadFile(filepath.Join(out, p))
 			b[len(b)/3] ^= 1
 			os.WriteFile(filepath.Join(out, p), b, 0o644)
@@ -320,7 +320,7 @@ func TestFullDisk(t *testing.T) {
 				t.Fatalf("exit %d, want %d naming the full disk\n%s", code, jobs.ExitError, e)
 			}
 			// The checkpoint (if the fault came after the first) is intact.
-			if _, warn, err := ckpt.Load(filepath.Join(out, "ckpt", "0000.npz")); (err != nil && !errors.Is(err, ckpt.ErrNone)) || warn != "" {
+			if _, warn, err := ckpt.Load(filepath.Join(out, "ckpt", "L=32_beta=0.42_J=1_h=0.npz")); (err != nil && !errors.Is(err, ckpt.ErrNone)) || warn != "" {
 				t.Fatalf("checkpoint after the failure: %v %q", err, warn)
 			}
 			if code, e := attempt(t, bin, args, nil, 0); code != 0 {

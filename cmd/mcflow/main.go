@@ -187,7 +187,8 @@ func loadSpec(pos []string) (*jobs.Spec, error) {
 // jobFlags are the flags of the commands that run a job file.
 type jobFlags struct {
 	out, progress, cpuprofile string
-	workers, task             int
+	workers                   int
+	task                      string
 	force, breakLock          bool
 	every, barrier            time.Duration
 	// Array runs (run only).
@@ -200,7 +201,7 @@ func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.out, "out", "", "output directory (default: the job's [output].dir)")
 	fs.IntVar(&f.workers, "workers", 0, "worker goroutines (default: the CPUs this process may use; SLURM_CPUS_PER_TASK under SLURM)")
-	fs.IntVar(&f.task, "task", -1, what+" only task `I` of the scan (touches only that task's files)")
+	fs.StringVar(&f.task, "task", "", what+" only task `I` of the scan, a position (0, 1, …) or a task id (touches only that task's files)")
 	fs.BoolVar(&f.force, "force-spec", false, "resume a checkpoint written by a different job")
 	fs.BoolVar(&f.breakLock, "break-lock", false, "take the task lock whoever holds it")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto, bar, plain or none")
@@ -226,13 +227,18 @@ func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags
 // non-zero code means return it.
 func (f *jobFlags) options(spec *jobs.Spec, stdout, stderr io.Writer) (opts jobs.Options, stop func(), code int) {
 	stop = func() {}
-	if f.task < -1 {
-		fmt.Fprintf(stderr, "mcflow: --task %d: want a task index >= 0 (`mcflow tasks` lists them)\n", f.task)
-		return opts, stop, jobs.ExitUsage
+	task := -1
+	if f.task != "" {
+		t, err := spec.TaskOf(f.task)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcflow: %v\n", err)
+			return opts, stop, jobs.ExitUsage
+		}
+		task = t.Index
 	}
 	var slice *jobs.Slicing
 	switch {
-	case f.arrayIndex >= 0 && (f.task >= 0 || f.slice >= 0):
+	case f.arrayIndex >= 0 && (task >= 0 || f.slice >= 0):
 		fmt.Fprintf(stderr, "mcflow: --array-index chooses the task and slice: drop --task and --slice\n")
 		return opts, stop, jobs.ExitUsage
 	case f.arrayIndex >= 0:
@@ -241,12 +247,12 @@ func (f *jobFlags) options(spec *jobs.Spec, stdout, stderr io.Writer) (opts jobs
 			fmt.Fprintf(stderr, "mcflow: %v\n", err)
 			return opts, stop, jobs.ExitUsage
 		}
-		f.task, slice = t, sl
+		task, slice = t, sl
 	case f.arrayIndex < -1:
 		fmt.Fprintf(stderr, "mcflow: --array-index %d: want an index >= 0\n", f.arrayIndex)
 		return opts, stop, jobs.ExitUsage
 	case f.slice >= 0:
-		if f.task < 0 || f.chainsPerTask <= 0 {
+		if task < 0 || f.chainsPerTask <= 0 {
 			fmt.Fprintf(stderr, "mcflow: --slice needs --task and --chains-per-task\n")
 			return opts, stop, jobs.ExitUsage
 		}
@@ -279,7 +285,7 @@ func (f *jobFlags) options(spec *jobs.Spec, stdout, stderr io.Writer) (opts jobs
 		pprof.StartCPUProfile(pf)
 		stop = func() { pprof.StopCPUProfile(); pf.Close() }
 	}
-	opts = jobs.Options{Out: f.out, Workers: f.workers, Task: f.task, Slice: slice, ForceSpec: f.force, BreakLock: f.breakLock,
+	opts = jobs.Options{Out: f.out, Workers: f.workers, Task: task, Slice: slice, ForceSpec: f.force, BreakLock: f.breakLock,
 		Stdout: stdout, Stderr: stderr, Progress: f.progress, PlainEvery: f.every, BlockTarget: f.barrier}
 	if opts.Workers < 1 {
 		opts.Workers = jobs.DefaultWorkers()
@@ -436,7 +442,7 @@ func cmdTasks(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "job %s: %d task(s) (%s); %s, %d chains, %d thermalize + %d sweeps, measure every %d\n",
 		spec.Name, len(tasks), scan, sm.Kind, sm.Chains, sm.Thermalize, sm.Sweeps, sm.MeasureEvery)
-	rows := [][]string{{"index", "task"}}
+	rows := [][]string{{"position", "task id"}}
 	if *k != 0 {
 		fmt.Fprintf(stdout, "%d slices of %d chains per task: array indices 0..%d (index i: task i/%d, slice i%%%d)\n",
 			per, *k, len(tasks)*per-1, per, per)

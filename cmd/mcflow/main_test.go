@@ -183,7 +183,7 @@ func TestLockHeld(t *testing.T) {
 	os.MkdirAll(filepath.Join(out, "ckpt"), 0o755)
 	host, _ := os.Hostname()
 	// pid 1 is alive: the lock is someone else's.
-	os.WriteFile(filepath.Join(out, "ckpt", "0000.lock"), []byte(`{"host":"`+host+`","pid":1,"since":"then"}`), 0o644)
+	os.WriteFile(filepath.Join(out, "ckpt", "L=8_beta=0.3_J=1_h=0.lock"), []byte(`{"host":"`+host+`","pid":1,"since":"then"}`), 0o644)
 	code, _, e := runCLI(t, "run", job, "--out", out, "--task", "0", "--progress", "none")
 	if code != jobs.ExitError || !strings.Contains(e, "--break-lock") || !strings.Contains(e, "pid 1") {
 		t.Errorf("held lock: exit %d, %s", code, e)
@@ -191,7 +191,7 @@ func TestLockHeld(t *testing.T) {
 	if code, _, e := runCLI(t, "run", job, "--out", out, "--task", "0", "--progress", "none", "--break-lock"); code != 0 {
 		t.Errorf("--break-lock: exit %d, %s", code, e)
 	}
-	if _, err := os.Stat(filepath.Join(out, "ckpt", "0000.lock")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(out, "ckpt", "L=8_beta=0.3_J=1_h=0.lock")); !os.IsNotExist(err) {
 		t.Error("lock left behind after the run")
 	}
 }
@@ -209,7 +209,7 @@ func TestTaskTouchesOwnFiles(t *testing.T) {
 			return err
 		}
 		rel, _ := filepath.Rel(out, path)
-		if !strings.Contains(rel, "0001") {
+		if !strings.Contains(rel, "L=8_beta=0.44_J=1_h=0") {
 			t.Errorf("--task 1 wrote %s", rel)
 		}
 		return nil
@@ -264,7 +264,7 @@ func TestTasksCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatal(code)
 	}
-	for _, w := range []string{"4 task(s)", "scan over L, beta", "0003  16"} {
+	for _, w := range []string{"4 task(s)", "scan over L, beta", "3         L=16_beta=0.4_J=1_h=0  16"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("tasks output %q lacks %q", out, w)
 		}
@@ -519,14 +519,14 @@ func TestTrainInterrupt(t *testing.T) {
 	if out, err := exec.Command(bin, "train", job, "--out", ref, "--progress", "none").CombinedOutput(); err != nil {
 		t.Fatalf("reference run: %v\n%s", err, out)
 	}
-	want := flowParams(t, filepath.Join(ref, "flow", "0000.h5"))
+	want := flowParams(t, filepath.Join(ref, "flow", "mog2.h5"))
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		out := filepath.Join(dir, "out-"+strings.ReplaceAll(sig.String(), " ", ""))
 		stops := signalUntilDone(t, bin, []string{"train", job, "--out", out, "--progress", "none"}, sig, 300*time.Millisecond, 150*time.Millisecond, 30)
 		if stops == 0 {
 			t.Fatalf("%v: training was never interrupted", sig)
 		}
-		if got := flowParams(t, filepath.Join(out, "flow", "0000.h5")); !slices.Equal(got, want) {
+		if got := flowParams(t, filepath.Join(out, "flow", "mog2.h5")); !slices.Equal(got, want) {
 			t.Errorf("%v: interrupted %d times, the resumed training gave a different flow", sig, stops)
 		}
 		t.Logf("%v: interrupted %d times", sig, stops)
@@ -539,7 +539,7 @@ func TestTrainInterrupt(t *testing.T) {
 // of draw 7s.
 func checkConfigs(t *testing.T, out string) {
 	t.Helper()
-	for _, task := range []string{"0000", "0001"} {
+	for _, task := range []string{"L=4_m2=-4_lam=4", "L=4_m2=-4_lam=8"} {
 		shape, data, err := npy.ReadAny(filepath.Join(out, "configs", task+".npy"))
 		if err != nil {
 			t.Fatal(err)
@@ -690,5 +690,187 @@ func TestContSamplersJob(t *testing.T) {
 				checkConfigs(t, w1)
 			}
 		})
+	}
+}
+
+// A run stopped by SIGTERM's path (a cancelled context: checkpoint, exit
+// 75), moved whole to another directory with its job file and flow, and
+// resumed there finishes and equals an uninterrupted run bit for bit; the
+// commands that read outputs work on the moved directory.
+func TestMoveAndResume(t *testing.T) {
+	flow := testflows.Path(t, "ring2d-realnvp.h5")
+	const body = "seed = 8\n[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"flows/ring.h5\"\nchains = 3\nthermalize = 100\nsweeps = 30000\n[output]\ndir = \"out\"\n[checkpoint]\nevery = 500\n"
+	setup := func(dir string) string {
+		if err := os.MkdirAll(filepath.Join(dir, "flows"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		copyFileT(t, flow, filepath.Join(dir, "flows", "ring.h5"))
+		return writeJob(t, dir, "job.toml", body)
+	}
+	root := t.TempDir()
+	refJob := setup(filepath.Join(root, "ref"))
+	if code, _, e := runCLI(t, "run", refJob, "--progress", "none"); code != 0 {
+		t.Fatalf("reference run: exit %d\n%s", code, e)
+	}
+	first := filepath.Join(root, "first")
+	job := setup(first)
+	stopped := false
+	for d := 100 * time.Millisecond; !stopped && d < 5*time.Second; d += 100 * time.Millisecond {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		var o, e bytes.Buffer
+		code := run(ctx, []string{"run", job, "--progress", "none", "--barrier-every", "5ms"}, &o, &e)
+		cancel()
+		switch code {
+		case jobs.ExitStopped:
+			stopped = true
+		case jobs.ExitDone:
+			os.RemoveAll(filepath.Join(first, "out")) // too fast: start again, stop sooner
+		default:
+			t.Fatalf("exit %d\n%s", code, e.String())
+		}
+	}
+	if !stopped {
+		t.Fatal("the run was never stopped")
+	}
+	moved := filepath.Join(root, "elsewhere", "moved")
+	os.MkdirAll(filepath.Dir(moved), 0o755)
+	if err := os.Rename(first, moved); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, e := runCLI(t, "run", filepath.Join(moved, "job.toml"), "--progress", "none"); code != 0 {
+		t.Fatalf("resume after the move: exit %d\n%s", code, e)
+	}
+	out, ref := filepath.Join(moved, "out"), filepath.Join(root, "ref", "out")
+	sameArrays(t, "moved and resumed vs uninterrupted", arrays(t, ref), arrays(t, out))
+	for _, cmd := range []string{"status", "summary", "merge"} {
+		if code, _, e := runCLI(t, cmd, out); code != 0 {
+			t.Errorf("mcflow %s on the moved output: exit %d\n%s", cmd, code, e)
+		}
+	}
+}
+
+func copyFileT(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Adding a point to a scan keeps every finished task's files and results
+// and runs only the new one; removing it leaves its files alone; a
+// repeated point is an error naming the key.
+func TestScanGrows(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	scan := func(betas string) (int, string) {
+		job := writeJob(t, dir, "scan.toml", "seed = 4\n[model]\nL = 8\nbeta = "+betas+"\n[sampler]\nchains = 2\nthermalize = 20\nsweeps = 400\n")
+		code, o, e := runCLI(t, "run", job, "--out", out, "--progress", "none")
+		return code, o + e
+	}
+	if code, msg := scan("[0.3, 0.5]"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, msg)
+	}
+	before := arrays(t, out)
+	sumBefore, _ := os.ReadFile(filepath.Join(out, "summary", "L=8_beta=0.3_J=1_h=0.json"))
+	code, msg := scan("[0.3, 0.4, 0.5]")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, msg)
+	}
+	for _, id := range []string{"L=8_beta=0.3_J=1_h=0", "L=8_beta=0.5_J=1_h=0"} {
+		if !strings.Contains(msg, "task "+id+" was already finished") {
+			t.Errorf("task %s ran again:\n%s", id, msg)
+		}
+	}
+	after := arrays(t, out)
+	for k, v := range before {
+		if !bytes.Equal(v, after[k]) {
+			t.Errorf("%s changed when the scan grew", k)
+		}
+	}
+	if len(after) != len(before)*3/2 {
+		t.Errorf("%d arrays after adding a point, %d before", len(after), len(before))
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "summary", "L=8_beta=0.3_J=1_h=0.json")); !bytes.Equal(b, sumBefore) {
+		t.Error("a finished task's summary was rewritten")
+	}
+	var tasks []jobs.TaskEntry
+	if b, err := os.ReadFile(filepath.Join(out, "tasks.json")); err != nil || json.Unmarshal(b, &tasks) != nil || len(tasks) != 3 || tasks[1].ID != "L=8_beta=0.4_J=1_h=0" || tasks[1].Position != 1 {
+		t.Errorf("tasks.json: %+v (%v)", tasks, err)
+	}
+	if code, msg := scan("[0.3, 0.5]"); code != 0 {
+		t.Fatalf("exit %d\n%s", code, msg)
+	}
+	if _, err := os.Stat(filepath.Join(out, "npy", "L=8_beta=0.4_J=1_h=0", "e.npy")); err != nil {
+		t.Error("removing a point from the scan removed its files")
+	}
+	// --task takes a position or an id.
+	job := filepath.Join(dir, "scan.toml")
+	if code, _, e := runCLI(t, "run", job, "--out", out, "--task", "L=8_beta=0.5_J=1_h=0", "--progress", "none"); code != 0 {
+		t.Errorf("--task ID: exit %d\n%s", code, e)
+	}
+	if code, _, e := runCLI(t, "run", job, "--out", out, "--task", "L=8_beta=0.45_J=1_h=0", "--progress", "none"); code != jobs.ExitUsage || !strings.Contains(e, "no task of the job has this id") {
+		t.Errorf("--task with an unknown id: exit %d\n%s", code, e)
+	}
+	if code, msg := scan("[0.3, 0.5, 0.3]"); code != jobs.ExitUsage || !strings.Contains(msg, "model.beta: has 0.3 twice") {
+		t.Errorf("a repeated point: exit %d\n%s", code, msg)
+	}
+}
+
+// Eight processes started at once on a task whose lock is stale (its
+// holder is gone): exactly one runs it, the others exit 1 naming it as the
+// lock's holder, and the result equals an uninterrupted run.
+func TestStaleLockRace(t *testing.T) {
+	const body = "seed = 5\n[model]\nL = 64\nbeta = 0.44\n[sampler]\nchains = 4\nthermalize = 100\nsweeps = 30000\nmeasure_every = 10\n"
+	bin, dir, job, ref := referenceRun(t, body)
+	out := filepath.Join(dir, "race")
+	s, err := jobs.ParseFile(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock := jobs.Layout{Out: out}.Lock(s.Tasks()[0].Name())
+	os.MkdirAll(filepath.Dir(lock), 0o755)
+	gone := exec.Command("true")
+	gone.Run()
+	host, _ := os.Hostname()
+	os.WriteFile(lock, []byte(fmt.Sprintf(`{"host":%q,"pid":%d,"start":1,"since":"then"}`, host, gone.Process.Pid)), 0o644)
+
+	const n = 8
+	cmds := make([]*exec.Cmd, n)
+	errs := make([]bytes.Buffer, n)
+	for i := range cmds {
+		cmds[i] = exec.Command(bin, "run", job, "--out", out, "--progress", "none", "--workers", "1")
+		cmds[i].Stderr = &errs[i]
+	}
+	for _, c := range cmds {
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	winner := -1
+	for i, c := range cmds {
+		c.Wait()
+		if c.ProcessState.ExitCode() == 0 {
+			if winner >= 0 {
+				t.Fatalf("processes %d and %d both ran the task", winner, i)
+			}
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no process ran the task")
+	}
+	want := fmt.Sprintf("locked by pid %d on host %s", cmds[winner].Process.Pid, host)
+	for i, c := range cmds {
+		if i != winner && (c.ProcessState.ExitCode() != jobs.ExitError || !strings.Contains(errs[i].String(), want)) {
+			t.Errorf("process %d: exit %d, want %d and %q:\n%s", i, c.ProcessState.ExitCode(), jobs.ExitError, want, errs[i].String())
+		}
+	}
+	sameArrays(t, "the winner's run vs an uninterrupted one", arrays(t, ref), arrays(t, out))
+	if _, err := os.Stat(lock); !os.IsNotExist(err) {
+		t.Error("the lock is left behind")
 	}
 }

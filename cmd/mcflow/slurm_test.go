@@ -127,7 +127,12 @@ func TestSlurmArray(t *testing.T) {
 	if len(states) != 4 || strings.Count(strings.Join(states, " "), "COMPLETED") != 4 {
 		t.Fatalf("job %s: states %v, want 4 COMPLETED\n%s", id, states, logs(out))
 	}
-	for _, tk := range []string{"0000", "0001", "0002", "0003"} {
+	s, err := jobs.ParseFile(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range s.Tasks() {
+		tk := task.Name()
 		for _, f := range []string{"summary/" + tk + ".json", "npy/" + tk + "/e.npy", "ckpt/" + tk + ".npz"} {
 			if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 				t.Errorf("task %s: %v", tk, err)
@@ -264,7 +269,7 @@ func TestSbatchInjection(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(root, pwned)); err == nil {
 			t.Fatalf("name %q: the script ran an injected command:\n%s", name, b)
 		}
-		if _, err := os.Stat(filepath.Join(out, "summary", "0000.json")); err != nil {
+		if _, err := os.Stat(filepath.Join(out, "summary", "L=4_beta=0.4406868_J=1_h=0.json")); err != nil {
 			t.Errorf("name %q: the job did not run into its output directory: %v", name, err)
 		}
 	}
@@ -324,7 +329,7 @@ func TestSlurmHostilePaths(t *testing.T) {
 	if states, _ := waitJob(t, id, 2*time.Minute); len(states) != 1 || states[0] != "COMPLETED" {
 		t.Fatalf("job %s: %v\n%s", id, states, logs(out))
 	}
-	if _, err := os.Stat(filepath.Join(out, "summary", "0000.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(out, "summary", "L=4_beta=0.4406868_J=1_h=0.json")); err != nil {
 		t.Errorf("the job did not write its summary: %v\n%s", err, logs(out))
 	}
 	// The job runs in the directory it was submitted from: root.

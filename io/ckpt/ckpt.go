@@ -32,8 +32,15 @@ type Manifest struct {
 	Format   int    `json:"format"`
 	Version  string `json:"mcflow_version"`
 	SpecHash string `json:"spec_hash"`
-	Task     int    `json:"task"`
+	Task     int    `json:"task"`    // the task's position in the scan when written
+	TaskID   string `json:"task_id"` // the task's id
 	Chains   int    `json:"chains"`
+	// Kernels holds the version of every kernel that produced the state
+	// (sampler, model, random streams), GOARCH the architecture: a state
+	// resumes only with the same kernels (bit-identity across
+	// architectures is not promised, so GOARCH is recorded and checked).
+	Kernels map[string]int `json:"kernels,omitempty"`
+	GOARCH  string         `json:"goarch,omitempty"`
 	// Progress: what every chain has done (the recorder's offsets are
 	// Draws along the draw axis of every array).
 	Thermalized int  `json:"thermalized"`

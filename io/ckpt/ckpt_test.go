@@ -2,6 +2,7 @@ package ckpt
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -147,6 +148,41 @@ func TestLock(t *testing.T) {
 		u()
 	}
 	_ = unlock
+}
+
+// A reused pid is not its old holder: a lock naming a live pid with
+// another start time is stale. Unlocking removes only one's own lock, and
+// a lock that is empty or garbled is not judged stale.
+func TestLockHolderIdentity(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.lock")
+	me := currentLock()
+	if me.Start == 0 || me.BootID == "" {
+		t.Fatalf("no start time or boot id: %+v", me)
+	}
+	reused := me
+	reused.Start--
+	js, _ := json.Marshal(reused)
+	os.WriteFile(path, js, 0o644)
+	if held, ok, live := Holder(path); !ok || live || held.PID != me.PID {
+		t.Fatalf("a lock of this pid with another start time: live = %v", live)
+	}
+	unlock, err := Lock(path, false)
+	if err != nil {
+		t.Fatalf("reused pid's lock not taken over: %v", err)
+	}
+	// Someone broke the lock meanwhile: unlocking leaves theirs alone.
+	other := `{"host":"elsewhere","pid":7,"since":"x"}`
+	os.WriteFile(path, []byte(other), 0o644)
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != other {
+		t.Fatalf("unlock removed another's lock: %q %v", b, err)
+	}
+	os.WriteFile(path, nil, 0o644)
+	if _, err := Lock(path, false); err == nil || !strings.Contains(err.Error(), "unreadable") {
+		t.Fatalf("an empty lock: %v", err)
+	}
 }
 
 func hostname() string { h, _ := os.Hostname(); return h }

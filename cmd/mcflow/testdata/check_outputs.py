@@ -14,8 +14,12 @@ with_h5 = len(sys.argv) > 5 and sys.argv[5] == "hdf5"
 names = ["e", "m", "absm", "m2"]
 summary = json.load(open(os.path.join(out, "summary.json")))
 assert len(summary["tasks"]) == ntasks, summary
+# tasks.json: position <-> id <-> parameters; the ids name the files.
+ids = [e["id"] for e in sorted(json.load(open(os.path.join(out, "tasks.json"))), key=lambda e: e["position"])]
+assert len(ids) == ntasks and [t["name"] for t in summary["tasks"]] == ids, (ids, summary["tasks"])
+assert isinstance(summary["warnings"], list)
 for t in range(ntasks):
-    task = "%04d" % t
+    task = ids[t]
     s = json.load(open(os.path.join(out, "summary", task + ".json")))
     L = s["params"]["L"]
     for n in names:
@@ -56,7 +60,7 @@ if with_h5:
     with h5py.File(os.path.join(out, "results.h5"), "r") as f:
         assert sorted(f.keys()) == ["%04d" % t for t in range(ntasks)], list(f.keys())
         for t in range(ntasks):
-            task = "%04d" % t
+            task = ids[t]
             for n in names:
                 d = f[task + "/obs/" + n]
                 assert d.shape == (chains, draws)

@@ -1,0 +1,89 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/mcflow/mcflow/internal/testflows"
+	"github.com/mcflow/mcflow/io/npy"
+)
+
+// kernelGolden pins a short trajectory of every kernel: the SHA-256 of the
+// recorded arrays of a small job, with the kernel versions it was recorded
+// under. A kernel whose output changes fails here: bump its version in
+// kernelVersions (checkpoints of the old one are then refused) and record
+// the new sum printed below.
+var kernelGolden = []struct {
+	name, job string
+	flow      string // a checked-in flow the job samples with ("" none)
+	sum       string
+}{
+	{"metropolis", "[model]\nL = 8\nh = 0.1\n[sampler]\nchains = 2\nthermalize = 10\nsweeps = 20\n", "", "f7e078263b50208c"},
+	{"metropolis-multispin", "[model]\nL = 8\n[sampler]\nengine = \"multispin\"\nchains = 64\nthermalize = 5\nsweeps = 10\n", "", "a67838a9acb0ddc1"},
+	{"wolff", "[model]\nL = 8\n[sampler]\nkind = \"wolff\"\nchains = 2\nthermalize = 10\nsweeps = 20\n", "", "a9ca5672fe2263ea"},
+	{"hmc-phi4", "[model]\nkind = \"phi4\"\nL = 4\n[sampler]\nkind = \"hmc\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "", "954653bb7c445ec2"},
+	{"hmc-relaxed", "[model]\nkind = \"ising2d-relaxed\"\nL = 4\n[sampler]\nkind = \"hmc\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "", "ab9f22011bb7cf30"},
+	{"latent-hmc", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"latent-hmc\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "ring2d-realnvp.h5", "847ec7423f34d31e"},
+	{"flow-mh", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"flow-mh\"\nchains = 2\nthermalize = 20\nsweeps = 40\n", "ring2d-realnvp.h5", "5829a97cffac0eaa"},
+	{"flow-mh-rw", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"flow-mh\"\nlocal_kernel = \"rw\"\nchains = 2\nthermalize = 20\nsweeps = 40\n", "ring2d-realnvp.h5", "5dc752f35a7ad81f"},
+	{"train", "[model]\nkind = \"toy2d\"\n[train]\nepochs = 3\nbatch = 64\nhidden = [4]\nlayers = 2\neval_samples = 1000\n[sampler]\nkind = \"flow-mh\"\nchains = 1\nthermalize = 2\nsweeps = 4\n", "", "9fd98a202207a706"},
+}
+
+// kernelGoldenVersions are the versions the sums were recorded under.
+var kernelGoldenVersions = map[string]int{
+	"stream": 2, "sampler/metropolis": 2, "sampler/metropolis-multispin": 2, "sampler/wolff": 2, "sampler/hmc": 2,
+	"sampler/latent-hmc": 2, "sampler/flow-mh": 2, "model/ising2d": 2, "model/phi4": 2, "model/ising2d-relaxed": 2,
+	"model/toy2d": 2, "train": 2,
+}
+
+func TestKernelGolden(t *testing.T) {
+	if !maps.Equal(kernelGoldenVersions, kernelVersions) {
+		t.Errorf("kernel versions changed (%s; golden sums recorded under %s): record the sums printed below and kernelGoldenVersions",
+			formatKernels(kernelVersions), formatKernels(kernelGoldenVersions))
+	}
+	for _, g := range kernelGolden {
+		t.Run(g.name, func(t *testing.T) {
+			doc := "seed = 11\n" + g.job
+			if g.flow != "" {
+				doc += fmt.Sprintf("flow = %q\n", testflows.Path(t, g.flow))
+			}
+			dir := t.TempDir()
+			s, err := Parse([]byte(doc), "job.toml", dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(dir, "out")
+			if _, err := Run(context.Background(), s, Options{Out: out, Workers: 1, Task: -1, Progress: "none"}); err != nil {
+				t.Fatal(err)
+			}
+			task := s.Tasks()[0]
+			names, err := observables(s, task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := sha256.New()
+			for _, n := range names {
+				a, err := npy.Read(Layout{Out: out}.NPY(task.Name(), n))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, row := range a {
+					for _, v := range row {
+						h.Write(binary.LittleEndian.AppendUint64(nil, math.Float64bits(v)))
+					}
+				}
+			}
+			if got := hex.EncodeToString(h.Sum(nil))[:16]; got != g.sum {
+				t.Errorf("%s: trajectory %s, golden %s (kernels %s): if the change is meant, bump the kernel's version in kernelVersions and record this sum",
+					g.name, got, g.sum, formatKernels(s.Kernels()))
+			}
+		})
+	}
+}
