@@ -519,14 +519,14 @@ func TestTrainInterrupt(t *testing.T) {
 	if out, err := exec.Command(bin, "train", job, "--out", ref, "--progress", "none").CombinedOutput(); err != nil {
 		t.Fatalf("reference run: %v\n%s", err, out)
 	}
-	want := flowParams(t, filepath.Join(ref, "flow", "mog2.h5"))
+	want := flowParams(t, filepath.Join(ref, "flow", "ring2d.h5"))
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL} {
 		out := filepath.Join(dir, "out-"+strings.ReplaceAll(sig.String(), " ", ""))
 		stops := signalUntilDone(t, bin, []string{"train", job, "--out", out, "--progress", "none"}, sig, 300*time.Millisecond, 150*time.Millisecond, 30)
 		if stops == 0 {
 			t.Fatalf("%v: training was never interrupted", sig)
 		}
-		if got := flowParams(t, filepath.Join(out, "flow", "mog2.h5")); !slices.Equal(got, want) {
+		if got := flowParams(t, filepath.Join(out, "flow", "ring2d.h5")); !slices.Equal(got, want) {
 			t.Errorf("%v: interrupted %d times, the resumed training gave a different flow", sig, stops)
 		}
 		t.Logf("%v: interrupted %d times", sig, stops)
@@ -822,7 +822,9 @@ func TestScanGrows(t *testing.T) {
 
 // Eight processes started at once on a task whose lock is stale (its
 // holder is gone): exactly one runs it, the others exit 1 naming it as the
-// lock's holder, and the result equals an uninterrupted run.
+// lock's holder, and the result equals an uninterrupted run. A delay of
+// 300 ms between judging the lock and taking it (MCFLOW_DELAY) puts every
+// process in that window at once: without the guard all would take it.
 func TestStaleLockRace(t *testing.T) {
 	const body = "seed = 5\n[model]\nL = 64\nbeta = 0.44\n[sampler]\nchains = 4\nthermalize = 100\nsweeps = 30000\nmeasure_every = 10\n"
 	bin, dir, job, ref := referenceRun(t, body)
@@ -843,6 +845,7 @@ func TestStaleLockRace(t *testing.T) {
 	errs := make([]bytes.Buffer, n)
 	for i := range cmds {
 		cmds[i] = exec.Command(bin, "run", job, "--out", out, "--progress", "none", "--workers", "1")
+		cmds[i].Env = append(os.Environ(), "MCFLOW_DELAY=lock-decide:300ms")
 		cmds[i].Stderr = &errs[i]
 	}
 	for _, c := range cmds {

@@ -4,6 +4,7 @@
 //
 //	MCFLOW_CRASH=name:k   SIGKILL itself at the k-th pass through point name
 //	MCFLOW_FAULT=name:k   fail the k-th pass through point name with ENOSPC
+//	MCFLOW_DELAY=name:d   sleep for the duration d at every pass through delay point name
 //
 // (k counts from 1; "any" matches every point). Points sit where a crash
 // or a full disk is most dangerous: inside checkpoint writing, between a

@@ -10,3 +10,6 @@ func Point(name string, before func()) {}
 
 // Fault returns the injected error of the point, if any.
 func Fault(name string) error { return nil }
+
+// Delay is a delay point: a no-op in normal builds.
+func Delay(name string) {}

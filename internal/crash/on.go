@@ -66,3 +66,23 @@ func Fault(name string) error {
 	}
 	return nil
 }
+
+// delay is the armed delay point, MCFLOW_DELAY=name:duration.
+var delay = func() (d struct {
+	name string
+	d    time.Duration
+}) {
+	name, v, ok := strings.Cut(os.Getenv("MCFLOW_DELAY"), ":")
+	if dur, err := time.ParseDuration(v); ok && err == nil {
+		d.name, d.d = name, dur
+	}
+	return d
+}()
+
+// Delay sleeps at point name for the duration MCFLOW_DELAY=name:duration
+// gives (every pass): it widens a race window for a test.
+func Delay(name string) {
+	if delay.name == name {
+		time.Sleep(delay.d)
+	}
+}

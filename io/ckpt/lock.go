@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mcflow/mcflow/internal/crash"
 )
 
 // LockInfo is the content of a lock file: who holds it. A holder is a
@@ -92,7 +94,7 @@ func (l LockInfo) live() bool {
 // Acquisition is atomic: the lock is written whole to a temporary file and
 // linked into place (create-exclusive: no process ever sees an empty or
 // partial lock); a takeover replaces the lock it judged by an atomic
-// rename, deciding under an flock(2) on path+".guard" so that two
+// rename, deciding under an flock(2) on the lock's directory so that two
 // processes cannot both judge the same lock stale and both take it.
 // Unlocking removes the lock only if it is still this process's.
 func Lock(path string, breakLock bool) (unlock func() error, err error) {
@@ -114,6 +116,7 @@ func Lock(path string, breakLock bool) (unlock func() error, err error) {
 	}
 	defer release()
 	held, err := readLock(path)
+	crash.Delay("lock-decide") // a test widens the window between judging and taking
 	switch {
 	case errors.Is(err, os.ErrNotExist): // released meanwhile
 		if err := os.Link(tmp, path); err != nil {
@@ -154,21 +157,21 @@ func writeTemp(path string, data []byte) (string, error) {
 	return f.Name(), nil
 }
 
-// guard takes an exclusive flock on path+".guard" (which stays: removing
-// it would let two processes lock two files), released by the returned
+// guard takes an exclusive flock on the lock's directory (Linux locks
+// directories like files; no file is added), released by the returned
 // function and by the kernel when the process dies. Where the file system
 // has no flock, the guard is skipped (takeovers there rely on the rename).
 func guard(path string) (release func(), err error) {
-	f, err := os.OpenFile(path+".guard", os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.Open(filepath.Dir(path))
 	if err != nil {
-		return nil, fmt.Errorf("could not open lock guard %s.guard: %w", path, err)
+		return nil, fmt.Errorf("could not open the directory of lock %s: %w", path, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.ENOLCK) || errors.Is(err, syscall.EOPNOTSUPP) {
 			return func() {}, nil
 		}
-		return nil, fmt.Errorf("could not lock %s.guard: %w", path, err)
+		return nil, fmt.Errorf("could not lock the directory of %s: %w", path, err)
 	}
 	return func() { f.Close() }, nil // closing releases the flock
 }

@@ -58,7 +58,7 @@ for t in range(ntasks):
 if with_h5:
     import h5py
     with h5py.File(os.path.join(out, "results.h5"), "r") as f:
-        assert sorted(f.keys()) == ["%04d" % t for t in range(ntasks)], list(f.keys())
+        assert sorted(f.keys()) == sorted(ids), list(f.keys())
         for t in range(ntasks):
             task = ids[t]
             for n in names:
