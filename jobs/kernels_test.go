@@ -9,9 +9,13 @@ import (
 	"maps"
 	"math"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/mcflow/mcflow/internal/testflows"
+	"github.com/mcflow/mcflow/io/ckpt"
+	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/io/npy"
 )
 
@@ -51,6 +55,9 @@ func TestKernelGolden(t *testing.T) {
 	for _, g := range kernelGolden {
 		t.Run(g.name, func(t *testing.T) {
 			doc := "seed = 11\n" + g.job
+			if strings.Contains(g.job, "[train]") && !h5.Available {
+				t.Skip("built without HDF5: trained flows are HDF5 files")
+			}
 			if g.flow != "" {
 				doc += fmt.Sprintf("flow = %q\n", testflows.Path(t, g.flow))
 			}
@@ -85,5 +92,58 @@ func TestKernelGolden(t *testing.T) {
 					g.name, got, g.sum, formatKernels(s.Kernels()))
 			}
 		})
+	}
+}
+
+// A checkpoint of other kernels, of none (written before kernel versions:
+// this wave changed the streams) or of another architecture is refused
+// with a message saying so; --force-spec resumes it anyway.
+func TestKernelVersionsRefused(t *testing.T) {
+	dir := t.TempDir()
+	parse := func(sweeps int) *Spec {
+		s, err := Parse([]byte(fmt.Sprintf("seed = 2\n[model]\nL = 4\n[sampler]\nchains = 2\nthermalize = 5\nsweeps = %d\n", sweeps)), "job.toml", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	out := filepath.Join(dir, "out")
+	o := Options{Out: out, Workers: 1, Task: -1, Progress: "none"}
+	if _, err := Run(context.Background(), parse(20), o); err != nil {
+		t.Fatal(err)
+	}
+	path := Layout{Out: out}.Ckpt(parse(20).Tasks()[0].Name())
+	good, _, err := ckpt.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(good.Kernels, parse(20).Kernels()) || good.GOARCH != runtime.GOARCH {
+		t.Fatalf("checkpoint kernels %v on %q, want %v on %q", good.Kernels, good.GOARCH, parse(20).Kernels(), runtime.GOARCH)
+	}
+	for _, c := range []struct {
+		name   string
+		change func(c *ckpt.Checkpoint)
+		want   string
+	}{
+		{"none", func(c *ckpt.Checkpoint) { c.Kernels = nil }, "records no kernel versions"},
+		{"older stream", func(c *ckpt.Checkpoint) {
+			c.Kernels = map[string]int{"stream": 1, "sampler/metropolis": 2, "model/ising2d": 2}
+		}, "stream v1"},
+		{"arch", func(c *ckpt.Checkpoint) { c.GOARCH = "arm64" }, "written on arm64"},
+	} {
+		bad := *good
+		c.change(&bad)
+		if err := ckpt.Write(path, &bad); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Run(context.Background(), parse(40), o) // more sweeps: a resume
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "--force-spec") {
+			t.Errorf("%s: %v, want an error with %q and --force-spec", c.name, err, c.want)
+		}
+	}
+	forced := o
+	forced.ForceSpec = true
+	if _, err := Run(context.Background(), parse(40), forced); err != nil {
+		t.Errorf("--force-spec: %v", err)
 	}
 }

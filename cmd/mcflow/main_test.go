@@ -877,3 +877,52 @@ func TestStaleLockRace(t *testing.T) {
 		t.Error("the lock is left behind")
 	}
 }
+
+// --strict: a run with a warning that counts exits 3 (run, summary,
+// merge); a run whose only warnings are symmetry ones (m below T_c) exits
+// 0; `summary` prints the table and the warnings again without running.
+func TestStrict(t *testing.T) {
+	dir := t.TempDir()
+	short := writeJob(t, dir, "short.toml", "seed = 3\n[model]\nL = 8\nbeta = 0.44\n[sampler]\nchains = 2\nthermalize = 50\nsweeps = 60\n")
+	out := filepath.Join(dir, "short")
+	code, o, e := runCLI(t, "run", short, "--out", out, "--progress", "none", "--strict")
+	if code != ExitWarnings || !strings.Contains(o, "ess: e:") || !strings.Contains(e, "--strict") {
+		t.Errorf("run --strict of a too short run: exit %d\n%s\n%s", code, o, e)
+	}
+	if code, o, _ := runCLI(t, "summary", out); code != 0 || !strings.Contains(o, "ess: e:") || !strings.Contains(o, "*") {
+		t.Errorf("summary: exit %d\n%s", code, o)
+	}
+	for _, cmd := range []string{"summary", "merge"} {
+		if code, _, e := runCLI(t, cmd, out, "--strict"); code != ExitWarnings {
+			t.Errorf("%s --strict: exit %d\n%s", cmd, code, e)
+		}
+	}
+	if code, o, _ := runCLI(t, "status", out); code != 0 || !strings.Contains(o, "strict)") {
+		t.Errorf("status: exit %d\n%s", code, o)
+	}
+	ordered := writeJob(t, dir, "ordered.toml", "seed = 3\n[model]\nL = 8\nbeta = 0.7\n[sampler]\nchains = 16\nthermalize = 200\nsweeps = 4000\n")
+	code, o, e = runCLI(t, "run", ordered, "--out", filepath.Join(dir, "ordered"), "--progress", "none", "--strict")
+	if code != 0 || !strings.Contains(o, "symmetry: m: chains do not tunnel") {
+		t.Errorf("run --strict with only a symmetry warning: exit %d\n%s\n%s", code, o, e)
+	}
+}
+
+// The default job (`make run`) finishes without a warning that counts:
+// its tasks nearest β_c (the slowest) in `make test`, all of it under
+// MCFLOW_LONG.
+func TestDefaultJobStrict(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	tasks := []string{"4", "5"}
+	if os.Getenv("MCFLOW_LONG") == "1" {
+		tasks = []string{""}
+	}
+	for _, task := range tasks {
+		args := []string{"run", "--out", out, "--progress", "none", "--strict"}
+		if task != "" {
+			args = append(args, "--task", task)
+		}
+		if code, o, e := runCLI(t, args...); code != 0 {
+			t.Errorf("default job, task %q, --strict: exit %d\n%s\n%s", task, code, o, e)
+		}
+	}
+}
