@@ -66,6 +66,7 @@ func bookkeeping(sum *TaskSummary, obs map[string][][]float64) {
 //	accept:       fewer than 1% of proposals accepted
 //	divergences:  HMC trajectories diverged
 //	ebfmi:        a chain's E-BFMI is below 0.3
+//	constant:     an observable never changed in any chain
 //	symmetry:     an observable odd under a symmetry (odd maps it to its
 //	              even partner) does not mix between its signs; this
 //	              warning does not count for --strict
@@ -77,6 +78,10 @@ func diagnose(sum *TaskSummary, odd map[string]string) []string {
 			continue
 		}
 		e := sum.Observables[n]
+		if math.IsNaN(float64(e.TauInt)) && float64(e.Stderr) == 0 {
+			w = append(w, fmt.Sprintf("constant: %s: = %v in every draw of every chain: the chains may not move at all (R-hat and ESS are undefined); if the value is exact, ignore this", n, float64(e.Mean)))
+			continue
+		}
 		var mix []string
 		if r := float64(e.Rhat); r > maxRhat || math.IsNaN(r) {
 			mix = append(mix, fmt.Sprintf("R-hat = %.3g > %g", r, maxRhat))

@@ -34,6 +34,11 @@ func TestDiagnose(t *testing.T) {
 		{"accept", func(s *TaskSummary) { s.Acceptance = map[string]F{"accept": 0.5, "accept_flow": 0.004} }, "accept: accept_flow", true},
 		{"divergences", func(s *TaskSummary) { s.Divergences = &three }, "divergences: 3 ", true},
 		{"ebfmi", func(s *TaskSummary) { s.EBFMI = []F{0.9, 0.2} }, "ebfmi: chain 1:", true},
+		{"constant", func(s *TaskSummary) {
+			e := s.Observables["e"]
+			e.TauInt, e.Stderr, e.Rhat, e.ESSBulk = F(math.NaN()), 0, F(math.NaN()), F(math.NaN())
+			s.Observables["e"] = e
+		}, "constant: e:", true},
 		{"symmetry", func(s *TaskSummary) { e := s.Observables["m"]; e.Rhat, e.ESSBulk = 1.5, 30; s.Observables["m"] = e }, "symmetry: m: chains do not tunnel", false},
 	} {
 		s := base()

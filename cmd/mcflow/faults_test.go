@@ -239,8 +239,8 @@ func copyTree(t *testing.T, src, dst string) {
 // corrupt, or a newer format, is a clear error that changes nothing.
 func TestCorruptCheckpoints(t *testing.T) {
 	bin, dir, job, ref := referenceRun(t, faultJobSweeps(20000))
-	// Killed just after the 5th checkpoint of task 0: 0000.npz and
-	// 0000.prev.npz both exist.
+	// Killed just after the 5th checkpoint of task 0: its .npz and
+	// .prev.npz both exist.
 	base := filepath.Join(dir, "base")
 	if code, e := attempt(t, bin, []string{"run", job, "--out", base, "--progress", "none"}, []string{"MCFLOW_CRASH=ckpt-renamed:5"}, 0); code != -1 {
 		t.Fatalf("crash point: exit %d\n%s", code, e)

@@ -150,6 +150,9 @@ func TestSlurmArray(t *testing.T) {
 	sameH5(t, ref, out, spec)
 }
 
+// preemptTask is preemptJob's one task.
+const preemptTask = "L=32_beta=0.44_J=1_h=0"
+
 const preemptJob = `name = "preempt"
 seed = 32
 [model]
@@ -185,8 +188,8 @@ func TestSlurmPreempt(t *testing.T) {
 	// Wait until both slices have checkpointed, then signal mid-run.
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		a, _ := os.Stat(filepath.Join(out, "slices", "0000", "000", "ckpt", "0000.npz"))
-		b, _ := os.Stat(filepath.Join(out, "slices", "0000", "001", "ckpt", "0000.npz"))
+		a, _ := os.Stat(filepath.Join(out, "slices", preemptTask, "000", "ckpt", preemptTask+".npz"))
+		b, _ := os.Stat(filepath.Join(out, "slices", preemptTask, "001", "ckpt", preemptTask+".npz"))
 		if a != nil && b != nil {
 			break
 		}
