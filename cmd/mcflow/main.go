@@ -193,7 +193,8 @@ type jobFlags struct {
 	every, barrier            time.Duration
 	// Array runs (run only).
 	arrayIndex, chainsPerTask, slice int
-	requeue, strict                  bool
+	requeue                          bool
+	strict                           *bool
 }
 
 func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags {
@@ -214,7 +215,7 @@ func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags
 		fs.IntVar(&f.chainsPerTask, "chains-per-task", 0, "split every task's chains into slices of `K` (array index i: task i/S, slice i%S; see `mcflow tasks --chains-per-task K`)")
 		fs.IntVar(&f.slice, "slice", -1, "with --task and --chains-per-task: run only slice `J` of the task")
 		fs.BoolVar(&f.requeue, "requeue", false, "under SLURM: after checkpointing on SIGUSR1, requeue the job (scontrol requeue $SLURM_JOB_ID) so that it resumes")
-		fs.BoolVar(&f.strict, "strict", false, "exit 3 when a result has a warning that counts (all but symmetry ones)")
+		f.strict = strictFlag(fs)
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: mcflow %s [JOB.toml] [flags]\n\nFlags:\n", cmd)
@@ -300,6 +301,11 @@ func (f *jobFlags) options(spec *jobs.Spec, stdout, stderr io.Writer) (opts jobs
 // when a task's result has a warning that counts.
 const ExitWarnings = 3
 
+// strictFlag adds --strict to a command's flags (run, merge, summary).
+func strictFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("strict", false, "exit 3 when a result has a warning that counts (all but symmetry ones)")
+}
+
 // strictCode returns ExitWarnings in place of a success when strict is set
 // and a warning counts.
 func strictCode(sums []*jobs.TaskSummary, strict bool, code int, stderr io.Writer) int {
@@ -359,7 +365,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (code 
 		return code
 	}
 	fmt.Fprintf(stdout, "\n%s", jobs.Table(rep.Tasks, spec.Scanned()))
-	defer func() { code = strictCode(rep.Tasks, jf.strict, code, stderr) }()
+	defer func() { code = strictCode(rep.Tasks, *jf.strict, code, stderr) }()
 	lay := jobs.Layout{Out: rep.Out}
 	fmt.Fprintf(stdout, "\noutputs in %s:\n", rep.Out)
 	for _, t := range rep.Tasks {

@@ -180,7 +180,7 @@ func outDirArg(fs *flag.FlagSet, args []string, stderr io.Writer) (string, int) 
 func cmdMerge(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	strict := fs.Bool("strict", false, "exit 3 when a result has a warning that counts (all but symmetry ones)")
+	strict := strictFlag(fs)
 	out, code := outDirArg(fs, args, stderr)
 	if code >= 0 {
 		return code
@@ -204,7 +204,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) int {
 func cmdSummary(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("summary", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	strict := fs.Bool("strict", false, "exit 3 when a result has a warning that counts (all but symmetry ones)")
+	strict := strictFlag(fs)
 	out, code := outDirArg(fs, args, stderr)
 	if code >= 0 {
 		return code
