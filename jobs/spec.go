@@ -19,6 +19,7 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 
 	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/mc/flowmh"
 	"github.com/mcflow/mcflow/model"
 )
 
@@ -604,7 +605,9 @@ func (p *parser) samplerKey(s *SamplerSpec, k string, v any) error {
 		}
 		s.Cont.FlowSum = fileSum(s.Cont.Flow)
 	case "batch":
-		s.Cont.Batch, err = p.integer(key, v, 1, "flow proposals per batch")
+		if s.Cont.Batch, err = p.integer(key, v, 1, "flow proposals per batch"); err == nil && s.Cont.Batch > flowmh.MaxBatch {
+			err = p.errf(key, "= %d, want at most %d proposals per batch (a checkpoint holds a batch's unused proposals)", s.Cont.Batch, flowmh.MaxBatch)
+		}
 	case "local":
 		s.Cont.Local, err = p.float(key, v, "the fraction of local steps, in [0, 1]", func(f float64) bool { return f >= 0 && f <= 1 })
 	case "local_step":

@@ -37,6 +37,7 @@ func TestParseErrors(t *testing.T) {
 		{"toy name", "[model]\nkind = \"toy2d\"\nname = \"donut\"\n", 3, []string{"model.name", "ring2d"}},
 		{"adapt with target", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"hmc\"\nadapt = false\ntarget_accept = 0.9\n", 5, []string{"sampler.adapt", "drop target_accept"}},
 		{"adapt for flow-mh rw", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nlocal_kernel = \"rw\"\nadapt = false\n", 7, []string{"sampler.adapt", "applies to local_kernel = \"hmc\""}},
+		{"batch too large", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nbatch = 16777217\n", 6, []string{"sampler.batch", "at most 16777216"}},
 		{"local_step for hmc kernel", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nlocal_step = 0.2\n", 6, []string{"sampler.local_step", "local_kernel = \"rw\""}},
 		{"local kernel without local", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nlocal = 0\nlocal_kernel = \"hmc\"\n", 6, []string{"sampler.local", "takes no local steps"}},
 		{"phi4 lam", "[model]\nkind = \"phi4\"\nlam = -1\n", 3, []string{"model.lam", "lam >= 0"}},

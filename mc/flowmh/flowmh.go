@@ -40,6 +40,10 @@ type Options struct {
 	Kernel Kernel
 }
 
+// MaxBatch is the largest batch of proposals: a checkpoint holds a
+// batch's unused proposals, and a decoder must bound what it allocates.
+const MaxBatch = 1 << 24
+
 // Kernel is a local MCMC kernel sharing a flow-MH chain's state.
 type Kernel interface {
 	Step() error
@@ -80,7 +84,7 @@ func New(t model.Target, q *nf.Model, x0 []float64, o Options, rng *mc.PCG) (*Ch
 	if o.Batch == 0 {
 		o.Batch = 64
 	}
-	if o.Batch < 1 || !(o.Local >= 0 && o.Local <= 1) || (o.Local > 0 && o.Kernel == nil && !(o.LocalStep > 0)) {
+	if o.Batch < 1 || o.Batch > MaxBatch || !(o.Local >= 0 && o.Local <= 1) || (o.Local > 0 && o.Kernel == nil && !(o.LocalStep > 0)) {
 		return nil, fmt.Errorf("flowmh: batch = %d, local = %v, local step = %v: want batch >= 1, 0 <= local <= 1 and a step > 0 with local moves", o.Batch, o.Local, o.LocalStep)
 	}
 	c := &Chain{t: t, q: q, pt: nf.NewPoint(q), o: o, rng: rng, x: append([]float64(nil), x0...), xl: make([]float64, len(x0))}
@@ -297,7 +301,7 @@ func (c *Chain) UnmarshalBinary(data []byte) error {
 	}
 	x := make([]float64, d)
 	lpq := make([]float64, 2)
-	if !rd(x) || !rd(lpq) || !rd(&rest) || rest > 1<<24 {
+	if !rd(x) || !rd(lpq) || !rd(&rest) || rest > MaxBatch {
 		return errState
 	}
 	prop, plq := make([]float64, int(rest)*d), make([]float64, rest)

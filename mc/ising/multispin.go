@@ -36,9 +36,10 @@ const Replicas = 64
 //
 // # Random streams
 //
-// The 64 replicas of a unit share one RNG stream (the unit's, derived from
-// (seed, task, unit) by the caller), as ../shared/DESIGN.md allows for a
-// multi-spin word; units are independent.
+// The 64 replicas of a unit share one RNG stream (the unit's, derived by
+// the caller from (seed, task id, mc.Moves, unit) with mc.NewStream): the
+// replicas of a multi-spin word are not independent streams, by design;
+// units are.
 type Multispin struct {
 	P   Params
 	s   []uint64 // L·L words
