@@ -297,21 +297,17 @@ func (f *jobFlags) options(spec *jobs.Spec, stdout, stderr io.Writer) (opts jobs
 	return opts, stop, jobs.ExitDone
 }
 
-// ExitWarnings is the exit code of run, merge and summary under --strict
-// when a task's result has a warning that counts.
-const ExitWarnings = 3
-
 // strictFlag adds --strict to a command's flags (run, merge, summary).
 func strictFlag(fs *flag.FlagSet) *bool {
 	return fs.Bool("strict", false, "exit 3 when a result has a warning that counts (all but symmetry ones)")
 }
 
-// strictCode returns ExitWarnings in place of a success when strict is set
+// strictCode returns jobs.ExitWarnings in place of a success when strict is set
 // and a warning counts.
 func strictCode(sums []*jobs.TaskSummary, strict bool, code int, stderr io.Writer) int {
 	if n := jobs.StrictCount(sums); strict && code == jobs.ExitDone && n > 0 {
 		fmt.Fprintf(stderr, "mcflow: --strict: %d warning(s) (listed above)\n", n)
-		return ExitWarnings
+		return jobs.ExitWarnings
 	}
 	return code
 }

@@ -886,14 +886,14 @@ func TestStrict(t *testing.T) {
 	short := writeJob(t, dir, "short.toml", "seed = 3\n[model]\nL = 8\nbeta = 0.44\n[sampler]\nchains = 2\nthermalize = 50\nsweeps = 60\n")
 	out := filepath.Join(dir, "short")
 	code, o, e := runCLI(t, "run", short, "--out", out, "--progress", "none", "--strict")
-	if code != ExitWarnings || !strings.Contains(o, "ess: e:") || !strings.Contains(e, "--strict") {
+	if code != jobs.ExitWarnings || !strings.Contains(o, "ess: e:") || !strings.Contains(e, "--strict") {
 		t.Errorf("run --strict of a too short run: exit %d\n%s\n%s", code, o, e)
 	}
 	if code, o, _ := runCLI(t, "summary", out); code != 0 || !strings.Contains(o, "ess: e:") || !strings.Contains(o, "*") {
 		t.Errorf("summary: exit %d\n%s", code, o)
 	}
 	for _, cmd := range []string{"summary", "merge"} {
-		if code, _, e := runCLI(t, cmd, out, "--strict"); code != ExitWarnings {
+		if code, _, e := runCLI(t, cmd, out, "--strict"); code != jobs.ExitWarnings {
 			t.Errorf("%s --strict: exit %d\n%s", cmd, code, e)
 		}
 	}

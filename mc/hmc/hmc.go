@@ -43,13 +43,16 @@ type HMC struct {
 	accSum                        float64
 	energy                        float64 // H after the last transition
 
-	// E-BFMI since thermalisation ended: consecutive energies' squared
-	// differences, and their Welford mean and sum of squares.
-	bfmi struct{ n, prev, dsq, mean, m2 float64 }
+	bfmi ebfmiSums // since thermalisation ended
 
 	// scratch
 	x1, g1, p []float64
 }
+
+// ebfmiSums accumulates E-BFMI over consecutive transitions: the number
+// of energies, the previous one, the sum of squared differences, and the
+// energies' Welford mean and sum of squared deviations.
+type ebfmiSums struct{ n, prev, dsq, mean, m2 float64 }
 
 // dualAvg is Stan's dual averaging state.
 type dualAvg struct {
@@ -300,7 +303,7 @@ func (h *HMC) EndThermalize() {
 		}
 		h.warmup = h.iter
 	}
-	h.bfmi = struct{ n, prev, dsq, mean, m2 float64 }{}
+	h.bfmi = ebfmiSums{}
 }
 
 func (h *HMC) adapt(acc float64) {

@@ -38,14 +38,14 @@ func TestLatentInvariant(t *testing.T) {
 		t.Run(tc.flow, func(t *testing.T) {
 			tg, _ := model.NewToy2D(tc.target)
 			m := testflows.Load(t, tc.flow).WithExactDensity()
-			lt, err := NewLatent(tg, m)
-			if err != nil {
-				t.Fatal(err)
-			}
 			want, _ := exact.Toy2D(tg, 0.25)
 			draws := tc.draws
 			chains := make([]mc.Chain, 8)
 			for c := range chains {
+				lt, err := NewLatent(tg, m) // one per chain: it holds scratch space
+				if err != nil {
+					t.Fatal(err)
+				}
 				h, err := New(lt, []float64{0.1 * float64(c), -0.2}, Options{Eps: 0.3, Steps: 4, Warmup: 150}, mc.NewStream(21, "", mc.Moves, uint64(0), uint64(c)))
 				if err != nil {
 					t.Fatal(err)
