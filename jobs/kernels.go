@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mcflow/mcflow/builtin"
 	"github.com/mcflow/mcflow/io/ckpt"
+	"github.com/mcflow/mcflow/kind"
 )
 
 // kernelVersions is the version of every kernel: a sampler's moves, a
@@ -16,40 +18,28 @@ import (
 // stream changes; TestKernelGolden fails until the version is bumped and
 // the new golden trajectory recorded. A checkpoint records the versions of
 // the kernels that wrote it and resumes only with the same.
+//
+// The versions of model and sampler kinds are registered with them
+// (kind.Model.Version, kind.Sampler.Kernels); these are mcflow's own.
 var kernelVersions = map[string]int{
-	"stream":                       2, // mc.NewStream, mc.Uniform, mc.Normal
-	"sampler/metropolis":           2,
-	"sampler/metropolis-multispin": 2,
-	"sampler/wolff":                2,
-	"sampler/hmc":                  2,
-	"sampler/latent-hmc":           2,
-	"sampler/flow-mh":              2,
-	"model/ising2d":                2,
-	"model/phi4":                   2,
-	"model/ising2d-relaxed":        2,
-	"model/toy2d":                  2,
-	"train":                        2, // flow training and evaluation
+	"stream": 2,                    // mc.NewStream, mc.Uniform, mc.Normal
+	"train":  builtin.TrainVersion, // flow training and evaluation
 }
 
 // trainKernels are the kernels of flow training.
-var trainKernels = map[string]int{"stream": kernelVersions["stream"], "train": kernelVersions["train"]}
+var trainKernels = kernelVersions
 
 // Kernels returns the versions of the kernels a job runs.
 func (s *Spec) Kernels() map[string]int {
-	sampler := "sampler/" + s.Sampler.Kind
-	if s.Sampler.Engine == "multispin" {
-		sampler += "-multispin"
+	k := map[string]int{"stream": kernelVersions["stream"]}
+	if s.Model.Def != nil {
+		k["model/"+s.Model.Kind] = s.Model.Def.Version
 	}
-	k := map[string]int{}
-	names := []string{"stream", sampler, "model/" + s.Model.Kind}
-	if c := s.Sampler.Cont; c != nil && c.LocalKernel == "hmc" {
-		names = append(names, "sampler/hmc")
+	if s.Sampler.Def != nil {
+		maps.Copy(k, s.Sampler.Def.KernelVersions(s.Sampler.Values))
 	}
-	if s.Train != nil || s.Sampler.Cont.Adaptive() {
-		names = append(names, "train")
-	}
-	for _, n := range names {
-		k[n] = kernelVersions[n]
+	if s.Train != nil {
+		k["train"] = kernelVersions["train"]
 	}
 	return k
 }
@@ -80,4 +70,32 @@ func formatKernels(k map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%s v%d", n, k[n]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// AllKernels returns the versions of mcflow's own kernels and of every
+// registered kind (a sampler's with each value of its choice keys).
+func AllKernels() map[string]int {
+	k := maps.Clone(kernelVersions)
+	for _, n := range kind.ModelNames() {
+		m, _ := kind.LookupModel(n)
+		k["model/"+n] = m.Version
+	}
+	for _, n := range kind.SamplerNames() {
+		s, _ := kind.LookupSampler(n)
+		v := kind.Values{}
+		for _, key := range s.Keys {
+			if key.Default != nil {
+				v[key.Name] = key.Default
+			}
+		}
+		maps.Copy(k, s.KernelVersions(v))
+		for _, key := range s.Keys {
+			for _, c := range key.Choices {
+				w := maps.Clone(v)
+				w[key.Name] = c
+				maps.Copy(k, s.KernelVersions(w))
+			}
+		}
+	}
+	return k
 }

@@ -35,12 +35,12 @@ func OpenOutput(out string) (*Spec, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%s is not an mcflow output directory: no job.toml (it is written when a run starts; check the path)", out)
 	}
-	first, err := ParseFile(paths[0])
+	first, err := parseOutput(paths[0])
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range paths[1:] {
-		other, err := ParseFile(p)
+		other, err := parseOutput(p)
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +177,7 @@ func mergeTask(s *Spec, t Task, lay Layout) (*TaskSummary, error) {
 	// The task's observables, derived quantities and exact references; a
 	// flow the job trained is the one in slice 000 (all slices trained the
 	// same bits).
-	b, err := build(s, t, parts[0].lay)
+	b, err := build(s, t, parts[0].lay, 1)
 	if err != nil {
 		return nil, err
 	}

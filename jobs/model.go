@@ -1,119 +1,149 @@
 package jobs
 
 import (
+	"errors"
 	"fmt"
+	"os"
 
-	"github.com/mcflow/mcflow/exact"
+	"github.com/mcflow/mcflow/kind"
 	"github.com/mcflow/mcflow/mc"
-	"github.com/mcflow/mcflow/mc/ising"
 	"github.com/mcflow/mcflow/mc/stats"
-	"github.com/mcflow/mcflow/model"
 	"github.com/mcflow/mcflow/nf"
 )
 
-// built is a task made ready to run: its chains and what to compute from
-// their observables.
+// built is a task made ready to run: its chains and its model instance
+// (what to compute from their observables).
 type built struct {
 	chains   []mc.Chain
 	replicas int   // chains per element of chains (64 for the multispin engine)
 	cfgShape []int // the shape of one configuration (configs_every)
 	names    []string
-	derived  func(obs map[string][][]float64) map[string]stats.Value
-	// exact returns exact references per site, or nil when none applies.
-	exact func() (map[string]float64, string)
-	// odd maps an observable odd under a symmetry that local samplers need
-	// not restore (the Ising model's m below T_c) to its even partner.
-	odd map[string]string
-	// flow and target of a flow sampler (shared by its chains)
-	flow   *nf.Model
-	target model.Target
+	inst     kind.Instance
+	adapter  kind.Adapter // adaptive flow-MH, or nil
+}
+
+// derived returns the model's derived quantities (none without Deriver).
+func (b *built) derived(obs map[string][][]float64) map[string]stats.Value {
+	if d, ok := b.inst.(kind.Deriver); ok {
+		return d.Derived(obs)
+	}
+	return map[string]stats.Value{}
+}
+
+// exact returns the model's exact references, or nil.
+func (b *built) exact() (map[string]float64, string) {
+	if e, ok := b.inst.(kind.Exacter); ok {
+		return e.Exact()
+	}
+	return nil, ""
+}
+
+// odd maps an observable odd under a symmetry that local samplers need
+// not restore (the Ising model's m below T_c) to its even partner.
+func (b *built) odd() map[string]string {
+	if o, ok := b.inst.(kind.Symmetric); ok {
+		return o.Odd()
+	}
+	return nil
+}
+
+// errUnregistered explains a job of kinds this program does not have.
+func errUnregistered(s *Spec) error {
+	what := fmt.Sprintf("model.kind = %q", s.Model.Kind)
+	if s.Model.Def != nil {
+		what = fmt.Sprintf("sampler.kind = %q", s.Sampler.Kind)
+	}
+	return &SpecError{File: s.File, Msg: what + " is not registered in this program: the job was run by another program (a user's program built on mcflow's cli.Main); run this command with that program"}
+}
+
+// instance builds a task's model and checks that the sampler applies.
+func instance(s *Spec, t Task) (kind.Instance, error) {
+	if s.Model.Def == nil || s.Sampler.Def == nil {
+		return nil, errUnregistered(s)
+	}
+	m, err := s.Model.Def.New(s.ModelValues(t))
+	if err != nil {
+		return nil, keyError(s, "model", err)
+	}
+	if err := s.Sampler.Def.Accepts(m, s.Sampler.Values); err != nil {
+		var ke *kind.KeyError
+		if errors.As(err, &ke) {
+			return nil, keyError(s, "", err)
+		}
+		return nil, &SpecError{File: s.File, Key: "sampler.kind", Msg: fmt.Sprintf("= %q does not apply to model.kind = %q: %v", s.Sampler.Kind, s.Model.Kind, err)}
+	}
+	return m, nil
+}
+
+// keyError makes a kind's *KeyError a SpecError at its key (table ""
+// finds the table: the model's keys, else the sampler's).
+func keyError(s *Spec, table string, err error) error {
+	var ke *kind.KeyError
+	if !errors.As(err, &ke) {
+		return err
+	}
+	if table == "" {
+		table = "sampler"
+		for _, k := range s.Model.Def.Keys {
+			if k.Name == ke.Key {
+				table = "model"
+			}
+		}
+	}
+	return &SpecError{File: s.File, Key: table + "." + ke.Key, Msg: ke.Msg}
 }
 
 // observables returns the names of what a task records, or an error if
 // the task cannot be built, without allocating any chain.
 func observables(s *Spec, t Task) ([]string, error) {
-	switch s.Model.Kind {
-	case "ising2d":
-		p := isingParams(t)
-		if err := p.Validate(); err != nil {
-			return nil, err
-		}
-		switch s.Sampler.Kind {
-		case "metropolis":
-			return ising.Observables, nil
-		case "wolff":
-			if err := ising.WolffDomain(p); err != nil {
-				return nil, err
-			}
-			return ising.WolffObservables, nil
-		}
-		return nil, fmt.Errorf("sampler %q does not apply to model %q", s.Sampler.Kind, s.Model.Kind)
-	case "phi4", "ising2d-relaxed", "toy2d":
-		if !contKinds[s.Sampler.Kind] {
-			return nil, &SpecError{File: s.File, Key: "sampler.kind", Msg: fmt.Sprintf("= %q samples ising2d; model.kind = %q needs \"hmc\", \"latent-hmc\" or \"flow-mh\" (this job file is for `mcflow train`?)", s.Sampler.Kind, s.Model.Kind)}
-		}
-		if _, _, _, err := target(s, t); err != nil {
-			return nil, err
-		}
-		return contObservables(s), nil
+	m, err := instance(s, t)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unknown model kind %q", s.Model.Kind)
-}
-
-func isingParams(t Task) ising.Params {
-	return ising.Params{L: int(t.Get("L")), Beta: t.Get("beta"), J: t.Get("J"), H: t.Get("h")}
+	obs := m.Observables()
+	return append(obs[:len(obs):len(obs)], s.Sampler.Def.SeriesOf(s.Sampler.Values)...), nil
 }
 
 // build creates the chains of a task, each seeded from (seed, task, chain).
 // lay locates a flow trained by the job itself.
-func build(s *Spec, t Task, lay Layout) (*built, error) {
+func build(s *Spec, t Task, lay Layout, workers int) (*built, error) {
 	names, err := observables(s, t)
 	if err != nil {
 		return nil, err
 	}
-	if contKinds[s.Sampler.Kind] {
-		return buildCont(s, t, lay)
+	m, _ := instance(s, t)
+	env := &kind.Env{Seed: s.Seed, Task: t.Name(), Plan: s.Sampler.Plan(), Sampler: s.Sampler.Values,
+		Configs: s.Output.ConfigsEvery > 0, Workers: max(workers, 1),
+		Flow: func(dim int) (*nf.Model, error) { return loadFlow(s, flowPath(s, t, lay), dim) }}
+	bt, err := s.Sampler.Def.Build(env, m)
+	if err != nil {
+		return nil, keyError(s, "sampler", err)
 	}
-	switch s.Model.Kind {
-	case "ising2d":
-		p := isingParams(t)
-		b := &built{names: names, replicas: 1}
-		if p.H == 0 {
-			b.odd = map[string]string{"m": "absm"}
-		}
-		hot := s.Sampler.Start == "hot"
-		if s.Sampler.Engine == "multispin" {
-			// 64 replicas per unit share the unit's stream (seed, task, unit).
-			b.replicas = ising.Replicas
-			for u := range uint64(s.Sampler.Chains / ising.Replicas) {
-				b.chains = append(b.chains, ising.NewMultispin(p, hot, mc.NewStream(s.Seed, t.Name(), mc.Moves, u)))
-			}
-		}
-		for c := range uint64(s.Sampler.Chains) {
-			rng := mc.NewStream(s.Seed, t.Name(), mc.Moves, c)
-			switch {
-			case s.Sampler.Engine == "multispin":
-			case s.Sampler.Kind == "metropolis":
-				b.chains = append(b.chains, ising.NewMetropolis(p, hot, rng))
-			case s.Sampler.Kind == "wolff":
-				w, err := ising.NewWolff(p, hot, rng)
-				if err != nil {
-					return nil, err
-				}
-				b.chains = append(b.chains, w)
-			}
-		}
-		b.derived = func(obs map[string][][]float64) map[string]stats.Value { return ising.Derived(p, obs) }
-		if p.H == 0 && p.J > 0 {
-			b.exact = func() (map[string]float64, string) {
-				k, err := exact.Kaufman(p.L, p.Beta, p.J)
-				if err != nil {
-					return nil, ""
-				}
-				return map[string]float64{"lnZ": k.LnZ, "e": k.E, "C": k.C}, "Kaufman (finite L×L torus, h = 0)"
-			}
-		}
-		return b, nil
+	return &built{chains: bt.Chains, replicas: s.Sampler.Unit(), cfgShape: bt.Config, names: names, inst: m, adapter: bt.Adapter}, nil
+}
+
+// flowPath is the sampler's flow: its flow key, or the flow the job's own
+// [train] table trained for the task.
+func flowPath(s *Spec, t Task, lay Layout) string {
+	if p := s.Sampler.Values.String("flow"); p != "" {
+		return p
 	}
-	return nil, fmt.Errorf("unknown model kind %q", s.Model.Kind)
+	return lay.Flow(t.Name())
+}
+
+// loadFlow reads the sampler's flow and checks it against the target.
+func loadFlow(s *Spec, path string, dim int) (*nf.Model, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: fmt.Sprintf("%s does not exist: train one with `mcflow train` (it writes OUT/flow/<task>.h5)", path)}
+	}
+	m, err := nf.Load(path)
+	if err != nil {
+		return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: err.Error()}
+	}
+	if m.Dim() != dim {
+		return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: fmt.Sprintf("%s is a flow of dimension %d; the target of model.kind = %q has dimension %d", path, m.Dim(), s.Model.Kind, dim)}
+	}
+	// A Monge–Ampère flow is used in exact mode: the same map, with the
+	// exact density of the discrete RK4 map.
+	return m.WithExactDensity(), nil
 }

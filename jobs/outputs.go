@@ -151,7 +151,7 @@ func panels(s *Spec, sums []*TaskSummary) []plot.Panel {
 					ex.Y = append(ex.Y, float64(t.Exact.Values[qq.exact]))
 				}
 			}
-			if len(ex.X) > 1 && xname == "beta" && s.Model.Kind == "ising2d" {
+			if len(ex.X) > 1 && xname == "beta" && rep.Exact != nil && strings.HasPrefix(rep.Exact.Source, "Kaufman") {
 				ex.X, ex.Y = kaufmanCurve(rep, ser.X, qq.exact)
 			}
 			sortSeries(&ser)
@@ -203,7 +203,11 @@ func kaufmanCurve(t *TaskSummary, betas []float64, q string) (xs, ys []float64) 
 	const n = 200
 	for i := range n {
 		b := lo + (hi-lo)*float64(i)/(n-1)
-		k, err := exact.Kaufman(int(t.Params["L"]), b, t.Params["J"])
+		J, ok := t.Params["J"]
+		if !ok {
+			J = 1 // ising2d-relaxed
+		}
+		k, err := exact.Kaufman(int(t.Params["L"]), b, J)
 		if err != nil {
 			return nil, nil
 		}

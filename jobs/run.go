@@ -145,7 +145,7 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 	// A job with a [train] table and a flow sampler without a flow file
 	// trains its flows first (OUT/flow/<task>.h5), then samples with them.
 	// A slice trains its own copy (the same bits) in its directory.
-	if c := s.Sampler.Cont; c != nil && s.Train != nil && c.Flow == "" && s.Sampler.Kind != "hmc" {
+	if s.TrainsFlow() {
 		to := o
 		if o.Slice != nil {
 			to.Out = lay.SliceDir(tasks[0].Name(), o.Slice.Slice)
@@ -264,19 +264,17 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 	}
 	defer unlock()
 
-	b, err := build(s, t, lay)
+	b, err := build(s, t, lay, o.Workers)
 	if err != nil {
 		return nil, err
 	}
 	if sl := o.Slice; sl != nil {
-		u := s.unitReplicas()
+		u := s.Sampler.Unit()
 		b.chains = b.chains[sl.Lo/u : sl.Hi/u]
 	}
 	r := &taskRun{s: s, t: t, lay: lay, o: o, b: b, hash: sliceHash(s.Hash(t), o.Slice), slice: o.Slice,
 		plan: mc.Plan{Thermalize: s.Sampler.Thermalize, Draws: s.Draws(), MeasureEvery: s.Sampler.MeasureEvery}}
-	if r.adapt, err = newAdapt(s, t, b, o.Workers); err != nil {
-		return nil, err
-	}
+	r.adapt = newAdapt(b)
 	from, done, err := r.resume()
 	if err != nil {
 		return nil, err
@@ -424,7 +422,7 @@ func (r *taskRun) resume() (from mc.Progress, done bool, err error) {
 		if err := r.adapt.load(c.Blobs, c.Meta); err != nil {
 			return from, false, fmt.Errorf("%s: %w", path, err)
 		}
-		r.adapt.reloadFlow()
+		r.adapt.Reload()
 	}
 	r.seconds, _ = strconv.ParseFloat(c.Meta["seconds"], 64)
 	oldDraws, _ := strconv.Atoi(c.Meta["draws_total"])
@@ -600,7 +598,7 @@ func (r *taskRun) finish(p mc.Progress) (*TaskSummary, error) {
 // taskGroup is a task's HDF5 group /<task>/obs with its parameters.
 func taskGroup(s *Spec, t Task, names []string, obs map[string][][]float64, draws int) h5.Group {
 	attrs := h5.Attrs{
-		"task": t.Index, "model": s.Model.Kind, "sampler": s.Sampler.Kind, "engine": s.Sampler.Engine, "seed": int(s.Seed),
+		"task": t.Index, "model": s.Model.Kind, "sampler": s.Sampler.Kind, "seed": int(s.Seed),
 		"chains": s.Sampler.Chains, "thermalize": s.Sampler.Thermalize, "measure_every": s.Sampler.MeasureEvery,
 		"draws": draws, "mcflow_version": Version,
 	}

@@ -149,8 +149,8 @@ func TestFlowMHDefaultsDoNotFreeze(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := s.Sampler.Cont; c.Local != 0.5 || c.LocalKernel != "hmc" {
-		t.Fatalf("flow-mh defaults: local = %v, local_kernel = %q; want 0.5, \"hmc\"", c.Local, c.LocalKernel)
+	if v := s.Sampler.Values; v.Float("local") != 0.5 || v.String("local_kernel") != "hmc" {
+		t.Fatalf("flow-mh defaults: local = %v, local_kernel = %q; want 0.5, \"hmc\"", v["local"], v["local_kernel"])
 	}
 	out := filepath.Join(dir, "out")
 	rep, err := Run(context.Background(), s, Options{Out: out, Workers: 2, Task: -1, Progress: "none"})

@@ -28,21 +28,13 @@ func (s *Spec) SliceCount(k int) (int, error) {
 	if k < 1 {
 		return 0, fmt.Errorf("--chains-per-task %d: want at least 1", k)
 	}
-	if s.Sampler.Cont.Adaptive() {
+	if s.Sampler.Values.Int("adapt_rounds") > 0 {
 		return 0, fmt.Errorf("--chains-per-task: adaptive flow-MH (adapt_rounds) trains one flow on all of a task's chains, so a task cannot be split into slices; run each task whole (one array index per task)")
 	}
-	if u := s.unitReplicas(); k%u != 0 {
-		return 0, fmt.Errorf("--chains-per-task %d: the multispin engine runs chains in words of %d replicas; want a multiple of %d", k, u, u)
+	if u := s.Sampler.Unit(); k%u != 0 {
+		return 0, fmt.Errorf("--chains-per-task %d: the sampler runs chains in units of %d replicas (a multispin engine); want a multiple of %d", k, u, u)
 	}
 	return (s.Sampler.Chains + k - 1) / k, nil
-}
-
-// unitReplicas is the number of chains per pool unit.
-func (s *Spec) unitReplicas() int {
-	if s.Model.Kind == "ising2d" && s.Sampler.Engine == "multispin" {
-		return 64
-	}
-	return 1
 }
 
 // ArrayTask maps an array index to a task index and, with k > 0 chains per

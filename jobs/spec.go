@@ -3,7 +3,6 @@ package jobs
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,8 +18,6 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 
 	"github.com/mcflow/mcflow/io/h5"
-	"github.com/mcflow/mcflow/mc/flowmh"
-	"github.com/mcflow/mcflow/model"
 )
 
 // Spec is a validated job file with every default filled in.
@@ -37,71 +34,6 @@ type Spec struct {
 	File string // path of the job file ("" for the embedded default)
 	Dir  string // directory that relative paths resolve against
 }
-
-// Param is one [model] number: a single value or a scan.
-type Param struct {
-	Name   string
-	Values []float64
-	Int    bool
-}
-
-// ModelSpec is the [model] table.
-type ModelSpec struct {
-	Kind   string
-	Params []Param // in file order (defaults after)
-	Name   string  // toy2d: which density
-}
-
-// SamplerSpec is the [sampler] table.
-type SamplerSpec struct {
-	Kind         string
-	Engine       string // metropolis: "plain" or "multispin"
-	Chains       int
-	Thermalize   int
-	Sweeps       int
-	MeasureEvery int
-	Start        string
-
-	// Gradient and flow samplers (hmc, latent-hmc, flow-mh).
-	Cont *ContSampler `json:",omitempty"`
-}
-
-// ContSampler holds the [sampler] keys of the samplers of continuous
-// targets.
-type ContSampler struct {
-	Eps          float64 // initial leapfrog step size (hmc, latent-hmc)
-	Steps        int     // leapfrog steps per trajectory (0: ⌈length/eps⌉)
-	Length       float64 // trajectory length when steps = 0
-	TargetAccept float64 // step-size adaptation during thermalize
-	Metric       bool    // adapt a diagonal mass matrix during thermalize
-	Flow         string  // latent-hmc, flow-mh: a flow written by `mcflow train`
-	FlowSum      string  `json:"-"` // "sha256:…" of the flow file's content when parsed ("" if unreadable)
-	Batch        int     // flow-mh: proposals per flow evaluation
-	Local        float64 // flow-mh: fraction of random-walk steps
-	LocalStep    float64 // flow-mh: their step size
-
-	// Adaptive flow-MH: thermalize is split into AdaptRounds rounds; after
-	// each, the flow is trained by forward KL on the round's states of all
-	// chains (every measure_every-th step) for AdaptEpochs epochs of
-	// AdaptBatch rows at AdaptLR, then frozen for the recorded steps.
-	AdaptRounds int     `json:",omitempty"`
-	AdaptEpochs int     `json:",omitempty"`
-	AdaptBatch  int     `json:",omitempty"`
-	AdaptLR     float64 `json:",omitempty"`
-	// LocalKernel: flow-mh's local steps (a fraction Local of all steps):
-	// "rw" (random-walk Metropolis of step LocalStep) or "hmc" (one
-	// trajectory with Eps and Steps or Length, its step size adapted
-	// toward TargetAccept during thermalize unless NoAdapt, then frozen);
-	// "" when Local = 0.
-	LocalKernel string `json:",omitempty"`
-	// NoAdapt (adapt = false): hmc and latent-hmc keep Eps and the unit
-	// metric through thermalize, flow-mh's HMC local kernel keeps Eps.
-	NoAdapt bool `json:",omitempty"`
-}
-
-// Adaptive reports whether the flow is trained on the chains during
-// thermalize.
-func (c *ContSampler) Adaptive() bool { return c != nil && c.AdaptRounds > 0 }
 
 // OutputSpec is the [output] table.
 type OutputSpec struct {
@@ -197,6 +129,24 @@ func ParseFile(path string) (*Spec, error) {
 // Parse validates a job file's content; name is used in errors, dir is
 // where relative paths resolve.
 func Parse(data []byte, name, dir string) (*Spec, error) {
+	return parse(data, name, dir, false)
+}
+
+// parseOutput parses a job copy that may name kinds this program does not
+// have: their keys are taken as they are.
+func parseOutput(path string) (*Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("could not read job file: %w", err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	return parse(data, path, filepath.Dir(abs), true)
+}
+
+func parse(data []byte, name, dir string, lenient bool) (*Spec, error) {
 	var raw map[string]any
 	if err := toml.Unmarshal(data, &raw); err != nil {
 		var de *toml.DecodeError
@@ -206,7 +156,7 @@ func Parse(data []byte, name, dir string) (*Spec, error) {
 		}
 		return nil, &SpecError{File: name, Msg: "TOML syntax: " + err.Error()}
 	}
-	p := &parser{file: name, dir: dir, lines: keyLines(data)}
+	p := &parser{file: name, dir: dir, lines: keyLines(data), lenient: lenient}
 	s := &Spec{File: name, Dir: dir}
 	if err := p.spec(s, raw); err != nil {
 		return nil, err
@@ -218,6 +168,9 @@ type parser struct {
 	file  string
 	dir   string // relative paths resolve against it
 	lines map[string]int
+	// lenient takes kinds this program does not have as they are (an
+	// output of another program, read by merge, status, summary, export).
+	lenient bool
 }
 
 func (p *parser) errf(key, format string, args ...any) error {
@@ -372,355 +325,6 @@ func (p *parser) spec(s *Spec, raw map[string]any) error {
 	return p.crossCheck(s)
 }
 
-// modelKeys describes the numbers of each model kind: name, integer?,
-// default, and a check of one value.
-type modelKey struct {
-	name  string
-	isInt bool
-	def   float64
-	check func(v float64) string // "" when fine, else what is wanted
-	what  string
-}
-
-var modelKinds = map[string][]modelKey{
-	"ising2d": {
-		{"L", true, 16, func(v float64) string {
-			if v < 2 || v > 1<<15 {
-				return "want 2 <= L <= 32768"
-			}
-			return ""
-		}, "the linear size of the L×L torus"},
-		{"beta", false, 0.4406868, func(v float64) string {
-			if !(v >= 0) || math.IsInf(v, 0) {
-				return "want a finite beta >= 0"
-			}
-			return ""
-		}, "the inverse temperature"},
-		{"J", false, 1, finite, "the coupling"},
-		{"h", false, 0, finite, "the field"},
-	},
-	"toy2d": {},
-	"phi4": {
-		{"L", true, 8, func(v float64) string {
-			if v < 2 || v > 1024 {
-				return "want 2 <= L <= 1024"
-			}
-			return ""
-		}, "the linear size of the L×L torus"},
-		{"m2", false, -4, finite, "the mass term m²"},
-		{"lam", false, 8, func(v float64) string {
-			if !(v >= 0) || math.IsInf(v, 0) {
-				return "want a finite lam >= 0"
-			}
-			return ""
-		}, "the quartic coupling λ"},
-	},
-	"ising2d-relaxed": {
-		{"L", true, 8, func(v float64) string {
-			if v < 2 || v > 64 {
-				return "want 2 <= L <= 64"
-			}
-			return ""
-		}, "the linear size of the L×L torus"},
-		{"beta", false, 0.4406868, func(v float64) string {
-			if !(v > 0) || math.IsInf(v, 0) {
-				return "want a finite beta > 0"
-			}
-			return ""
-		}, "the inverse temperature"},
-	},
-}
-
-// modelKindNames lists the model kinds for error messages.
-const modelKindNames = "ising2d, phi4, ising2d-relaxed, toy2d"
-
-func finite(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "want a finite number"
-	}
-	return ""
-}
-
-func (p *parser) model(m *ModelSpec, t map[string]any) error {
-	m.Kind = "ising2d"
-	if v, ok := t["kind"]; ok {
-		k, err := p.str("model.kind", v)
-		if err != nil {
-			return err
-		}
-		m.Kind = k
-	}
-	defs, ok := modelKinds[m.Kind]
-	if !ok {
-		return p.errf("model.kind", "= %q is not a model mcflow knows; known: %s", m.Kind, modelKindNames)
-	}
-	known := []string{"kind"}
-	if m.Kind == "toy2d" {
-		known = append(known, "name")
-		m.Name = "ring2d"
-		if v, ok := t["name"]; ok {
-			n, err := p.str("model.name", v)
-			if err != nil {
-				return err
-			}
-			if !slices.Contains(model.Toy2DNames, n) {
-				return p.errf("model.name", "= %q, want one of %s", n, strings.Join(model.Toy2DNames, ", "))
-			}
-			m.Name = n
-		}
-	}
-	for _, d := range defs {
-		known = append(known, d.name)
-	}
-	keys, err := p.table("model", t, known)
-	if err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	for _, k := range keys {
-		if k == "kind" || k == "name" {
-			continue
-		}
-		d := defs[slices.IndexFunc(defs, func(d modelKey) bool { return d.name == k })]
-		key := "model." + k
-		var vals []any
-		if list, isList := t[k].([]any); isList {
-			if len(list) == 0 {
-				return p.errf(key, "is an empty list; give one value or a list of values to scan (%s)", d.what)
-			}
-			vals = list
-		} else {
-			vals = []any{t[k]}
-		}
-		param := Param{Name: k, Int: d.isInt}
-		for i, v := range vals {
-			var f float64
-			if d.isInt {
-				n, err := p.integer(key, v, math.MinInt32, d.what)
-				if err != nil {
-					return err
-				}
-				f = float64(n)
-			} else {
-				var ok bool
-				if f, ok = number(v); !ok {
-					return p.errf(key, "is %s, want a number or a list of numbers (%s)", typeName(v), d.what)
-				}
-			}
-			if msg := d.check(f); msg != "" {
-				return p.errf(key, "= %v: %s (%s)", v, msg, d.what)
-			}
-			if slices.Contains(param.Values, f) {
-				return p.errf(key, "has %v twice (values %d and %d of the list): a point of a scan is one task; drop the repeat (replicas are sampler.chains)", v, slices.Index(param.Values, f)+1, i+1)
-			}
-			param.Values = append(param.Values, f)
-		}
-		m.Params = append(m.Params, param)
-		seen[k] = true
-	}
-	for _, d := range defs {
-		if !seen[d.name] {
-			m.Params = append(m.Params, Param{Name: d.name, Values: []float64{d.def}, Int: d.isInt})
-		}
-	}
-	return nil
-}
-
-func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
-	*s = SamplerSpec{Kind: "metropolis", Engine: "plain", Chains: 8, Thermalize: 1000, Sweeps: 10000, MeasureEvery: 1, Start: "hot"}
-	if v, ok := t["kind"]; ok {
-		if k, isStr := v.(string); isStr && contKinds[k] {
-			s.Cont = &ContSampler{Eps: 0.1, Steps: 10, TargetAccept: 0.8, Metric: true, Batch: 64}
-			if k == "flow-mh" {
-				// The mixed kernel: flow proposals and adapted HMC trajectories.
-				s.Cont.Local, s.Cont.LocalKernel, s.Cont.Metric = 0.5, "hmc", false
-			}
-		}
-	}
-	known := []string{"kind", "engine", "chains", "thermalize", "sweeps", "measure_every", "start"}
-	if s.Cont != nil {
-		known = []string{"kind", "chains", "thermalize", "sweeps", "measure_every", "start",
-			"eps", "steps", "length", "target_accept", "metric", "flow", "batch", "local", "local_step",
-			"adapt_rounds", "adapt_epochs", "adapt_batch", "adapt_lr", "local_kernel", "adapt"}
-	}
-	keys, err := p.table("sampler", t, known)
-	if err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := p.samplerKey(s, k, t[k]); err != nil {
-			return err
-		}
-	}
-	if s.Engine == "multispin" {
-		if s.Kind != "metropolis" {
-			return p.errf("sampler.engine", "= \"multispin\" is an engine of kind = \"metropolis\", not %q", s.Kind)
-		}
-		if s.Chains%64 != 0 {
-			return p.errf("sampler.chains", "= %d, but the multispin engine runs chains in words of 64 replicas: use a multiple of 64 (64, 128, ...)", s.Chains)
-		}
-	}
-	if s.Cont != nil {
-		if err := p.contSampler(s, keys, t); err != nil {
-			return err
-		}
-	}
-	if s.Sweeps < s.MeasureEvery {
-		return p.errf("sampler.sweeps", "= %d is less than measure_every = %d: nothing would be recorded", s.Sweeps, s.MeasureEvery)
-	}
-	return nil
-}
-
-// samplerKey reads one [sampler] key into s.
-func (p *parser) samplerKey(s *SamplerSpec, k string, v any) error {
-	key := "sampler." + k
-	var err error
-	switch k {
-	case "kind":
-		if s.Kind, err = p.str(key, v); err != nil {
-			return err
-		}
-		if s.Kind != "metropolis" && s.Kind != "wolff" && !contKinds[s.Kind] {
-			return p.errf(key, "= %q, want \"metropolis\" or \"wolff\" (ising2d), or \"hmc\", \"latent-hmc\" or \"flow-mh\" (phi4, ising2d-relaxed, toy2d)", s.Kind)
-		}
-	case "engine":
-		s.Engine, err = p.choice(key, v, "plain", "multispin")
-	case "eps":
-		s.Cont.Eps, err = p.float(key, v, "the initial leapfrog step size, > 0", func(f float64) bool { return f > 0 })
-	case "steps":
-		s.Cont.Steps, err = p.integer(key, v, 0, "leapfrog steps per trajectory (0: use length)")
-	case "length":
-		s.Cont.Length, err = p.float(key, v, "the trajectory length, > 0", func(f float64) bool { return f > 0 })
-	case "target_accept":
-		s.Cont.TargetAccept, err = p.float(key, v, "the target acceptance of step-size adaptation, in (0, 1)", func(f float64) bool { return f > 0 && f < 1 })
-	case "metric":
-		s.Cont.Metric, err = p.boolean(key, v)
-	case "adapt":
-		var a bool
-		a, err = p.boolean(key, v)
-		s.Cont.NoAdapt = !a
-	case "flow":
-		if s.Cont.Flow, err = p.str(key, v); err == nil && !filepath.IsAbs(s.Cont.Flow) {
-			s.Cont.Flow = filepath.Join(p.dir, s.Cont.Flow)
-		}
-		s.Cont.FlowSum = fileSum(s.Cont.Flow)
-	case "batch":
-		if s.Cont.Batch, err = p.integer(key, v, 1, "flow proposals per batch"); err == nil && s.Cont.Batch > flowmh.MaxBatch {
-			err = p.errf(key, "= %d, want at most %d proposals per batch (a checkpoint holds a batch's unused proposals)", s.Cont.Batch, flowmh.MaxBatch)
-		}
-	case "local":
-		s.Cont.Local, err = p.float(key, v, "the fraction of local steps, in [0, 1]", func(f float64) bool { return f >= 0 && f <= 1 })
-	case "local_step":
-		s.Cont.LocalStep, err = p.float(key, v, "the random-walk step size, > 0", func(f float64) bool { return f > 0 })
-	case "local_kernel":
-		s.Cont.LocalKernel, err = p.choice(key, v, "rw", "hmc")
-	case "adapt_rounds":
-		s.Cont.AdaptRounds, err = p.integer(key, v, 0, "rounds of flow training during thermalize (0: none)")
-	case "adapt_epochs":
-		s.Cont.AdaptEpochs, err = p.integer(key, v, 1, "training epochs after each round")
-	case "adapt_batch":
-		s.Cont.AdaptBatch, err = p.integer(key, v, 1, "rows per training epoch")
-	case "adapt_lr":
-		s.Cont.AdaptLR, err = p.float(key, v, "the learning rate of adaptive training, > 0", func(f float64) bool { return f > 0 })
-	case "chains":
-		s.Chains, err = p.integer(key, v, 1, "independent chains per task")
-	case "thermalize":
-		s.Thermalize, err = p.integer(key, v, 0, "steps discarded per chain")
-	case "sweeps":
-		s.Sweeps, err = p.integer(key, v, 1, "recorded steps per chain")
-	case "measure_every":
-		s.MeasureEvery, err = p.integer(key, v, 1, "steps between measurements")
-	case "start":
-		s.Start, err = p.choice(key, v, "hot", "cold")
-	}
-	return err
-}
-
-// contSampler checks the keys of the samplers of continuous targets
-// against the kind and fills the defaults that depend on others. The
-// result is canonical: keys that do not apply are left at their zero
-// values, so that the resolved job file parses back to the same spec.
-func (p *parser) contSampler(s *SamplerSpec, keys []string, t map[string]any) error {
-	c := s.Cont
-	given := func(k string) bool { return slices.Contains(keys, k) }
-	flowKeys := []string{"batch", "local", "local_step", "local_kernel", "adapt_rounds", "adapt_epochs", "adapt_batch", "adapt_lr"}
-	hmcKeys := []string{"eps", "steps", "length", "target_accept", "metric", "adapt"}
-	if s.Kind == "flow-mh" {
-		if c.Local == 0 {
-			if given("local_kernel") || given("local_step") {
-				return p.errf("sampler.local", "= 0 takes no local steps: drop local_kernel and local_step, or set local > 0")
-			}
-			c.LocalKernel = ""
-		}
-		if c.LocalKernel != "rw" && given("local_step") {
-			return p.errf("sampler.local_step", "is the step of local_kernel = \"rw\"; the local kernel is %q", c.LocalKernel)
-		}
-		if c.LocalKernel == "rw" && c.LocalStep == 0 {
-			c.LocalStep = 0.1
-		}
-		hmcKeys = []string{"eps", "steps", "length", "target_accept", "adapt"}
-		if c.LocalKernel != "hmc" {
-			hmcKeys = nil
-		}
-		c.Metric = false // the local kernel adapts its step size only
-	}
-	for _, k := range keys {
-		switch {
-		case slices.Contains(flowKeys, k) && s.Kind != "flow-mh":
-			return p.errf("sampler."+k, "does not apply to kind = %q", s.Kind)
-		case (k == "eps" || k == "steps" || k == "length" || k == "target_accept" || k == "metric" || k == "adapt") && !slices.Contains(hmcKeys, k):
-			if s.Kind == "flow-mh" {
-				return p.errf("sampler."+k, "applies to local_kernel = \"hmc\" (the local kernel is %q)", c.LocalKernel)
-			}
-			return p.errf("sampler."+k, "does not apply to kind = %q", s.Kind)
-		}
-	}
-	if c.NoAdapt && (given("target_accept") || given("metric")) {
-		return p.errf("sampler.adapt", "= false keeps eps and the unit metric: drop target_accept and metric, or set adapt = true")
-	}
-	if c.NoAdapt {
-		c.TargetAccept, c.Metric = 0, false
-	}
-	if hmcKeys == nil {
-		c.Eps, c.Steps, c.Length, c.TargetAccept, c.NoAdapt = 0, 0, 0, 0, false
-	} else if c.Steps == 0 && c.Length == 0 {
-		return p.errf("sampler.steps", "= 0 needs a trajectory length: set length (or steps >= 1)")
-	}
-	if s.Kind == "hmc" && c.Flow != "" {
-		return p.errf("sampler.flow", "is set, but kind = \"hmc\" samples x directly: use kind = \"latent-hmc\" or \"flow-mh\" to use the flow")
-	}
-	if s.Kind != "flow-mh" {
-		c.Batch = 0
-	}
-	return p.adaptRounds(s, t)
-}
-
-// adaptRounds checks adaptive flow-MH's keys and fills their defaults.
-func (p *parser) adaptRounds(s *SamplerSpec, t map[string]any) error {
-	c := s.Cont
-	if c.AdaptRounds == 0 {
-		for _, k := range []string{"adapt_epochs", "adapt_batch", "adapt_lr"} {
-			if _, ok := t[k]; ok {
-				return p.errf("sampler."+k, "applies with adapt_rounds >= 1 only")
-			}
-		}
-		return nil
-	}
-	if c.AdaptEpochs == 0 {
-		c.AdaptEpochs = 100
-	}
-	if c.AdaptBatch == 0 {
-		c.AdaptBatch = 256
-	}
-	if c.AdaptLR == 0 {
-		c.AdaptLR = 1e-3
-	}
-	if s.Thermalize < c.AdaptRounds*s.MeasureEvery {
-		return p.errf("sampler.adapt_rounds", "= %d rounds of thermalize = %d steps leave fewer than measure_every = %d steps per round: raise thermalize or lower adapt_rounds", c.AdaptRounds, s.Thermalize, s.MeasureEvery)
-	}
-	return nil
-}
-
 func (p *parser) output(s *Spec, t map[string]any) error {
 	keys, err := p.table("output", t, []string{"dir", "formats", "configs_every"})
 	if err != nil {
@@ -798,38 +402,6 @@ func (p *parser) checkpoint(c *CheckpointSpec, t map[string]any) error {
 	return nil
 }
 
-// contKinds are the samplers of continuous targets.
-var contKinds = map[string]bool{"hmc": true, "latent-hmc": true, "flow-mh": true}
-
-func (p *parser) crossCheck(s *Spec) error {
-	if c := s.Sampler.Cont; c != nil && s.Sampler.Kind != "hmc" && c.Flow == "" && s.Train == nil {
-		return p.errf("sampler.kind", "= %q needs a trained flow: set flow = \"path/to/flow.h5\" (written by `mcflow train` as OUT/flow/<task>.h5), or add a [train] table to train one first in this job", s.Sampler.Kind)
-	}
-	if s.Output.ConfigsEvery > 0 && !contKinds[s.Sampler.Kind] {
-		return p.errf("output.configs_every", "saves the configurations of the samplers of continuous targets (hmc, latent-hmc, flow-mh), not of %q", s.Sampler.Kind)
-	}
-	cont := s.Model.Kind != "ising2d"
-	if cont && !contKinds[s.Sampler.Kind] && s.Train == nil {
-		return p.errf("sampler.kind", "= %q samples ising2d; model.kind = %q needs \"hmc\", \"latent-hmc\" or \"flow-mh\"", s.Sampler.Kind, s.Model.Kind)
-	}
-	if !cont && contKinds[s.Sampler.Kind] {
-		return p.errf("sampler.kind", "= %q samples continuous targets (phi4, ising2d-relaxed, toy2d); model.kind = \"ising2d\" needs \"metropolis\" or \"wolff\"", s.Sampler.Kind)
-	}
-	if s.Sampler.Kind == "wolff" {
-		for _, par := range s.Model.Params {
-			for _, v := range par.Values {
-				if par.Name == "h" && v != 0 {
-					return p.errf("model.h", "= %v, but the Wolff sampler needs h = 0; use kind = \"metropolis\" for a field", v)
-				}
-				if par.Name == "J" && !(v > 0) {
-					return p.errf("model.J", "= %v, but the Wolff sampler needs J > 0; use kind = \"metropolis\"", v)
-				}
-			}
-		}
-	}
-	return nil
-}
-
 // Task is one point of the parameter scan.
 type Task struct {
 	Index  int          // its position in the scan (--task, --array-index)
@@ -859,7 +431,8 @@ func (t Task) Get(name string) float64 {
 }
 
 // Tasks expands the scan: the Cartesian product of the list-valued [model]
-// numbers, keys in file order, the last varying fastest.
+// numbers, keys in the model's order of keys (as `mcflow keys` lists
+// them), the last varying fastest.
 func (s *Spec) Tasks() []Task {
 	n := 1
 	for _, p := range s.Model.Params {
@@ -877,28 +450,6 @@ func (s *Spec) Tasks() []Task {
 		tasks[i] = Task{Index: i, ID: s.taskID(vals), Params: vals}
 	}
 	return tasks
-}
-
-// taskID names a task by its parameters, in the model's order of keys
-// (not the file's), "L=16_beta=0.44_J=1_h=0", so that adding a point to a
-// scan leaves every other task's name, files and results alone; a model
-// without parameters is named by its model name (toy2d) or "task".
-func (s *Spec) taskID(vals []NamedValue) string {
-	var parts []string
-	for _, d := range modelKinds[s.Model.Kind] {
-		for _, v := range vals {
-			if v.Name == d.name {
-				parts = append(parts, v.Name+"="+formatID(v.Value, v.Int))
-			}
-		}
-	}
-	if len(parts) == 0 {
-		if s.Model.Name != "" {
-			return s.Model.Name
-		}
-		return "task"
-	}
-	return strings.Join(parts, "_")
 }
 
 func formatID(v float64, isInt bool) string {
@@ -952,52 +503,6 @@ func fileSum(path string) string {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
-// Hash identifies what a task computes: everything but sweeps (a larger
-// sweeps extends a run), the job's name, output, checkpoint and display
-// settings, and where anything is. The task enters by its parameters (not
-// its position in the scan); the flow of a flow sampler by the SHA-256 of
-// its file's content (not its path), or by the [train] table that trains
-// it; so a run moved to another directory, or a scan grown by a point,
-// resumes.
-func (s *Spec) Hash(t Task) string {
-	v := struct {
-		Seed         uint64
-		Model        string
-		ModelName    string `json:",omitempty"`
-		Params       []NamedValue
-		Sampler      string
-		Engine       string `json:",omitempty"`
-		Chains       int
-		Thermalize   int
-		MeasureEvery int
-		Start        string
-		Cont         *ContSampler `json:",omitempty"`
-		Train        *TrainSpec   `json:",omitempty"`
-	}{s.Seed, s.Model.Kind, s.Model.Name, t.Params, s.Sampler.Kind, engineHash(s.Sampler.Engine), s.Sampler.Chains,
-		s.Sampler.Thermalize, s.Sampler.MeasureEvery, s.Sampler.Start, nil, nil}
-	if c := s.Sampler.Cont; c != nil {
-		cc := *c
-		cc.Flow = c.FlowSum // the content, not the path
-		v.Cont = &cc
-		if c.Flow == "" && s.Train != nil && s.Sampler.Kind != "hmc" {
-			tr := s.Train.hashed() // the job trains the flow it samples with
-			v.Train = &tr
-		}
-	}
-	b, _ := json.Marshal(v)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
-// engineHash keeps the hash of a plain-engine job what it was before
-// engines existed.
-func engineHash(e string) string {
-	if e == "plain" {
-		return ""
-	}
-	return e
-}
-
 // TOML renders the spec with every default filled in, as a job file in
 // directory dir: its paths (output.dir, sampler.flow, train.data) are
 // written relative to dir when dir is not "", so that the file still
@@ -1013,31 +518,9 @@ func (s *Spec) TOML(dir string) []byte {
 		return path
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "name = %s\nseed = %d\n\n[model]\nkind = %s\n", tomlQuote(s.Name), s.Seed, tomlQuote(s.Model.Kind))
-	if s.Model.Kind == "toy2d" {
-		fmt.Fprintf(&b, "name = %s\n", tomlQuote(s.Model.Name))
-	}
-	for _, p := range s.Model.Params {
-		strs := make([]string, len(p.Values))
-		for i, v := range p.Values {
-			strs[i] = formatNumber(v, p.Int)
-		}
-		if len(strs) == 1 {
-			fmt.Fprintf(&b, "%s = %s\n", p.Name, strs[0])
-		} else {
-			fmt.Fprintf(&b, "%s = [%s]\n", p.Name, strings.Join(strs, ", "))
-		}
-	}
-	sm := s.Sampler
-	fmt.Fprintf(&b, "\n[sampler]\nkind = %s\n", tomlQuote(sm.Kind))
-	if sm.Kind == "metropolis" {
-		fmt.Fprintf(&b, "engine = %s\n", tomlQuote(sm.Engine))
-	}
-	fmt.Fprintf(&b, "chains = %d\nthermalize = %d\nsweeps = %d\nmeasure_every = %d\nstart = %s\n",
-		sm.Chains, sm.Thermalize, sm.Sweeps, sm.MeasureEvery, tomlQuote(sm.Start))
-	if c := sm.Cont; c != nil {
-		c.writeTOML(&b, sm.Kind, rel)
-	}
+	fmt.Fprintf(&b, "name = %s\nseed = %d\n", tomlQuote(s.Name), s.Seed)
+	s.writeModel(&b)
+	s.writeSampler(&b, rel)
 	fmts := make([]string, len(s.Output.Formats))
 	for i, f := range s.Output.Formats {
 		fmts[i] = tomlQuote(f)
@@ -1058,47 +541,6 @@ func (s *Spec) TOML(dir string) []byte {
 		b.WriteString(s.Slurm.toml())
 	}
 	return []byte(b.String())
-}
-
-// writeTOML writes the [sampler] keys of a sampler of continuous targets:
-// exactly those that apply to kind, so that the file parses back.
-func (c *ContSampler) writeTOML(b *strings.Builder, kind string, rel func(string) string) {
-	hmcKeys := func() {
-		fmt.Fprintf(b, "eps = %s\nsteps = %d\n", formatNumber(c.Eps, false), c.Steps)
-		if c.Length > 0 {
-			fmt.Fprintf(b, "length = %s\n", formatNumber(c.Length, false))
-		}
-		switch {
-		case c.NoAdapt:
-			b.WriteString("adapt = false\n")
-		case kind == "flow-mh":
-			fmt.Fprintf(b, "target_accept = %s\n", formatNumber(c.TargetAccept, false))
-		default:
-			fmt.Fprintf(b, "target_accept = %s\nmetric = %v\n", formatNumber(c.TargetAccept, false), c.Metric)
-		}
-	}
-	if kind != "flow-mh" {
-		hmcKeys()
-	}
-	if c.Flow != "" {
-		fmt.Fprintf(b, "flow = %s\n", tomlQuote(rel(c.Flow)))
-	}
-	if kind != "flow-mh" {
-		return
-	}
-	fmt.Fprintf(b, "batch = %d\nlocal = %s\n", c.Batch, formatNumber(c.Local, false))
-	if c.Local > 0 {
-		fmt.Fprintf(b, "local_kernel = %q\n", c.LocalKernel)
-	}
-	switch c.LocalKernel {
-	case "rw":
-		fmt.Fprintf(b, "local_step = %s\n", formatNumber(c.LocalStep, false))
-	case "hmc":
-		hmcKeys()
-	}
-	if c.Adaptive() {
-		fmt.Fprintf(b, "adapt_rounds = %d\nadapt_epochs = %d\nadapt_batch = %d\nadapt_lr = %s\n", c.AdaptRounds, c.AdaptEpochs, c.AdaptBatch, formatNumber(c.AdaptLR, false))
-	}
 }
 
 // tomlQuote writes s as a TOML basic string: quotes, backslashes and

@@ -37,9 +37,9 @@ func TestParseErrors(t *testing.T) {
 		{"toy name", "[model]\nkind = \"toy2d\"\nname = \"donut\"\n", 3, []string{"model.name", "ring2d"}},
 		{"adapt with target", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"hmc\"\nadapt = false\ntarget_accept = 0.9\n", 5, []string{"sampler.adapt", "drop target_accept"}},
 		{"adapt for flow-mh rw", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nlocal_kernel = \"rw\"\nadapt = false\n", 7, []string{"sampler.adapt", "applies to local_kernel = \"hmc\""}},
-		{"batch too large", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nbatch = 16777217\n", 6, []string{"sampler.batch", "at most 16777216"}},
+		{"batch too large", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nbatch = 16777217\n", 6, []string{"sampler.batch", "batch <= 16777216"}},
 		{"local_step for hmc kernel", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nlocal_step = 0.2\n", 6, []string{"sampler.local_step", "local_kernel = \"rw\""}},
-		{"local kernel without local", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nlocal = 0\nlocal_kernel = \"hmc\"\n", 6, []string{"sampler.local", "takes no local steps"}},
+		{"local kernel without local", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nlocal = 0\nlocal_kernel = \"hmc\"\n", 7, []string{"sampler.local_kernel", "takes no local steps"}},
 		{"phi4 lam", "[model]\nkind = \"phi4\"\nlam = -1\n", 3, []string{"model.lam", "lam >= 0"}},
 		{"train key", "[model]\nkind = \"toy2d\"\n[train]\nflow = \"realnvp\"\nepoch = 3\n", 5, []string{"train.epoch", "unknown key", "epochs"}},
 		{"train flow", "[model]\nkind = \"toy2d\"\n[train]\nflow = \"glow\"\n", 4, []string{"train.flow", "monge-ampere"}},
@@ -83,14 +83,14 @@ func TestTasksOrder(t *testing.T) {
 	if len(tasks) != 6 {
 		t.Fatalf("%d tasks, want 6", len(tasks))
 	}
-	// Keys in file order (beta, then L), the last varying fastest.
-	want := [][2]float64{{0.3, 8}, {0.3, 16}, {0.3, 32}, {0.4, 8}, {0.4, 16}, {0.4, 32}}
+	// Keys in the model's order (L, then beta), the last varying fastest.
+	want := [][2]float64{{0.3, 8}, {0.4, 8}, {0.3, 16}, {0.4, 16}, {0.3, 32}, {0.4, 32}}
 	for i, tk := range tasks {
 		if tk.Get("beta") != want[i][0] || tk.Get("L") != want[i][1] || tk.Get("J") != 1 {
 			t.Errorf("task %d: beta %v L %v J %v, want %v", i, tk.Get("beta"), tk.Get("L"), tk.Get("J"), want[i])
 		}
 	}
-	if got := s.Scanned(); len(got) != 2 || got[0] != "beta" || got[1] != "L" {
+	if got := s.Scanned(); len(got) != 2 || got[0] != "L" || got[1] != "beta" {
 		t.Errorf("scanned %v", got)
 	}
 }

@@ -128,7 +128,7 @@ type Timing struct {
 func summarize(s *Spec, t Task, b *built, obs map[string][][]float64, seconds float64) *TaskSummary {
 	sum := &TaskSummary{
 		Task: t.Index, Name: t.Name(), Params: map[string]float64{},
-		Model: s.Model.Kind, Sampler: s.Sampler.Kind, Engine: engineHash(s.Sampler.Engine), Chains: s.Sampler.Chains, Draws: s.Draws(),
+		Model: s.Model.Kind, Sampler: s.Sampler.Kind, Engine: s.Sampler.Values.String("engine"), Chains: s.Sampler.Chains, Draws: s.Draws(),
 		Thermalize: s.Sampler.Thermalize, MeasureEvery: s.Sampler.MeasureEvery,
 		Observables: map[string]Est{}, Derived: map[string]Val{},
 		Timing: Timing{Seconds: F(seconds), ESSPerSecond: map[string]F{}},
@@ -159,15 +159,13 @@ func summarize(s *Spec, t Task, b *built, obs map[string][][]float64, seconds fl
 		sum.Derived[k] = Val{F(v.Value), F(v.Stderr), v.BlockLen, v.Blocks, F(v.Tau)}
 	}
 	bookkeeping(sum, obs)
-	sum.Warnings = diagnose(sum, b.odd)
-	if b.exact != nil {
-		if vals, src := b.exact(); vals != nil {
-			ref := &ExactRef{Source: src, Values: map[string]F{}}
-			for k, v := range vals {
-				ref.Values[k] = F(v)
-			}
-			sum.Exact = ref
+	sum.Warnings = diagnose(sum, b.odd())
+	if vals, src := b.exact(); vals != nil {
+		ref := &ExactRef{Source: src, Values: map[string]F{}}
+		for k, v := range vals {
+			ref.Values[k] = F(v)
 		}
+		sum.Exact = ref
 	}
 	return sum
 }

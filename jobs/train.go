@@ -9,13 +9,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mcflow/mcflow/ad"
-	"github.com/mcflow/mcflow/exact"
 	"github.com/mcflow/mcflow/io/ckpt"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/io/npy"
+	"github.com/mcflow/mcflow/kind"
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/model"
 	"github.com/mcflow/mcflow/nf"
@@ -75,33 +76,51 @@ type TrainReport struct {
 }
 
 // target builds a task's Boltzmann target, its lattice side (0 if none)
-// and its exact ln Z when known.
+// and its exact ln Z when known (nil otherwise).
 func target(s *Spec, t Task) (model.Target, int, func() (float64, string, error), error) {
-	switch s.Model.Kind {
-	case "toy2d":
-		tg, err := model.NewToy2D(s.Model.Name)
-		if err != nil {
-			return nil, 0, nil, err
-		}
-		return tg, 0, func() (float64, string, error) {
-			m, err := exact.Toy2D(tg, 0.25)
-			return m.LnZ, "2D Gauss–Legendre quadrature", err
-		}, nil
-	case "phi4":
-		tg, err := model.NewPhi4(int(t.Get("L")), t.Get("m2"), t.Get("lam"))
-		return tg, int(t.Get("L")), nil, err
-	case "ising2d-relaxed":
-		L, beta := int(t.Get("L")), t.Get("beta")
-		tg, err := model.NewIsingRelaxed(L, beta)
-		if err != nil {
-			return nil, 0, nil, err
-		}
-		return tg, L, func() (float64, string, error) {
-			k, err := exact.Kaufman(L, beta, 1)
-			return tg.LogZFromIsing(k.LnZ * float64(L*L)), "Kaufman's exact Ising ln Z (finite torus)", err
-		}, nil
+	if s.Model.Def == nil {
+		return nil, 0, nil, errUnregistered(s)
 	}
-	return nil, 0, nil, fmt.Errorf("model.kind = %q has no continuous target to train a flow on; use phi4, ising2d-relaxed or toy2d", s.Model.Kind)
+	m, err := s.Model.Def.New(s.ModelValues(t))
+	if err != nil {
+		return nil, 0, nil, keyError(s, "model", err)
+	}
+	c, ok := m.(kind.Continuous)
+	if !ok {
+		return nil, 0, nil, fmt.Errorf("model.kind = %q has no continuous target to train a flow on (kind.Continuous); the continuous kinds: %s", s.Model.Kind, strings.Join(continuousKinds(), ", "))
+	}
+	side := 0
+	if sh, ok := m.(kind.Shaper); ok {
+		if d := sh.Shape(); len(d) == 2 && d[0] == d[1] {
+			side = d[0]
+		}
+	}
+	var lnZ func() (float64, string, error)
+	if z, ok := m.(kind.LogZer); ok {
+		lnZ = z.LogZ
+	}
+	return c.Target(), side, lnZ, nil
+}
+
+// continuousKinds lists the registered model kinds with a continuous
+// target at their default parameters.
+func continuousKinds() []string {
+	var out []string
+	for _, n := range kind.ModelNames() {
+		def, _ := kind.LookupModel(n)
+		v := kind.Values{}
+		for _, k := range def.Keys {
+			if k.Default != nil {
+				v[k.Name] = k.Default
+			}
+		}
+		if m, err := def.New(v); err == nil {
+			if _, ok := m.(kind.Continuous); ok {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
 
 // Train trains one flow per task of a spec with a [train] table. It
@@ -357,8 +376,8 @@ func finishTraining(s *Spec, t Task, lay Layout, o Options, tr *nf.Trainer, tg m
 	for _, p := range t.Params {
 		attrs["param_"+p.Name] = p.Value
 	}
-	if s.Model.Kind == "toy2d" {
-		attrs["param_name"] = s.Model.Name
+	for k, v := range s.Model.Fixed {
+		attrs["param_"+k] = fmt.Sprint(v)
 	}
 	if !math.IsNaN(float64(ts.MinusLnZ)) {
 		attrs["minus_lnZ"] = float64(ts.MinusLnZ)

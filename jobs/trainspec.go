@@ -96,7 +96,7 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			return err
 		}
 	}
-	lattice := s.Model.Kind == "phi4" || s.Model.Kind == "ising2d-relaxed"
+	lattice := s.Model.Def != nil && s.Model.Def.Lattice
 	switch tr.Flow {
 	case "realnvp":
 		tr.LR, tr.Layers, tr.Hidden, tr.Mask = 1e-3, 8, []int{64, 64}, "halves"
@@ -239,11 +239,12 @@ func (s *Spec) TrainHash(t Task) string {
 		tr.Epochs = 0 // with a constant rate more epochs extend a run; with cosine they change it
 	}
 	v := struct {
-		Model, ModelName string
-		Seed             uint64
-		Params           []NamedValue
-		Train            TrainSpec
-	}{s.Model.Kind, s.Model.Name, s.Seed, t.Params, tr}
+		Model  string
+		Fixed  map[string]any `json:",omitempty"`
+		Seed   uint64
+		Params []NamedValue
+		Train  TrainSpec
+	}{s.Model.Kind, s.Model.Fixed, s.Seed, t.Params, tr}
 	b, _ := json.Marshal(v)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

@@ -58,6 +58,13 @@ type Streams struct {
 // Stream returns the family's stream of an index.
 func (s Streams) Stream(index ...uint64) *PCG { return NewStream(s.Seed, s.Task, s.Purpose, index...) }
 
+// Below returns a uniform integer in [0, n) (n >= 1) from one draw, by a
+// multiply-high: its bias is below n/2⁶⁴.
+func Below(r *PCG, n uint64) uint64 {
+	hi, _ := bits.Mul64(r.Uint64(), n)
+	return hi
+}
+
 // Uniform returns a uniform float64 in [0, 1) from the top 53 bits of one
 // 64-bit output: every multiple of 2⁻⁵³ equally likely.
 func Uniform(r *PCG) float64 { return float64(r.Uint64()>>11) * 0x1p-53 }

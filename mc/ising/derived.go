@@ -19,7 +19,14 @@ var DerivedNames = []string{"C", "chi", "U4"}
 // Jackknife blocks are ⌈5 τ_int⌉ of the slowest input long
 // (stats.JackknifeValue), flagged when there are too few of them.
 func Derived(p Params, obs map[string][][]float64) map[string]stats.Value {
-	n := float64(p.L * p.L)
+	return DerivedSites(p.L*p.L, p.Beta, obs)
+}
+
+// DerivedSites is Derived for any spin model of n sites at inverse
+// temperature beta whose observables include e, absm and m2 per site (the
+// Potts, XY and 3D Ising models' too).
+func DerivedSites(sites int, beta float64, obs map[string][][]float64) map[string]stats.Value {
+	n := float64(sites)
 	e, m2, absm := obs["e"], obs["m2"], obs["absm"]
 	square := func(x [][]float64) [][]float64 {
 		out := make([][]float64, len(x))
@@ -37,7 +44,6 @@ func Derived(p Params, obs map[string][][]float64) map[string]stats.Value {
 		}
 		return stats.JackknifeValue(series, f)
 	}
-	beta := p.Beta
 	return map[string]stats.Value{
 		"C": jk([][][]float64{e, square(e)}, func(mu []float64) float64 {
 			return beta * beta * n * (mu[1] - mu[0]*mu[0])

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -324,7 +324,7 @@ func binary(t *testing.T) string {
 		if !h5.Available {
 			args[len(args)-1] += ",nohdf5"
 		}
-		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+		out, err := exec.Command("go", append(args, "../cmd/mcflow")...).CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

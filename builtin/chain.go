@@ -1,0 +1,138 @@
+package builtin
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+
+	"github.com/mcflow/mcflow/mc"
+)
+
+// contChain wraps an HMC or flow-MH chain with the task's observables.
+type contChain struct {
+	inner interface {
+		mc.Chain
+		AppendSeries(dst []float64) []float64
+	}
+	pos     func() []float64 // the state in the target's space
+	observe func(dst, x []float64) []float64
+	rng     *mc.PCG // a Measurer's stream (saved with the chain), or nil
+	config  bool    // append the configuration after the observables
+	adapt   *adaptBuf
+}
+
+// adaptBuf collects a chain's states for adaptive training: every
+// every-th step of a round while on.
+type adaptBuf struct {
+	on    bool
+	every int
+	count int
+	buf   []float64
+}
+
+func (c *contChain) Step() error {
+	if err := c.inner.Step(); err != nil {
+		return err
+	}
+	if a := c.adapt; a != nil && a.on {
+		if a.count++; a.count%a.every == 0 {
+			a.buf = append(a.buf, c.pos()...)
+		}
+	}
+	return nil
+}
+
+func (c *contChain) Observe(dst []float64) []float64 {
+	x := c.pos()
+	if c.observe != nil {
+		dst = c.observe(dst, x)
+	}
+	dst = c.inner.AppendSeries(dst)
+	if c.config {
+		dst = append(dst, x...)
+	}
+	return dst
+}
+
+// EndThermalize passes the end of thermalisation on to the sampler.
+func (c *contChain) EndThermalize() {
+	if t, ok := c.inner.(mc.Thermalizer); ok {
+		t.EndThermalize()
+	}
+}
+
+func (c *contChain) MarshalBinary() ([]byte, error) {
+	b, err := c.inner.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	out := binary.LittleEndian.AppendUint32(nil, uint32(len(b)))
+	out = append(out, b...)
+	if c.rng != nil {
+		r, err := c.rng.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r...)
+	}
+	if a := c.adapt; a != nil {
+		on := byte(0)
+		if a.on {
+			on = 1
+		}
+		out = append(out, on)
+		out = binary.LittleEndian.AppendUint64(out, uint64(a.count))
+		out = binary.LittleEndian.AppendUint64(out, uint64(len(a.buf)))
+		for _, v := range a.buf {
+			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
+		}
+	}
+	return out, nil
+}
+
+var errState = errors.New("builtin: corrupt chain state")
+
+func (c *contChain) UnmarshalBinary(b []byte) error {
+	if len(b) < 4 {
+		return errState
+	}
+	n := int(binary.LittleEndian.Uint32(b))
+	if len(b) < 4+n {
+		return errState
+	}
+	if err := c.inner.UnmarshalBinary(b[4 : 4+n]); err != nil {
+		return err
+	}
+	b = b[4+n:]
+	if c.rng != nil {
+		const rngSize = 20
+		if len(b) < rngSize {
+			return errState
+		}
+		if err := c.rng.UnmarshalBinary(b[:rngSize]); err != nil {
+			return err
+		}
+		b = b[rngSize:]
+	}
+	if a := c.adapt; a != nil {
+		if len(b) < 17 {
+			return errState
+		}
+		a.on = b[0] == 1
+		a.count = int(binary.LittleEndian.Uint64(b[1:]))
+		m := binary.LittleEndian.Uint64(b[9:])
+		b = b[17:]
+		if m > uint64(len(b))/8 || uint64(len(b)) != 8*m {
+			return errState
+		}
+		a.buf = make([]float64, m, max(int(m), cap(a.buf)))
+		for i := range a.buf {
+			a.buf[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+		b = b[8*m:]
+	}
+	if len(b) != 0 {
+		return errState
+	}
+	return nil
+}

@@ -1,0 +1,270 @@
+package builtin
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/mcflow/mcflow/kind"
+	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/flowmh"
+	"github.com/mcflow/mcflow/mc/hmc"
+	"github.com/mcflow/mcflow/model"
+	"github.com/mcflow/mcflow/nf"
+)
+
+// The keys of HMC trajectories (hmc, latent-hmc, flow-mh's local kernel).
+var (
+	epsKey    = kind.PositiveKey("eps", 0.1, "the initial leapfrog step size")
+	stepsKey  = kind.IntKey("steps", 10, 0, math.MaxInt32, "leapfrog steps per trajectory (0: ⌈length/eps⌉)")
+	lengthKey = kind.Key{Name: "length", Type: kind.Float, Min: 0, Max: math.Inf(1), MinOpen: true, Doc: "the trajectory length when steps = 0"}
+	accKey    = kind.Key{Name: "target_accept", Type: kind.Float, Default: 0.8, Min: 0, Max: 1, MinOpen: true,
+		Doc: "the acceptance that step-size adaptation aims at during thermalize (below 1)"}
+	adaptKey = kind.BoolKey("adapt", true, "adapt the step size (and metric) during thermalize; false keeps eps and the unit metric")
+	flowKey  = kind.Key{Name: "flow", Type: kind.Path, Doc: "a flow written by `mcflow train` (OUT/flow/<task>.h5); absent: the flow the job's [train] table trains"}
+)
+
+func init() {
+	gradKeys := []kind.Key{epsKey, stepsKey, lengthKey, accKey,
+		kind.BoolKey("metric", true, "adapt a diagonal mass matrix during thermalize (Stan's windows)"), adaptKey}
+	must(kind.RegisterSampler(kind.Sampler{
+		Name: "hmc", Doc: "Hamiltonian Monte Carlo with Stan's warmup (dual averaging, windowed diagonal metric)",
+		Version: 2, Needs: "kind.Continuous", Keys: gradKeys, Configs: true,
+		Resolve: resolveHMC, Accepts: continuous, Series: hmcSeries,
+		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false) },
+	}))
+	must(kind.RegisterSampler(kind.Sampler{
+		Name: "latent-hmc", Doc: "HMC in the latent space of a trained flow (the pulled-back target)",
+		Version: 2, Needs: "kind.Continuous", Keys: append(gradKeys, flowKey), Flow: true, Configs: true,
+		Resolve: resolveHMC, Accepts: continuous, Series: hmcSeries,
+		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true) },
+	}))
+	must(kind.RegisterSampler(kind.Sampler{
+		Name: "flow-mh", Doc: "independence Metropolis–Hastings with a trained flow's proposals, mixed with local steps",
+		Version: 2, Needs: "kind.Continuous", Flow: true, Configs: true,
+		Keys: []kind.Key{flowKey,
+			kind.IntKey("batch", 64, 1, flowmh.MaxBatch, "flow proposals per batch"),
+			kind.FloatKey("local", 0.5, 0, 1, "the fraction of steps that are local steps"),
+			kind.ChoiceKey("local_kernel", "the local steps: one HMC trajectory (step size adapted during thermalize), or random-walk Metropolis", "hmc", "rw"),
+			{Name: "local_step", Type: kind.Float, Min: 0, Max: math.Inf(1), MinOpen: true, Doc: "local_kernel = \"rw\": the Gaussian step size (default 0.1)"},
+			epsKey, stepsKey, lengthKey, accKey, adaptKey,
+			kind.IntKey("adapt_rounds", 0, 0, math.MaxInt32, "rounds of forward-KL training of the flow on the chains during thermalize (0: none)"),
+			kind.IntKey("adapt_epochs", 100, 1, math.MaxInt32, "adapt_rounds >= 1: training epochs after each round"),
+			kind.IntKey("adapt_batch", 256, 1, math.MaxInt32, "adapt_rounds >= 1: rows per training epoch"),
+			{Name: "adapt_lr", Type: kind.Float, Default: 1e-3, Min: 0, Max: math.Inf(1), MinOpen: true, Doc: "adapt_rounds >= 1: Adam's learning rate"},
+		},
+		Resolve: resolveFlowMH, Accepts: continuous, Series: func(v kind.Values) []string { return flowmh.Series(v.Float("local") > 0) },
+		Kernels: func(v kind.Values) map[string]int {
+			k := map[string]int{"sampler/flow-mh": 2}
+			if v.String("local_kernel") == "hmc" {
+				k["sampler/hmc"] = 2
+			}
+			if v.Int("adapt_rounds") > 0 {
+				k["train"] = TrainVersion
+			}
+			return k
+		},
+		Build: buildFlowMH,
+	}))
+}
+
+// TrainVersion is the kernel version of flow training and evaluation.
+const TrainVersion = 2
+
+func continuous(m kind.Instance, _ kind.Values) error {
+	if _, ok := m.(kind.Continuous); !ok {
+		return fmt.Errorf("it samples continuous targets (kind.Continuous: phi4, ising2d-relaxed, toy2d, …)")
+	}
+	return nil
+}
+
+func hmcSeries(kind.Values) []string { return hmc.Series }
+
+func resolveHMC(v kind.Values, given func(string) bool, _ kind.Plan) error {
+	if !v.Bool("adapt") {
+		for _, k := range []string{"target_accept", "metric"} {
+			if given(k) {
+				return kind.Errorf("adapt", "= false keeps eps and the unit metric: drop target_accept and metric, or set adapt = true")
+			}
+			delete(v, k)
+		}
+	}
+	return checkTrajectory(v)
+}
+
+func checkTrajectory(v kind.Values) error {
+	if v.Int("steps") == 0 && !v.Has("length") {
+		return kind.Errorf("steps", "= 0 needs a trajectory length: set length (or steps >= 1)")
+	}
+	return nil
+}
+
+func resolveFlowMH(v kind.Values, given func(string) bool, p kind.Plan) error {
+	hmcKeys := []string{"eps", "steps", "length", "target_accept", "adapt"}
+	drop := func(keys []string, why string) error {
+		for _, k := range keys {
+			if given(k) {
+				return kind.Errorf(k, "%s", why)
+			}
+			delete(v, k)
+		}
+		return nil
+	}
+	switch {
+	case v.Float("local") == 0:
+		if err := drop(append([]string{"local_kernel", "local_step"}, hmcKeys...), "does not apply: local = 0 takes no local steps (set local > 0)"); err != nil {
+			return err
+		}
+	case v.String("local_kernel") == "rw":
+		if err := drop(hmcKeys, "applies to local_kernel = \"hmc\" (the local kernel is \"rw\")"); err != nil {
+			return err
+		}
+		if !v.Has("local_step") {
+			v["local_step"] = 0.1
+		}
+	default: // hmc
+		if err := drop([]string{"local_step"}, "is the step of local_kernel = \"rw\"; the local kernel is \"hmc\""); err != nil {
+			return err
+		}
+		if !v.Bool("adapt") {
+			if err := drop([]string{"target_accept"}, "does not apply: adapt = false keeps eps"); err != nil {
+				return err
+			}
+		}
+		if err := checkTrajectory(v); err != nil {
+			return err
+		}
+	}
+	if v.Int("adapt_rounds") == 0 {
+		return drop([]string{"adapt_epochs", "adapt_batch", "adapt_lr"}, "applies with adapt_rounds >= 1 only")
+	}
+	if r := v.Int("adapt_rounds"); p.Thermalize < r*p.MeasureEvery {
+		return kind.Errorf("adapt_rounds", "= %d rounds of thermalize = %d steps leave fewer than measure_every = %d steps per round: raise thermalize or lower adapt_rounds", r, p.Thermalize, p.MeasureEvery)
+	}
+	return nil
+}
+
+// hmcOptions are the HMC options of the keys; warmup is the adaptation's
+// length when adapt is on.
+func hmcOptions(v kind.Values, warmup int, metric bool) hmc.Options {
+	o := hmc.Options{Eps: v.Float("eps"), Steps: v.Int("steps"), Length: v.Float("length"), Warmup: warmup,
+		Target: v.Float("target_accept"), NoMetric: !metric}
+	if !v.Bool("adapt") {
+		o.Warmup, o.NoMetric = 0, true
+	}
+	return o
+}
+
+// start draws chain c's starting point: hot N(0, 1) from its stream, or 0.
+func start(e *kind.Env, n int, rng *mc.PCG) []float64 {
+	x0 := make([]float64, n)
+	if e.Plan.Hot {
+		for i := range x0 {
+			x0[i] = mc.Normal(rng)
+		}
+	}
+	return x0
+}
+
+// newContChain makes chain c's wrapper with the model's measurements.
+func newContChain(e *kind.Env, m kind.Instance, c uint64) *contChain {
+	cc := &contChain{config: e.Configs}
+	if ms, ok := m.(kind.Measurer); ok {
+		cc.rng = e.Stream(mc.Spins, c)
+		cc.observe = ms.NewMeasure(cc.rng)
+	} else if o, ok := m.(kind.Continuous).Target().(model.Observer); ok {
+		cc.observe = o.Observe
+	}
+	return cc
+}
+
+func shapeOf(m kind.Instance) []int {
+	if s, ok := m.(kind.Shaper); ok {
+		return s.Shape()
+	}
+	return []int{m.(kind.Continuous).Target().Dim()}
+}
+
+// buildHMC makes HMC chains on the target, or in the latent space of the
+// sampler's flow.
+func buildHMC(e *kind.Env, m kind.Instance, latent bool) (*kind.Built, error) {
+	tg := m.(kind.Continuous).Target()
+	var q *nf.Model
+	if latent {
+		var err error
+		if q, err = e.Flow(tg.Dim()); err != nil {
+			return nil, err
+		}
+	}
+	b := &kind.Built{Config: shapeOf(m)}
+	o := hmcOptions(e.Sampler, e.Plan.Thermalize, e.Sampler.Bool("metric"))
+	for c := range uint64(e.Plan.Chains) {
+		rng := e.Stream(mc.Moves, c)
+		x0 := start(e, tg.Dim(), rng)
+		cc := newContChain(e, m, c)
+		if q == nil {
+			h, err := hmc.New(tg, x0, o, rng)
+			if err != nil {
+				return nil, err
+			}
+			cc.inner, cc.pos = h, h.Position
+		} else {
+			lt, err := hmc.NewLatent(tg, q) // one per chain: it holds scratch space
+			if err != nil {
+				return nil, kind.Errorf("flow", "%v", err)
+			}
+			h, err := hmc.New(lt, x0, o, rng)
+			if err != nil {
+				return nil, err
+			}
+			cc.inner, cc.pos = h, func() []float64 { return lt.Push(h.Position()) }
+		}
+		b.Chains = append(b.Chains, cc)
+	}
+	return b, nil
+}
+
+func buildFlowMH(e *kind.Env, m kind.Instance) (*kind.Built, error) {
+	tg := m.(kind.Continuous).Target()
+	q, err := e.Flow(tg.Dim())
+	if err != nil {
+		return nil, err
+	}
+	v := e.Sampler
+	b := &kind.Built{Config: shapeOf(m)}
+	var chains []*contChain
+	for c := range uint64(e.Plan.Chains) {
+		rng := e.Stream(mc.Moves, c)
+		x0 := start(e, tg.Dim(), rng)
+		cc := newContChain(e, m, c)
+		fo := flowmh.Options{Batch: v.Int("batch"), Local: v.Float("local"), LocalStep: v.Float("local_step")}
+		if v.String("local_kernel") == "hmc" {
+			// Its own stream. Its step size adapts during thermalize (at
+			// most thermalize of its trajectories; no metric, whose windows
+			// need their number) and freezes when the chain's
+			// thermalisation ends (EndThermalize).
+			k, err := hmc.New(tg, x0, hmcOptions(v, e.Plan.Thermalize, false), e.Stream(mc.Local, c))
+			if err != nil {
+				return nil, err
+			}
+			fo.Kernel = k
+		}
+		ch, err := flowmh.New(tg, q, x0, fo, rng)
+		if err != nil {
+			return nil, err
+		}
+		cc.inner, cc.pos = ch, ch.Position
+		if v.Int("adapt_rounds") > 0 {
+			cc.adapt = &adaptBuf{every: e.Plan.MeasureEvery}
+		}
+		b.Chains = append(b.Chains, cc)
+		chains = append(chains, cc)
+	}
+	if v.Int("adapt_rounds") > 0 {
+		a, err := newAdapter(e, tg, q, chains)
+		if err != nil {
+			return nil, err
+		}
+		b.Adapter = a
+	}
+	return b, nil
+}

@@ -1,0 +1,528 @@
+// Package cli is the whole mcflow command line as a library: run, tasks,
+// train, slurm, merge, status, export, summary, keys and the solvers. The
+// mcflow command is a few lines over Main; a user's own program that
+// registers its model or sampler kinds (package kind) calls Main the same
+// way and is a complete mcflow with them:
+//
+//	func main() {
+//		kind.RegisterModel(kind.Model{Name: "blume-capel", ...})
+//		os.Exit(cli.Main())
+//	}
+//
+// `PROG slurm` writes scripts that run PROG (its own executable).
+//
+// Exit codes: 0 done, 1 error, 2 bad input (nothing written), 3 done with
+// warnings under --strict, 75 stopped by a signal after a checkpoint (run
+// the same command again to resume).
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/kind"
+)
+
+func main() {
+	// SIGINT, SIGTERM and SIGUSR1 cancel the context with the signal as its
+	// cause (the run checkpoints at the next barrier); repeated signals
+	// only cancel it again.
+	sigs := []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 8)
+	signal.Notify(ch, sigs...)
+	go func() {
+		for sig := range ch {
+			cancel(stopSignal{sig})
+		}
+	}()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	// Ignore the signals before unregistering, so that a repeated signal
+	// arriving after the checkpoint cannot kill the process between here
+	// and its exit code.
+	signal.Ignore(sigs...)
+	signal.Stop(ch)
+	os.Exit(code)
+}
+
+// Main runs the command line of os.Args and returns the process's exit
+// code. SIGINT, SIGTERM and SIGUSR1 stop a run at its next checkpoint. A
+// registration error of the program's kinds (a name registered twice) is
+// reported before anything runs.
+func Main() int {
+	if err := kind.Err(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", filepath.Base(os.Args[0]), err)
+		return jobs.ExitUsage
+	}
+	// SIGINT, SIGTERM and SIGUSR1 cancel the context with the signal as its
+	// cause (the run checkpoints at the next barrier); repeated signals
+	// only cancel it again.
+	sigs := []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 8)
+	signal.Notify(ch, sigs...)
+	go func() {
+		for sig := range ch {
+			cancel(stopSignal{sig})
+		}
+	}()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	// Ignore the signals before unregistering, so that a repeated signal
+	// arriving after the checkpoint cannot kill the process between here
+	// and its exit code.
+	signal.Ignore(sigs...)
+	signal.Stop(ch)
+	return code
+}
+
+// stopSignal is the cause of a run's cancellation by a signal.
+type stopSignal struct{ sig os.Signal }
+
+func (s stopSignal) Error() string { return "received " + s.sig.String() }
+
+// stoppedBy returns the signal that cancelled ctx, or nil.
+func stoppedBy(ctx context.Context) os.Signal {
+	var s stopSignal
+	if errors.As(context.Cause(ctx), &s) {
+		return s.sig
+	}
+	return nil
+}
+
+const usage = `mcflow: Monte Carlo sampling of Boltzmann distributions on every core.
+
+Usage:
+  mcflow run [JOB.toml] [flags]   run a job (the embedded default job without a file)
+  mcflow train JOB.toml [flags]   train a normalizing flow per task ([model] target, [train] flow)
+  mcflow tasks [JOB.toml] [--chains-per-task K]
+                                  list a job's tasks (and array indices) and their parameters
+  mcflow slurm JOB.toml [-o FILE] [--chains-per-task K] [--submit]
+                                  an sbatch array script that checkpoints, requeues and resumes
+  mcflow merge OUTDIR [--strict]  combine the tasks/slices of an array run into results.h5, summary.json
+  mcflow summary OUTDIR [--strict]
+                                  print the results table of a run's finished tasks, with warnings
+  mcflow status OUTDIR            per task: done/running/checkpointed, sweeps, last checkpoint, ETA
+  mcflow export OUTDIR --npy      NPY files from the HDF5 results
+  mcflow keys [KIND...]           the job-file keys of every model and sampler kind (or of KIND)
+  mcflow default                  print the embedded default job file
+  mcflow onsager [--beta B]       exact infinite-lattice lnZ/N, E/N, C/N (AD through Onsager's quadrature)
+  mcflow trg [--beta B] [--dcut D] [--steps N]
+                                  TRG lnZ/N, with E/N and C/N by reverse-mode AD, beside Onsager
+  mcflow tfim [--L 6] [--target tfim|random|FILE.npy] [--steps 300]
+                                  learn TFIM couplings and fields whose ground state is the target
+  mcflow bench scaling [--max-workers P] [--engine plain|multispin]
+                                  throughput and parallel efficiency on 1..P workers
+  mcflow version                  print the version
+
+B is start:stop:count (e.g. 0.40:0.50:51) or a comma list; --out DIR writes
+one .npy per column and a plot. Run 'mcflow CMD -h' for a command's flags.
+Exit codes: 0 done, 1 error, 2 bad input (nothing written), 3 done but with
+warnings under --strict (run, merge, summary), 75 stopped by SIGINT/SIGTERM/SIGUSR1
+after a checkpoint (run again to resume).
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return jobs.ExitUsage
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "train":
+		return cmdTrain(ctx, args[1:], stdout, stderr)
+	case "tasks":
+		return cmdTasks(args[1:], stdout, stderr)
+	case "slurm":
+		return cmdSlurm(args[1:], stdout, stderr)
+	case "merge":
+		return cmdMerge(args[1:], stdout, stderr)
+	case "status":
+		return cmdStatus(args[1:], stdout, stderr)
+	case "summary":
+		return cmdSummary(args[1:], stdout, stderr)
+	case "export":
+		return cmdExport(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
+	case "onsager":
+		return cmdOnsager(args[1:], stdout, stderr)
+	case "trg":
+		return cmdTRG(ctx, args[1:], stdout, stderr)
+	case "tfim":
+		return cmdTFIM(args[1:], stdout, stderr)
+	case "default":
+		stdout.Write(jobs.DefaultTOML())
+		return jobs.ExitDone
+	case "keys":
+		return cmdKeys(args[1:], stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintf(stdout, "mcflow %s\n", jobs.Version)
+		return jobs.ExitDone
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return jobs.ExitDone
+	}
+	fmt.Fprintf(stderr, "mcflow: unknown command %q\n\n%s", args[0], usage)
+	return jobs.ExitUsage
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// parseSpec parses a command's flags and its job file (the default job
+// without one). A nil spec comes with the exit code to return.
+func parseSpec(fs *flag.FlagSet, args []string, stderr io.Writer) (*jobs.Spec, int) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, jobs.ExitDone
+		}
+		return nil, jobs.ExitUsage
+	}
+	spec, err := loadSpec(pos)
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow: %v\n", err)
+		return nil, jobs.ExitUsage
+	}
+	return spec, jobs.ExitDone
+}
+
+func loadSpec(pos []string) (*jobs.Spec, error) {
+	switch len(pos) {
+	case 0:
+		return jobs.Default()
+	case 1:
+		return jobs.ParseFile(pos[0])
+	}
+	return nil, fmt.Errorf("one job file at most, got %d: %s", len(pos), strings.Join(pos, " "))
+}
+
+// jobFlags are the flags of the commands that run a job file.
+type jobFlags struct {
+	out, progress, cpuprofile string
+	workers                   int
+	task                      string
+	force, breakLock          bool
+	every, barrier            time.Duration
+	// Array runs (run only).
+	arrayIndex, chainsPerTask, slice int
+	requeue                          bool
+	strict                           *bool
+}
+
+func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags {
+	f := &jobFlags{}
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.out, "out", "", "output directory (default: the job's [output].dir)")
+	fs.IntVar(&f.workers, "workers", 0, "worker goroutines (default: the CPUs this process may use; SLURM_CPUS_PER_TASK under SLURM)")
+	fs.StringVar(&f.task, "task", "", what+" only task `I` of the scan, a position (0, 1, …) or a task id (touches only that task's files)")
+	fs.BoolVar(&f.force, "force-spec", false, "resume a checkpoint written by a different job")
+	fs.BoolVar(&f.breakLock, "break-lock", false, "take the task lock whoever holds it")
+	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto, bar, plain or none")
+	fs.DurationVar(&f.every, "progress-every", 30*time.Second, "interval of plain progress lines")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a pprof CPU profile to `FILE`")
+	fs.DurationVar(&f.barrier, "barrier-every", 100*time.Millisecond, "wall time between the barriers where a stop signal is honoured (a checkpoint follows within about this)")
+	fs.IntVar(&f.arrayIndex, "array-index", -1, what+" the task (or, with --chains-per-task, the slice) of array index `I` ($SLURM_ARRAY_TASK_ID)")
+	f.chainsPerTask, f.slice = 0, -1
+	if cmd == "run" {
+		fs.IntVar(&f.chainsPerTask, "chains-per-task", 0, "split every task's chains into slices of `K` (array index i: task i/S, slice i%S; see `mcflow tasks --chains-per-task K`)")
+		fs.IntVar(&f.slice, "slice", -1, "with --task and --chains-per-task: run only slice `J` of the task")
+		fs.BoolVar(&f.requeue, "requeue", false, "under SLURM: after checkpointing on SIGUSR1, requeue the job (scontrol requeue $SLURM_JOB_ID) so that it resumes")
+		f.strict = strictFlag(fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: mcflow %s [JOB.toml] [flags]\n\nFlags:\n", cmd)
+		fs.PrintDefaults()
+	}
+	return f
+}
+
+// options checks the flags and starts the profile; stop ends it. A
+// non-zero code means return it.
+func (f *jobFlags) options(spec *jobs.Spec, stdout, stderr io.Writer) (opts jobs.Options, stop func(), code int) {
+	stop = func() {}
+	task := -1
+	if f.task != "" {
+		t, err := spec.TaskOf(f.task)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcflow: %v\n", err)
+			return opts, stop, jobs.ExitUsage
+		}
+		task = t.Index
+	}
+	var slice *jobs.Slicing
+	switch {
+	case f.arrayIndex >= 0 && (task >= 0 || f.slice >= 0):
+		fmt.Fprintf(stderr, "mcflow: --array-index chooses the task and slice: drop --task and --slice\n")
+		return opts, stop, jobs.ExitUsage
+	case f.arrayIndex >= 0:
+		t, sl, err := spec.ArrayTask(f.arrayIndex, f.chainsPerTask)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcflow: %v\n", err)
+			return opts, stop, jobs.ExitUsage
+		}
+		task, slice = t, sl
+	case f.arrayIndex < -1:
+		fmt.Fprintf(stderr, "mcflow: --array-index %d: want an index >= 0\n", f.arrayIndex)
+		return opts, stop, jobs.ExitUsage
+	case f.slice >= 0:
+		if task < 0 || f.chainsPerTask <= 0 {
+			fmt.Fprintf(stderr, "mcflow: --slice needs --task and --chains-per-task\n")
+			return opts, stop, jobs.ExitUsage
+		}
+		sl, err := spec.SliceOf(f.slice, f.chainsPerTask)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcflow: %v\n", err)
+			return opts, stop, jobs.ExitUsage
+		}
+		slice = sl
+	case f.chainsPerTask != 0:
+		fmt.Fprintf(stderr, "mcflow: --chains-per-task needs --array-index (or --task and --slice)\n")
+		return opts, stop, jobs.ExitUsage
+	}
+	if f.barrier <= 0 {
+		fmt.Fprintf(stderr, "mcflow: --barrier-every %v: want a positive duration\n", f.barrier)
+		return opts, stop, jobs.ExitUsage
+	}
+	switch f.progress {
+	case "auto", "bar", "plain", "none":
+	default:
+		fmt.Fprintf(stderr, "mcflow: --progress %q: want auto, bar, plain or none\n", f.progress)
+		return opts, stop, jobs.ExitUsage
+	}
+	if f.cpuprofile != "" {
+		pf, err := os.Create(f.cpuprofile)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcflow: --cpuprofile: %v\n", err)
+			return opts, stop, jobs.ExitUsage
+		}
+		pprof.StartCPUProfile(pf)
+		stop = func() { pprof.StopCPUProfile(); pf.Close() }
+	}
+	opts = jobs.Options{Out: f.out, Workers: f.workers, Task: task, Slice: slice, ForceSpec: f.force, BreakLock: f.breakLock,
+		Stdout: stdout, Stderr: stderr, Progress: f.progress, PlainEvery: f.every, BlockTarget: f.barrier}
+	if opts.Workers < 1 {
+		opts.Workers = jobs.DefaultWorkers()
+	}
+	if r := os.Getenv("SLURM_RESTART_COUNT"); r != "" {
+		fmt.Fprintf(stderr, "mcflow: SLURM job %s, restart %s\n", os.Getenv("SLURM_JOB_ID"), r)
+	}
+	return opts, stop, jobs.ExitDone
+}
+
+// strictFlag adds --strict to a command's flags (run, merge, summary).
+func strictFlag(fs *flag.FlagSet) *bool {
+	return fs.Bool("strict", false, "exit 3 when a result has a warning that counts (all but symmetry ones)")
+}
+
+// strictCode returns jobs.ExitWarnings in place of a success when strict is set
+// and a warning counts.
+func strictCode(sums []*jobs.TaskSummary, strict bool, code int, stderr io.Writer) int {
+	if n := jobs.StrictCount(sums); strict && code == jobs.ExitDone && n > 0 {
+		fmt.Fprintf(stderr, "mcflow: --strict: %d warning(s) (listed above)\n", n)
+		return jobs.ExitWarnings
+	}
+	return code
+}
+
+// exitCode reports a job's error and returns the exit code for it.
+func exitCode(err error, stderr io.Writer) int {
+	if errors.Is(err, jobs.ErrStopped) {
+		fmt.Fprintf(stderr, "mcflow: %v\n", err)
+		return jobs.ExitStopped
+	}
+	fmt.Fprintf(stderr, "mcflow: %v\n", err)
+	var se *jobs.SpecError
+	if errors.As(err, &se) {
+		return jobs.ExitUsage
+	}
+	return jobs.ExitError
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	jf := addJobFlags(fs, "run", "run", stderr)
+	spec, code := parseSpec(fs, args, stderr)
+	if spec == nil {
+		return code
+	}
+	opts, stop, code := jf.options(spec, stdout, stderr)
+	defer stop()
+	if code != jobs.ExitDone {
+		return code
+	}
+	what := fmt.Sprintf("%d task(s)", len(spec.Tasks()))
+	if opts.Task >= 0 {
+		what = fmt.Sprintf("task %d of %d", opts.Task, len(spec.Tasks()))
+	}
+	if sl := opts.Slice; sl != nil {
+		what += fmt.Sprintf(", slice %d of %d (chains %d..%d)", sl.Slice, sl.Slices, sl.Lo, sl.Hi-1)
+	}
+	fmt.Fprintf(stderr, "mcflow %s: job %s, %s, %d worker(s), output in %s\n",
+		jobs.Version, spec.Name, what, opts.Workers, outDir(spec, jf.out))
+	rep, err := jobs.Run(ctx, spec, opts)
+	if rep != nil {
+		for _, m := range rep.Messages {
+			fmt.Fprintf(stdout, "%s\n", m)
+		}
+	}
+	if err != nil {
+		code := exitCode(err, stderr)
+		if code == jobs.ExitStopped && jf.requeue {
+			requeue(ctx, stderr)
+		}
+		return code
+	}
+	fmt.Fprintf(stdout, "\n%s", jobs.Table(rep.Tasks, spec.Scanned()))
+	defer func() { code = strictCode(rep.Tasks, *jf.strict, code, stderr) }()
+	lay := jobs.Layout{Out: rep.Out}
+	fmt.Fprintf(stdout, "\noutputs in %s:\n", rep.Out)
+	for _, t := range rep.Tasks {
+		line := fmt.Sprintf("  task %s: %s/*.npy, %s", t.Name, lay.NPYDir(t.Name), lay.Summary(t.Name))
+		if spec.HDF5() {
+			line += ", " + lay.H5(t.Name)
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	for _, a := range rep.Artifacts {
+		fmt.Fprintf(stdout, "  %s\n", a)
+	}
+	return jobs.ExitDone
+}
+
+func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	jf := addJobFlags(fs, "train", "train", stderr)
+	spec, code := parseSpec(fs, args, stderr)
+	if spec == nil {
+		return code
+	}
+	if spec.Train == nil {
+		fmt.Fprintf(stderr, "mcflow: %s has no [train] table: add one (flow, epochs, batch, lr; see examples/flows/) to train a flow\n", spec.File)
+		return jobs.ExitUsage
+	}
+	opts, stop, code := jf.options(spec, stdout, stderr)
+	defer stop()
+	if code != jobs.ExitDone {
+		return code
+	}
+	fmt.Fprintf(stderr, "mcflow %s: training job %s, %d task(s), %d worker(s), output in %s\n",
+		jobs.Version, spec.Name, len(spec.Tasks()), opts.Workers, outDir(spec, jf.out))
+	rep, err := jobs.Train(ctx, spec, opts)
+	if rep != nil {
+		for _, m := range rep.Messages {
+			fmt.Fprintf(stdout, "%s\n", m)
+		}
+	}
+	if err != nil {
+		return exitCode(err, stderr)
+	}
+	fmt.Fprintf(stdout, "\n%s", jobs.TrainTable(rep.Tasks, spec.Scanned()))
+	lay := jobs.Layout{Out: rep.Out}
+	fmt.Fprintf(stdout, "\noutputs in %s:\n", rep.Out)
+	for _, t := range rep.Tasks {
+		fmt.Fprintf(stdout, "  task %s: %s, %s, %s, %s\n", t.Name, lay.Flow(t.Name), lay.Loss(t.Name), lay.Summary(t.Name), lay.TrainPlot(t.Name))
+	}
+	return jobs.ExitDone
+}
+
+func outDir(s *jobs.Spec, flagOut string) string {
+	if flagOut != "" {
+		return flagOut
+	}
+	return s.Output.Dir
+}
+
+func cmdTasks(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tasks", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	k := fs.Int("chains-per-task", 0, "show the array indices of slices of `K` chains (as `mcflow slurm --chains-per-task K`)")
+	spec, code := parseSpec(fs, args, stderr)
+	if spec == nil {
+		return code
+	}
+	per := 1
+	if *k != 0 {
+		var err error
+		if per, err = spec.SliceCount(*k); err != nil {
+			fmt.Fprintf(stderr, "mcflow: %v\n", err)
+			return jobs.ExitUsage
+		}
+	}
+	tasks := spec.Tasks()
+	sm := spec.Sampler
+	scan := "no scan"
+	if sc := spec.Scanned(); len(sc) > 0 {
+		scan = "scan over " + strings.Join(sc, ", ")
+	}
+	fmt.Fprintf(stdout, "job %s: %d task(s) (%s); %s, %d chains, %d thermalize + %d sweeps, measure every %d\n",
+		spec.Name, len(tasks), scan, sm.Kind, sm.Chains, sm.Thermalize, sm.Sweeps, sm.MeasureEvery)
+	rows := [][]string{{"position", "task id"}}
+	if *k != 0 {
+		fmt.Fprintf(stdout, "%d slices of %d chains per task: array indices 0..%d (index i: task i/%d, slice i%%%d)\n",
+			per, *k, len(tasks)*per-1, per, per)
+		rows[0] = append(rows[0], "slice", "chains")
+	}
+	for _, p := range spec.Model.Params {
+		rows[0] = append(rows[0], p.Name)
+	}
+	for _, t := range tasks {
+		for j := range per {
+			row := []string{fmt.Sprint(t.Index*per + j), t.Name()}
+			if *k != 0 {
+				sl, _ := spec.SliceOf(j, *k)
+				row = append(row, fmt.Sprintf("%03d", j), fmt.Sprintf("%d..%d", sl.Lo, sl.Hi-1))
+			}
+			for _, p := range t.Params {
+				row = append(row, fmt.Sprintf("%g", p.Value))
+			}
+			rows = append(rows, row)
+		}
+	}
+	fmt.Fprint(stdout, jobs.Columns(rows))
+	return jobs.ExitDone
+}
+
+func cmdKeys(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("keys", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: mcflow keys [KIND...]\n\nPrints the job-file keys of every registered model and sampler kind\n"+
+			"(type, default, allowed values, meaning) as Markdown, or of the kinds named.\n"+
+			"docs/keys.md is its output (make docs).\n\nexample: mcflow keys potts wolff\n")
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if err := jobs.Keys(stdout, fs.Args()...); err != nil {
+		fmt.Fprintf(stderr, "mcflow keys: %v\n", err)
+		return jobs.ExitUsage
+	}
+	return jobs.ExitDone
+}

@@ -1,0 +1,112 @@
+package kind
+
+import (
+	"encoding"
+
+	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/nf"
+)
+
+// Plan is the [sampler] table's common keys, which every sampler has.
+type Plan struct {
+	Chains       int // independent chains per task
+	Thermalize   int // steps discarded per chain
+	Sweeps       int // recorded steps per chain
+	MeasureEvery int // steps between measurements
+	Hot          bool
+}
+
+// Sampler is a sampler kind: sampler.kind = Name in a job file.
+type Sampler struct {
+	Name    string
+	Doc     string // one line
+	Version int    // the kernel version of its moves (see Model.Version)
+	// Keys are its [sampler] keys besides the common ones (kind, chains,
+	// thermalize, sweeps, measure_every, start).
+	Keys []Key
+	// Needs names the capability a model must have, for the reference
+	// and errors ("kind.Metropolis", "kind.Continuous").
+	Needs string
+	// Flow marks samplers that use a trained flow (its `flow` key, or the
+	// flow the job's [train] table trains).
+	Flow bool
+	// Configs marks samplers that can save configurations
+	// (output.configs_every).
+	Configs bool
+
+	// Resolve checks the keys together and makes them canonical: keys
+	// that do not apply are deleted, defaults that depend on others set,
+	// so that the resolved job file parses back to the same values. given
+	// reports whether the job file gave a key. Optional.
+	Resolve func(v Values, given func(string) bool, p Plan) error
+	// Accepts reports whether the sampler can run on the model: the
+	// capability, and the parameters' domain (an error about a [model]
+	// key is a *KeyError).
+	Accepts func(m Instance, v Values) error
+	// Series names the bookkeeping series the sampler appends after the
+	// model's observables (acceptance, cluster sizes, …).
+	Series func(v Values) []string
+	// Kernels returns the kernel versions the sampler runs with these
+	// keys; nil: {"sampler/" + Name: Version}. Optional.
+	Kernels func(v Values) map[string]int
+	// Unit is the number of chains per pool chain (64 for a bit-parallel
+	// engine); nil: 1.
+	Unit func(v Values) int
+	// Build makes the chains of a task.
+	Build func(e *Env, m Instance) (*Built, error)
+}
+
+// Env is what a sampler's Build gets.
+type Env struct {
+	Seed    uint64
+	Task    string // the task's id: part of every random stream
+	Plan    Plan
+	Sampler Values
+	// Configs asks every chain's Observe to append its configuration
+	// after the observables and series.
+	Configs bool
+	// Flow loads the sampler's flow (Flow samplers), checked against the
+	// target's dimension.
+	Flow func(dim int) (*nf.Model, error)
+	// Workers is how many goroutines the sampler may use for work across
+	// its chains (an Adapter's training); results must not depend on it.
+	Workers int
+}
+
+// Stream returns the random stream of (seed, task, purpose, index…):
+// the only way a chain gets random numbers.
+func (e *Env) Stream(p mc.Purpose, index ...uint64) *mc.PCG {
+	return mc.NewStream(e.Seed, e.Task, p, index...)
+}
+
+// Built is a task's chains.
+type Built struct {
+	Chains []mc.Chain
+	// Config is the shape of the configuration a chain appends when
+	// Env.Configs (nil when the sampler saves none).
+	Config []int
+	// Adapter, if not nil, trains something on the chains during
+	// thermalize (adaptive flow-MH).
+	Adapter Adapter
+}
+
+// Adapter is a sampler that adapts across chains during thermalize: it is
+// split into Rounds rounds; after each, Train learns from what the chains
+// collected in it, then the chains use the result. The Adapter's state is
+// saved in the task's checkpoint; what the chains collected is in their
+// own bytes.
+type Adapter interface {
+	Rounds() int
+	// Begin starts round r's collection in chains that are not collecting
+	// (a resumed round keeps what its chains hold).
+	Begin(r, steps int)
+	// Train learns from round r's collection and hands the result to the
+	// chains.
+	Train(r int) error
+	// Flow is what was learned, saved for inspection after the last round.
+	Flow() *nf.Model
+	// Reload makes the chains use the state restored by UnmarshalBinary.
+	Reload()
+	encoding.BinaryMarshaler
+	encoding.BinaryUnmarshaler
+}

@@ -1,0 +1,99 @@
+package potts
+
+import (
+	"math"
+	"math/bits"
+
+	"github.com/mcflow/mcflow/mc"
+)
+
+// Metropolis is a checkerboard single-site Metropolis chain: at each site
+// a new state uniform among the q − 1 others, accepted with probability
+// min(1, e^{−βΔE}) (two random numbers per attempt).
+type Metropolis struct {
+	P   Params
+	Lat Lattice
+	rng *mc.PCG
+	// thr[3(Δn + 4) + Δf + 1]: the acceptance threshold for Δn more
+	// satisfied bonds and Δf = δ(s', 0) − δ(s, 0).
+	thr [27]uint64
+}
+
+// NewMetropolis returns a chain started hot or cold from rng's stream.
+// The parameters must be valid (see Params.Validate).
+func NewMetropolis(p Params, hot bool, rng *mc.PCG) *Metropolis {
+	c := &Metropolis{P: p, Lat: NewLattice(p.L, p.Q, hot, rng), rng: rng}
+	for dn := -4; dn <= 4; dn++ {
+		for df := -1; df <= 1; df++ {
+			dE := -p.J*float64(dn) - p.H*float64(df)
+			c.thr[3*(dn+4)+df+1] = threshold(math.Exp(-p.Beta * dE))
+		}
+	}
+	return c
+}
+
+// Step performs one checkerboard sweep: L² attempted moves.
+func (c *Metropolis) Step() error {
+	L, s := c.Lat.L, c.Lat.S
+	hi, lo := c.rng.Hi, c.rng.Lo
+	other := uint64(c.P.Q - 1)
+	q := uint8(c.P.Q)
+	for color := range 2 {
+		for y := range L {
+			row := s[y*L : (y+1)*L : (y+1)*L]
+			up := s[((y+L-1)%L)*L:][:L:L]
+			dn := s[((y+1)%L)*L:][:L:L]
+			for x := (y + color) & 1; x < L; x += 2 {
+				xl, xr := x-1, x+1
+				if x == 0 {
+					xl = L - 1
+				}
+				if xr == L {
+					xr = 0
+				}
+				old := row[x]
+				var u uint64
+				u, hi, lo = mc.Next(hi, lo)
+				r, _ := bits.Mul64(u, other)
+				nw := old + 1 + uint8(r)
+				if nw >= q {
+					nw -= q
+				}
+				nb := [4]uint8{up[x], dn[x], row[xl], row[xr]}
+				d := 0
+				for _, v := range nb {
+					d += b2i(v == nw) - b2i(v == old)
+				}
+				df := b2i(nw == 0) - b2i(old == 0)
+				u, hi, lo = mc.Next(hi, lo)
+				if u < c.thr[3*(d+4)+df+1] {
+					row[x] = nw
+				}
+			}
+		}
+	}
+	c.rng.Hi, c.rng.Lo = hi, lo
+	return nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Observe appends e, m, absm, m2.
+func (c *Metropolis) Observe(dst []float64) []float64 { return c.Lat.observe(dst, c.P) }
+
+// MarshalBinary encodes states and RNG state.
+func (c *Metropolis) MarshalBinary() ([]byte, error) { return marshalCommon('M', &c.Lat, c.rng, nil) }
+
+// UnmarshalBinary restores a state written by MarshalBinary.
+func (c *Metropolis) UnmarshalBinary(b []byte) error {
+	extra, err := unmarshalCommon('M', &c.Lat, c.rng, b)
+	if err == nil && len(extra) != 0 {
+		return errState
+	}
+	return err
+}

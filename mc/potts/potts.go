@@ -1,0 +1,168 @@
+// Package potts is the q-state Potts model on the L×L torus,
+//
+//	E = −J Σ⟨ij⟩ δ(s_i, s_j) − h Σ_i δ(s_i, 0),   s_i ∈ {0, …, q−1},
+//
+// with checkerboard Metropolis, Swendsen–Wang and Wolff chains. Its
+// magnetisation is the length of the sum of the simplex vectors of the
+// states, per site: m² = (q Σ_a ρ_a² − 1)/(q − 1) for the fractions ρ_a of
+// sites in state a, 1 in an ordered state, 0 when all states are equally
+// frequent (for q = 2, the Ising model's |m|).
+package potts
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/mcflow/mcflow/mc"
+)
+
+// Params are the model's parameters.
+type Params struct {
+	L    int
+	Q    int
+	Beta float64
+	J, H float64
+}
+
+// MaxQ is the largest number of states.
+const MaxQ = 256
+
+// Validate reports an impossible parameter.
+func (p Params) Validate() error {
+	switch {
+	case p.L < 2 || p.L > 1<<14:
+		return fmt.Errorf("potts: L = %d, want 2 <= L <= %d", p.L, 1<<14)
+	case p.Q < 2 || p.Q > MaxQ:
+		return fmt.Errorf("potts: q = %d, want 2 <= q <= %d", p.Q, MaxQ)
+	case !(p.Beta >= 0) || math.IsInf(p.Beta, 0):
+		return fmt.Errorf("potts: beta = %v, want a finite beta >= 0", p.Beta)
+	case math.IsNaN(p.J) || math.IsInf(p.J, 0) || math.IsNaN(p.H) || math.IsInf(p.H, 0):
+		return fmt.Errorf("potts: J = %v, h = %v, want finite numbers", p.J, p.H)
+	}
+	return nil
+}
+
+// Observables are the names of what Observe records, in order.
+var Observables = []string{"e", "m", "absm", "m2"}
+
+// Lattice is an L×L torus of states, row-major.
+type Lattice struct {
+	L, Q  int
+	S     []uint8
+	count []int // scratch: sites per state
+}
+
+// NewLattice returns a lattice started cold (all 0) or hot (independent
+// uniform states from rng).
+func NewLattice(L, q int, hot bool, rng *mc.PCG) Lattice {
+	s := make([]uint8, L*L)
+	if hot {
+		for i := range s {
+			s[i] = uint8(mc.Below(rng, uint64(q)))
+		}
+	}
+	return Lattice{L: L, Q: q, S: s, count: make([]int, q)}
+}
+
+// Sums returns the number of satisfied bonds Σ⟨ij⟩ δ(s_i, s_j) over the
+// 2N bonds and the number of sites in each state (in a scratch slice).
+func (lat *Lattice) Sums() (bonds int64, count []int) {
+	L, s := lat.L, lat.S
+	clear(lat.count)
+	for y := range L {
+		row := s[y*L : (y+1)*L]
+		dn := s[((y+1)%L)*L:][:L]
+		prev := row[L-1]
+		b := 0
+		for x, v := range row {
+			if v == prev {
+				b++
+			}
+			if v == dn[x] {
+				b++
+			}
+			prev = v
+			lat.count[v]++
+		}
+		bonds += int64(b)
+	}
+	return bonds, lat.count
+}
+
+// observe appends e, m, absm, m2.
+func (lat *Lattice) observe(dst []float64, p Params) []float64 {
+	bonds, count := lat.Sums()
+	n := float64(lat.L * lat.L)
+	e := (-p.J*float64(bonds) - p.H*float64(count[0])) / n
+	var sum float64
+	for _, c := range count {
+		r := float64(c) / n
+		sum += r * r
+	}
+	q := float64(p.Q)
+	m2 := max((q*sum-1)/(q-1), 0)
+	m := math.Sqrt(m2)
+	return append(dst, e, m, m, m2)
+}
+
+// threshold returns the uint64 t with P(u < t) = p for uniform 64-bit u,
+// to within 2⁻⁶⁴.
+func threshold(p float64) uint64 {
+	if p >= 1 {
+		return math.MaxUint64
+	}
+	if !(p > 0) {
+		return 0
+	}
+	return uint64(p * (1 << 64))
+}
+
+const magic = "mcfP"
+
+var errState = errors.New("potts: corrupt chain state")
+
+func marshalCommon(kind byte, lat *Lattice, rng *mc.PCG, extra []byte) ([]byte, error) {
+	r, err := rng.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	b := append([]byte(magic), kind)
+	b = binary.LittleEndian.AppendUint32(b, uint32(lat.L))
+	b = binary.LittleEndian.AppendUint32(b, uint32(lat.Q))
+	b = append(b, lat.S...)
+	b = append(b, byte(len(r)))
+	b = append(b, r...)
+	return append(b, extra...), nil
+}
+
+func unmarshalCommon(kind byte, lat *Lattice, rng *mc.PCG, b []byte) ([]byte, error) {
+	if len(b) < len(magic)+9 || string(b[:len(magic)]) != magic || b[len(magic)] != kind {
+		return nil, errState
+	}
+	b = b[len(magic)+1:]
+	if L, q := int(binary.LittleEndian.Uint32(b)), int(binary.LittleEndian.Uint32(b[4:])); L != lat.L || q != lat.Q {
+		return nil, fmt.Errorf("potts: chain state has L = %d, q = %d, want %d, %d", L, q, lat.L, lat.Q)
+	}
+	b = b[8:]
+	n := lat.L * lat.L
+	if len(b) < n+1 {
+		return nil, errState
+	}
+	for i, v := range b[:n] {
+		if int(v) >= lat.Q {
+			return nil, errState
+		}
+		lat.S[i] = v
+	}
+	b = b[n:]
+	nr := int(b[0])
+	if len(b) < 1+nr {
+		return nil, errState
+	}
+	if err := rng.UnmarshalBinary(b[1 : 1+nr]); err != nil {
+		return nil, fmt.Errorf("potts: chain RNG state: %w", err)
+	}
+	return b[1+nr:], nil
+}
