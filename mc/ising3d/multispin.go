@@ -1,0 +1,209 @@
+package ising3d
+
+import (
+	"encoding/binary"
+	"math"
+	"math/bits"
+
+	"github.com/mcflow/mcflow/mc"
+)
+
+// Replicas is the number of chains a Multispin unit holds.
+const Replicas = 64
+
+// Multispin is 64 independent replicas of the L×L×L Ising model,
+// multi-spin coded as the 2D engine (package ising): bit r of word i is
+// replica r's spin at site i (1 = +1); a checkerboard sweep counts each
+// replica's aligned neighbours k ∈ 0..6 with a bit-sliced adder and
+// decides the 64 moves of the class (k, s) with the exact bit-serial
+// comparison u < t of the 2D engine (t = ⌊p·2⁶⁴⌋, bias ≤ 2⁻⁶⁴ per
+// decision). The 64 replicas of a unit share its stream.
+type Multispin struct {
+	P   Params
+	s   []uint64
+	rng *mc.PCG
+	thr [14]uint64 // class 2k + sbit
+	// classes that need random bits; classes that always flip
+	rand, always []int
+	cnt          [2][]uint64 // scratch for Observe
+}
+
+// NewMultispin returns a unit of 64 replicas started hot or cold.
+func NewMultispin(p Params, hot bool, rng *mc.PCG) *Multispin {
+	n := p.L * p.L * p.L
+	c := &Multispin{P: p, s: make([]uint64, n), rng: rng}
+	for i := range c.s {
+		c.s[i] = math.MaxUint64
+		if hot {
+			c.s[i] = rng.Uint64()
+		}
+	}
+	for k := range 7 {
+		for sb := range 2 {
+			s := float64(2*sb - 1)
+			// k aligned neighbours: the neighbour sum is s(2k − 6).
+			dE := 2 * (p.J*float64(2*k-6) + p.H*s)
+			cl := 2*k + sb
+			c.thr[cl] = threshold(math.Exp(-p.Beta * dE))
+			switch c.thr[cl] {
+			case math.MaxUint64:
+				c.always = append(c.always, cl)
+			case 0:
+			default:
+				c.rand = append(c.rand, cl)
+			}
+		}
+	}
+	w := bits.Len(uint(3*n)) + 1
+	for i := range c.cnt {
+		c.cnt[i] = make([]uint64, w)
+	}
+	return c
+}
+
+// classes sets m[2k + sbit] to the replicas of spin word w with k aligned
+// neighbours among n[0..5] and spin bit sbit.
+func classes(m *[14]uint64, w uint64, n *[6]uint64) {
+	var a [6]uint64
+	for j, v := range n {
+		a[j] = ^(w ^ v)
+	}
+	// Two full adders of three inputs, then their sums added: k = k0 + 2k1 + 4k2.
+	s1, c1 := a[0]^a[1]^a[2], (a[0]&a[1])|(a[2]&(a[0]^a[1]))
+	s2, c2 := a[3]^a[4]^a[5], (a[3]&a[4])|(a[5]&(a[3]^a[4]))
+	k0, cr := s1^s2, s1&s2
+	k1 := c1 ^ c2 ^ cr
+	k2 := (c1 & c2) | (cr & (c1 ^ c2))
+	for k := range 7 {
+		km := sel(k0, k&1) & sel(k1, k>>1&1) & sel(k2, k>>2&1)
+		m[2*k] = km &^ w
+		m[2*k+1] = km & w
+	}
+}
+
+// sel returns x if bit is 1, else ^x.
+func sel(x uint64, bit int) uint64 {
+	if bit == 1 {
+		return x
+	}
+	return ^x
+}
+
+// Step performs one checkerboard sweep of the 64 replicas.
+func (c *Multispin) Step() error {
+	L, s := c.P.L, c.s
+	hi, lo := c.rng.Hi, c.rng.Lo
+	var m [14]uint64
+	var n [6]uint64
+	for color := range 2 {
+		for i := range s {
+			x, y, z := i%L, (i/L)%L, i/(L*L)
+			if (x+y+z+color)&1 != 0 {
+				continue
+			}
+			for j, nb := range neighbours(i, L) {
+				n[j] = s[nb]
+			}
+			w := s[i]
+			classes(&m, w, &n)
+			var flip, und uint64
+			for _, cl := range c.always {
+				flip |= m[cl]
+			}
+			for _, cl := range c.rand {
+				und |= m[cl]
+			}
+			for b := 63; und != 0 && b >= 0; b-- {
+				var r, t uint64
+				r, hi, lo = mc.Next(hi, lo)
+				for _, cl := range c.rand {
+					t |= m[cl] & -(c.thr[cl] >> uint(b) & 1)
+				}
+				flip |= und & t &^ r
+				und &^= r ^ t
+			}
+			s[i] = w ^ flip
+		}
+	}
+	c.rng.Hi, c.rng.Lo = hi, lo
+	return nil
+}
+
+// add adds the bits of x to bit-sliced counters.
+func add(planes []uint64, x uint64) {
+	for i := 0; x != 0; i++ {
+		carry := planes[i] & x
+		planes[i] ^= x
+		x = carry
+	}
+}
+
+func count(planes []uint64, r int) int64 {
+	var v int64
+	for i, p := range planes {
+		v |= int64(p>>uint(r)&1) << uint(i)
+	}
+	return v
+}
+
+// Observe appends e, m, absm, m2 of each replica in turn (64×4 values).
+func (c *Multispin) Observe(dst []float64) []float64 {
+	L, s := c.P.L, c.s
+	aligned, ups := c.cnt[0], c.cnt[1]
+	clear(aligned)
+	clear(ups)
+	for i, w := range s {
+		nb := neighbours(i, L)
+		add(aligned, ^(w ^ s[nb[0]])) // +x
+		add(aligned, ^(w ^ s[nb[2]])) // +y
+		add(aligned, ^(w ^ s[nb[4]])) // +z
+		add(ups, w)
+	}
+	n := int64(len(s))
+	nf := float64(n)
+	for r := range Replicas {
+		bonds := 2*count(aligned, r) - 3*n
+		mag := 2*count(ups, r) - n
+		m := float64(mag) / nf
+		e := (-c.P.J*float64(bonds) - c.P.H*float64(mag)) / nf
+		dst = append(dst, e, m, math.Abs(m), m*m)
+	}
+	return dst
+}
+
+// Replica returns replica r's spins (±1).
+func (c *Multispin) Replica(r int) []int8 {
+	out := make([]int8, len(c.s))
+	for i, w := range c.s {
+		out[i] = int8(2*(w>>uint(r)&1)) - 1
+	}
+	return out
+}
+
+func (c *Multispin) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 0, 8*len(c.s))
+	for _, w := range c.s {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	return marshalCommon('S', c.P.L, b, c.rng, nil)
+}
+
+func (c *Multispin) UnmarshalBinary(b []byte) error {
+	words, extra, err := unmarshalCommon('S', c.P.L, 8*len(c.s), c.rng, b)
+	if err != nil {
+		return err
+	}
+	if len(extra) != 0 {
+		return errState
+	}
+	for i := range c.s {
+		c.s[i] = binary.LittleEndian.Uint64(words[8*i:])
+	}
+	return nil
+}
+
+var (
+	_ mc.Chain = (*Metropolis)(nil)
+	_ mc.Chain = (*Wolff)(nil)
+	_ mc.Chain = (*Multispin)(nil)
+)
