@@ -37,6 +37,14 @@ var kernelGolden = []struct {
 	{"latent-hmc", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"latent-hmc\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "ring2d-realnvp.h5", "847ec7423f34d31e"},
 	{"flow-mh", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"flow-mh\"\nchains = 2\nthermalize = 20\nsweeps = 40\n", "ring2d-realnvp.h5", "5829a97cffac0eaa"},
 	{"flow-mh-rw", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"flow-mh\"\nlocal_kernel = \"rw\"\nchains = 2\nthermalize = 20\nsweeps = 40\n", "ring2d-realnvp.h5", "5dc752f35a7ad81f"},
+	{"potts-metropolis", "[model]\nkind = \"potts\"\nL = 6\nh = 0.1\n[sampler]\nchains = 2\nthermalize = 10\nsweeps = 20\n", "", "b24189c93ee5d4f2"},
+	{"potts-wolff", "[model]\nkind = \"potts\"\nL = 6\n[sampler]\nkind = \"wolff\"\nchains = 2\nthermalize = 10\nsweeps = 20\n", "", "f7296be442d142e0"},
+	{"potts-swendsen-wang", "[model]\nkind = \"potts\"\nL = 6\n[sampler]\nkind = \"swendsen-wang\"\nchains = 2\nthermalize = 10\nsweeps = 20\n", "", "feaf1cbbb348c888"},
+	{"xy-metropolis", "[model]\nkind = \"xy\"\nL = 6\n[sampler]\nchains = 2\nthermalize = 10\nsweeps = 20\n", "", "25257483689dc24e"},
+	{"xy-wolff", "[model]\nkind = \"xy\"\nL = 6\n[sampler]\nkind = \"wolff\"\nchains = 2\nthermalize = 10\nsweeps = 20\n", "", "7919750803746a7b"},
+	{"ising3d-metropolis", "[model]\nkind = \"ising3d\"\nL = 4\nh = 0.1\n[sampler]\nchains = 2\nthermalize = 10\nsweeps = 20\n", "", "c858dd4435ad8f99"},
+	{"ising3d-multispin", "[model]\nkind = \"ising3d\"\nL = 4\n[sampler]\nengine = \"multispin\"\nchains = 64\nthermalize = 5\nsweeps = 10\n", "", "6bb31b0917d7651f"},
+	{"ising3d-wolff", "[model]\nkind = \"ising3d\"\nL = 4\n[sampler]\nkind = \"wolff\"\nchains = 2\nthermalize = 10\nsweeps = 20\n", "", "cba9886373aa7825"},
 	{"train", "[model]\nkind = \"toy2d\"\n[train]\nepochs = 3\nbatch = 64\nhidden = [4]\nlayers = 2\neval_samples = 1000\n[sampler]\nkind = \"flow-mh\"\nchains = 1\nthermalize = 2\nsweeps = 4\n", "", "9fd98a202207a706"},
 }
 
@@ -44,7 +52,7 @@ var kernelGolden = []struct {
 var kernelGoldenVersions = map[string]int{
 	"stream": 2, "sampler/metropolis": 2, "sampler/metropolis-multispin": 2, "sampler/wolff": 2, "sampler/hmc": 2,
 	"sampler/latent-hmc": 2, "sampler/flow-mh": 2, "model/ising2d": 2, "model/phi4": 2, "model/ising2d-relaxed": 2,
-	"model/toy2d": 2, "train": 2,
+	"model/toy2d": 2, "train": 2, "sampler/swendsen-wang": 1, "model/potts": 1, "model/xy": 1, "model/ising3d": 1,
 }
 
 func TestKernelGolden(t *testing.T) {

@@ -14,9 +14,10 @@ type Metropolis struct {
 	P   Params
 	Lat Lattice
 	rng *mc.PCG
-	// thr[3(Δn + 4) + Δf + 1]: the acceptance threshold for Δn more
-	// satisfied bonds and Δf = δ(s', 0) − δ(s, 0).
-	thr [27]uint64
+	// thr[(3(Δn + 4) + Δf + 1) & 31]: the acceptance threshold for Δn
+	// more satisfied bonds and Δf = δ(s', 0) − δ(s, 0) (the mask drops
+	// bounds checks).
+	thr [32]uint64
 }
 
 // NewMetropolis returns a chain started hot or cold from rng's stream.
@@ -26,7 +27,7 @@ func NewMetropolis(p Params, hot bool, rng *mc.PCG) *Metropolis {
 	for dn := -4; dn <= 4; dn++ {
 		for df := -1; df <= 1; df++ {
 			dE := -p.J*float64(dn) - p.H*float64(df)
-			c.thr[3*(dn+4)+df+1] = threshold(math.Exp(-p.Beta * dE))
+			c.thr[(3*(dn+4)+df+1)&31] = threshold(math.Exp(-p.Beta * dE))
 		}
 	}
 	return c
@@ -37,7 +38,8 @@ func (c *Metropolis) Step() error {
 	L, s := c.Lat.L, c.Lat.S
 	hi, lo := c.rng.Hi, c.rng.Lo
 	other := uint64(c.P.Q - 1)
-	q := uint8(c.P.Q)
+	q := uint(c.P.Q)
+	thr := &c.thr
 	for color := range 2 {
 		for y := range L {
 			row := s[y*L : (y+1)*L : (y+1)*L]
@@ -55,20 +57,15 @@ func (c *Metropolis) Step() error {
 				var u uint64
 				u, hi, lo = mc.Next(hi, lo)
 				r, _ := bits.Mul64(u, other)
-				nw := old + 1 + uint8(r)
-				if nw >= q {
-					nw -= q
-				}
-				nb := [4]uint8{up[x], dn[x], row[xl], row[xr]}
-				d := 0
-				for _, v := range nb {
-					d += b2i(v == nw) - b2i(v == old)
-				}
-				df := b2i(nw == 0) - b2i(old == 0)
+				n1 := uint(old) + 1 + uint(r)
+				nw := uint8(n1 - q&-uint(b2u(n1 >= q))) // branch free: old + 1 + r mod q
+				a, b, cc, e := up[x], dn[x], row[xl], row[xr]
+				d := int(b2u(a == nw)+b2u(b == nw)+b2u(cc == nw)+b2u(e == nw)) -
+					int(b2u(a == old)+b2u(b == old)+b2u(cc == old)+b2u(e == old))
+				df := int(b2u(nw == 0)) - int(b2u(old == 0))
 				u, hi, lo = mc.Next(hi, lo)
-				if u < c.thr[3*(d+4)+df+1] {
-					row[x] = nw
-				}
+				_, borrow := bits.Sub64(u, thr[(3*(d+4)+df+1)&31], 0)
+				row[x] = old ^ (old^nw)&-uint8(borrow) // branch free: nw iff u < thr
 			}
 		}
 	}
@@ -76,7 +73,7 @@ func (c *Metropolis) Step() error {
 	return nil
 }
 
-func b2i(b bool) int {
+func b2u(b bool) uint8 {
 	if b {
 		return 1
 	}
