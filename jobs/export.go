@@ -35,7 +35,7 @@ func Export(out, dir string) ([]string, error) {
 		if err != nil {
 			return written, err
 		}
-		names, err := observables(s, t)
+		names, err := recorded(s, t, lay)
 		if err != nil {
 			f.Close()
 			return written, err

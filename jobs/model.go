@@ -104,6 +104,20 @@ func observables(s *Spec, t Task) ([]string, error) {
 	return append(obs[:len(obs):len(obs)], s.Sampler.Def.SeriesOf(s.Sampler.Values)...), nil
 }
 
+// recorded returns the names of a task's recorded series: from its kinds
+// when this program has them, else from its summary (the output of
+// another program, read by merge and export).
+func recorded(s *Spec, t Task, lay Layout) ([]string, error) {
+	if s.Model.Def != nil && s.Sampler.Def != nil {
+		return observables(s, t)
+	}
+	sum, err := readSummary(lay.Summary(t.Name()))
+	if err != nil || len(sum.Recorded) == 0 {
+		return nil, errUnregistered(s)
+	}
+	return sum.Recorded, nil
+}
+
 // build creates the chains of a task, each seeded from (seed, task, chain).
 // lay locates a flow trained by the job itself.
 func build(s *Spec, t Task, lay Layout, workers int) (*built, error) {

@@ -34,7 +34,7 @@ func writeRunOutputs(s *Spec, lay Layout, sums []*TaskSummary) ([]string, error)
 	if s.HDF5() {
 		var groups []h5.Group
 		for _, t := range s.Tasks() {
-			names, err := observables(s, t)
+			names, err := recorded(s, t, lay)
 			if err != nil {
 				return arts, err
 			}

@@ -73,6 +73,8 @@ type TaskSummary struct {
 	Draws        int                `json:"draws"`
 	Thermalize   int                `json:"thermalize"`
 	MeasureEvery int                `json:"measure_every"`
+	// Recorded names the recorded series in order (npy/<task>/<name>.npy).
+	Recorded []string `json:"recorded"`
 	Observables  map[string]Est     `json:"observables"`
 	Derived      map[string]Val     `json:"derived"`
 	Exact        *ExactRef          `json:"exact,omitempty"`
@@ -136,6 +138,7 @@ func summarize(s *Spec, t Task, b *built, obs map[string][][]float64, seconds fl
 	for _, p := range t.Params {
 		sum.Params[p.Name] = p.Value
 	}
+	sum.Recorded = b.names
 	for _, n := range b.names {
 		e := stats.Summarize(obs[n])
 		sum.Observables[n] = Est{F(e.Mean), F(e.Stderr), F(e.StderrBinning), F(e.TauInt), F(e.ESS), F(e.TauSokal), F(e.Rhat), e.N,
