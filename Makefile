@@ -8,7 +8,7 @@ BENCH_PKGS := python3-torch
 BIN     := bin/mcflow
 OUT     ?= out/default
 
-.PHONY: slurm-up slurm-down deps deps-bench build build-nohdf5 run test test-long fuzz bench testdata train-toys clean
+.PHONY: slurm-up slurm-down deps deps-bench build build-nohdf5 run test test-long fuzz bench docs testdata train-toys clean
 
 deps:
 	@./scripts/deps.sh $(PKGS)
@@ -35,7 +35,7 @@ test: deps
 	$(GO) test -count=1 -race -run "Determinism|SaveLoad|LnCosh" ./nf/
 	$(GO) test -count=1 -race -run "Invariant" ./mc/hmc/
 	CGO_ENABLED=0 $(GO) vet -tags nohdf5 ./...
-	CGO_ENABLED=0 $(GO) test -count=1 -tags nohdf5 ./io/... ./jobs/ ./nf/ ./model/ ./cmd/...
+	CGO_ENABLED=0 $(GO) test -count=1 -tags nohdf5 ./io/... ./jobs/ ./nf/ ./model/ ./cli/
 
 # The long statistical runs: 10x the draws of the Kaufman comparisons.
 test-long: deps
@@ -50,6 +50,11 @@ FUZZTIME ?= 5m
 fuzz: deps
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./jobs
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./io/ckpt
+
+# The job-file reference, generated from the kinds' registrations (a test
+# checks that it is current).
+docs:
+	$(GO) run ./cmd/mcflow keys > docs/keys.md
 
 bench: deps-bench
 	./scripts/bench.sh

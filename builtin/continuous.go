@@ -14,7 +14,7 @@ import (
 func init() {
 	must(kind.RegisterModel(kind.Model{
 		Name:    "phi4",
-		Doc:     "lattice φ⁴ theory on the L×L torus, S = Σ_x [Σ_μ φ_x(2φ_x − φ_{x+μ} − φ_{x−μ}) + m²φ_x² + λφ_x⁴]",
+		Doc:     "Lattice φ⁴ theory on the L×L torus, S = Σ_x [Σ_μ φ_x(2φ_x − φ_{x+μ} − φ_{x−μ}) + m²φ_x² + λφ_x⁴]",
 		Version: 2,
 		Lattice: true,
 		Keys: []kind.Key{
@@ -29,7 +29,7 @@ func init() {
 	}))
 	must(kind.RegisterModel(kind.Model{
 		Name:    "ising2d-relaxed",
-		Doc:     "the L×L Ising torus (J = 1, h = 0) as a continuous target by the Hubbard–Stratonovich relaxation; spins drawn at measurements",
+		Doc:     "The L×L Ising torus (J = 1, h = 0) as a continuous target by the Hubbard–Stratonovich relaxation; spins drawn at measurements",
 		Version: 2,
 		Lattice: true,
 		Keys: []kind.Key{
@@ -43,7 +43,7 @@ func init() {
 	}))
 	must(kind.RegisterModel(kind.Model{
 		Name:    "toy2d",
-		Doc:     "two-dimensional test densities with quadrature references",
+		Doc:     "Two-dimensional test densities with quadrature references",
 		Version: 2,
 		Keys:    []kind.Key{kind.ChoiceKey("name", "which density", model.Toy2DNames...)},
 		New: func(p kind.Values) (kind.Instance, error) {

@@ -10,7 +10,7 @@ import (
 func init() {
 	must(kind.RegisterSampler(kind.Sampler{
 		Name:    "metropolis",
-		Doc:     "the model's local moves: single-site Metropolis sweeps (discrete and continuous spins)",
+		Doc:     "The model's own local moves: checkerboard single-site Metropolis sweeps (discrete and continuous spins)",
 		Version: 2,
 		Needs:   "kind.Metropolis (engine = \"multispin\": kind.Multispin)",
 		Keys: []kind.Key{
@@ -57,7 +57,7 @@ func init() {
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
 		Name:    "wolff",
-		Doc:     "single-cluster moves (J > 0, h = 0); records the mean cluster size `cluster`",
+		Doc:     "Single-cluster moves (J > 0, h = 0); records the mean cluster size `cluster`",
 		Version: 2,
 		Needs:   "kind.Wolff",
 		Accepts: func(m kind.Instance, v kind.Values) error {
@@ -74,7 +74,7 @@ func init() {
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
 		Name:    "swendsen-wang",
-		Doc:     "multi-cluster moves (J > 0, h = 0): every bond cluster flipped with probability 1/2 (Potts: a new random state)",
+		Doc:     "Multi-cluster moves (J > 0, h = 0): every bond cluster takes a new random state; records the mean number of clusters `clusters`",
 		Version: 1,
 		Needs:   "kind.SwendsenWang",
 		Accepts: func(m kind.Instance, v kind.Values) error {

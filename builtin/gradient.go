@@ -39,7 +39,7 @@ func init() {
 		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true) },
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
-		Name: "flow-mh", Doc: "independence Metropolis–Hastings with a trained flow's proposals, mixed with local steps",
+		Name: "flow-mh", Doc: "Independence Metropolis–Hastings with a trained flow's proposals, mixed with local steps",
 		Version: 2, Needs: "kind.Continuous", Flow: true, Configs: true,
 		Keys: []kind.Key{flowKey,
 			kind.IntKey("batch", 64, 1, flowmh.MaxBatch, "flow proposals per batch"),

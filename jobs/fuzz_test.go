@@ -27,6 +27,9 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("[model]\nkind = \"phi4\"\nlam = [4, 8]\n[train]\nsymmetric = \"equivariant\"\nhidden = [32]\n"))
 	f.Add([]byte("name = \"a\\u0007b\"\n[output]\ndir = \"../x\\u007f\"\n"))
 	f.Add([]byte("[model\n"))
+	f.Add([]byte("[model]\nkind = \"potts\"\nq = [2, 3]\n[sampler]\nkind = \"swendsen-wang\"\n"))
+	f.Add([]byte("[model]\nkind = \"xy\"\nbeta = [1.0, 1.1]\n[sampler]\nstep = 0.5\n"))
+	f.Add([]byte("[model]\nkind = \"ising3d\"\nL = 4\n[sampler]\nengine = \"multispin\"\nchains = 64\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse(data, "fuzz.toml", "/tmp/job")
 		if err != nil {

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"math"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -59,5 +60,20 @@ func TestLatticeKindsJobs(t *testing.T) {
 				t.Errorf("warnings: %v", sum.Warnings)
 			}
 		})
+	}
+}
+
+// docs/keys.md is what `mcflow keys` prints: regenerate it with make docs.
+func TestKeysDocCurrent(t *testing.T) {
+	want, err := os.ReadFile("../docs/keys.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Keys(&b); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(want) {
+		t.Error("docs/keys.md differs from `mcflow keys`: run make docs and commit it")
 	}
 }

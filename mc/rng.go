@@ -114,6 +114,38 @@ func Next(hi, lo uint64) (out, nhi, nlo uint64) {
 	return out, h, l
 }
 
+// The LCG of two steps, s → a²s + c(a + 1), for Next2.
+var mul2Hi, mul2Lo, inc2Hi, inc2Lo = func() (uint64, uint64, uint64, uint64) {
+	const mulHi, mulLo, incHi, incLo = 2549297995355413924, 4865540595714422341, 6364136223846793005, 1442695040888963407
+	mul := func(ah, al, bh, bl uint64) (uint64, uint64) {
+		h, l := bits.Mul64(al, bl)
+		return h + ah*bl + al*bh, l
+	}
+	m2h, m2l := mul(mulHi, mulLo, mulHi, mulLo)
+	a1l, c := bits.Add64(mulLo, 1, 0)
+	a1h, _ := bits.Add64(mulHi, 0, c)
+	i2h, i2l := mul(incHi, incLo, a1h, a1l)
+	return m2h, m2l, i2h, i2l
+}()
+
+// Next2 advances the state by two steps and returns both outputs, exactly
+// what two calls of Next would: the second state is computed from the
+// first's predecessor (s₂ = a²s + c(a + 1)), so the two multiplications
+// run in parallel instead of in sequence.
+func Next2(hi, lo uint64) (out1, out2, nhi, nlo uint64) {
+	out1, _, _ = Next(hi, lo)
+	h, l := bits.Mul64(lo, mul2Lo)
+	h += hi*mul2Lo + lo*mul2Hi
+	l, c := bits.Add64(l, inc2Lo, 0)
+	h, _ = bits.Add64(h, inc2Hi, c)
+	out2 = h
+	out2 ^= out2 >> 32
+	out2 *= 0xda942042e4dd58b5
+	out2 ^= out2 >> 48
+	out2 *= l | 1
+	return out1, out2, h, l
+}
+
 // Uint64 returns a uniformly distributed 64-bit value.
 func (p *PCG) Uint64() uint64 {
 	var out uint64

@@ -123,7 +123,7 @@ func TestBinderAtCriticality(t *testing.T) {
 	const betaC = 0.221654626
 	for _, L := range []int{16, 24} {
 		p := Params{L: L, Beta: betaC, J: 1}
-		o := kindtest.Options{Chains: 8, Thermalize: 2000, Draws: 20000, MeasureEvery: 2, Seed: uint64(L)}
+		o := kindtest.Options{Chains: 8, Thermalize: 2000, Draws: 20000, MeasureEvery: 10, Seed: uint64(L)}
 		obs := kindtest.Sample(t, func(r *mc.PCG) mc.Chain { c, _ := NewWolff(p, true, r); return c }, append(names, "cluster"), o)
 		u4 := ising.DerivedSites(L*L*L, betaC, obs)["U4"]
 		t.Logf("L = %d: U4 = %.4f ± %.4f", L, u4.Value, u4.Stderr)

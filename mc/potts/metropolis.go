@@ -54,8 +54,8 @@ func (c *Metropolis) Step() error {
 					xr = 0
 				}
 				old := row[x]
-				var u uint64
-				u, hi, lo = mc.Next(hi, lo)
+				var u, v uint64
+				u, v, hi, lo = mc.Next2(hi, lo) // the proposal's and the acceptance's
 				r, _ := bits.Mul64(u, other)
 				n1 := uint(old) + 1 + uint(r)
 				nw := uint8(n1 - q&-uint(b2u(n1 >= q))) // branch free: old + 1 + r mod q
@@ -63,8 +63,7 @@ func (c *Metropolis) Step() error {
 				d := int(b2u(a == nw)+b2u(b == nw)+b2u(cc == nw)+b2u(e == nw)) -
 					int(b2u(a == old)+b2u(b == old)+b2u(cc == old)+b2u(e == old))
 				df := int(b2u(nw == 0)) - int(b2u(old == 0))
-				u, hi, lo = mc.Next(hi, lo)
-				_, borrow := bits.Sub64(u, thr[(3*(d+4)+df+1)&31], 0)
+				_, borrow := bits.Sub64(v, thr[(3*(d+4)+df+1)&31], 0)
 				row[x] = old ^ (old^nw)&-uint8(borrow) // branch free: nw iff u < thr
 			}
 		}
