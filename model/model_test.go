@@ -42,7 +42,7 @@ func TestHandWrittenAgreesWithAD(t *testing.T) {
 			x.Data[i] = 1.5 * rng.NormFloat64()
 		}
 		xv := ad.Param(x)
-		lp := tg.LogProbVar(xv)
+		lp := LogProbVar(tg, xv)
 		g := ad.MustGrad(ad.Sum(lp), []*ad.Var{xv})[0]
 		grad := make([]float64, n)
 		for b := range B {
@@ -60,7 +60,7 @@ func TestHandWrittenAgreesWithAD(t *testing.T) {
 				}
 			}
 		}
-		if err := ad.GradCheck(func(xs []*ad.Var) *ad.Var { return ad.Sum(tg.LogProbVar(xs[0])) }, []*ad.Tensor{x}, 1e-6); err != nil {
+		if err := ad.GradCheck(func(xs []*ad.Var) *ad.Var { return ad.Sum(LogProbVar(tg, xs[0])) }, []*ad.Tensor{x}, 1e-6); err != nil {
 			t.Errorf("%s: %v", tg.Name(), err)
 		}
 	}
@@ -109,6 +109,42 @@ func TestIsingRelaxedSpins(t *testing.T) {
 		se := math.Sqrt((1 - want*want) / n)
 		if math.Abs(mean-want) > 4*se+1e-12 {
 			t.Errorf("⟨s_%d⟩ = %v, want tanh x = %v ± %v", i, mean, want, se)
+		}
+	}
+}
+
+// gradOnly hides a target's batched program: what a user who writes only
+// ln p and its gradient registers.
+type gradOnly struct{ t Target }
+
+func (g gradOnly) Name() string                          { return g.t.Name() }
+func (g gradOnly) Dim() int                              { return g.t.Dim() }
+func (g gradOnly) LogProb(x []float64) float64           { return g.t.LogProb(x) }
+func (g gradOnly) GradLogProb(grad, x []float64) float64 { return g.t.GradLogProb(grad, x) }
+
+// Without a batched program, LogProbVar is one operation with the
+// target's values and first derivatives.
+func TestLogProbVarFromGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, tg := range targets(t) {
+		n := tg.Dim()
+		x := ad.Zeros(5, n)
+		for i := range x.Data {
+			x.Data[i] = rng.NormFloat64()
+		}
+		xa, xb := ad.Param(x), ad.Param(x.Clone())
+		a, b := LogProbVar(tg, xa), LogProbVar(gradOnly{tg}, xb)
+		ga := ad.MustGrad(ad.Sum(ad.Mul(a, a)), []*ad.Var{xa})[0] // a chain rule through the operation
+		gb := ad.MustGrad(ad.Sum(ad.Mul(b, b)), []*ad.Var{xb})[0]
+		for i, v := range a.Value.Data {
+			if math.Abs(v-b.Value.Data[i]) > 1e-12*(1+math.Abs(v)) {
+				t.Errorf("%s: ln p %v, from LogProb %v", tg.Name(), v, b.Value.Data[i])
+			}
+		}
+		for i, v := range ga.Value.Data {
+			if math.Abs(v-gb.Value.Data[i]) > 1e-10*(1+math.Abs(v)) {
+				t.Errorf("%s: gradient %v, from GradLogProb %v", tg.Name(), v, gb.Value.Data[i])
+			}
 		}
 	}
 }

@@ -104,7 +104,7 @@ func BenchmarkLatentGradPoint(b *testing.B) {
 		for b.Loop() {
 			zv := ad.Param(ad.NewTensor(append([]float64(nil), z...), 1, 64))
 			xv, ld := m.Flow.Forward(zv)
-			if _, err := ad.Grad(ad.Sum(ad.Add(tg.LogProbVar(xv), ld)), []*ad.Var{zv}); err != nil {
+			if _, err := ad.Grad(ad.Sum(ad.Add(model.LogProbVar(tg, xv), ld)), []*ad.Var{zv}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -66,7 +66,7 @@ func TestPointMatchesAD(t *testing.T) {
 					// forward and the latent gradient
 					zv := ad.Param(ad.NewTensor(append([]float64(nil), z...), 1, d))
 					xv, ld := m.Flow.Forward(zv)
-					lp := ad.Add(tg.LogProbVar(xv), ld)
+					lp := ad.Add(model.LogProbVar(tg, xv), ld)
 					g, err := ad.Grad(ad.Sum(lp), []*ad.Var{zv})
 					if err != nil {
 						t.Fatal(err)

@@ -210,7 +210,7 @@ func (tr *Trainer) shardLoss(sh shard, params []*ad.Var) (float64, []*ad.Var, er
 		} else {
 			x, logq = tr.Model.Push(ad.Const(sh.rows))
 		}
-		terms = ad.Sub(logq, tr.Target.LogProbVar(x))
+		terms = ad.Sub(logq, model.LogProbVar(tr.Target, x))
 	case ForwardKL:
 		terms = ad.Neg(tr.Model.LogProb(ad.Const(sh.rows)))
 	}

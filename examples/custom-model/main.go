@@ -1,7 +1,9 @@
 // Command blume-capel is a complete user program built on mcflow: it
-// registers a model kind mcflow does not have — the Blume–Capel model —
-// and is then the whole mcflow command line with it (run, tasks, slurm,
-// merge, status, export, summary, keys).
+// registers two model kinds mcflow does not have — the Blume–Capel model,
+// with its own Metropolis chain, and a "banana" density, of which it
+// writes only ln p and its gradient for HMC, latent HMC, flow-MH and
+// `train` — and is then the whole mcflow command line with them (run,
+// train, tasks, slurm, merge, status, export, summary, keys).
 //
 //	go build -o blume-capel ./examples/custom-model
 //	./blume-capel keys blume-capel
@@ -26,6 +28,7 @@ import (
 	"github.com/mcflow/mcflow/kind"
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/mc/stats"
+	"github.com/mcflow/mcflow/model"
 )
 
 func main() {
@@ -42,10 +45,58 @@ func main() {
 		},
 		New: func(v kind.Values) (kind.Instance, error) {
 			p := params{L: v.Int("L"), Beta: v.Float("beta"), J: v.Float("J"), D: v.Float("D"), H: v.Float("h")}
-			return model{p}, nil
+			return blumeCapel{p}, nil
 		},
 	})
+	kind.RegisterModel(kind.Model{
+		Name:    "banana",
+		Doc:     "A curved 2D density, ln p = −x₁²/(2s²) − (x₂ − b x₁²)²/2, with exact moments",
+		Version: 1,
+		Keys: []kind.Key{
+			kind.AnyKey("b", 0.5, "the curvature"),
+			kind.PositiveKey("s", 1, "the width in x₁"),
+		},
+		New: func(v kind.Values) (kind.Instance, error) { return banana{v.Float("b"), v.Float("s")}, nil },
+	})
 	os.Exit(cli.Main())
+}
+
+// banana is a continuous target: ln p and its gradient are all that the
+// samplers and flow training need (mcflow builds the batched program for
+// training from them).
+type banana struct{ b, s float64 }
+
+func (t banana) Name() string { return "banana" }
+func (t banana) Dim() int     { return 2 }
+
+func (t banana) LogProb(x []float64) float64 {
+	r := x[1] - t.b*x[0]*x[0]
+	return -x[0]*x[0]/(2*t.s*t.s) - r*r/2
+}
+
+func (t banana) GradLogProb(grad, x []float64) float64 {
+	r := x[1] - t.b*x[0]*x[0]
+	grad[0] = -x[0]/(t.s*t.s) + 2*t.b*x[0]*r
+	grad[1] = -r
+	return t.LogProb(x)
+}
+
+// Target makes the model a continuous one (kind.Continuous): the model is
+// its own target.
+func (t banana) Target() model.Target { return t }
+
+func (t banana) Observables() []string { return []string{"x1", "x2", "x1x1", "x2x2"} }
+
+// Observe is the target's measurement (model.Observer).
+func (t banana) ObservableNames() []string { return t.Observables() }
+func (t banana) Observe(dst, x []float64) []float64 {
+	return append(dst, x[0], x[1], x[0]*x[0], x[1]*x[1])
+}
+
+// Exact moments: x₁ ~ N(0, s²), x₂ | x₁ ~ N(b x₁², 1).
+func (t banana) Exact() (map[string]float64, string) {
+	s2 := t.s * t.s
+	return map[string]float64{"x1": 0, "x2": t.b * s2, "x1x1": s2, "x2x2": 1 + 3*t.b*t.b*s2*s2}, "analytic moments"
 }
 
 type params struct {
@@ -53,15 +104,15 @@ type params struct {
 	Beta, J, D, H float64
 }
 
-// model is the Blume–Capel model at one task's parameters.
-type model struct{ p params }
+// blumeCapel is the Blume–Capel model at one task's parameters.
+type blumeCapel struct{ p params }
 
 // Observables: the energy and magnetisation per site, and the density of
 // non-zero spins q.
-func (m model) Observables() []string { return []string{"e", "m", "absm", "m2", "q"} }
+func (m blumeCapel) Observables() []string { return []string{"e", "m", "absm", "m2", "q"} }
 
 // NewMetropolis makes the sampler.kind = "metropolis" chain.
-func (m model) NewMetropolis(c kind.ChainConfig) (mc.Chain, error) {
+func (m blumeCapel) NewMetropolis(c kind.ChainConfig) (mc.Chain, error) {
 	ch := &chain{p: m.p, s: make([]int8, m.p.L*m.p.L), rng: c.RNG}
 	for i := range ch.s {
 		ch.s[i] = 1
@@ -74,7 +125,7 @@ func (m model) NewMetropolis(c kind.ChainConfig) (mc.Chain, error) {
 
 // Derived: the specific heat and susceptibility per site with jackknife
 // errors.
-func (m model) Derived(obs map[string][][]float64) map[string]stats.Value {
+func (m blumeCapel) Derived(obs map[string][][]float64) map[string]stats.Value {
 	n, b := float64(m.p.L*m.p.L), m.p.Beta
 	sq := func(x [][]float64) [][]float64 {
 		out := make([][]float64, len(x))
@@ -97,7 +148,7 @@ func (m model) Derived(obs map[string][][]float64) map[string]stats.Value {
 
 // Odd: m changes sign under s → −s (at h = 0), which local moves need
 // not restore at low temperature; the diagnostics then point to absm.
-func (m model) Odd() map[string]string {
+func (m blumeCapel) Odd() map[string]string {
 	if m.p.H == 0 {
 		return map[string]string{"m": "absm"}
 	}
@@ -105,7 +156,7 @@ func (m model) Odd() map[string]string {
 }
 
 // Exact enumerates the 3^N states of tori of at most 9 sites (3×3).
-func (m model) Exact() (map[string]float64, string) {
+func (m blumeCapel) Exact() (map[string]float64, string) {
 	n := m.p.L * m.p.L
 	if n > 9 {
 		return nil, ""

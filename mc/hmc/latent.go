@@ -81,7 +81,7 @@ func (l *Latent) GradLogProb(grad, z []float64) float64 {
 // LogProbVar is ln p(g(z)) + ln|det ∂g/∂z| of every row of z.
 func (l *Latent) LogProbVar(z *ad.Var) *ad.Var {
 	x, ld := l.M.Flow.Forward(z)
-	return ad.Add(l.T.LogProbVar(x), ld)
+	return ad.Add(model.LogProbVar(l.T, x), ld)
 }
 
 // ObservableNames are the target's.
