@@ -128,22 +128,23 @@ var mul2Hi, mul2Lo, inc2Hi, inc2Lo = func() (uint64, uint64, uint64, uint64) {
 	return m2h, m2l, i2h, i2l
 }()
 
-// Next2 advances the state by two steps and returns both outputs, exactly
-// what two calls of Next would: the second state is computed from the
-// first's predecessor (s₂ = a²s + c(a + 1)), so the two multiplications
-// run in parallel instead of in sequence.
-func Next2(hi, lo uint64) (out1, out2, nhi, nlo uint64) {
-	out1, _, _ = Next(hi, lo)
+// NextNext returns the output after the next one and the state two steps
+// on: with Next(hi, lo)'s output, exactly what two calls of Next give.
+// The two-step state is computed from the same predecessor
+// (s₂ = a²s + c(a + 1)), so a loop that needs two numbers runs both
+// multiplications in parallel instead of in sequence; like Next, it
+// inlines.
+func NextNext(hi, lo uint64) (out, nhi, nlo uint64) {
 	h, l := bits.Mul64(lo, mul2Lo)
 	h += hi*mul2Lo + lo*mul2Hi
 	l, c := bits.Add64(l, inc2Lo, 0)
 	h, _ = bits.Add64(h, inc2Hi, c)
-	out2 = h
-	out2 ^= out2 >> 32
-	out2 *= 0xda942042e4dd58b5
-	out2 ^= out2 >> 48
-	out2 *= l | 1
-	return out1, out2, h, l
+	out = h
+	out ^= out >> 32
+	out *= 0xda942042e4dd58b5
+	out ^= out >> 48
+	out *= l | 1
+	return out, h, l
 }
 
 // Uint64 returns a uniformly distributed 64-bit value.

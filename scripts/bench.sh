@@ -18,6 +18,7 @@ go test -c -o build/nf.test ./nf >/dev/null
 go test -c -o build/model.test ./model >/dev/null
 go test -c -o build/hmc.test ./mc/hmc >/dev/null
 go test -c -o build/jobs.test ./jobs >/dev/null
+go test -c -o build/builtin.test ./builtin >/dev/null
 PY=/usr/bin/python3
 if ! $PY -c "import torch" 2>/dev/null; then
   echo "bench: $PY cannot import torch (make deps-bench installs python3-torch)" >&2
@@ -110,6 +111,19 @@ done
 THM=$(printf '%s\n' "${thm[@]}" | median); GHM=$(printf '%s\n' "${ghm[@]}" | median); GK=$(printf '%s\n' "${gk[@]}" | median)
 printf "%-52s %12.6f %12.6f %7.2fx\n" "HMC leapfrog phi4 L=64 x 16 chains (hmc_phi4), s (vs PyTorch)" "$GHM" "$THM" "$(ratio "$THM" "$GHM")"
 printf "%-52s %12.6f %12.6f %7.2fx\n" "  of which: the bare leapfrog kernel (model/), s" "$GK" "$THM" "$(ratio "$THM" "$GK")"
+
+# The lattice kinds' Metropolis sweeps per site, against the 2D Ising
+# plain engine in the same run (median of 3), one core.
+sweep() { ./build/builtin.test -test.run '^$' -test.bench 'Sweep' -test.benchtime 1s -test.cpu 1 | awk '/sites\/ns/ {n=$1; sub(/^BenchmarkSweep\//, "", n); for (i=1;i<=NF;i++) if ($(i+1)=="sites/ns") print n, $i}'; }
+declare -A sw
+for i in 1 2 3; do
+  while read -r name v; do sw[$name]+="$v "; done < <(sweep)
+done
+I2=$(echo ${sw["ising2d/L=256"]} | tr ' ' '\n' | median)
+for k in "ising3d/L=40" "ising3d-multispin/L=40" "potts-q3/L=256" "xy/L=256"; do
+  V=$(echo ${sw[$k]} | tr ' ' '\n' | median)
+  printf "%-52s %12.4f %12.4f %7.2fx\n" "Metropolis $k, sites/ns (vs ising2d L=256 plain)" "$V" "$I2" "$(ratio "$V" "$I2")"
+done
 
 # Checkpoint of a 256^2 x 64-chain task (write + fsync + rename), no reference.
 ./build/jobs.test -test.run '^$' -test.bench 'Checkpoint' -test.benchtime 10x | awk '/ms\/checkpoint/ {

@@ -114,14 +114,17 @@ func TestBruteForce3(t *testing.T) {
 }
 
 // At β_c = 0.221654626 the Binder cumulant U4 = 1 − ⟨m⁴⟩/(3⟨m²⟩²) is
-// within 0.01 of its universal value 0.4655 at L = 16 and 24 (Wolff).
+// within 0.01 of its universal value 0.4655 at L = 24 and 32 (Wolff).
+// At L = 16 the corrections to scaling are about 0.01 themselves: U4 =
+// 0.4731(10), 0.4750(10), 0.4768(10) for three seeds, and 0.4732(10) with
+// the multispin engine, so L = 16 is not a test of the samplers.
 // Long: MCFLOW_LONG=1.
 func TestBinderAtCriticality(t *testing.T) {
 	if os.Getenv("MCFLOW_LONG") != "1" {
 		t.Skip("long: MCFLOW_LONG=1")
 	}
 	const betaC = 0.221654626
-	for _, L := range []int{16, 24} {
+	for _, L := range []int{24, 32} {
 		p := Params{L: L, Beta: betaC, J: 1}
 		o := kindtest.Options{Chains: 8, Thermalize: 2000, Draws: 20000, MeasureEvery: 10, Seed: uint64(L)}
 		obs := kindtest.Sample(t, func(r *mc.PCG) mc.Chain { c, _ := NewWolff(p, true, r); return c }, append(names, "cluster"), o)

@@ -35,6 +35,10 @@ func NewMetropolis(p Params, hot bool, rng *mc.PCG) *Metropolis {
 
 // Step performs one checkerboard sweep: L² attempted moves.
 func (c *Metropolis) Step() error {
+	if c.P.H == 0 {
+		c.stepNoField()
+		return nil
+	}
 	L, s := c.Lat.L, c.Lat.S
 	hi, lo := c.rng.Hi, c.rng.Lo
 	other := uint64(c.P.Q - 1)
@@ -54,8 +58,10 @@ func (c *Metropolis) Step() error {
 					xr = 0
 				}
 				old := row[x]
-				var u, v uint64
-				u, v, hi, lo = mc.Next2(hi, lo) // the proposal's and the acceptance's
+				// The proposal's and the acceptance's numbers, computed in parallel.
+				u, _, _ := mc.Next(hi, lo)
+				var v uint64
+				v, hi, lo = mc.NextNext(hi, lo)
 				r, _ := bits.Mul64(u, other)
 				n1 := uint(old) + 1 + uint(r)
 				nw := uint8(n1 - q&-uint(b2u(n1 >= q))) // branch free: old + 1 + r mod q
@@ -70,6 +76,45 @@ func (c *Metropolis) Step() error {
 	}
 	c.rng.Hi, c.rng.Lo = hi, lo
 	return nil
+}
+
+// stepNoField is Step for h = 0: the threshold depends on Δn alone
+// (thr[3(Δn + 4) + 1]), which frees the registers of Δf. The decisions
+// are Step's, bit for bit.
+func (c *Metropolis) stepNoField() {
+	L, s := c.Lat.L, c.Lat.S
+	hi, lo := c.rng.Hi, c.rng.Lo
+	q := uint(c.P.Q)
+	thr := &c.thr
+	for color := range 2 {
+		for y := range L {
+			row := s[y*L : (y+1)*L : (y+1)*L]
+			up := s[((y+L-1)%L)*L:][:L:L]
+			dn := s[((y+1)%L)*L:][:L:L]
+			for x := (y + color) & 1; x < L; x += 2 {
+				xl, xr := x-1, x+1
+				if x == 0 {
+					xl = L - 1
+				}
+				if xr == L {
+					xr = 0
+				}
+				old := row[x]
+				u, _, _ := mc.Next(hi, lo)
+				var v uint64
+				v, hi, lo = mc.NextNext(hi, lo)
+				r, _ := bits.Mul64(u, uint64(q-1))
+				n1 := uint(old) + 1 + uint(r)
+				nw := uint8(n1 - q&-uint(b2u(n1 >= q)))
+				a, b, cc, e := up[x], dn[x], row[xl], row[xr]
+				d := int(b2u(a == nw)+b2u(b == nw)+b2u(cc == nw)+b2u(e == nw)) -
+					int(b2u(a == old)+b2u(b == old)+b2u(cc == old)+b2u(e == old))
+				_, borrow := bits.Sub64(v, thr[(3*d+13)&31], 0)
+				row[x] = old ^ (old^nw)&-uint8(borrow)
+			}
+		}
+	}
+	c.rng.Hi, c.rng.Lo = hi, lo
 }
 
 func b2u(b bool) uint8 {
