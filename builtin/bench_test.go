@@ -22,7 +22,7 @@ func BenchmarkSweep(b *testing.B) {
 		chain mc.Chain
 	}{
 		{"ising2d/L=256", 256 * 256, ising.NewMetropolis(ising.Params{L: 256, Beta: 0.4406868, J: 1}, true, rng())},
-		{"ising3d/L=40", 40 * 40 * 40, ising3d.NewMetropolis(ising3d.Params{L: 40, Beta: 0.221654626, J: 1}, true, rng())},
+		{"ising3d/L=64", 64 * 64 * 64, ising3d.NewMetropolis(ising3d.Params{L: 64, Beta: 0.221654626, J: 1}, true, rng())},
 		{"ising3d-multispin/L=40", 64 * 40 * 40 * 40, ising3d.NewMultispin(ising3d.Params{L: 40, Beta: 0.221654626, J: 1}, true, rng())},
 		{"potts-q3/L=256", 256 * 256, potts.NewMetropolis(potts.Params{L: 256, Q: 3, Beta: 1.0050525762, J: 1}, true, rng())},
 		{"xy/L=256", 256 * 256, xy.NewMetropolis(xy.Params{L: 256, Beta: 1.1199, J: 1}, true, rng(), 1, false)},

@@ -120,7 +120,7 @@ for i in 1 2 3; do
   while read -r name v; do sw[$name]+="$v "; done < <(sweep)
 done
 I2=$(echo ${sw["ising2d/L=256"]} | tr ' ' '\n' | median)
-for k in "ising3d/L=40" "ising3d-multispin/L=40" "potts-q3/L=256" "xy/L=256"; do
+for k in "ising3d/L=64" "ising3d-multispin/L=40" "potts-q3/L=256" "xy/L=256"; do
   V=$(echo ${sw[$k]} | tr ' ' '\n' | median)
   printf "%-52s %12.4f %12.4f %7.2fx\n" "Metropolis $k, sites/ns (vs ising2d L=256 plain)" "$V" "$I2" "$(ratio "$V" "$I2")"
 done

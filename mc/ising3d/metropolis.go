@@ -37,29 +37,45 @@ func (c *Metropolis) Step() error {
 	L, s := c.Lat.L, c.Lat.Spin
 	hi, lo := c.rng.Hi, c.rng.Lo
 	thr := &c.thr
+	wrap := func(i int) int { // i mod L for i in [−1, L]: no division per row
+		if i < 0 {
+			return L - 1
+		}
+		if i == L {
+			return 0
+		}
+		return i
+	}
 	for color := range 2 {
 		for z := range L {
-			zf, zb := ((z+1)%L)*L, ((z+L-1)%L)*L
+			zf, zb := wrap(z+1)*L, wrap(z-1)*L
 			for y := range L {
 				row := s[(z*L+y)*L:][:L:L]
-				up := s[(z*L+(y+L-1)%L)*L:][:L:L]
-				dn := s[(z*L+(y+1)%L)*L:][:L:L]
+				up := s[(z*L+wrap(y-1))*L:][:L:L]
+				dn := s[(z*L+wrap(y+1))*L:][:L:L]
 				fw := s[(zf+y)*L:][:L:L]
 				bw := s[(zb+y)*L:][:L:L]
-				for x := (y + z + color) & 1; x < L; x += 2 {
-					xl, xr := x-1, x+1
-					if x == 0 {
-						xl = L - 1
-					}
-					if xr == L {
-						xr = 0
-					}
+				x := (y + z + color) & 1
+				var u uint64
+				if x == 0 { // the left neighbour wraps
+					nb := int(up[0]) + int(dn[0]) + int(fw[0]) + int(bw[0]) + int(row[L-1]) + int(row[1])
+					u, hi, lo = mc.Next(hi, lo)
+					_, b := bits.Sub64(u, thr[(int(row[0])*16+nb+24)&63], 0)
+					row[0] ^= int8(-b & 0xfe)
+					x = 2
+				}
+				for ; x < L-1; x += 2 {
 					si := row[x]
-					nb := int(up[x]) + int(dn[x]) + int(fw[x]) + int(bw[x]) + int(row[xl]) + int(row[xr])
-					var u uint64
+					nb := int(up[x]) + int(dn[x]) + int(fw[x]) + int(bw[x]) + int(row[x-1]) + int(row[x+1])
 					u, hi, lo = mc.Next(hi, lo)
 					_, b := bits.Sub64(u, thr[(int(si)*16+nb+24)&63], 0)
 					row[x] = si ^ int8(-b&0xfe)
+				}
+				if x == L-1 { // the right neighbour wraps
+					nb := int(up[x]) + int(dn[x]) + int(fw[x]) + int(bw[x]) + int(row[x-1]) + int(row[0])
+					u, hi, lo = mc.Next(hi, lo)
+					_, b := bits.Sub64(u, thr[(int(row[x])*16+nb+24)&63], 0)
+					row[x] ^= int8(-b & 0xfe)
 				}
 			}
 		}
