@@ -79,5 +79,5 @@ func (a *adapter) Reload() {
 	}
 }
 
-func (a *adapter) MarshalBinary() ([]byte, error)  { return a.tr.MarshalBinary() }
+func (a *adapter) MarshalBinary() ([]byte, error) { return a.tr.MarshalBinary() }
 func (a *adapter) UnmarshalBinary(b []byte) error { return a.tr.UnmarshalBinary(b) }

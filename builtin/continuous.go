@@ -88,10 +88,10 @@ type relaxed struct {
 	r *model.IsingRelaxed
 }
 
-func (m relaxed) Observables() []string   { return []string{"e", "m", "absm", "m2", "e_rb"} }
-func (m relaxed) Odd() map[string]string  { return map[string]string{"m": "absm"} }
-func (m relaxed) Shape() []int            { return []int{m.r.L, m.r.L} }
-func (m relaxed) p() ising.Params         { return ising.Params{L: m.r.L, Beta: m.r.Beta, J: 1} }
+func (m relaxed) Observables() []string               { return []string{"e", "m", "absm", "m2", "e_rb"} }
+func (m relaxed) Odd() map[string]string              { return map[string]string{"m": "absm"} }
+func (m relaxed) Shape() []int                        { return []int{m.r.L, m.r.L} }
+func (m relaxed) p() ising.Params                     { return ising.Params{L: m.r.L, Beta: m.r.Beta, J: 1} }
 func (m relaxed) Exact() (map[string]float64, string) { return kaufman(m.r.L, m.r.Beta, 1) }
 
 func (m relaxed) Derived(obs map[string][][]float64) map[string]stats.Value {

@@ -299,7 +299,7 @@ func TestPythonReadsOutputs(t *testing.T) {
 	}
 	// The example analysis script runs on the outputs.
 	png := filepath.Join(dir, "analysis.png")
-	b, err = exec.Command(python, "../../examples/analyze.py", out, png).CombinedOutput()
+	b, err = exec.Command(python, "../examples/analyze.py", out, png).CombinedOutput()
 	if err != nil {
 		t.Fatalf("examples/analyze.py: %v\n%s", err, b)
 	}

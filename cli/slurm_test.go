@@ -417,7 +417,7 @@ func TestSlicesMerge(t *testing.T) {
 		}
 		sameH5(t, ref, out, spec)
 		if spec.Model.Kind == "ising2d" { // the analysis example reads the merged run
-			if b, err := exec.Command(python, "../../examples/analyze.py", out, filepath.Join(dir, "analysis.png")).CombinedOutput(); err != nil {
+			if b, err := exec.Command(python, "../examples/analyze.py", out, filepath.Join(dir, "analysis.png")).CombinedOutput(); err != nil {
 				t.Errorf("examples/analyze.py on the merged run: %v\n%s", err, b)
 			}
 		}

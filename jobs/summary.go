@@ -74,10 +74,10 @@ type TaskSummary struct {
 	Thermalize   int                `json:"thermalize"`
 	MeasureEvery int                `json:"measure_every"`
 	// Recorded names the recorded series in order (npy/<task>/<name>.npy).
-	Recorded []string `json:"recorded"`
-	Observables  map[string]Est     `json:"observables"`
-	Derived      map[string]Val     `json:"derived"`
-	Exact        *ExactRef          `json:"exact,omitempty"`
+	Recorded    []string       `json:"recorded"`
+	Observables map[string]Est `json:"observables"`
+	Derived     map[string]Val `json:"derived"`
+	Exact       *ExactRef      `json:"exact,omitempty"`
 	// Acceptance holds acceptance fractions over the recorded steps, from
 	// counts: "accept" (all moves), and for flow-MH with local moves
 	// "accept_flow" and "accept_local".
