@@ -70,6 +70,33 @@ func TestUserProgram(t *testing.T) {
 	stock := filepath.Join(mod, "mcflow")
 	build(t, filepath.Join(root, "cmd", "mcflow"), stock)
 
+	// A program that registers a kind name twice is refused at start-up.
+	dup := filepath.Join(mod, "dup")
+	if err := os.MkdirAll(dup, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dup, "main.go"), []byte(`package main
+
+import (
+	"os"
+
+	"github.com/mcflow/mcflow/cli"
+	"github.com/mcflow/mcflow/kind"
+)
+
+func main() {
+	kind.RegisterModel(kind.Model{Name: "ising2d", Version: 1, New: func(kind.Values) (kind.Instance, error) { return nil, nil }})
+	os.Exit(cli.Main())
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build(t, dup, filepath.Join(mod, "dupbin"), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+	o, err := exec.Command(filepath.Join(mod, "dupbin"), "version").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(o), "\"ising2d\" registered twice") {
+		t.Errorf("a kind registered twice: %v\n%s", err, o)
+	}
+
 	if out := runProg(t, mod, prog, "keys", "blume-capel"); !strings.Contains(out, "model.D") {
 		t.Errorf("keys: %s", out)
 	}
