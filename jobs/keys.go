@@ -3,6 +3,7 @@ package jobs
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 
@@ -12,11 +13,16 @@ import (
 // commonSamplerKeys documents the [sampler] keys of every sampler.
 var commonSamplerKeys = []kind.Key{
 	{Name: "kind", Type: kind.String, Default: "metropolis", Doc: "the sampler kind (below)"},
-	kind.IntKey("chains", 8, 1, 1<<31-1, "independent chains per task"),
-	kind.IntKey("thermalize", 1000, 0, 1<<31-1, "steps discarded per chain (adaptation happens here)"),
-	kind.IntKey("sweeps", 10000, 1, 1<<31-1, "recorded steps per chain (a larger value extends a finished run)"),
-	kind.IntKey("measure_every", 1, 1, 1<<31-1, "steps between measurements"),
+	atLeast("chains", 8, 1, "independent chains per task"),
+	atLeast("thermalize", 1000, 0, "steps discarded per chain (adaptation happens here)"),
+	atLeast("sweeps", 10000, 1, "recorded steps per chain (a larger value extends a finished run)"),
+	atLeast("measure_every", 1, 1, "steps between measurements"),
 	kind.ChoiceKey("start", "hot: a random configuration; cold: an ordered one (0 for continuous targets)", "hot", "cold"),
+}
+
+// atLeast is an integer key >= min.
+func atLeast(name string, def, min int, doc string) kind.Key {
+	return kind.Key{Name: name, Type: kind.Int, Default: def, Min: float64(min), Max: math.Inf(1), Doc: doc}
 }
 
 // Keys writes the job-file reference of the registered kinds as Markdown

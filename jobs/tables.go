@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"path/filepath"
 	"slices"
@@ -212,7 +213,7 @@ func (p *parser) param(k kind.Key, raw any, given bool) (*Param, error) {
 // have as they are: numbers (and lists of numbers) are parameters in file
 // order, which is the model's order in the job copies mcflow writes.
 func (p *parser) unknownModel(m *ModelSpec, t map[string]any) error {
-	keys, err := p.table("model", t, slices.Collect(mapKeys(t)))
+	keys, err := p.table("model", t, slices.Collect(maps.Keys(t)))
 	if err != nil {
 		return err
 	}
@@ -246,18 +247,11 @@ func (p *parser) unknownModel(m *ModelSpec, t map[string]any) error {
 	return nil
 }
 
-func mapKeys(t map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range t {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
-	*s = SamplerSpec{Chains: 8, Thermalize: 1000, Sweeps: 10000, MeasureEvery: 1, Start: "hot", Values: kind.Values{}}
+	*s = SamplerSpec{Values: kind.Values{}}
+	for _, k := range commonSamplerKeys[1:] {
+		s.setCommon(k.Name, k.Default)
+	}
 	var err error
 	if s.Kind, err = p.kindOf("sampler", t, "metropolis"); err != nil {
 		return err
@@ -273,7 +267,7 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 			known = append(known, k.Name)
 		}
 	} else {
-		known = slices.Collect(mapKeys(t))
+		known = slices.Collect(maps.Keys(t))
 	}
 	if err := p.othersKey("sampler", s.Kind, t, known); err != nil {
 		return err
@@ -318,7 +312,7 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 
 // othersKey refuses a key of other sampler kinds, naming them.
 func (p *parser) othersKey(table, kindName string, t map[string]any, known []string) error {
-	for _, k := range slices.Sorted(mapKeys(t)) {
+	for _, k := range slices.Sorted(maps.Keys(t)) {
 		if slices.Contains(known, k) {
 			continue
 		}
@@ -351,23 +345,34 @@ func (p *parser) keyErr(table string, err error) error {
 	return &SpecError{File: p.file, Line: p.lines[table], Key: table, Msg: err.Error()}
 }
 
-// commonKey reads one of the keys every sampler has.
+// commonKey reads one of the keys every sampler has (commonSamplerKeys).
 func (p *parser) commonKey(s *SamplerSpec, k string, v any) error {
-	key := "sampler." + k
-	var err error
+	i := slices.IndexFunc(commonSamplerKeys, func(c kind.Key) bool { return c.Name == k })
+	if k == "kind" || i < 0 {
+		return nil
+	}
+	x, err := p.keyValue("sampler."+k, commonSamplerKeys[i], v)
+	if err != nil {
+		return err
+	}
+	s.setCommon(k, x)
+	return nil
+}
+
+// setCommon sets one of the common keys.
+func (sm *SamplerSpec) setCommon(k string, x any) {
 	switch k {
 	case "chains":
-		s.Chains, err = p.integer(key, v, 1, "independent chains per task")
+		sm.Chains = x.(int)
 	case "thermalize":
-		s.Thermalize, err = p.integer(key, v, 0, "steps discarded per chain")
+		sm.Thermalize = x.(int)
 	case "sweeps":
-		s.Sweeps, err = p.integer(key, v, 1, "recorded steps per chain")
+		sm.Sweeps = x.(int)
 	case "measure_every":
-		s.MeasureEvery, err = p.integer(key, v, 1, "steps between measurements")
+		sm.MeasureEvery = x.(int)
 	case "start":
-		s.Start, err = p.choice(key, v, "hot", "cold")
+		sm.Start = x.(string)
 	}
-	return err
 }
 
 func (p *parser) crossCheck(s *Spec) error {
@@ -425,7 +430,7 @@ func (s *Spec) taskID(vals []NamedValue) string {
 	if len(parts) > 0 {
 		return strings.Join(parts, "_")
 	}
-	for _, k := range slices.Sorted(mapKeys(s.Model.Fixed)) {
+	for _, k := range slices.Sorted(maps.Keys(s.Model.Fixed)) {
 		if str, ok := s.Model.Fixed[k].(string); ok && str != "" && !strings.ContainsAny(str, "/\\") {
 			parts = append(parts, str)
 		}
@@ -483,7 +488,7 @@ func (s *Spec) hashedValues() kind.Values {
 // writeModel writes the [model] table: the kind's keys in its order.
 func (s *Spec) writeModel(b *strings.Builder) {
 	fmt.Fprintf(b, "\n[model]\nkind = %s\n", tomlQuote(s.Model.Kind))
-	for _, k := range slices.Sorted(mapKeys(s.Model.Fixed)) {
+	for _, k := range slices.Sorted(maps.Keys(s.Model.Fixed)) {
 		fmt.Fprintf(b, "%s = %s\n", k, tomlAny(s.Model.Fixed[k], nil))
 	}
 	for _, p := range s.Model.Params {
@@ -512,7 +517,7 @@ func (s *Spec) writeSampler(b *strings.Builder, rel func(string) string) {
 			order = append(order, k.Name)
 		}
 	} else {
-		order = slices.Sorted(mapKeys(sm.Values))
+		order = slices.Sorted(maps.Keys(sm.Values))
 	}
 	for _, k := range order {
 		if x, ok := sm.Values[k]; ok {
