@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/mcflow/mcflow/kind/kindtest"
@@ -132,6 +133,20 @@ func TestBinderAtCriticality(t *testing.T) {
 		t.Logf("L = %d: U4 = %.4f ± %.4f", L, u4.Value, u4.Stderr)
 		if math.Abs(u4.Value-0.4655) > 0.01 {
 			t.Errorf("L = %d: U4 = %.4f ± %.4f, want 0.4655 ± 0.01", L, u4.Value, u4.Stderr)
+		}
+	}
+}
+
+// The ferromagnetic multispin sweep makes the general sweep's decisions.
+func TestMultispinFerroIsGeneral(t *testing.T) {
+	p := Params{L: 4, Beta: 0.25, J: 1}
+	a := NewMultispin(p, true, mc.NewStream(2, "", mc.Moves, 0))
+	b := NewMultispin(p, true, mc.NewStream(2, "", mc.Moves, 0))
+	for i := range 30 {
+		a.stepFerro()
+		b.stepGeneral()
+		if !slices.Equal(a.s, b.s) || *a.rng != *b.rng {
+			t.Fatalf("sweep %d: the sweeps differ", i)
 		}
 	}
 }

@@ -91,42 +91,112 @@ func sel(x uint64, bit int) uint64 {
 
 // Step performs one checkerboard sweep of the 64 replicas.
 func (c *Multispin) Step() error {
+	if c.P.H == 0 && c.P.J > 0 {
+		c.stepFerro()
+	} else {
+		c.stepGeneral()
+	}
+	return nil
+}
+
+// stepGeneral is a sweep for any h and J.
+func (c *Multispin) stepGeneral() {
 	L, s := c.P.L, c.s
 	hi, lo := c.rng.Hi, c.rng.Lo
 	var m [14]uint64
 	var n [6]uint64
 	for color := range 2 {
-		for i := range s {
-			x, y, z := i%L, (i/L)%L, i/(L*L)
-			if (x+y+z+color)&1 != 0 {
-				continue
-			}
-			for j, nb := range neighbours(i, L) {
-				n[j] = s[nb]
-			}
-			w := s[i]
-			classes(&m, w, &n)
-			var flip, und uint64
-			for _, cl := range c.always {
-				flip |= m[cl]
-			}
-			for _, cl := range c.rand {
-				und |= m[cl]
-			}
-			for b := 63; und != 0 && b >= 0; b-- {
-				var r, t uint64
-				r, hi, lo = mc.Next(hi, lo)
-				for _, cl := range c.rand {
-					t |= m[cl] & -(c.thr[cl] >> uint(b) & 1)
+		for r := range L * L {
+			row, up, dn, fw, bw := rows(s, L, r)
+			for x := (r/L + r%L + color) & 1; x < L; x += 2 {
+				n = [6]uint64{row[(x+1)%L], row[(x+L-1)%L], dn[x], up[x], fw[x], bw[x]}
+				w := row[x]
+				classes(&m, w, &n)
+				var flip, und uint64
+				for _, cl := range c.always {
+					flip |= m[cl]
 				}
-				flip |= und & t &^ r
-				und &^= r ^ t
+				for _, cl := range c.rand {
+					und |= m[cl]
+				}
+				for b := 63; und != 0 && b >= 0; b-- {
+					var r, t uint64
+					r, hi, lo = mc.Next(hi, lo)
+					for _, cl := range c.rand {
+						t |= m[cl] & -(c.thr[cl] >> uint(b) & 1)
+					}
+					flip |= und & t &^ r
+					und &^= r ^ t
+				}
+				row[x] = w ^ flip
 			}
-			s[i] = w ^ flip
 		}
 	}
 	c.rng.Hi, c.rng.Lo = hi, lo
-	return nil
+}
+
+// stepFerro is Step for h = 0, J > 0, specialised as the 2D engine's:
+// moves with k ≤ 3 aligned neighbours always succeed (ΔE ≤ 0), k = 4, 5, 6
+// have the thresholds t4, t5, t6 whatever the spin, so the classes are a
+// few bit-sliced expressions and a comparison level has three terms. The
+// decisions are Step's, bit for bit.
+func (c *Multispin) stepFerro() {
+	L, s := c.P.L, c.s
+	t4, t5, t6 := c.thr[8], c.thr[10], c.thr[12]
+	hi, lo := c.rng.Hi, c.rng.Lo
+	for color := range 2 {
+		for r := range L * L {
+			row, up, dn, fw, bw := rows(s, L, r)
+			for x := (r/L + r%L + color) & 1; x < L; x += 2 {
+				xl, xr := x-1, x+1
+				if x == 0 {
+					xl = L - 1
+				}
+				if xr == L {
+					xr = 0
+				}
+				w := row[x]
+				a0, a1, a2 := ^(w ^ row[xr]), ^(w ^ row[xl]), ^(w ^ dn[x])
+				a3, a4, a5 := ^(w ^ up[x]), ^(w ^ fw[x]), ^(w ^ bw[x])
+				s1, c1 := a0^a1^a2, (a0&a1)|(a2&(a0^a1))
+				s2, c2 := a3^a4^a5, (a3&a4)|(a5&(a3^a4))
+				k0, cr := s1^s2, s1&s2
+				k1 := c1 ^ c2 ^ cr
+				k2 := (c1 & c2) | (cr & (c1 ^ c2))
+				k4 := k2 &^ k1 &^ k0
+				k5 := k2 &^ k1 & k0
+				k6 := k2 & k1
+				und := k2
+				flip := ^k2
+				for b := 63; und != 0 && b >= 0; b-- {
+					var r uint64
+					r, hi, lo = mc.Next(hi, lo)
+					t := k4&-(t4>>uint(b)&1) | k5&-(t5>>uint(b)&1) | k6&-(t6>>uint(b)&1)
+					flip |= und & t &^ r
+					und &^= r ^ t
+				}
+				row[x] = w ^ flip
+			}
+		}
+	}
+	c.rng.Hi, c.rng.Lo = hi, lo
+}
+
+// rows returns row r (= z·L + y) of the lattice and its neighbour rows in
+// y and z, each of length L.
+func rows(s []uint64, L, r int) (row, up, dn, fw, bw []uint64) {
+	z, y := r/L, r%L
+	wrap := func(i int) int {
+		if i < 0 {
+			return L - 1
+		}
+		if i == L {
+			return 0
+		}
+		return i
+	}
+	at := func(z, y int) []uint64 { return s[(z*L+y)*L:][:L:L] }
+	return at(z, y), at(z, wrap(y-1)), at(z, wrap(y+1)), at(wrap(z+1), y), at(wrap(z-1), y)
 }
 
 // add adds the bits of x to bit-sliced counters.

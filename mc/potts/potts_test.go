@@ -105,3 +105,19 @@ func TestCorruptState(t *testing.T) {
 }
 
 func long() bool { return os.Getenv("MCFLOW_LONG") == "1" }
+
+// The h = 0 sweep of even lattices makes the general sweep's decisions.
+func TestNoFieldSweepIsGeneral(t *testing.T) {
+	for _, q := range []int{2, 3, 7} {
+		p := Params{L: 8, Q: q, Beta: 1.1, J: 1}
+		a := NewMetropolis(p, true, mc.NewStream(1, "", mc.Moves, uint64(q)))
+		b := NewMetropolis(p, true, mc.NewStream(1, "", mc.Moves, uint64(q)))
+		for i := range 50 {
+			a.stepNoField()
+			b.stepField()
+			if string(a.Lat.S) != string(b.Lat.S) || *a.rng != *b.rng {
+				t.Fatalf("q = %d, sweep %d: the sweeps differ", q, i)
+			}
+		}
+	}
+}
