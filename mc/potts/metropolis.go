@@ -18,16 +18,12 @@ type Metropolis struct {
 	// more satisfied bonds and Δf = δ(s', 0) − δ(s, 0) (the mask drops
 	// bounds checks).
 	thr [32]uint64
-	// scratch of stepNoField: a row's packed neighbours and how many
-	// equal each site's state
-	pk []uint32
-	eq []int8
 }
 
 // NewMetropolis returns a chain started hot or cold from rng's stream.
 // The parameters must be valid (see Params.Validate).
 func NewMetropolis(p Params, hot bool, rng *mc.PCG) *Metropolis {
-	c := &Metropolis{P: p, Lat: NewLattice(p.L, p.Q, hot, rng), rng: rng, pk: make([]uint32, p.L), eq: make([]int8, p.L)}
+	c := &Metropolis{P: p, Lat: NewLattice(p.L, p.Q, hot, rng), rng: rng}
 	for dn := -4; dn <= 4; dn++ {
 		for df := -1; df <= 1; df++ {
 			dE := -p.J*float64(dn) - p.H*float64(df)
@@ -39,7 +35,7 @@ func NewMetropolis(p Params, hot bool, rng *mc.PCG) *Metropolis {
 
 // Step performs one checkerboard sweep: L² attempted moves.
 func (c *Metropolis) Step() error {
-	if c.P.H == 0 && c.P.L%2 == 0 {
+	if c.P.H == 0 {
 		c.stepNoField()
 	} else {
 		c.stepField()
@@ -87,20 +83,14 @@ func (c *Metropolis) stepField() {
 	c.rng.Hi, c.rng.Lo = hi, lo
 }
 
-// stepNoField is Step for h = 0 and even L: the threshold depends on Δn
-// alone (thr[3(Δn + 4) + 1]), and the checkerboard's colours are a true
-// bipartition, so no site of a colour neighbours another of its colour
-// (with odd L the two ends of a row do). A first pass over a row packs each site's four
-// neighbours into the bytes of a word and counts those equal to its state;
-// the update loop then counts the neighbours equal to the proposed state
-// with a few word operations (equal bytes are the zero bytes of the word
-// xor the state in every byte). The decisions are Step's, bit for bit.
+// stepNoField is Step for h = 0: the threshold depends on Δn alone
+// (thr[3(Δn + 4) + 1]), which frees the registers of Δf. The decisions
+// are Step's, bit for bit.
 func (c *Metropolis) stepNoField() {
 	L, s := c.Lat.L, c.Lat.S
 	hi, lo := c.rng.Hi, c.rng.Lo
 	q := uint(c.P.Q)
 	thr := &c.thr
-	pk, eq := c.pk[:L:L], c.eq[:L:L]
 	for color := range 2 {
 		for y := range L {
 			row := s[y*L : (y+1)*L : (y+1)*L]
@@ -114,11 +104,6 @@ func (c *Metropolis) stepNoField() {
 				if xr == L {
 					xr = 0
 				}
-				w := uint32(up[x]) | uint32(dn[x])<<8 | uint32(row[xl])<<16 | uint32(row[xr])<<24
-				pk[x] = w
-				eq[x] = int8(equalBytes(w, row[x]))
-			}
-			for x := (y + color) & 1; x < L; x += 2 {
 				old := row[x]
 				u, _, _ := mc.Next(hi, lo)
 				var v uint64
@@ -126,21 +111,15 @@ func (c *Metropolis) stepNoField() {
 				r, _ := bits.Mul64(u, uint64(q-1))
 				n1 := uint(old) + 1 + uint(r)
 				nw := uint8(n1 - q&-uint(b2u(n1 >= q)))
-				d := equalBytes(pk[x], nw) - int(eq[x])
+				a, b, cc, e := up[x], dn[x], row[xl], row[xr]
+				d := int(b2u(a == nw)+b2u(b == nw)+b2u(cc == nw)+b2u(e == nw)) -
+					int(b2u(a == old)+b2u(b == old)+b2u(cc == old)+b2u(e == old))
 				_, borrow := bits.Sub64(v, thr[(3*d+13)&31], 0)
 				row[x] = old ^ (old^nw)&-uint8(borrow)
 			}
 		}
 	}
 	c.rng.Hi, c.rng.Lo = hi, lo
-}
-
-// equalBytes counts the bytes of w equal to b: the zero bytes of w ⊕ bbbb
-// (a byte is non-zero iff bit 7 of (x & 0x7f) + 0x7f, or x itself, is set).
-func equalBytes(w uint32, b uint8) int {
-	x := w ^ uint32(b)*0x01010101
-	nz := (x | (x&0x7f7f7f7f + 0x7f7f7f7f)) & 0x80808080
-	return 4 - int((nz>>7)*0x01010101>>24)
 }
 
 func b2u(b bool) uint8 {
