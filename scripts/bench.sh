@@ -127,6 +127,17 @@ for k in "ising3d/L=64" "ising3d-multispin/L=40" "potts-q3/L=256" "xy/L=256"; do
   printf "%-52s %12.4f %12.4f %7.2fx\n" "Metropolis $k, sites/ns (vs ising2d L=256 plain)" "$V" "$I2" "$R"
 done
 
+# ad.Conv2D: the tutorial's conv coupling network (phi^4 L=8, batch 64,
+# channels 1-8-8-2, 3x3 circular), forward + backward, one thread, against
+# PyTorch's conv2d with circular padding (scripts/torch_conv.py).
+tc=(); gc=()
+for i in 1 2 3; do
+  tc+=("$($PY scripts/torch_conv.py 200 | awk '{print $2}')")
+  gc+=("$(./build/ad.test -test.run '^$' -test.bench 'Conv2D$' -test.benchtime 2s -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="us/net") print $i}')")
+done
+TC=$(printf '%s\n' "${tc[@]}" | median); GC=$(printf '%s\n' "${gc[@]}" | median)
+printf "%-52s %12.1f %12.1f %7.2fx\n" "conv net 1-8-8-2 3x3 circular, L=8, batch 64, us (vs PyTorch)" "$GC" "$TC" "$(ratio "$TC" "$GC")"
+
 # Checkpoint of a 256^2 x 64-chain task (write + fsync + rename), no reference.
 ./build/jobs.test -test.run '^$' -test.bench 'Checkpoint' -test.benchtime 10x | awk '/ms\/checkpoint/ {
   for (i=1;i<=NF;i++) { if ($(i+1)=="ms/checkpoint") ms=$i; if ($(i+1)=="MB") mb=$i }
