@@ -32,7 +32,6 @@ func conv2DNaive(x, k *Tensor) *Tensor {
 	return y
 }
 
-
 func TestConv2DDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, c := range [][6]int{{2, 3, 4, 5, 6, 3}, {1, 1, 2, 3, 3, 3}, {2, 2, 2, 7, 5, 5}, {3, 2, 1, 4, 4, 1}} {
