@@ -67,21 +67,26 @@ func convChunk(kdim, hw, b int) int {
 // that the convolution of the b samples is one matrix product.
 func im2col(cols, x []float64, b, cin, h, w, kh, kw int) {
 	hw := h * w
-	idx := make([]int, w) // (j + dv) mod W
 	for v := range kw {
 		dv := v - kw/2
-		for j := range w {
-			idx[j] = wrapIndex(j+dv, w)
-		}
+		// d[j] = src[j + dv] for j in [lo, hi); the ends wrap.
+		lo, hi := max(0, -dv), min(w, w-dv)
 		for c := range cin {
 			for u := range kh {
 				row := cols[((c*kh+u)*kw+v)*b*hw:][:b*hw]
 				for n := range b {
 					xc := x[(n*cin+c)*hw:][:hw]
 					for i := range h {
-						src, d := xc[wrapIndex(i+u-kh/2, h)*w:][:w], row[(n*h+i)*w:][:w]
-						for j, k := range idx {
-							d[j] = src[k]
+						src, d := xc[wrapIndex(i+u-kh/2, h)*w:][:w:w], row[(n*h+i)*w:][:w:w]
+						mid, s := d[lo:hi], src[lo+dv:hi+dv]
+						for j := range mid {
+							mid[j] = s[j]
+						}
+						for j := 0; j < lo; j++ {
+							d[j] = src[j+dv+w]
+						}
+						for j := hi; j < w; j++ {
+							d[j] = src[j+dv-w]
 						}
 					}
 				}
