@@ -27,6 +27,8 @@ type TrainSpec struct {
 	Layers     int
 	Hidden     []int
 	Mask       string
+	Net        string `json:",omitempty"` // realnvp: "mlp" or "conv"
+	Kernel     int    `json:",omitempty"` // net = "conv": the kernel size
 	Potential  string
 	Steps      int
 	Eps        float64
@@ -38,7 +40,7 @@ type TrainSpec struct {
 }
 
 var trainKeys = []string{"flow", "epochs", "batch", "lr", "loss", "schedule", "data",
-	"layers", "hidden", "mask", "potential", "steps", "eps", "symmetric", "exact", "hutchinson", "eval_samples"}
+	"layers", "hidden", "mask", "net", "kernel", "potential", "steps", "eps", "symmetric", "exact", "hutchinson", "eval_samples"}
 
 func (p *parser) float(key string, v any, what string, ok func(float64) bool) (float64, error) {
 	f, isNum := number(v)
@@ -99,9 +101,18 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 	lattice := s.Model.Def != nil && s.Model.Def.Lattice
 	switch tr.Flow {
 	case "realnvp":
-		tr.LR, tr.Layers, tr.Hidden, tr.Mask = 1e-3, 8, []int{64, 64}, "halves"
+		tr.LR, tr.Layers, tr.Hidden, tr.Mask, tr.Net = 1e-3, 8, []int{64, 64}, "halves", "mlp"
 		if lattice {
 			tr.Mask = "checkerboard"
+		}
+		if v, ok := t["net"]; ok {
+			if tr.Net, err = p.choice("train.net", v, "mlp", "conv"); err != nil {
+				return err
+			}
+		}
+		if tr.Net == "conv" {
+			// The lattice-field-theory tutorial's couplings (arXiv:2101.08176).
+			tr.Layers, tr.Hidden, tr.Kernel = 16, []int{8, 8}, 3
 		}
 	case "monge-ampere":
 		tr.LR, tr.Potential, tr.Hidden, tr.Steps, tr.Eps = 1e-2, "lncosh", []int{32}, 50, 0.1
@@ -144,6 +155,11 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			}
 		case "mask":
 			tr.Mask, err = p.choice(key, v, "halves", "checkerboard")
+		case "net":
+		case "kernel":
+			if tr.Kernel, err = p.integer(key, v, 1, "the convolutions' kernel size, odd"); err == nil && tr.Net != "conv" {
+				err = p.errf(key, "applies to net = \"conv\"")
+			}
 		case "potential":
 			if tr.Potential, err = p.choice(key, v, "lncosh", "mlp"); err == nil && !set["hidden"] && tr.Potential == "mlp" {
 				tr.Hidden = []int{32, 32}
@@ -166,7 +182,7 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 		}
 	}
 	// Keys of the other flow are refused rather than ignored.
-	other := map[string][]string{"realnvp": {"potential", "steps", "eps", "exact", "hutchinson"}, "monge-ampere": {"layers", "mask"}}
+	other := map[string][]string{"realnvp": {"potential", "steps", "eps", "exact", "hutchinson"}, "monge-ampere": {"layers", "mask", "net", "kernel"}}
 	for _, k := range other[tr.Flow] {
 		if set[k] {
 			return p.errf("train."+k, "does not apply to flow = %q", tr.Flow)
@@ -181,8 +197,14 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 	if tr.Mask == "checkerboard" && !lattice {
 		return p.errf("train.mask", "= \"checkerboard\" needs a lattice model (phi4, ising2d-relaxed)")
 	}
+	if tr.Net == "conv" && tr.Mask != "checkerboard" {
+		return p.errf("train.net", "= \"conv\" needs a lattice model and mask = \"checkerboard\"")
+	}
 	c := tr.FlowConfig(2, 0)
-	c.Dim, c.L = 4, 2 // a stand-in lattice: the checks below do not depend on the size
+	// A stand-in lattice: the checks below do not depend on its size (the
+	// kernel is checked against the target's L when a task is built).
+	c.L = max(2, tr.Kernel)
+	c.Dim = c.L * c.L
 	if err := c.Validate(); err != nil {
 		return p.errf("train", "%s", strings.TrimPrefix(err.Error(), "nf: "))
 	}
@@ -192,7 +214,7 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 // FlowConfig returns the flow's architecture for a target of dimension
 // dim (lattice side l, or 0).
 func (tr *TrainSpec) FlowConfig(dim, l int) nf.Config {
-	c := nf.Config{Kind: tr.Flow, Layers: tr.Layers, Hidden: tr.Hidden, Mask: tr.Mask, Potential: tr.Potential,
+	c := nf.Config{Kind: tr.Flow, Layers: tr.Layers, Hidden: tr.Hidden, Mask: tr.Mask, Net: tr.Net, Kernel: tr.Kernel, Potential: tr.Potential,
 		Steps: tr.Steps, Eps: tr.Eps, Exact: tr.Exact, Hutchinson: tr.Hutchinson, Symmetric: nf.Symmetry(tr.Symmetric)}
 	c.Defaults(dim, l)
 	return c
@@ -212,7 +234,10 @@ func (tr *TrainSpec) toml(rel func(string) string) string {
 	fmt.Fprintf(&b, "hidden = [%s]\nsymmetric = %q\n", strings.Join(h, ", "), tr.Symmetric)
 	switch tr.Flow {
 	case "realnvp":
-		fmt.Fprintf(&b, "layers = %d\nmask = %q\n", tr.Layers, tr.Mask)
+		fmt.Fprintf(&b, "layers = %d\nmask = %q\nnet = %q\n", tr.Layers, tr.Mask, tr.Net)
+		if tr.Net == "conv" {
+			fmt.Fprintf(&b, "kernel = %d\n", tr.Kernel)
+		}
 	case "monge-ampere":
 		fmt.Fprintf(&b, "potential = %q\nsteps = %d\neps = %s\nexact = %v\nhutchinson = %v\n",
 			tr.Potential, tr.Steps, formatNumber(tr.Eps, false), tr.Exact, tr.Hutchinson)

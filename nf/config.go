@@ -18,6 +18,12 @@ type Config struct {
 	Hidden []int
 	Mask   string
 	L      int
+	// Net "conv" makes the coupling networks convolutions on the L×L
+	// lattice (periodic, Kernel×Kernel, Hidden channels, tanh; needs the
+	// checkerboard mask), translation-equivariant under the shifts that
+	// preserve the mask; "" or "mlp": dense MLPs of the Hidden widths.
+	Net    string `json:",omitempty"`
+	Kernel int    `json:",omitempty"`
 
 	// Monge–Ampère: Potential "lncosh" (u = Σ_j w_j ln cosh(W_j·x), with
 	// Hidden[0] terms, hand-written ∇u and ∇²u) or "mlp" (u an MLP of the
@@ -59,6 +65,9 @@ func (c *Config) Defaults(dim, l int) {
 		}
 		if c.Mask == "checkerboard" {
 			c.L = l
+		}
+		if c.Net == "conv" && c.Kernel == 0 {
+			c.Kernel = 3
 		}
 	case "monge-ampere":
 		if c.Potential == "" {
@@ -113,6 +122,21 @@ func (c *Config) Validate() error {
 			}
 		default:
 			return errorf("mask = %q, want \"halves\" or \"checkerboard\"", c.Mask)
+		}
+		switch c.Net {
+		case "", "mlp":
+			if c.Kernel != 0 {
+				return errorf("kernel = %d applies to net = \"conv\"", c.Kernel)
+			}
+		case "conv":
+			if c.Mask != "checkerboard" {
+				return errorf("net = \"conv\" needs a lattice target and the checkerboard mask")
+			}
+			if c.Kernel < 1 || c.Kernel%2 == 0 || c.Kernel > c.L {
+				return errorf("kernel = %d: want an odd size <= L = %d", c.Kernel, c.L)
+			}
+		default:
+			return errorf("net = %q, want \"mlp\" or \"conv\"", c.Net)
 		}
 	case "monge-ampere":
 		if !slices.Contains([]string{"lncosh", "mlp"}, c.Potential) {

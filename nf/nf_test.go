@@ -63,6 +63,8 @@ func TestRealNVPExact(t *testing.T) {
 		{Kind: "realnvp", Dim: 5, Layers: 3, Hidden: []int{7}, Mask: "halves"},
 		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{12}, Mask: "checkerboard", L: 4},
 		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{12}, Mask: "checkerboard", L: 4, Symmetric: Equivariant},
+		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{4, 4}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3},
+		{Kind: "realnvp", Dim: 36, Layers: 2, Hidden: []int{3}, Mask: "checkerboard", L: 6, Net: "conv", Kernel: 5, Symmetric: Equivariant},
 	} {
 		m := mustNew(t, c, 1)
 		perturb(m.Flow, rng, 0.3)
@@ -295,5 +297,52 @@ print(c["Kind"], f.attrs["kind"], n)`, path)
 	}
 	if _, err := Load(filepath.Join(dir, "missing.h5")); err == nil {
 		t.Error("loading a missing file succeeded")
+	}
+}
+
+// A conv-coupling flow commutes with the lattice shifts that preserve its
+// checkerboard masks ((1, 1) and (2, 0)): g(shift z) = shift g(z), with
+// the same log-determinant; with symmetric = "equivariant" also g(−z) = −g(z).
+func TestConvRealNVPEquivariant(t *testing.T) {
+	const L = 6
+	rng := mc.NewPCG(5, 6)
+	m := mustNew(t, Config{Kind: "realnvp", Dim: L * L, Layers: 4, Hidden: []int{4}, Mask: "checkerboard", L: L, Net: "conv", Kernel: 3, Symmetric: Equivariant}, 2)
+	perturb(m.Flow, rng, 0.3)
+	z := randn(rng, 1, 3, L*L)
+	shift := func(a *ad.Tensor, di, dj int) *ad.Tensor {
+		out := ad.Zeros(a.Shape...)
+		for b := range a.Shape[0] {
+			for i := range L {
+				for j := range L {
+					out.Data[b*L*L+((i+di)%L)*L+(j+dj)%L] = a.Data[b*L*L+i*L+j]
+				}
+			}
+		}
+		return out
+	}
+	x, ld := m.Flow.Forward(ad.Const(z))
+	for _, s := range [][2]int{{1, 1}, {2, 0}, {0, 4}} {
+		xs, lds := m.Flow.Forward(ad.Const(shift(z, s[0], s[1])))
+		want := shift(x.Value, s[0], s[1])
+		for i := range want.Data {
+			if math.Abs(xs.Value.Data[i]-want.Data[i]) > 1e-12 {
+				t.Fatalf("shift %v: g(shift z) ≠ shift g(z) at %d", s, i)
+			}
+		}
+		for b := range ld.Value.Data {
+			if math.Abs(lds.Value.Data[b]-ld.Value.Data[b]) > 1e-12 {
+				t.Fatalf("shift %v: log-determinant changed", s)
+			}
+		}
+	}
+	neg := z.Clone()
+	for i := range neg.Data {
+		neg.Data[i] = -neg.Data[i]
+	}
+	xn, _ := m.Flow.Forward(ad.Const(neg))
+	for i := range xn.Value.Data {
+		if math.Abs(xn.Value.Data[i]+x.Value.Data[i]) > 1e-12 {
+			t.Fatalf("g(−z) ≠ −g(z) at %d", i)
+		}
 	}
 }

@@ -21,7 +21,8 @@ import (
 // evaluated at ±x·m), so that g(−z) = −g(z).
 type RealNVP struct {
 	cfg   Config
-	nets  []*ad.MLP
+	nets  []*ad.MLP     // the coupling networks (net = "mlp"), or
+	convs []*ad.ConvNet // (net = "conv")
 	masks []*ad.Var // (1, Dim): 1 where the layer keeps x
 	inv   []*ad.Var // 1 − mask
 }
@@ -43,16 +44,23 @@ func newRealNVP(c Config, rng *mc.PCG) *RealNVP {
 		}
 	}
 	for l := range c.Layers {
-		widths := append(append([]int{n}, c.Hidden...), 2*n)
-		net := ad.NewMLP(widths, ad.Tanh, rand.New(rng))
 		// Start near the identity: a small last layer.
-		last := net.Layers[len(net.Layers)-1]
-		for _, p := range last.Params() {
+		var last []*ad.Var
+		if c.Net == "conv" {
+			net := ad.NewConvNet(append(append([]int{1}, c.Hidden...), 2), c.Kernel, ad.Tanh, rand.New(rng))
+			f.convs = append(f.convs, net)
+			last = net.Layers[len(net.Layers)-1].Params()
+		} else {
+			widths := append(append([]int{n}, c.Hidden...), 2*n)
+			net := ad.NewMLP(widths, ad.Tanh, rand.New(rng))
+			f.nets = append(f.nets, net)
+			last = net.Layers[len(net.Layers)-1].Params()
+		}
+		for _, p := range last {
 			for i := range p.Value.Data {
 				p.Value.Data[i] *= 0.01
 			}
 		}
-		f.nets = append(f.nets, net)
 		m, im := ad.Zeros(1, n), ad.Zeros(1, n)
 		for i := range n {
 			b := base[i]
@@ -70,7 +78,28 @@ func newRealNVP(c Config, rng *mc.PCG) *RealNVP {
 func (f *RealNVP) Dim() int          { return f.cfg.Dim }
 func (f *RealNVP) Exact() bool       { return true }
 func (f *RealNVP) Config() Config    { return f.cfg }
-func (f *RealNVP) Params() []*ad.Var { return params(f.nets...) }
+func (f *RealNVP) Params() []*ad.Var {
+	if f.convs != nil {
+		var ps []*ad.Var
+		for _, n := range f.convs {
+			ps = append(ps, n.Params()...)
+		}
+		return ps
+	}
+	return params(f.nets...)
+}
+
+// net evaluates layer l's coupling network on a batch (b, Dim): the MLP,
+// or the ConvNet on the batch as (b, 1, L, L) images whose two output
+// channels, flattened, are the scale's and the shift's halves.
+func (f *RealNVP) net(l int, x *ad.Var) *ad.Var {
+	if f.convs == nil {
+		return f.nets[l].Forward(x)
+	}
+	b, L := x.Shape()[0], f.cfg.L
+	out := f.convs[l].Forward(ad.Reshape(x, b, 1, L, L))
+	return ad.Reshape(out, b, 2*L*L)
+}
 
 // st returns the layer's scale and shift (both zero where the mask is 1).
 func (f *RealNVP) st(l int, x *ad.Var) (s, t *ad.Var) {
@@ -79,12 +108,12 @@ func (f *RealNVP) st(l int, x *ad.Var) (s, t *ad.Var) {
 	var rs, rt *ad.Var
 	if f.cfg.Symmetric == Equivariant {
 		b := x.Shape()[0]
-		out := f.nets[l].Forward(ad.Concat(0, xm, ad.Neg(xm)))
+		out := f.net(l, ad.Concat(0, xm, ad.Neg(xm)))
 		plus, minus := ad.Slice(out, 0, 0, b), ad.Slice(out, 0, b, 2*b)
 		rs = ad.Scale(ad.Add(ad.Slice(plus, 1, 0, n), ad.Slice(minus, 1, 0, n)), 0.5)
 		rt = ad.Scale(ad.Sub(ad.Slice(plus, 1, n, 2*n), ad.Slice(minus, 1, n, 2*n)), 0.5)
 	} else {
-		out := f.nets[l].Forward(xm)
+		out := f.net(l, xm)
 		rs, rt = ad.Slice(out, 1, 0, n), ad.Slice(out, 1, n, 2*n)
 	}
 	return ad.Mul(ad.Tanh(rs), f.inv[l]), ad.Mul(rt, f.inv[l])
@@ -92,7 +121,7 @@ func (f *RealNVP) st(l int, x *ad.Var) (s, t *ad.Var) {
 
 func (f *RealNVP) Forward(z *ad.Var) (x, logDet *ad.Var) {
 	x = z
-	for l := range f.nets {
+	for l := range f.cfg.Layers {
 		s, t := f.st(l, x)
 		x = ad.Add(ad.Mul(x, ad.Exp(s)), t)
 		ls := ad.SumAxis(s, 1, false)
@@ -107,7 +136,7 @@ func (f *RealNVP) Forward(z *ad.Var) (x, logDet *ad.Var) {
 
 func (f *RealNVP) Inverse(x *ad.Var) (z, logDet *ad.Var) {
 	z = x
-	for l := len(f.nets) - 1; l >= 0; l-- {
+	for l := f.cfg.Layers - 1; l >= 0; l-- {
 		s, t := f.st(l, z)
 		z = ad.Mul(ad.Sub(z, t), ad.Exp(ad.Neg(s)))
 		ls := ad.Neg(ad.SumAxis(s, 1, false))
