@@ -23,8 +23,8 @@ type RealNVP struct {
 	cfg   Config
 	nets  []*ad.MLP     // the coupling networks (net = "mlp"), or
 	convs []*ad.ConvNet // (net = "conv")
-	masks []*ad.Var // (1, Dim): 1 where the layer keeps x
-	inv   []*ad.Var // 1 − mask
+	masks []*ad.Var     // (1, Dim): 1 where the layer keeps x
+	inv   []*ad.Var     // 1 − mask
 }
 
 func newRealNVP(c Config, rng *mc.PCG) *RealNVP {
@@ -75,9 +75,9 @@ func newRealNVP(c Config, rng *mc.PCG) *RealNVP {
 	return f
 }
 
-func (f *RealNVP) Dim() int          { return f.cfg.Dim }
-func (f *RealNVP) Exact() bool       { return true }
-func (f *RealNVP) Config() Config    { return f.cfg }
+func (f *RealNVP) Dim() int       { return f.cfg.Dim }
+func (f *RealNVP) Exact() bool    { return true }
+func (f *RealNVP) Config() Config { return f.cfg }
 func (f *RealNVP) Params() []*ad.Var {
 	if f.convs != nil {
 		var ps []*ad.Var
