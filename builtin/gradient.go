@@ -68,7 +68,7 @@ func init() {
 }
 
 // TrainVersion is the kernel version of flow training and evaluation.
-const TrainVersion = 2
+const TrainVersion = 3
 
 func continuous(m kind.Instance, _ kind.Values) error {
 	if _, ok := m.(kind.Continuous); !ok {

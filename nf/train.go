@@ -17,10 +17,13 @@ import (
 	"github.com/mcflow/mcflow/model"
 )
 
-// ShardRows is the number of rows of a batch one worker differentiates at
-// a time. Shards are summed in a fixed order, so a step's result is the
-// same for any number of workers.
-const ShardRows = 128
+// ShardRows returns the number of rows of a batch one worker
+// differentiates at a time: an eighth of the batch, at least 16 and at
+// most 128 rows, so that a small batch (the lattice tutorial's 64) still
+// keeps several workers busy. It depends on the batch alone and shards are
+// summed in a fixed order, so a step's result is the same for any number
+// of workers.
+func ShardRows(batch int) int { return min(128, max(16, (batch+7)/8)) }
 
 // Loss is what training minimises.
 type Loss string
@@ -137,8 +140,9 @@ func (tr *Trainer) Step() (float64, error) {
 		}
 	}
 	var shards []shard
-	for lo := 0; lo < tr.o.Batch; lo += ShardRows {
-		hi := min(lo+ShardRows, tr.o.Batch)
+	rows := ShardRows(tr.o.Batch)
+	for lo := 0; lo < tr.o.Batch; lo += rows {
+		hi := min(lo+rows, tr.o.Batch)
 		sh := shard{rows: ad.NewTensor(batch.Data[lo*d:hi*d], hi-lo, d)}
 		if ma, ok := tr.Model.Flow.(*MongeAmpere); ok && ma.cfg.Hutchinson {
 			sh.probe = tr.o.Streams.Stream(e, uint64(len(shards)))
