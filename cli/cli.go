@@ -34,28 +34,6 @@ import (
 	"github.com/mcflow/mcflow/kind"
 )
 
-func main() {
-	// SIGINT, SIGTERM and SIGUSR1 cancel the context with the signal as its
-	// cause (the run checkpoints at the next barrier); repeated signals
-	// only cancel it again.
-	sigs := []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	ch := make(chan os.Signal, 8)
-	signal.Notify(ch, sigs...)
-	go func() {
-		for sig := range ch {
-			cancel(stopSignal{sig})
-		}
-	}()
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	// Ignore the signals before unregistering, so that a repeated signal
-	// arriving after the checkpoint cannot kill the process between here
-	// and its exit code.
-	signal.Ignore(sigs...)
-	signal.Stop(ch)
-	os.Exit(code)
-}
-
 // Main runs the command line of os.Args and returns the process's exit
 // code. SIGINT, SIGTERM and SIGUSR1 stop a run at its next checkpoint. A
 // registration error of the program's kinds (a name registered twice) is

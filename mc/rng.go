@@ -65,6 +65,20 @@ func Below(r *PCG, n uint64) uint64 {
 	return hi
 }
 
+// Threshold returns the t with P(u < t) = p for a uniform 64-bit u, to
+// within 2⁻⁶⁴: an exact Metropolis decision is u < Threshold(p), one
+// comparison and no floating point. p >= 1 gives 2⁶⁴ − 1 (P = 1 − 2⁻⁶⁴),
+// which the multispin engines read as "always"; p <= 0 (or NaN) gives 0.
+func Threshold(p float64) uint64 {
+	if p >= 1 {
+		return math.MaxUint64
+	}
+	if !(p > 0) {
+		return 0
+	}
+	return uint64(p * (1 << 64))
+}
+
 // Uniform returns a uniform float64 in [0, 1) from the top 53 bits of one
 // 64-bit output: every multiple of 2⁻⁵³ equally likely.
 func Uniform(r *PCG) float64 { return float64(r.Uint64()>>11) * 0x1p-53 }

@@ -89,18 +89,6 @@ func (lat *Lattice) observe(dst []float64, p Params) []float64 {
 	return append(dst, e, m, math.Abs(m), m*m)
 }
 
-// threshold returns the uint64 t with P(u < t) = p for uniform 64-bit u,
-// to within 2⁻⁶⁴ (for p >= 1, P(u < 2⁶⁴−1) = 1 − 2⁻⁶⁴).
-func threshold(p float64) uint64 {
-	if p >= 1 {
-		return math.MaxUint64
-	}
-	if !(p > 0) {
-		return 0
-	}
-	return uint64(p * (1 << 64))
-}
-
 // header of a marshalled chain: magic, kind, L.
 const magic = "mcfI"
 

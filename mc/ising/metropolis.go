@@ -27,7 +27,7 @@ func NewMetropolis(p Params, hot bool, rng *mc.PCG) *Metropolis {
 		for k := range 5 {
 			nb := float64(2*k - 4)
 			dE := 2 * s * (p.J*nb + p.H)
-			c.thr[(int(s)*8+int(nb)+12)&31] = threshold(math.Exp(-p.Beta * dE))
+			c.thr[(int(s)*8+int(nb)+12)&31] = mc.Threshold(math.Exp(-p.Beta * dE))
 		}
 	}
 	return c

@@ -75,7 +75,7 @@ func NewMultispin(p Params, hot bool, rng *mc.PCG) *Multispin {
 		for sb := range 2 {
 			s := float64(2*sb - 1)
 			dE := 2 * (p.J*float64(2*k-4) + p.H*s)
-			t := threshold(math.Exp(-p.Beta * dE))
+			t := mc.Threshold(math.Exp(-p.Beta * dE))
 			cl := 2*k + sb
 			c.thr[cl] = t
 			switch t {
@@ -235,9 +235,10 @@ func (c *Multispin) stepFerro() {
 	c.rng.Hi, c.rng.Lo = hi, lo
 }
 
-// add adds the bits of x to the bit-sliced counters planes (bit r of
-// plane i is bit i of replica r's count).
-func add(planes []uint64, x uint64) {
+// AddBits adds the bits of x to the bit-sliced counters planes (bit r of
+// plane i is bit i of replica r's count): 64 counters at once, as the
+// multispin engines measure.
+func AddBits(planes []uint64, x uint64) {
 	for i := 0; x != 0; i++ {
 		carry := planes[i] & x
 		planes[i] ^= x
@@ -245,7 +246,8 @@ func add(planes []uint64, x uint64) {
 	}
 }
 
-func count(planes []uint64, r int) int64 {
+// CountBits returns replica r's count from the planes of AddBits.
+func CountBits(planes []uint64, r int) int64 {
 	var v int64
 	for i, p := range planes {
 		v |= int64(p>>uint(r)&1) << uint(i)
@@ -271,16 +273,16 @@ func (c *Multispin) Observe(dst []float64) []float64 {
 			if xr == L {
 				xr = 0
 			}
-			add(aligned, ^(w ^ row[xr]))
-			add(aligned, ^(w ^ dn[x]))
-			add(ups, w)
+			AddBits(aligned, ^(w ^ row[xr]))
+			AddBits(aligned, ^(w ^ dn[x]))
+			AddBits(ups, w)
 		}
 	}
 	n := int64(L * L)
 	nf := float64(n)
 	for r := range Replicas {
-		bonds := 2*count(aligned, r) - 2*n // aligned − anti-aligned of 2N bonds
-		mag := 2*count(ups, r) - n
+		bonds := 2*CountBits(aligned, r) - 2*n // aligned − anti-aligned of 2N bonds
+		mag := 2*CountBits(ups, r) - n
 		m := float64(mag) / nf
 		e := (-c.P.J*float64(bonds) - c.P.H*float64(mag)) / nf
 		dst = append(dst, e, m, math.Abs(m), m*m)

@@ -42,7 +42,7 @@ func NewWolff(p Params, hot bool, rng *mc.PCG) (*Wolff, error) {
 		return nil, err
 	}
 	c := &Wolff{P: p, Lat: NewLattice(p.L, hot, rng), rng: rng, stack: make([]int32, 0, p.L*p.L)}
-	c.thr = threshold(-math.Expm1(-2 * p.Beta * p.J))
+	c.thr = mc.Threshold(-math.Expm1(-2 * p.Beta * p.J))
 	return c, nil
 }
 

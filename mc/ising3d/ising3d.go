@@ -101,19 +101,6 @@ func neighbours(i, L int) [6]int {
 	}
 }
 
-// threshold returns the uint64 t with P(u < t) = p for uniform 64-bit u,
-// to within 2⁻⁶⁴ (p >= 1: 2⁶⁴ − 1, the mark of a move that always
-// succeeds).
-func threshold(p float64) uint64 {
-	if p >= 1 {
-		return math.MaxUint64
-	}
-	if !(p > 0) {
-		return 0
-	}
-	return uint64(p * (1 << 64))
-}
-
 const magic = "mcf3"
 
 var errState = errors.New("ising3d: corrupt chain state")

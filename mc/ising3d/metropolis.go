@@ -27,7 +27,7 @@ func NewMetropolis(p Params, hot bool, rng *mc.PCG) *Metropolis {
 	for _, s := range []int{-1, 1} {
 		for nb := -6; nb <= 6; nb += 2 {
 			dE := 2 * float64(s) * (p.J*float64(nb) + p.H)
-			c.thr[(16*s+nb+24)&63] = threshold(math.Exp(-p.Beta * dE))
+			c.thr[(16*s+nb+24)&63] = mc.Threshold(math.Exp(-p.Beta * dE))
 		}
 	}
 	return c

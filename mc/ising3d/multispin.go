@@ -6,6 +6,7 @@ import (
 	"math/bits"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/ising"
 )
 
 // Replicas is the number of chains a Multispin unit holds.
@@ -44,7 +45,7 @@ func NewMultispin(p Params, hot bool, rng *mc.PCG) *Multispin {
 			// k aligned neighbours: the neighbour sum is s(2k − 6).
 			dE := 2 * (p.J*float64(2*k-6) + p.H*s)
 			cl := 2*k + sb
-			c.thr[cl] = threshold(math.Exp(-p.Beta * dE))
+			c.thr[cl] = mc.Threshold(math.Exp(-p.Beta * dE))
 			switch c.thr[cl] {
 			case math.MaxUint64:
 				c.always = append(c.always, cl)
@@ -199,23 +200,6 @@ func rows(s []uint64, L, r int) (row, up, dn, fw, bw []uint64) {
 	return at(z, y), at(z, wrap(y-1)), at(z, wrap(y+1)), at(wrap(z+1), y), at(wrap(z-1), y)
 }
 
-// add adds the bits of x to bit-sliced counters.
-func add(planes []uint64, x uint64) {
-	for i := 0; x != 0; i++ {
-		carry := planes[i] & x
-		planes[i] ^= x
-		x = carry
-	}
-}
-
-func count(planes []uint64, r int) int64 {
-	var v int64
-	for i, p := range planes {
-		v |= int64(p>>uint(r)&1) << uint(i)
-	}
-	return v
-}
-
 // Observe appends e, m, absm, m2 of each replica in turn (64×4 values).
 func (c *Multispin) Observe(dst []float64) []float64 {
 	L, s := c.P.L, c.s
@@ -224,16 +208,16 @@ func (c *Multispin) Observe(dst []float64) []float64 {
 	clear(ups)
 	for i, w := range s {
 		nb := neighbours(i, L)
-		add(aligned, ^(w ^ s[nb[0]])) // +x
-		add(aligned, ^(w ^ s[nb[2]])) // +y
-		add(aligned, ^(w ^ s[nb[4]])) // +z
-		add(ups, w)
+		ising.AddBits(aligned, ^(w ^ s[nb[0]])) // +x
+		ising.AddBits(aligned, ^(w ^ s[nb[2]])) // +y
+		ising.AddBits(aligned, ^(w ^ s[nb[4]])) // +z
+		ising.AddBits(ups, w)
 	}
 	n := int64(len(s))
 	nf := float64(n)
 	for r := range Replicas {
-		bonds := 2*count(aligned, r) - 3*n
-		mag := 2*count(ups, r) - n
+		bonds := 2*ising.CountBits(aligned, r) - 3*n
+		mag := 2*ising.CountBits(ups, r) - n
 		m := float64(mag) / nf
 		e := (-c.P.J*float64(bonds) - c.P.H*float64(mag)) / nf
 		dst = append(dst, e, m, math.Abs(m), m*m)

@@ -25,7 +25,7 @@ func NewWolff(p Params, hot bool, rng *mc.PCG) (*Wolff, error) {
 		return nil, fmt.Errorf("ising3d: Wolff needs J > 0 and h = 0 (got J = %v, h = %v)", p.J, p.H)
 	}
 	return &Wolff{P: p, Lat: NewLattice(p.L, hot, rng), rng: rng,
-		thr: threshold(-math.Expm1(-2 * p.Beta * p.J)), stack: make([]int32, 0, p.L*p.L*p.L)}, nil
+		thr: mc.Threshold(-math.Expm1(-2 * p.Beta * p.J)), stack: make([]int32, 0, p.L*p.L*p.L)}, nil
 }
 
 // Step grows one cluster from a uniform seed and flips it.

@@ -65,7 +65,7 @@ func NewWolff(p Params, hot bool, rng *mc.PCG) (*Wolff, error) {
 		return nil, err
 	}
 	return &Wolff{P: p, Lat: NewLattice(p.L, p.Q, hot, rng), rng: rng,
-		thr: threshold(-math.Expm1(-p.Beta * p.J)), stack: make([]int32, 0, p.L*p.L)}, nil
+		thr: mc.Threshold(-math.Expm1(-p.Beta * p.J)), stack: make([]int32, 0, p.L*p.L)}, nil
 }
 
 // Step grows and recolours one cluster.
@@ -132,7 +132,7 @@ func NewSwendsenWang(p Params, hot bool, rng *mc.PCG) (*SwendsenWang, error) {
 	}
 	n := p.L * p.L
 	return &SwendsenWang{P: p, Lat: NewLattice(p.L, p.Q, hot, rng), rng: rng,
-		thr: threshold(-math.Expm1(-p.Beta * p.J)), parent: make([]int32, n), state: make([]int16, n)}, nil
+		thr: mc.Threshold(-math.Expm1(-p.Beta * p.J)), parent: make([]int32, n), state: make([]int16, n)}, nil
 }
 
 func (c *SwendsenWang) find(i int32) int32 {

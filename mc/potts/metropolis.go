@@ -27,7 +27,7 @@ func NewMetropolis(p Params, hot bool, rng *mc.PCG) *Metropolis {
 	for dn := -4; dn <= 4; dn++ {
 		for df := -1; df <= 1; df++ {
 			dE := -p.J*float64(dn) - p.H*float64(df)
-			c.thr[(3*(dn+4)+df+1)&31] = threshold(math.Exp(-p.Beta * dE))
+			c.thr[(3*(dn+4)+df+1)&31] = mc.Threshold(math.Exp(-p.Beta * dE))
 		}
 	}
 	return c

@@ -107,18 +107,6 @@ func (lat *Lattice) observe(dst []float64, p Params) []float64 {
 	return append(dst, e, m, m, m2)
 }
 
-// threshold returns the uint64 t with P(u < t) = p for uniform 64-bit u,
-// to within 2⁻⁶⁴.
-func threshold(p float64) uint64 {
-	if p >= 1 {
-		return math.MaxUint64
-	}
-	if !(p > 0) {
-		return 0
-	}
-	return uint64(p * (1 << 64))
-}
-
 const magic = "mcfP"
 
 var errState = errors.New("potts: corrupt chain state")
