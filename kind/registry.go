@@ -21,55 +21,35 @@ var CommonSamplerKeys = []string{"kind", "chains", "thermalize", "sweeps", "meas
 // RegisterModel adds a model kind. A name registered twice, or a
 // malformed description, is an error, also kept for Err.
 func RegisterModel(m Model) error {
-	err := func() error {
-		if m.Name == "" || m.New == nil {
-			return fmt.Errorf("kind: RegisterModel(%q): a model kind needs a name and New", m.Name)
-		}
-		if m.Version < 1 {
-			return fmt.Errorf("kind: model %q: Version = %d, want >= 1", m.Name, m.Version)
-		}
-		if err := checkKeys("kind: model "+m.Name, m.Keys, []string{"kind"}); err != nil {
-			return err
-		}
-		if _, dup := models[m.Name]; dup {
-			return fmt.Errorf("kind: model kind %q registered twice", m.Name)
-		}
-		return nil
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if e := err(); e != nil {
-		errs = append(errs, e)
-		return e
-	}
-	models[m.Name] = &m
-	return nil
+	return register(models, &m, "model", m.Name, m.Version, m.New != nil, "a name and New", m.Keys, []string{"kind"})
 }
 
 // RegisterSampler adds a sampler kind, as RegisterModel.
 func RegisterSampler(s Sampler) error {
-	err := func() error {
-		if s.Name == "" || s.Build == nil || s.Accepts == nil {
-			return fmt.Errorf("kind: RegisterSampler(%q): a sampler kind needs a name, Accepts and Build", s.Name)
-		}
-		if s.Version < 1 {
-			return fmt.Errorf("kind: sampler %q: Version = %d, want >= 1", s.Name, s.Version)
-		}
-		if err := checkKeys("kind: sampler "+s.Name, s.Keys, CommonSamplerKeys); err != nil {
-			return err
-		}
-		if _, dup := samplers[s.Name]; dup {
-			return fmt.Errorf("kind: sampler kind %q registered twice", s.Name)
-		}
-		return nil
-	}
+	return register(samplers, &s, "sampler", s.Name, s.Version, s.Build != nil && s.Accepts != nil, "a name, Accepts and Build", s.Keys, CommonSamplerKeys)
+}
+
+// register checks a kind's description and adds it to table under name,
+// or keeps the error for Err.
+func register[T any](table map[string]*T, v *T, what, name string, version int, complete bool, needs string, keys []Key, reserved []string) error {
 	mu.Lock()
 	defer mu.Unlock()
-	if e := err(); e != nil {
-		errs = append(errs, e)
-		return e
+	var err error
+	switch {
+	case name == "" || !complete:
+		err = fmt.Errorf("kind: a %s kind needs %s (%q)", what, needs, name)
+	case version < 1:
+		err = fmt.Errorf("kind: %s %q: Version = %d, want >= 1", what, name, version)
+	case table[name] != nil:
+		err = fmt.Errorf("kind: %s kind %q registered twice", what, name)
+	default:
+		err = checkKeys("kind: "+what+" "+name, keys, reserved)
 	}
-	samplers[s.Name] = &s
+	if err != nil {
+		errs = append(errs, err)
+		return err
+	}
+	table[name] = v
 	return nil
 }
 
