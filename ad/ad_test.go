@@ -85,6 +85,7 @@ func opCases() []opCase {
 		{"Concat", []*Tensor{r(-1, 1, 2, 3), r(-1, 1, 2, 2)}, func(x []*Var) *Var { return weighted(Concat(1, x[0], x[1], x[0]), 6) }},
 		{"Index", []*Tensor{r(-1, 1, 4, 3)}, func(x []*Var) *Var { return weighted(Index(x[0], 0, []int{3, 0, 3, 1}), 7) }},
 		{"Index/axis1", []*Tensor{r(-1, 1, 2, 4, 3)}, func(x []*Var) *Var { return weighted(Index(x[0], 1, []int{2, 2, 0}), 8) }},
+		{"TakeLast", []*Tensor{r(-1, 1, 2, 3, 4)}, func(x []*Var) *Var { return weighted(Square(TakeLast(x[0], []int{3, 0, 1, 1, 2, 3})), 9) }},
 		{"Roll", []*Tensor{r(-1, 1, 3, 5)}, func(x []*Var) *Var { return weighted(Roll(x[0], 2, 1), 9) }},
 		{"Roll/neg", []*Tensor{r(-1, 1, 4, 3)}, func(x []*Var) *Var { return weighted(Roll(x[0], -1, 0), 10) }},
 		{"BroadcastTo", []*Tensor{r(-1, 1, 3, 1)}, func(x []*Var) *Var { return weighted(BroadcastTo(x[0], []int{2, 3, 4}), 11) }},

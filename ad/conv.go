@@ -64,31 +64,31 @@ func convChunk(kdim, hw, b int) int {
 // im2col writes the shifted copies of b samples' channels x (b × cin × H
 // × W) into cols as a (cin·kh·kw) × (b·H·W) matrix: row (c, u, v), column
 // (n, i, j) holds x[n, c, (i + u − kh/2) mod H, (j + v − kw/2) mod W], so
-// that the convolution of the b samples is one matrix product.
+// that the convolution of the b samples is one matrix product. Each row is
+// a gather through the table of the shift (u, v) (rows of an 8×8 lattice
+// are too short for copies to pay).
 func im2col(cols, x []float64, b, cin, h, w, kh, kw int) {
 	hw := h * w
-	for v := range kw {
-		dv := v - kw/2
-		// d[j] = src[j + dv] for j in [lo, hi); the ends wrap.
-		lo, hi := max(0, -dv), min(w, w-dv)
-		for c := range cin {
-			for u := range kh {
-				row := cols[((c*kh+u)*kw+v)*b*hw:][:b*hw]
-				for n := range b {
-					xc := x[(n*cin+c)*hw:][:hw]
-					for i := range h {
-						src, d := xc[wrapIndex(i+u-kh/2, h)*w:][:w:w], row[(n*h+i)*w:][:w:w]
-						mid, s := d[lo:hi], src[lo+dv:hi+dv]
-						for j := range mid {
-							mid[j] = s[j]
-						}
-						for j := 0; j < lo; j++ {
-							d[j] = src[j+dv+w]
-						}
-						for j := hi; j < w; j++ {
-							d[j] = src[j+dv-w]
-						}
-					}
+	tab := make([]int32, kh*kw*hw)
+	for u := range kh {
+		for v := range kw {
+			t := tab[(u*kw+v)*hw:][:hw]
+			for i := range h {
+				si := wrapIndex(i+u-kh/2, h) * w
+				for j := range w {
+					t[i*w+j] = int32(si + wrapIndex(j+v-kw/2, w))
+				}
+			}
+		}
+	}
+	for c := range cin {
+		for uv := range kh * kw {
+			t := tab[uv*hw:][:hw]
+			row := cols[(c*kh*kw+uv)*b*hw:][:b*hw]
+			for n := range b {
+				src, d := x[(n*cin+c)*hw:][:hw], row[n*hw:][:hw]
+				for p, s := range t {
+					d[p] = src[s]
 				}
 			}
 		}

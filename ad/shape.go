@@ -315,3 +315,43 @@ func Roll(x *Var, shift, axis int) *Var {
 		return []*Var{Roll(g[0], -shift, axis)}
 	}, x)
 }
+
+// TakeLast picks one entry of every row of x (…, K) along its last axis:
+// out[i] = x[i, idx[i]] with i running over the rows (len(idx) = the
+// number of rows), shaped as x without its last axis. It is linear in x;
+// its adjoint puts the entries back (putLast), so it is differentiable to
+// any order.
+func TakeLast(x *Var, idx []int) *Var {
+	shape := x.Shape()
+	k := shape[len(shape)-1]
+	rows := sizeOf(shape[:len(shape)-1])
+	if len(idx) != rows {
+		panic(fmt.Sprintf("ad: TakeLast of %v with %d indices", shape, len(idx)))
+	}
+	for _, j := range idx {
+		if j < 0 || j >= k {
+			panic(fmt.Sprintf("ad: TakeLast index %d out of range %d", j, k))
+		}
+	}
+	idx = slices.Clone(idx)
+	out := Zeros(shape[:len(shape)-1]...)
+	for i, j := range idx {
+		out.Data[i] = x.Value.Data[i*k+j]
+	}
+	return record1(out, func(g, _, _ []*Var) []*Var {
+		return []*Var{putLast(g[0], idx, shape)}
+	}, x)
+}
+
+// putLast is TakeLast's adjoint: a zero tensor of shape with x[i] at
+// [i, idx[i]].
+func putLast(x *Var, idx []int, shape []int) *Var {
+	k := shape[len(shape)-1]
+	out := Zeros(shape...)
+	for i, j := range idx {
+		out.Data[i*k+j] = x.Value.Data[i]
+	}
+	return record1(out, func(g, _, _ []*Var) []*Var {
+		return []*Var{TakeLast(g[0], idx)}
+	}, x)
+}

@@ -65,6 +65,7 @@ func Keys(w io.Writer, names ...string) error {
 		fmt.Fprintln(w)
 	}
 	if len(names) == 0 {
+		trainTable(w)
 		fmt.Fprintf(w, "## [sampler]: the keys of every sampler\n\n")
 		keyTable(w, "sampler", commonSamplerKeys)
 		fmt.Fprintln(w)
@@ -80,6 +81,16 @@ func Keys(w io.Writer, names ...string) error {
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// trainTable writes the [train] keys (flow training, `mcflow train`).
+func trainTable(w io.Writer) {
+	fmt.Fprintf(w, "## [train]: flow training (`mcflow train`, and flow samplers without a flow file)\n\n")
+	fmt.Fprintf(w, "Keys of the other flow kind are refused.\n\n| key | type | default | meaning |\n|---|---|---|---|\n")
+	for _, k := range trainKeyDocs {
+		fmt.Fprintf(w, "| `train.%s` | %s | `%s` | %s |\n", k.name, k.typ, k.def, k.doc)
+	}
+	fmt.Fprintln(w)
 }
 
 func keyTable(w io.Writer, table string, keys []kind.Key) {

@@ -27,8 +27,11 @@ type TrainSpec struct {
 	Layers     int
 	Hidden     []int
 	Mask       string
-	Net        string `json:",omitempty"` // realnvp: "mlp" or "conv"
-	Kernel     int    `json:",omitempty"` // net = "conv": the kernel size
+	Net        string  `json:",omitempty"` // realnvp: "mlp" or "conv"
+	Kernel     int     `json:",omitempty"` // net = "conv": the kernel size
+	Coupling   string  `json:",omitempty"` // realnvp: "spline", or "" for affine (so affine jobs hash as before)
+	Bins       int     `json:",omitempty"` // coupling = "spline": bins per spline
+	Bound      float64 `json:",omitempty"` // coupling = "spline": the splines' interval [−bound, bound]
 	Potential  string
 	Steps      int
 	Eps        float64
@@ -39,8 +42,42 @@ type TrainSpec struct {
 	EvalSamples int // fresh samples for F_q, ESS and ln Z at the end
 }
 
-var trainKeys = []string{"flow", "epochs", "batch", "lr", "loss", "schedule", "data",
-	"layers", "hidden", "mask", "net", "kernel", "potential", "steps", "eps", "symmetric", "exact", "hutchinson", "eval_samples"}
+// trainKey documents a [train] key: the reference (`mcflow keys`) and the
+// parser's list of keys both come from trainKeyDocs.
+type trainKey struct{ name, typ, def, doc string }
+
+var trainKeyDocs = []trainKey{
+	{"flow", "choice", `"realnvp"`, `"realnvp" (coupling layers) or "monge-ampere" (a continuous flow)`},
+	{"epochs", "integer", "500", "optimizer steps, one batch each"},
+	{"batch", "integer", "1024", "samples per step"},
+	{"lr", "number", "0.001 (monge-ampere: 0.01)", "Adam's learning rate"},
+	{"loss", "choice", `"reverse"`, `"reverse" (F_q, needs only the target) or "forward" (maximum likelihood on data)`},
+	{"schedule", "choice", `"cosine"`, `"cosine" (to 1% of lr) or "constant"`},
+	{"data", "path", "—", `loss = "forward": an .npy of configurations (…, dim)`},
+	{"layers", "integer", `8 (net = "conv": 16)`, "realnvp: coupling layers"},
+	{"hidden", "list", "[64, 64] (conv: [8, 8]; monge-ampere: [32], mlp potential [32, 32])", "hidden widths (conv: channels; lncosh: its number of terms)"},
+	{"mask", "choice", `"checkerboard" on lattices, else "halves"`, "realnvp: which coordinates a layer keeps"},
+	{"net", "choice", `"mlp"`, `realnvp: the coupling networks, "mlp" (dense) or "conv" (periodic convolutions, translation-equivariant; lattices)`},
+	{"kernel", "integer", "3", `net = "conv": the convolutions' kernel size (odd, <= L)`},
+	{"coupling", "choice", `"affine"`, `realnvp: the layers' transform, "affine" (scale and shift) or "spline" (rational-quadratic, Durkan et al. 2019)`},
+	{"bins", "integer", "8", `coupling = "spline": bins per spline (>= 2)`},
+	{"bound", "number", "5", `coupling = "spline": the splines act on [-bound, bound], the identity outside`},
+	{"potential", "choice", `"lncosh"`, `monge-ampere: "lncosh" (hand-written ∇u, ∇²u) or "mlp"`},
+	{"steps", "integer", "50", "monge-ampere: RK4 steps"},
+	{"eps", "number", "0.1", "monge-ampere: the RK4 step size"},
+	{"symmetric", "choice", `"none"`, `"none", "equivariant" (g(−z) = −g(z)) or "mixture" (q symmetrised over ±x)`},
+	{"exact", "boolean", "false", "monge-ampere: the exact density of the RK4 map (a d×d Jacobian per point; affordable to about 150 dimensions)"},
+	{"hutchinson", "boolean", "false", "monge-ampere with the mlp potential: a stochastic trace for training"},
+	{"eval_samples", "integer", "100000", "fresh samples for the final F_q, ESS and ln Z bounds (>= 1000)"},
+}
+
+var trainKeys = func() []string {
+	k := make([]string, len(trainKeyDocs))
+	for i, d := range trainKeyDocs {
+		k[i] = d.name
+	}
+	return k
+}()
 
 func (p *parser) float(key string, v any, what string, ok func(float64) bool) (float64, error) {
 	f, isNum := number(v)
@@ -114,6 +151,17 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			// The lattice-field-theory tutorial's couplings (arXiv:2101.08176).
 			tr.Layers, tr.Hidden, tr.Kernel = 16, []int{8, 8}, 3
 		}
+		if v, ok := t["coupling"]; ok {
+			if tr.Coupling, err = p.choice("train.coupling", v, "affine", "spline"); err != nil {
+				return err
+			}
+			if tr.Coupling == "affine" {
+				tr.Coupling = ""
+			}
+		}
+		if tr.Coupling == "spline" {
+			tr.Bins, tr.Bound = 8, 5
+		}
 	case "monge-ampere":
 		tr.LR, tr.Potential, tr.Hidden, tr.Steps, tr.Eps = 1e-2, "lncosh", []int{32}, 50, 0.1
 	}
@@ -160,6 +208,15 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			if tr.Kernel, err = p.integer(key, v, 1, "the convolutions' kernel size, odd"); err == nil && tr.Net != "conv" {
 				err = p.errf(key, "applies to net = \"conv\"")
 			}
+		case "coupling":
+		case "bins":
+			if tr.Bins, err = p.integer(key, v, 2, "bins per spline"); err == nil && tr.Coupling != "spline" {
+				err = p.errf(key, "applies to coupling = \"spline\"")
+			}
+		case "bound":
+			if tr.Bound, err = p.float(key, v, "the splines' interval [-bound, bound], > 0", func(f float64) bool { return f > 0 }); err == nil && tr.Coupling != "spline" {
+				err = p.errf(key, "applies to coupling = \"spline\"")
+			}
 		case "potential":
 			if tr.Potential, err = p.choice(key, v, "lncosh", "mlp"); err == nil && !set["hidden"] && tr.Potential == "mlp" {
 				tr.Hidden = []int{32, 32}
@@ -182,7 +239,7 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 		}
 	}
 	// Keys of the other flow are refused rather than ignored.
-	other := map[string][]string{"realnvp": {"potential", "steps", "eps", "exact", "hutchinson"}, "monge-ampere": {"layers", "mask", "net", "kernel"}}
+	other := map[string][]string{"realnvp": {"potential", "steps", "eps", "exact", "hutchinson"}, "monge-ampere": {"layers", "mask", "net", "kernel", "coupling", "bins", "bound"}}
 	for _, k := range other[tr.Flow] {
 		if set[k] {
 			return p.errf("train."+k, "does not apply to flow = %q", tr.Flow)
@@ -215,6 +272,7 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 // dim (lattice side l, or 0).
 func (tr *TrainSpec) FlowConfig(dim, l int) nf.Config {
 	c := nf.Config{Kind: tr.Flow, Layers: tr.Layers, Hidden: tr.Hidden, Mask: tr.Mask, Net: tr.Net, Kernel: tr.Kernel, Potential: tr.Potential,
+		Coupling: tr.Coupling, Bins: tr.Bins, Bound: tr.Bound,
 		Steps: tr.Steps, Eps: tr.Eps, Exact: tr.Exact, Hutchinson: tr.Hutchinson, Symmetric: nf.Symmetry(tr.Symmetric)}
 	c.Defaults(dim, l)
 	return c
@@ -237,6 +295,9 @@ func (tr *TrainSpec) toml(rel func(string) string) string {
 		fmt.Fprintf(&b, "layers = %d\nmask = %q\nnet = %q\n", tr.Layers, tr.Mask, tr.Net)
 		if tr.Net == "conv" {
 			fmt.Fprintf(&b, "kernel = %d\n", tr.Kernel)
+		}
+		if tr.Coupling == "spline" {
+			fmt.Fprintf(&b, "coupling = \"spline\"\nbins = %d\nbound = %s\n", tr.Bins, formatNumber(tr.Bound, false))
 		}
 	case "monge-ampere":
 		fmt.Fprintf(&b, "potential = %q\nsteps = %d\neps = %s\nexact = %v\nhutchinson = %v\n",

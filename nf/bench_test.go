@@ -132,3 +132,16 @@ func BenchmarkSampleBatch(b *testing.B) {
 		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e6/64, "us/point")
 	})
 }
+
+// BenchmarkConvPhi4TrainStep is the workload of the lattice tutorial
+// (torch_conv.py train): φ⁴ L=8, m² = −4, λ = 8, 16 affine coupling layers
+// whose nets are 3×3 periodic convolutions with hidden channels [8, 8]
+// (tanh), checkerboard masks, batch 64, reverse KL, Adam lr 1e-3.
+func BenchmarkConvPhi4TrainStep(b *testing.B) {
+	tg, _ := model.NewPhi4(8, -4, 8)
+	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 16, Hidden: []int{8, 8}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3}, mc.NewPCG(0, 0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchTrain(b, m, tg, 64, 1e-3)
+}

@@ -1,6 +1,7 @@
 package nf
 
 import (
+	"math"
 	"slices"
 )
 
@@ -24,6 +25,12 @@ type Config struct {
 	// preserve the mask; "" or "mlp": dense MLPs of the Hidden widths.
 	Net    string `json:",omitempty"`
 	Kernel int    `json:",omitempty"`
+	// Coupling "spline" makes each layer's transform a rational-quadratic
+	// spline of Bins bins on [−Bound, Bound] (the identity outside);
+	// "" or "affine": scale and shift.
+	Coupling string  `json:",omitempty"`
+	Bins     int     `json:",omitempty"`
+	Bound    float64 `json:",omitempty"`
 
 	// Monge–Ampère: Potential "lncosh" (u = Σ_j w_j ln cosh(W_j·x), with
 	// Hidden[0] terms, hand-written ∇u and ∇²u) or "mlp" (u an MLP of the
@@ -68,6 +75,14 @@ func (c *Config) Defaults(dim, l int) {
 		}
 		if c.Net == "conv" && c.Kernel == 0 {
 			c.Kernel = 3
+		}
+		if c.Coupling == "spline" {
+			if c.Bins == 0 {
+				c.Bins = 8
+			}
+			if c.Bound == 0 {
+				c.Bound = 5
+			}
 		}
 	case "monge-ampere":
 		if c.Potential == "" {
@@ -137,6 +152,18 @@ func (c *Config) Validate() error {
 			}
 		default:
 			return errorf("net = %q, want \"mlp\" or \"conv\"", c.Net)
+		}
+		switch c.Coupling {
+		case "", "affine":
+			if c.Bins != 0 || c.Bound != 0 {
+				return errorf("bins and bound apply to coupling = \"spline\"")
+			}
+		case "spline":
+			if c.Bins < 2 || !(c.Bound > 0) || math.IsInf(c.Bound, 0) {
+				return errorf("spline with bins = %d, bound = %v: want bins >= 2 and a finite bound > 0", c.Bins, c.Bound)
+			}
+		default:
+			return errorf("coupling = %q, want \"affine\" or \"spline\"", c.Coupling)
 		}
 	case "monge-ampere":
 		if !slices.Contains([]string{"lncosh", "mlp"}, c.Potential) {

@@ -46,8 +46,8 @@ type linear struct {
 // RealNVP (callers then use the ad path).
 func NewPoint(m *Model) *Point {
 	f, ok := m.Flow.(*RealNVP)
-	if !ok || f.convs != nil {
-		return nil // the ad path (conv couplings: not yet graph-free)
+	if !ok || f.convs != nil || f.cfg.Coupling == "spline" {
+		return nil // the ad path (conv nets and splines: not yet graph-free)
 	}
 	n := f.cfg.Dim
 	p := &Point{m: m, f: f, n: n, equ: f.cfg.Symmetric == Equivariant,

@@ -65,6 +65,11 @@ func TestRealNVPExact(t *testing.T) {
 		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{12}, Mask: "checkerboard", L: 4, Symmetric: Equivariant},
 		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{4, 4}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3},
 		{Kind: "realnvp", Dim: 36, Layers: 2, Hidden: []int{3}, Mask: "checkerboard", L: 6, Net: "conv", Kernel: 5, Symmetric: Equivariant},
+		// splines: a bound of 1.5 puts points on both sides of it
+		{Kind: "realnvp", Dim: 3, Layers: 3, Hidden: []int{6}, Mask: "halves", Coupling: "spline", Bins: 5, Bound: 1.5},
+		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{5}, Mask: "checkerboard", L: 4, Coupling: "spline", Bins: 4, Bound: 1.5, Symmetric: Equivariant},
+		{Kind: "realnvp", Dim: 16, Layers: 3, Hidden: []int{4}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 6, Bound: 2},
+		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{4, 3}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 3, Bound: 1.5, Symmetric: Equivariant},
 	} {
 		m := mustNew(t, c, 1)
 		perturb(m.Flow, rng, 0.3)

@@ -47,11 +47,11 @@ func newRealNVP(c Config, rng *mc.PCG) *RealNVP {
 		// Start near the identity: a small last layer.
 		var last []*ad.Var
 		if c.Net == "conv" {
-			net := ad.NewConvNet(append(append([]int{1}, c.Hidden...), 2), c.Kernel, ad.Tanh, rand.New(rng))
+			net := ad.NewConvNet(append(append([]int{1}, c.Hidden...), f.channels()), c.Kernel, ad.Tanh, rand.New(rng))
 			f.convs = append(f.convs, net)
 			last = net.Layers[len(net.Layers)-1].Params()
 		} else {
-			widths := append(append([]int{n}, c.Hidden...), 2*n)
+			widths := append(append([]int{n}, c.Hidden...), f.channels()*n)
 			net := ad.NewMLP(widths, ad.Tanh, rand.New(rng))
 			f.nets = append(f.nets, net)
 			last = net.Layers[len(net.Layers)-1].Params()
@@ -89,16 +89,25 @@ func (f *RealNVP) Params() []*ad.Var {
 	return params(f.nets...)
 }
 
+// channels is the number of raw coupling parameters per coordinate: scale
+// and shift, or the spline's 3K − 1.
+func (f *RealNVP) channels() int {
+	if f.cfg.Coupling == "spline" {
+		return splineParams(f.cfg.Bins)
+	}
+	return 2
+}
+
 // net evaluates layer l's coupling network on a batch (b, Dim): the MLP,
-// or the ConvNet on the batch as (b, 1, L, L) images whose two output
-// channels, flattened, are the scale's and the shift's halves.
+// or the ConvNet on the batch as (b, 1, L, L) images; either way the
+// result is (b, C·Dim), channel-major.
 func (f *RealNVP) net(l int, x *ad.Var) *ad.Var {
 	if f.convs == nil {
 		return f.nets[l].Forward(x)
 	}
 	b, L := x.Shape()[0], f.cfg.L
 	out := f.convs[l].Forward(ad.Reshape(x, b, 1, L, L))
-	return ad.Reshape(out, b, 2*L*L)
+	return ad.Reshape(out, b, f.channels()*L*L)
 }
 
 // st returns the layer's scale and shift (both zero where the mask is 1).
@@ -119,17 +128,59 @@ func (f *RealNVP) st(l int, x *ad.Var) (s, t *ad.Var) {
 	return ad.Mul(ad.Tanh(rs), f.inv[l]), ad.Mul(rt, f.inv[l])
 }
 
+// splineParams returns the layer's raw spline parameters as (b·Dim,
+// 3K − 1), row i·Dim + j for coordinate j of point i. With Equivariant
+// symmetry they are θ(c) = ½(net(c) + R·net(−c)) of the kept coordinates
+// c, R reflecting the spline, so that θ(−c) = R·θ(c) and the layer is odd.
+func (f *RealNVP) splineParams(l int, x *ad.Var) *ad.Var {
+	n, C, b := f.cfg.Dim, f.channels(), x.Shape()[0]
+	xm := ad.Mul(x, f.masks[l])
+	var p *ad.Var
+	if f.cfg.Symmetric == Equivariant {
+		out := ad.Reshape(f.net(l, ad.Concat(0, xm, ad.Neg(xm))), 2*b, C, n)
+		plus, minus := ad.Slice(out, 0, 0, b), ad.Slice(out, 0, b, 2*b)
+		p = ad.Scale(ad.Add(plus, ad.Index(minus, 1, splineReflect(f.cfg.Bins))), 0.5)
+	} else {
+		p = ad.Reshape(f.net(l, xm), b, C, n)
+	}
+	return ad.Reshape(ad.Permute(p, 0, 2, 1), b*n, C)
+}
+
+// spline maps the transformed coordinates of x through layer l's splines
+// (or their inverses): the new points and the log-determinants (b).
+func (f *RealNVP) spline(l int, x *ad.Var, inverse bool) (y, logDet *ad.Var) {
+	b, n := x.Shape()[0], f.cfg.Dim
+	p := f.splineParams(l, x)
+	flat := ad.Reshape(x, b*n)
+	var v, ld *ad.Var
+	if inverse {
+		v, ld = splineInverse(flat, p, f.cfg.Bins, f.cfg.Bound)
+		ld = ad.Neg(ld)
+	} else {
+		v, ld = splineForward(flat, p, f.cfg.Bins, f.cfg.Bound)
+	}
+	y = ad.Add(ad.Mul(x, f.masks[l]), ad.Mul(ad.Reshape(v, b, n), f.inv[l]))
+	return y, ad.SumAxis(ad.Mul(ad.Reshape(ld, b, n), f.inv[l]), 1, false)
+}
+
+// layer applies coupling layer l (or its inverse) to x.
+func (f *RealNVP) layer(l int, x *ad.Var, inverse bool) (y, logDet *ad.Var) {
+	if f.cfg.Coupling == "spline" {
+		return f.spline(l, x, inverse)
+	}
+	s, t := f.st(l, x)
+	if inverse {
+		return ad.Mul(ad.Sub(x, t), ad.Exp(ad.Neg(s))), ad.Neg(ad.SumAxis(s, 1, false))
+	}
+	return ad.Add(ad.Mul(x, ad.Exp(s)), t), ad.SumAxis(s, 1, false)
+}
+
 func (f *RealNVP) Forward(z *ad.Var) (x, logDet *ad.Var) {
 	x = z
 	for l := range f.cfg.Layers {
-		s, t := f.st(l, x)
-		x = ad.Add(ad.Mul(x, ad.Exp(s)), t)
-		ls := ad.SumAxis(s, 1, false)
-		if logDet == nil {
-			logDet = ls
-		} else {
-			logDet = ad.Add(logDet, ls)
-		}
+		var ld *ad.Var
+		x, ld = f.layer(l, x, false)
+		logDet = addLogDet(logDet, ld)
 	}
 	return x, logDet
 }
@@ -137,14 +188,17 @@ func (f *RealNVP) Forward(z *ad.Var) (x, logDet *ad.Var) {
 func (f *RealNVP) Inverse(x *ad.Var) (z, logDet *ad.Var) {
 	z = x
 	for l := f.cfg.Layers - 1; l >= 0; l-- {
-		s, t := f.st(l, z)
-		z = ad.Mul(ad.Sub(z, t), ad.Exp(ad.Neg(s)))
-		ls := ad.Neg(ad.SumAxis(s, 1, false))
-		if logDet == nil {
-			logDet = ls
-		} else {
-			logDet = ad.Add(logDet, ls)
-		}
+		var ld *ad.Var
+		z, ld = f.layer(l, z, true)
+		logDet = addLogDet(logDet, ld)
 	}
 	return z, logDet
+}
+
+// addLogDet returns sum + ld (ld when sum is nil).
+func addLogDet(sum, ld *ad.Var) *ad.Var {
+	if sum == nil {
+		return ld
+	}
+	return ad.Add(sum, ld)
 }
