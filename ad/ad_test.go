@@ -467,3 +467,22 @@ func TestGradIntermediate(t *testing.T) {
 		t.Error("gradient with CreateGraph lost its dependence on w")
 	}
 }
+
+// A column (one entry per row, as keepdims reductions leave it) broadcasts
+// along the rows, on either side of an operation.
+func TestColumnBroadcast(t *testing.T) {
+	a := Const(NewTensor([]float64{1, 2, 3, 4, 5, 6}, 2, 3))
+	c := Const(NewTensor([]float64{10, 20}, 2, 1))
+	for _, tc := range []struct {
+		got  *Var
+		want []float64
+	}{
+		{Sub(a, c), []float64{-9, -8, -7, -16, -15, -14}},
+		{Sub(c, a), []float64{9, 8, 7, 16, 15, 14}},
+		{Div(c, a), []float64{10, 5, 10.0 / 3, 5, 4, 20.0 / 6}},
+	} {
+		if !slices.Equal(tc.got.Value.Data, tc.want) || !slices.Equal(tc.got.Shape(), []int{2, 3}) {
+			t.Errorf("got %v %v, want %v", tc.got.Shape(), tc.got.Value.Data, tc.want)
+		}
+	}
+}

@@ -110,6 +110,13 @@ func isSuffix(small, big []int) bool {
 	return slices.Equal(small, big[len(big)-len(small):])
 }
 
+// isColumn reports whether small is big with its last axis 1 (one entry
+// per row of big, as a reduction with keepdims leaves it).
+func isColumn(small, big []int) bool {
+	n := len(big)
+	return n > 0 && len(small) == n && small[n-1] == 1 && big[n-1] > 1 && slices.Equal(small[:n-1], big[:n-1])
+}
+
 // binary computes a op b with broadcasting.
 func binary(op binop, a, b *Tensor) *Tensor {
 	shape := a.Shape
@@ -136,6 +143,16 @@ func binary(op binop, a, b *Tensor) *Tensor {
 	case nb == n && na > 0 && isSuffix(a.Shape, shape):
 		for i := 0; i < n; i += na {
 			kernel(op, out.Data[i:i+na], a.Data, b.Data[i:i+na], false, false)
+		}
+	case na == n && nb > 0 && isColumn(b.Shape, shape):
+		k := n / nb // b has one entry per row of a
+		for r := range nb {
+			kernel(op, out.Data[r*k:(r+1)*k], a.Data[r*k:(r+1)*k], b.Data[r:r+1], false, true)
+		}
+	case nb == n && na > 0 && isColumn(a.Shape, shape):
+		k := n / na
+		for r := range na {
+			kernel(op, out.Data[r*k:(r+1)*k], a.Data[r:r+1], b.Data[r*k:(r+1)*k], true, false)
 		}
 	default:
 		ad, bd, od := a.Data, b.Data, out.Data

@@ -22,7 +22,8 @@ type Point struct {
 	equ bool
 
 	keep, tr [][]int    // per coupling layer: coordinates kept, transformed
-	nets     [][]linear // per coupling layer: the packed net
+	nets     [][]linear // per coupling layer: the packed net (MLPs), or
+	conv     *pointConv // the packed conv nets
 
 	// scratch: the input of each coupling layer; per layer, the net's
 	// input and hidden activations for +v and (equivariant) −v; tanh of
@@ -42,19 +43,19 @@ type linear struct {
 	in, out int
 }
 
-// NewPoint returns the point evaluator of m, or nil if its flow is not a
-// RealNVP (callers then use the ad path).
+// NewPoint returns the point evaluator of m, or nil if its flow is not an
+// affine RealNVP (callers then use the ad path).
 func NewPoint(m *Model) *Point {
 	f, ok := m.Flow.(*RealNVP)
-	if !ok || f.convs != nil || f.cfg.Coupling == "spline" {
-		return nil // the ad path (conv nets and splines: not yet graph-free)
+	if !ok || f.cfg.Coupling == "spline" {
+		return nil // the ad path (splines: not yet graph-free)
 	}
 	n := f.cfg.Dim
 	p := &Point{m: m, f: f, n: n, equ: f.cfg.Symmetric == Equivariant,
 		u: make([]float64, n), z: make([]float64, n), gx: make([]float64, n),
 		s: make([]float64, n), t: make([]float64, n)}
 	maxw := n
-	for l, net := range f.nets {
+	for l := range f.cfg.Layers {
 		var keep, tr []int
 		for i, v := range f.masks[l].Value.Data {
 			if v == 1 {
@@ -67,15 +68,21 @@ func NewPoint(m *Model) *Point {
 		p.xin = append(p.xin, make([]float64, n))
 		p.th = append(p.th, make([]float64, n))
 		p.es = append(p.es, make([]float64, n))
+		if f.convs != nil {
+			continue
+		}
 		// activations: [0] the net's input (kept coordinates), then the
 		// hidden layers'
 		hp, hm := [][]float64{make([]float64, len(keep))}, [][]float64{make([]float64, len(keep))}
-		for _, lin := range net.Layers[:len(net.Layers)-1] {
+		for _, lin := range f.nets[l].Layers[:len(f.nets[l].Layers)-1] {
 			w := len(lin.B.Value.Data)
 			hp, hm = append(hp, make([]float64, w)), append(hm, make([]float64, w))
 			maxw = max(maxw, w)
 		}
 		p.hp, p.hm = append(p.hp, hp), append(p.hm, hm)
+	}
+	if f.convs != nil {
+		p.conv = newPointConv(f)
 	}
 	p.nets = make([][]linear, len(f.nets))
 	for k := range 2 {
@@ -89,6 +96,10 @@ func NewPoint(m *Model) *Point {
 // net restricted to the kept coordinates (the others are masked to zero),
 // the last to the rows of the transformed coordinates' scale, then shift.
 func (p *Point) Reload() {
+	if p.conv != nil {
+		p.conv.reload(p.f)
+		return
+	}
 	n := p.n
 	for l, net := range p.f.nets {
 		keep, tr := p.keep[l], p.tr[l]
@@ -178,7 +189,11 @@ func (p *Point) mlp(l int, v []float64) {
 // st computes layer l's raw shift and tanh(raw scale) at the transformed
 // coordinates from v (the layer's input; only kept coordinates are read).
 func (p *Point) st(l int, v []float64) {
-	p.mlp(l, v)
+	if p.conv != nil {
+		p.conv.forward(p, l, v)
+	} else {
+		p.mlp(l, v)
+	}
 	th := p.th[l]
 	for _, j := range p.tr[l] {
 		th[j] = math.Tanh(p.s[j])
@@ -190,7 +205,7 @@ func (p *Point) st(l int, v []float64) {
 func (p *Point) Forward(x, z []float64) float64 {
 	copy(x, z)
 	var ld float64
-	for l := range p.f.nets {
+	for l := range p.f.cfg.Layers {
 		copy(p.xin[l], x)
 		p.st(l, x)
 		th, es := p.th[l], p.es[l]
@@ -207,7 +222,7 @@ func (p *Point) Forward(x, z []float64) float64 {
 func (p *Point) inverse(z, x []float64) float64 {
 	copy(z, x)
 	var ld float64
-	for l := len(p.f.nets) - 1; l >= 0; l-- {
+	for l := p.f.cfg.Layers - 1; l >= 0; l-- {
 		p.st(l, z)
 		th := p.th[l]
 		for _, j := range p.tr[l] {
@@ -292,7 +307,7 @@ func (p *Point) LatentGrad(grad, x, z []float64, gradLogP func(gx, x []float64) 
 func (p *Point) backward(grad, gy []float64) {
 	g := grad
 	copy(g, gy)
-	for l := len(p.f.nets) - 1; l >= 0; l-- {
+	for l := p.f.cfg.Layers - 1; l >= 0; l-- {
 		xin, th, es := p.xin[l], p.th[l], p.es[l]
 		// ∂F/∂(raw s) and ∂F/∂(raw t) at the transformed coordinates
 		for _, j := range p.tr[l] {
@@ -302,7 +317,11 @@ func (p *Point) backward(grad, gy []float64) {
 			p.t[j] = gyj
 			g[j] = gyj * es[j]
 		}
-		p.mlpBack(l, g)
+		if p.conv != nil {
+			p.conv.backward(p, l, g)
+		} else {
+			p.mlpBack(l, g)
+		}
 	}
 }
 

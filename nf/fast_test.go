@@ -28,14 +28,17 @@ func closeTo(a, b, tol float64) bool { return math.Abs(a-b) <= tol*(1+math.Abs(b
 // points), for plain, equivariant and mixture RealNVPs with halves and
 // checkerboard masks, no, one and two hidden layers.
 func TestPointMatchesAD(t *testing.T) {
-	tg, _ := model.NewPhi4(4, -4, 4)
 	for _, c := range []Config{
 		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{12}, Mask: "checkerboard", L: 4, Symmetric: Equivariant},
 		{Kind: "realnvp", Dim: 16, Layers: 3, Hidden: []int{8, 10}, Mask: "halves", Symmetric: NoSymmetry},
 		{Kind: "realnvp", Dim: 16, Layers: 2, Hidden: []int{9}, Mask: "checkerboard", L: 4, Symmetric: Mixture},
+		{Kind: "realnvp", Dim: 25, Layers: 3, Hidden: []int{3, 4}, Mask: "checkerboard", L: 5, Net: "conv", Kernel: 3, Symmetric: NoSymmetry},
+		{Kind: "realnvp", Dim: 36, Layers: 4, Hidden: []int{4}, Mask: "checkerboard", L: 6, Net: "conv", Kernel: 5, Symmetric: Equivariant},
+		{Kind: "realnvp", Dim: 16, Layers: 2, Hidden: []int{3}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3, Symmetric: Mixture},
 	} {
+		tg, _ := model.NewPhi4(max(c.L, 4), -4, 4)
 		for _, hidden := range [][]int{c.Hidden, nil} {
-			name := fmt.Sprintf("%s-%s-%v", c.Symmetric, c.Mask, hidden)
+			name := fmt.Sprintf("%s-%s-%s-%v", c.Net, c.Symmetric, c.Mask, hidden)
 			t.Run(name, func(t *testing.T) {
 				rng := mc.NewPCG(3, 4)
 				m, err := New(c, rng)
@@ -45,6 +48,9 @@ func TestPointMatchesAD(t *testing.T) {
 				if hidden == nil { // no hidden layer: a linear net
 					for _, net := range m.Flow.(*RealNVP).nets {
 						net.Layers = []*ad.Linear{ad.NewLinear(c.Dim, 2*c.Dim, rand.New(rng))}
+					}
+					for _, net := range m.Flow.(*RealNVP).convs {
+						net.Layers = []*ad.Conv{ad.NewConv(1, 2, c.Kernel, rand.New(rng))}
 					}
 				}
 				randomize(m, rng, 0.3)
@@ -116,26 +122,32 @@ func TestPointMatchesAD(t *testing.T) {
 	}
 }
 
-// TestPointNoAlloc: the per-step calls allocate nothing.
+// TestPointNoAlloc: the per-step calls allocate nothing, with MLP and
+// with conv nets.
 func TestPointNoAlloc(t *testing.T) {
 	tg, _ := model.NewPhi4(8, -4, 4)
-	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 4, Hidden: []int{32}, Mask: "checkerboard", L: 8, Symmetric: Equivariant}, mc.NewPCG(1, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := NewPoint(m)
-	x, z, g := make([]float64, 64), make([]float64, 64), make([]float64, 64)
-	for i := range z {
-		z[i] = float64(i%5) - 2
-	}
-	lq := make([]float64, 4)
-	xs := make([]float64, 4*64)
-	rng := mc.NewPCG(2, 2)
-	if a := testing.AllocsPerRun(20, func() {
-		p.LogProb(z)
-		p.LatentGrad(g, x, z, tg.GradLogProb)
-		p.Sample(rng, xs, lq)
-	}); a != 0 {
-		t.Fatalf("%v allocations per call", a)
+	for _, c := range []Config{
+		{Kind: "realnvp", Dim: 64, Layers: 4, Hidden: []int{32}, Mask: "checkerboard", L: 8, Symmetric: Equivariant},
+		{Kind: "realnvp", Dim: 64, Layers: 4, Hidden: []int{4, 4}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3, Symmetric: Mixture},
+	} {
+		m, err := New(c, mc.NewPCG(1, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := NewPoint(m)
+		x, z, g := make([]float64, 64), make([]float64, 64), make([]float64, 64)
+		for i := range z {
+			z[i] = float64(i%5) - 2
+		}
+		lq := make([]float64, 4)
+		xs := make([]float64, 4*64)
+		rng := mc.NewPCG(2, 2)
+		if a := testing.AllocsPerRun(20, func() {
+			p.LogProb(z)
+			p.LatentGrad(g, x, z, tg.GradLogProb)
+			p.Sample(rng, xs, lq)
+		}); a != 0 {
+			t.Fatalf("net %q: %v allocations per call", c.Net, a)
+		}
 	}
 }

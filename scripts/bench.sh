@@ -138,6 +138,20 @@ done
 TC=$(printf '%s\n' "${tc[@]}" | median); GC=$(printf '%s\n' "${gc[@]}" | median)
 printf "%-52s %12.1f %12.1f %7.2fx\n" "conv net 1-8-8-2 3x3 circular, L=8, batch 64, us (vs PyTorch)" "$GC" "$TC" "$(ratio "$TC" "$GC")"
 
+# Coupling-flow training steps: the tutorial's flow (16 conv coupling
+# layers, phi^4 L=8, batch 64, reverse KL, Adam), affine and with
+# rational-quadratic splines, one thread, against scripts/torch_flow.py.
+for cp in affine spline; do
+  bench=ConvPhi4TrainStep; [ "$cp" = spline ] && bench=SplineConvPhi4TrainStep
+  tf=(); gf=()
+  for i in 1 2 3; do
+    tf+=("$($PY scripts/torch_flow.py --steps 20 --coupling $cp | awk '/train_step/ {print $2 / 1000}')")
+    gf+=("$(./build/nf.test -test.run '^$' -test.bench "^Benchmark$bench\$" -test.benchtime 20x -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/step") print $i}')")
+  done
+  TF=$(printf '%s\n' "${tf[@]}" | median); GF=$(printf '%s\n' "${gf[@]}" | median)
+  printf "%-52s %12.4f %12.4f %7.2fx\n" "conv $cp coupling flow, train step, s (vs PyTorch)" "$GF" "$TF" "$(ratio "$TF" "$GF")"
+done
+
 # Checkpoint of a 256^2 x 64-chain task (write + fsync + rename), no reference.
 ./build/jobs.test -test.run '^$' -test.bench 'Checkpoint' -test.benchtime 10x | awk '/ms\/checkpoint/ {
   for (i=1;i<=NF;i++) { if ($(i+1)=="ms/checkpoint") ms=$i; if ($(i+1)=="MB") mb=$i }
