@@ -143,8 +143,12 @@ func conv2DKernelGrad(x, g *Var, kh, kw int) *Var {
 	}, x, g)
 }
 
-// flipT returns the kernels of the transposed convolution: kT[c, o, u, v]
-// = k[o, c, kh−1−u, kw−1−v]. It is an involution, and so is its gradient.
+// FlipT returns the kernels of Conv2D's adjoint (the transposed
+// convolution): kT[c, o, u, v] = k[o, c, kh−1−u, kw−1−v], so that
+// Σ g·Conv2D(x, k) = Σ x·Conv2D(g, FlipT(k)). It is an involution, and so
+// is its gradient.
+func FlipT(k *Var) *Var { return flipT(k) }
+
 func flipT(k *Var) *Var {
 	ks := k.Shape()
 	cout, cin, kh, kw := ks[0], ks[1], ks[2], ks[3]

@@ -55,6 +55,11 @@ func TestParseErrors(t *testing.T) {
 		{"train forward", "[model]\nkind = \"toy2d\"\n[train]\nloss = \"forward\"\n", 4, []string{"train.loss", "train.data"}},
 		{"train mixture", "[model]\nkind = \"toy2d\"\n[train]\nflow = \"monge-ampere\"\nsymmetric = \"mixture\"\n", 3, []string{"train", "invertible"}},
 		{"train hidden", "[model]\nkind = \"toy2d\"\n[train]\nhidden = [0]\n", 4, []string{"train.hidden", ">= 1"}},
+		{"train bins", "[model]\nkind = \"phi4\"\n[train]\nbins = 4\n", 4, []string{"train.bins", "coupling = \"spline\""}},
+		{"train coupling", "[model]\nkind = \"phi4\"\n[train]\ncoupling = \"cubic\"\n", 4, []string{"train.coupling", "\"spline\""}},
+		{"train bound", "[model]\nkind = \"phi4\"\n[train]\ncoupling = \"spline\"\nbound = 0\n", 5, []string{"train.bound", "> 0"}},
+		{"train kernel lncosh", "[model]\nkind = \"phi4\"\n[train]\nflow = \"monge-ampere\"\nkernel = 3\n", 5, []string{"train.kernel", "potential = \"conv\""}},
+		{"train conv potential off lattice", "[model]\nkind = \"toy2d\"\n[train]\nflow = \"monge-ampere\"\npotential = \"conv\"\n", 5, []string{"train.potential", "lattice"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.doc), "job.toml", "/tmp")

@@ -398,7 +398,11 @@ func TrainTable(sums []*TrainTaskSummary, scanned []string) string {
 			mz = fmt.Sprintf("%.5f", float64(t.MinusLnZ))
 			gap = PM(float64(t.Gap), float64(t.GapStderr))
 		}
-		row = append(row, t.Flow, fmt.Sprint(t.Epochs), PM(float64(t.Fq), float64(t.FqStderr)), mz, gap,
+		flow := t.Flow
+		if t.Density == "approximate" {
+			flow += " (approx. density)"
+		}
+		row = append(row, flow, fmt.Sprint(t.Epochs), PM(float64(t.Fq), float64(t.FqStderr)), mz, gap,
 			PM(float64(t.ESS), float64(t.ESSStderr)), fmt.Sprintf("%.1f", float64(t.Seconds)))
 		rows = append(rows, row)
 	}

@@ -51,9 +51,14 @@ type TrainSummary struct {
 	ESSStderr   F      `json:"ess_per_sample_stderr"`
 	LnZIS       F      `json:"lnZ_is"` // importance-sampling estimate of ln Z
 	LnZISStderr F      `json:"lnZ_is_stderr"`
-	Params      int    `json:"flow_parameters"`
-	Seconds     F      `json:"seconds"` // wall-clock training time (differs between identical runs)
-	File        string `json:"flow_file"`
+	// Density is "exact" (q is the density of the map applied: RealNVP,
+	// Monge–Ampère in exact mode) or "approximate" (Monge–Ampère's
+	// RK4-integrated log-determinant: F_q and ln Z are then estimates of
+	// a variational flow, not bounds, and Monte Carlo needs exact mode).
+	Density string `json:"density"`
+	Params  int    `json:"flow_parameters"`
+	Seconds F      `json:"seconds"` // wall-clock training time (differs between identical runs)
+	File    string `json:"flow_file"`
 }
 
 // TrainTaskSummary is OUT/summary/<task>.json of a training run.
@@ -352,7 +357,10 @@ func finishTraining(s *Spec, t Task, lay Layout, o Options, tr *nf.Trainer, tg m
 	ts := &TrainSummary{Flow: s.Train.Flow, Loss: s.Train.Loss, Epochs: tr.Epoch, EvalSamples: ev.N,
 		Fq: F(ev.Fq.Value), FqStderr: F(ev.Fq.Stderr), MinusLnZ: F(math.NaN()), Gap: F(math.NaN()), GapStderr: F(math.NaN()),
 		ESS: F(ev.ESSPerSample.Value), ESSStderr: F(ev.ESSPerSample.Stderr),
-		LnZIS: F(ev.LogZ.Value), LnZISStderr: F(ev.LogZ.Stderr), Seconds: F(seconds), File: lay.Flow(name)}
+		LnZIS: F(ev.LogZ.Value), LnZISStderr: F(ev.LogZ.Stderr), Seconds: F(seconds), File: lay.Flow(name), Density: "exact"}
+	if !tr.Model.Flow.Exact() {
+		ts.Density = "approximate"
+	}
 	if len(tr.Losses) > 0 {
 		ts.LossFinal = F(tr.Losses[len(tr.Losses)-1])
 	}

@@ -55,14 +55,14 @@ var trainKeyDocs = []trainKey{
 	{"schedule", "choice", `"cosine"`, `"cosine" (to 1% of lr) or "constant"`},
 	{"data", "path", "—", `loss = "forward": an .npy of configurations (…, dim)`},
 	{"layers", "integer", `8 (net = "conv": 16)`, "realnvp: coupling layers"},
-	{"hidden", "list", "[64, 64] (conv: [8, 8]; monge-ampere: [32], mlp potential [32, 32])", "hidden widths (conv: channels; lncosh: its number of terms)"},
+	{"hidden", "list", "[64, 64] (conv: [8, 8]; monge-ampere: [32], mlp potential [32, 32], conv potential [4])", "hidden widths (conv: channels; lncosh: its number of terms; conv potential: its features)"},
 	{"mask", "choice", `"checkerboard" on lattices, else "halves"`, "realnvp: which coordinates a layer keeps"},
 	{"net", "choice", `"mlp"`, `realnvp: the coupling networks, "mlp" (dense) or "conv" (periodic convolutions, translation-equivariant; lattices)`},
-	{"kernel", "integer", "3", `net = "conv": the convolutions' kernel size (odd, <= L)`},
+	{"kernel", "integer", "3", `net = "conv" or potential = "conv": the convolutions' kernel size (odd, <= L)`},
 	{"coupling", "choice", `"affine"`, `realnvp: the layers' transform, "affine" (scale and shift) or "spline" (rational-quadratic, Durkan et al. 2019)`},
 	{"bins", "integer", "8", `coupling = "spline": bins per spline (>= 2)`},
 	{"bound", "number", "5", `coupling = "spline": the splines act on [-bound, bound], the identity outside`},
-	{"potential", "choice", `"lncosh"`, `monge-ampere: "lncosh" (hand-written ∇u, ∇²u) or "mlp"`},
+	{"potential", "choice", `"lncosh"`, `monge-ampere: "lncosh" (hand-written ∇u, ∇²u), "mlp", or "conv" (lattices: u = Σ K_ab(x−y) f_a(φ_x) f_b(φ_y), f_a = ln cosh(w_a φ); translation-invariant and even, exact ∇²u by convolutions)`},
 	{"steps", "integer", "50", "monge-ampere: RK4 steps"},
 	{"eps", "number", "0.1", "monge-ampere: the RK4 step size"},
 	{"symmetric", "choice", `"none"`, `"none", "equivariant" (g(−z) = −g(z)) or "mixture" (q symmetrised over ±x)`},
@@ -205,9 +205,7 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			tr.Mask, err = p.choice(key, v, "halves", "checkerboard")
 		case "net":
 		case "kernel":
-			if tr.Kernel, err = p.integer(key, v, 1, "the convolutions' kernel size, odd"); err == nil && tr.Net != "conv" {
-				err = p.errf(key, "applies to net = \"conv\"")
-			}
+			tr.Kernel, err = p.integer(key, v, 1, "the convolutions' kernel size, odd")
 		case "coupling":
 		case "bins":
 			if tr.Bins, err = p.integer(key, v, 2, "bins per spline"); err == nil && tr.Coupling != "spline" {
@@ -218,9 +216,7 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 				err = p.errf(key, "applies to coupling = \"spline\"")
 			}
 		case "potential":
-			if tr.Potential, err = p.choice(key, v, "lncosh", "mlp"); err == nil && !set["hidden"] && tr.Potential == "mlp" {
-				tr.Hidden = []int{32, 32}
-			}
+			tr.Potential, err = p.choice(key, v, "lncosh", "mlp", "conv")
 		case "steps":
 			tr.Steps, err = p.integer(key, v, 1, "RK4 steps")
 		case "eps":
@@ -238,8 +234,25 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			return err
 		}
 	}
+	if !set["hidden"] && tr.Potential == "mlp" {
+		tr.Hidden = []int{32, 32}
+	}
+	if tr.Potential == "conv" {
+		if !lattice {
+			return p.errf("train.potential", "= \"conv\" needs a lattice model (phi4, ising2d-relaxed)")
+		}
+		if !set["hidden"] {
+			tr.Hidden = []int{4}
+		}
+		if !set["kernel"] {
+			tr.Kernel = 3
+		}
+	}
+	if set["kernel"] && tr.Net != "conv" && tr.Potential != "conv" {
+		return p.errf("train.kernel", "applies to net = \"conv\" (realnvp) or potential = \"conv\" (monge-ampere)")
+	}
 	// Keys of the other flow are refused rather than ignored.
-	other := map[string][]string{"realnvp": {"potential", "steps", "eps", "exact", "hutchinson"}, "monge-ampere": {"layers", "mask", "net", "kernel", "coupling", "bins", "bound"}}
+	other := map[string][]string{"realnvp": {"potential", "steps", "eps", "exact", "hutchinson"}, "monge-ampere": {"layers", "mask", "net", "coupling", "bins", "bound"}}
 	for _, k := range other[tr.Flow] {
 		if set[k] {
 			return p.errf("train."+k, "does not apply to flow = %q", tr.Flow)
@@ -302,6 +315,9 @@ func (tr *TrainSpec) toml(rel func(string) string) string {
 	case "monge-ampere":
 		fmt.Fprintf(&b, "potential = %q\nsteps = %d\neps = %s\nexact = %v\nhutchinson = %v\n",
 			tr.Potential, tr.Steps, formatNumber(tr.Eps, false), tr.Exact, tr.Hutchinson)
+		if tr.Potential == "conv" {
+			fmt.Fprintf(&b, "kernel = %d\n", tr.Kernel)
+		}
 	}
 	fmt.Fprintf(&b, "eval_samples = %d\n", tr.EvalSamples)
 	return b.String()

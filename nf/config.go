@@ -88,6 +88,15 @@ func (c *Config) Defaults(dim, l int) {
 		if c.Potential == "" {
 			c.Potential = "lncosh"
 		}
+		if c.Potential == "conv" {
+			c.L = l
+			if c.Kernel == 0 {
+				c.Kernel = 3
+			}
+			if c.Hidden == nil {
+				c.Hidden = []int{4}
+			}
+		}
 		if c.Hidden == nil {
 			c.Hidden = []int{32}
 			if c.Potential == "mlp" {
@@ -166,11 +175,21 @@ func (c *Config) Validate() error {
 			return errorf("coupling = %q, want \"affine\" or \"spline\"", c.Coupling)
 		}
 	case "monge-ampere":
-		if !slices.Contains([]string{"lncosh", "mlp"}, c.Potential) {
-			return errorf("potential = %q, want \"lncosh\" or \"mlp\"", c.Potential)
+		if !slices.Contains([]string{"lncosh", "mlp", "conv"}, c.Potential) {
+			return errorf("potential = %q, want \"lncosh\", \"mlp\" or \"conv\"", c.Potential)
 		}
-		if len(c.Hidden) == 0 || (c.Potential == "lncosh" && len(c.Hidden) != 1) {
-			return errorf("potential %q with hidden = %v: lncosh takes one width (its number of terms), mlp one or more", c.Potential, c.Hidden)
+		if len(c.Hidden) == 0 || (c.Potential != "mlp" && len(c.Hidden) != 1) {
+			return errorf("potential %q with hidden = %v: lncosh and conv take one width (terms; features), mlp one or more", c.Potential, c.Hidden)
+		}
+		if c.Potential == "conv" {
+			if c.L < 2 || c.L*c.L != c.Dim {
+				return errorf("potential = \"conv\" needs an L×L lattice target (L = %d, dimension %d)", c.L, c.Dim)
+			}
+			if c.Kernel < 1 || c.Kernel%2 == 0 || c.Kernel > c.L {
+				return errorf("kernel = %d: want an odd size <= L = %d", c.Kernel, c.L)
+			}
+		} else if c.Kernel != 0 {
+			return errorf("kernel = %d applies to net = \"conv\" or potential = \"conv\"", c.Kernel)
 		}
 		if c.Steps < 1 || !(c.Eps > 0) {
 			return errorf("monge-ampere with steps = %d, eps = %v: want steps >= 1 and eps > 0", c.Steps, c.Eps)

@@ -46,6 +46,8 @@ func newMongeAmpere(c Config, rng *mc.PCG) *MongeAmpere {
 			w.Data[i] = 0.1 * mc.Normal(rng)
 		}
 		f.pot = &lnCoshPotential{W: ad.Param(W), w: ad.Param(w)}
+	case "conv":
+		f.pot = newConvPotential(c, rng)
 	default:
 		widths := append(append([]int{c.Dim}, c.Hidden...), 1)
 		net := ad.NewMLP(widths, ad.Tanh, rand.New(rng))

@@ -19,6 +19,12 @@ import (
 //
 // With Equivariant symmetry, s is made even and t odd in x·m (the net is
 // evaluated at ±x·m), so that g(−z) = −g(z).
+//
+// With Config.Net "conv" the networks are periodic convolutions of the
+// L×L lattice (translation-equivariant under the shifts that keep the
+// checkerboard mask); with Config.Coupling "spline" each layer maps the
+// transformed coordinates through rational-quadratic splines (spline.go)
+// whose parameters the network gives, still exactly invertible.
 type RealNVP struct {
 	cfg   Config
 	nets  []*ad.MLP     // the coupling networks (net = "mlp"), or

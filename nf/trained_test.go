@@ -1,6 +1,7 @@
 package nf
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -58,6 +59,57 @@ func TestTrainedToyFlows(t *testing.T) {
 		// delta-method error, so the check is for the Gaussian only.
 		if tc.checkIS && math.Abs(ev.LogZ.Value-q.LnZ) > 4*ev.LogZ.Stderr+1e-12 {
 			t.Errorf("%s: ln Z by importance sampling %.5f ± %.5f, exact %.5f", tc.file, ev.LogZ.Value, ev.LogZ.Stderr, q.LnZ)
+		}
+	}
+}
+
+// The checked-in lattice flows reach, on fresh samples, the ESS per sample
+// that their training recorded (testdata/flows/NAME.json, 20 000 samples):
+// within 4 combined standard errors, and above a floor that catches a
+// flow that has stopped being one (a broken Point, mask or mixture).
+func TestTrainedLatticeFlows(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		L     int
+		m2    float64
+		lam   float64
+		n     int
+		floor float64
+	}{
+		{"phi4-L8-conv", 8, -4, 8, 8000, 0.02},
+	} {
+		if !h5.Available {
+			t.Skip("built without HDF5")
+		}
+		m, err := Load(filepath.Join("..", "testdata", "flows", tc.name+".h5"))
+		if err != nil {
+			t.Fatalf("%v (make testdata trains it)", err)
+		}
+		raw, err := os.ReadFile(filepath.Join("..", "testdata", "flows", tc.name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec struct {
+			Train struct {
+				ESS    float64 `json:"ess_per_sample"`
+				ESSErr float64 `json:"ess_per_sample_stderr"`
+			} `json:"train"`
+		}
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			t.Fatal(err)
+		}
+		tg, err := model.NewPhi4(tc.L, tc.m2, tc.lam)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := Evaluate(m, tg, tc.n, 2, mc.Streams{Seed: 4242, Purpose: mc.Eval})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, se := ev.ESSPerSample.Value, ev.ESSPerSample.Stderr
+		t.Logf("%s: ESS/N %.4f ± %.4f on %d fresh samples; training recorded %.4f ± %.4f", tc.name, got, se, tc.n, rec.Train.ESS, rec.Train.ESSErr)
+		if z := (got - rec.Train.ESS) / math.Hypot(se, rec.Train.ESSErr); math.Abs(z) > 4 || got < tc.floor {
+			t.Errorf("%s: ESS/N %.4f ± %.4f, recorded %.4f ± %.4f (%.1f σ), floor %v", tc.name, got, se, rec.Train.ESS, rec.Train.ESSErr, z, tc.floor)
 		}
 	}
 }
