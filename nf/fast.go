@@ -25,6 +25,13 @@ type Point struct {
 	nets     [][]linear // per coupling layer: the packed net (MLPs), or
 	conv     *pointConv // the packed conv nets
 
+	// spline couplings: the spline, per layer the raw parameters of each
+	// transformed coordinate (j·C…), the reflection R, ∂/∂θ scratch
+	spl     *splineEval
+	theta   [][]float64
+	reflect []int
+	gth     []float64
+
 	// scratch: the input of each coupling layer; per layer, the net's
 	// input and hidden activations for +v and (equivariant) −v; tanh of
 	// the raw scale and e^s at the transformed coordinates
@@ -43,12 +50,13 @@ type linear struct {
 	in, out int
 }
 
-// NewPoint returns the point evaluator of m, or nil if its flow is not an
-// affine RealNVP (callers then use the ad path).
+// NewPoint returns the point evaluator of m, or nil if its flow is not a
+// RealNVP with affine couplings or with spline couplings on conv nets
+// (callers then use the ad path).
 func NewPoint(m *Model) *Point {
 	f, ok := m.Flow.(*RealNVP)
-	if !ok || f.cfg.Coupling == "spline" {
-		return nil // the ad path (splines: not yet graph-free)
+	if !ok || (f.cfg.Coupling == "spline" && f.convs == nil) {
+		return nil // the ad path (MLP splines: not graph-free)
 	}
 	n := f.cfg.Dim
 	p := &Point{m: m, f: f, n: n, equ: f.cfg.Symmetric == Equivariant,
@@ -83,6 +91,14 @@ func NewPoint(m *Model) *Point {
 	}
 	if f.convs != nil {
 		p.conv = newPointConv(f)
+	}
+	if f.cfg.Coupling == "spline" {
+		C := splineParams(f.cfg.Bins)
+		p.spl = newSplineEval(f.cfg.Bins, f.cfg.Bound)
+		p.reflect, p.gth = splineReflect(f.cfg.Bins), make([]float64, C)
+		for range f.cfg.Layers {
+			p.theta = append(p.theta, make([]float64, C*n))
+		}
 	}
 	p.nets = make([][]linear, len(f.nets))
 	for k := range 2 {
@@ -207,6 +223,16 @@ func (p *Point) Forward(x, z []float64) float64 {
 	var ld float64
 	for l := range p.f.cfg.Layers {
 		copy(p.xin[l], x)
+		if p.spl != nil {
+			p.splineParams(l, x)
+			for _, j := range p.tr[l] {
+				p.spl.set(p.theta[l][j*len(p.gth):][:len(p.gth)])
+				y, d := p.spl.forward(x[j])
+				x[j] = y
+				ld += d
+			}
+			continue
+		}
 		p.st(l, x)
 		th, es := p.th[l], p.es[l]
 		for _, j := range p.tr[l] {
@@ -223,6 +249,16 @@ func (p *Point) inverse(z, x []float64) float64 {
 	copy(z, x)
 	var ld float64
 	for l := p.f.cfg.Layers - 1; l >= 0; l-- {
+		if p.spl != nil {
+			p.splineParams(l, z)
+			for _, j := range p.tr[l] {
+				p.spl.set(p.theta[l][j*len(p.gth):][:len(p.gth)])
+				v, d := p.spl.inverse(z[j])
+				z[j] = v
+				ld -= d
+			}
+			continue
+		}
 		p.st(l, z)
 		th := p.th[l]
 		for _, j := range p.tr[l] {
@@ -308,6 +344,10 @@ func (p *Point) backward(grad, gy []float64) {
 	g := grad
 	copy(g, gy)
 	for l := p.f.cfg.Layers - 1; l >= 0; l-- {
+		if p.spl != nil {
+			p.splineBack(l, g)
+			continue
+		}
 		xin, th, es := p.xin[l], p.th[l], p.es[l]
 		// ∂F/∂(raw s) and ∂F/∂(raw t) at the transformed coordinates
 		for _, j := range p.tr[l] {
@@ -386,4 +426,46 @@ func (p *Point) mlpBack(l int, g []float64) {
 func (p *Point) LatentLogProb(x, z []float64, logP func(x []float64) float64) float64 {
 	ld := p.Forward(x, z)
 	return logP(x) + ld
+}
+
+// splineParams sets layer l's raw spline parameters θ_j (C each) at the
+// transformed coordinates from the kept coordinates of v: the net's
+// output, or with Equivariant symmetry ½(raw(v) + R·raw(−v)).
+func (p *Point) splineParams(l int, v []float64) {
+	p.conv.run(p, l, v)
+	n, C := p.n, len(p.gth)
+	rp, rm, th := p.conv.raw[0], p.conv.raw[1], p.theta[l]
+	for _, j := range p.tr[l] {
+		for c := range C {
+			if p.equ {
+				th[j*C+c] = 0.5 * (rp[c*n+j] + rm[p.reflect[c]*n+j])
+			} else {
+				th[j*C+c] = rp[c*n+j]
+			}
+		}
+	}
+}
+
+// splineBack turns g = ∂F/∂(layer l's output) into ∂F/∂(its input) for F
+// plus the layer's log-determinant: through the splines at the
+// transformed coordinates, then from their parameters through the net to
+// the kept coordinates.
+func (p *Point) splineBack(l int, g []float64) {
+	n, C := p.n, len(p.gth)
+	gp, gm := p.conv.graw[0][:C*n], p.conv.graw[1][:C*n]
+	clear(gp)
+	clear(gm)
+	for _, j := range p.tr[l] {
+		p.spl.set(p.theta[l][j*C:][:C])
+		g[j] = p.spl.grad(p.xin[l][j], g[j], 1, p.gth)
+		for c, v := range p.gth {
+			if p.equ {
+				gp[c*n+j] = 0.5 * v
+				gm[p.reflect[c]*n+j] = 0.5 * v
+			} else {
+				gp[c*n+j] = v
+			}
+		}
+	}
+	p.conv.backRaw(p, l, g)
 }

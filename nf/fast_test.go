@@ -35,6 +35,9 @@ func TestPointMatchesAD(t *testing.T) {
 		{Kind: "realnvp", Dim: 25, Layers: 3, Hidden: []int{3, 4}, Mask: "checkerboard", L: 5, Net: "conv", Kernel: 3, Symmetric: NoSymmetry},
 		{Kind: "realnvp", Dim: 36, Layers: 4, Hidden: []int{4}, Mask: "checkerboard", L: 6, Net: "conv", Kernel: 5, Symmetric: Equivariant},
 		{Kind: "realnvp", Dim: 16, Layers: 2, Hidden: []int{3}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3, Symmetric: Mixture},
+		{Kind: "realnvp", Dim: 25, Layers: 3, Hidden: []int{3}, Mask: "checkerboard", L: 5, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 5, Bound: 2, Symmetric: NoSymmetry},
+		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{3, 2}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 4, Bound: 2.5, Symmetric: Equivariant},
+		{Kind: "realnvp", Dim: 16, Layers: 2, Hidden: []int{3}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 3, Bound: 2, Symmetric: Mixture},
 	} {
 		tg, _ := model.NewPhi4(max(c.L, 4), -4, 4)
 		for _, hidden := range [][]int{c.Hidden, nil} {
@@ -50,7 +53,7 @@ func TestPointMatchesAD(t *testing.T) {
 						net.Layers = []*ad.Linear{ad.NewLinear(c.Dim, 2*c.Dim, rand.New(rng))}
 					}
 					for _, net := range m.Flow.(*RealNVP).convs {
-						net.Layers = []*ad.Conv{ad.NewConv(1, 2, c.Kernel, rand.New(rng))}
+						net.Layers = []*ad.Conv{ad.NewConv(1, m.Flow.(*RealNVP).channels(), c.Kernel, rand.New(rng))}
 					}
 				}
 				randomize(m, rng, 0.3)
@@ -123,12 +126,13 @@ func TestPointMatchesAD(t *testing.T) {
 }
 
 // TestPointNoAlloc: the per-step calls allocate nothing, with MLP and
-// with conv nets.
+// with conv nets, affine and spline.
 func TestPointNoAlloc(t *testing.T) {
 	tg, _ := model.NewPhi4(8, -4, 4)
 	for _, c := range []Config{
 		{Kind: "realnvp", Dim: 64, Layers: 4, Hidden: []int{32}, Mask: "checkerboard", L: 8, Symmetric: Equivariant},
 		{Kind: "realnvp", Dim: 64, Layers: 4, Hidden: []int{4, 4}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3, Symmetric: Mixture},
+		{Kind: "realnvp", Dim: 64, Layers: 2, Hidden: []int{4}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 4, Bound: 3, Symmetric: Equivariant},
 	} {
 		m, err := New(c, mc.NewPCG(1, 1))
 		if err != nil {

@@ -27,6 +27,7 @@ type pointConv struct {
 	raw    [2][]float64  // the last layer's output (out·n), +v and −v
 	cols   []float64     // the shifted copies of a layer input (in·k² × n)
 	gp     [2][]float64  // backward: ∂/∂(activations), ping-pong
+	graw   [2][]float64  // backward: ∂/∂(raw outputs) of the +v and −v branches
 	widest int
 }
 
@@ -59,6 +60,7 @@ func newPointConv(f *RealNVP) *pointConv {
 	for k := range 2 {
 		c.raw[k] = make([]float64, c.widest*n)
 		c.gp[k] = make([]float64, c.widest*n)
+		c.graw[k] = make([]float64, c.widest*n)
 	}
 	c.layers = make([][]convLayer, len(f.convs))
 	return c
@@ -146,10 +148,10 @@ func (c *pointConv) net(l int, a [][]float64, out []float64) {
 	}
 }
 
-// forward sets p.s and p.t, the raw scale and shift at layer l's
-// transformed coordinates, from the kept coordinates of v; with
-// Equivariant symmetry s is even and t odd in v (the net at ±v).
-func (c *pointConv) forward(p *Point, l int, v []float64) {
+// run evaluates layer l's net on the kept coordinates of v, and (when
+// equivariant) on their negatives, leaving the raw outputs in raw[0] and
+// raw[1] (channel-major, channels·n).
+func (c *pointConv) run(p *Point, l int, v []float64) {
 	n := c.n
 	ap, am := c.ap[l], c.am[l]
 	clear(ap[0][:n])
@@ -163,6 +165,14 @@ func (c *pointConv) forward(p *Point, l int, v []float64) {
 		}
 		c.net(l, am, c.raw[1])
 	}
+}
+
+// forward sets p.s and p.t, the raw scale and shift at layer l's
+// transformed coordinates, from the kept coordinates of v; with
+// Equivariant symmetry s is even and t odd in v (the net at ±v).
+func (c *pointConv) forward(p *Point, l int, v []float64) {
+	n := c.n
+	c.run(p, l, v)
 	rp, rm := c.raw[0], c.raw[1]
 	for _, j := range p.tr[l] {
 		if p.equ {
@@ -178,31 +188,45 @@ func (c *pointConv) forward(p *Point, l int, v []float64) {
 // Σ_j ds_j·(raw s_j) + dt_j·(raw t_j) (ds, dt in p.s, p.t) through layer
 // l's net, with the activations of the last forward pass.
 func (c *pointConv) backward(p *Point, l int, g []float64) {
-	branches := 1
-	if p.equ {
-		branches = 2
-	}
-	for br := range branches {
-		a := c.ap[l]
-		if br == 1 {
-			a = c.am[l]
-		}
-		gy := c.gp[0][:2*c.n]
+	n := c.n
+	for br := range c.branches(p) {
+		gy := c.graw[br][:2*n]
 		clear(gy)
 		for _, j := range p.tr[l] {
 			switch {
 			case !p.equ:
-				gy[j], gy[c.n+j] = p.s[j], p.t[j]
+				gy[j], gy[n+j] = p.s[j], p.t[j]
 			case br == 0:
-				gy[j], gy[c.n+j] = 0.5*p.s[j], 0.5*p.t[j]
+				gy[j], gy[n+j] = 0.5*p.s[j], 0.5*p.t[j]
 			default:
-				gy[j], gy[c.n+j] = 0.5*p.s[j], -0.5*p.t[j]
+				gy[j], gy[n+j] = 0.5*p.s[j], -0.5*p.t[j]
 			}
 		}
+	}
+	c.backRaw(p, l, g)
+}
+
+func (c *pointConv) branches(p *Point) int {
+	if p.equ {
+		return 2
+	}
+	return 1
+}
+
+// backRaw adds to g, at the kept coordinates, the gradient through layer
+// l's net of Σ graw[br]·raw[br] over the branches, with the activations of
+// the last forward pass.
+func (c *pointConv) backRaw(p *Point, l int, g []float64) {
+	for br := range c.branches(p) {
+		a := c.ap[l]
+		if br == 1 {
+			a = c.am[l]
+		}
 		lays, cur := c.layers[l], 0
+		gy := c.graw[br][:lays[len(lays)-1].out*c.n]
 		for j := len(lays) - 1; j >= 0; j-- {
 			cl := lays[j]
-			gx := c.gp[1-cur][:cl.in*c.n]
+			gx := c.gp[cur][:cl.in*c.n]
 			clear(gx)
 			c.convT(gx, gy, cl)
 			if j > 0 { // through the tanh that made a[j]

@@ -9,7 +9,8 @@ import (
 )
 
 // The conv potential's field and Laplacian against ad's gradient and
-// second derivatives of u itself, written directly as Σ_x Σ_a f_a·(K ⋆ f)_a;
+// second derivatives of u itself, written directly as Σ_x Σ_a f_a·(c_a +
+// (K ⋆ f)_a);
 // the field is odd in φ and commutes with translations.
 func TestConvPotential(t *testing.T) {
 	const L, b = 5, 3
@@ -24,10 +25,13 @@ func TestConvPotential(t *testing.T) {
 	for i := range p.K.Value.Data {
 		p.K.Value.Data[i] = 0.3 * mc.Normal(rng)
 	}
+	for i := range p.c.Value.Data {
+		p.c.Value.Data[i] = mc.Normal(rng)
+	}
 	x := randn(rng, 0.8, b, L*L)
 	xv := ad.Param(x.Clone())
 	f := ad.LogCosh(ad.Mul(ad.Reshape(xv, b, 1, L, L), p.w))
-	u := ad.Sum(ad.Mul(f, ad.Conv2D(f, p.K)))
+	u := ad.Add(ad.Sum(ad.Mul(f, ad.Conv2D(f, p.K))), ad.Sum(ad.Mul(f, p.c)))
 	g := ad.MustGrad(u, []*ad.Var{xv}, ad.CreateGraph())[0]
 	lap := make([]float64, b)
 	for i := range L * L {

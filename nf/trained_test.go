@@ -64,7 +64,8 @@ func TestTrainedToyFlows(t *testing.T) {
 }
 
 // The checked-in lattice flows reach, on fresh samples, the ESS per sample
-// that their training recorded (testdata/flows/NAME.json, 20 000 samples):
+// that their training recorded (testdata/flows/NAME.json), on as many
+// samples (the estimator is biased upward on fewer: heavy tails go unseen):
 // within 4 combined standard errors, and above a floor that catches a
 // flow that has stopped being one (a broken Point, mask or mixture).
 func TestTrainedLatticeFlows(t *testing.T) {
@@ -76,7 +77,7 @@ func TestTrainedLatticeFlows(t *testing.T) {
 		n     int
 		floor float64
 	}{
-		{"phi4-L8-conv", 8, -4, 8, 8000, 0.02},
+		{"phi4-L8-conv", 8, -4, 8, 20000, 0.1},
 	} {
 		if !h5.Available {
 			t.Skip("built without HDF5")
