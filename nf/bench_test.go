@@ -158,40 +158,47 @@ func BenchmarkSplineConvPhi4TrainStep(b *testing.B) {
 }
 
 // BenchmarkConvPoint: the tutorial's conv coupling flow (φ⁴ L = 8, 16
-// layers, 3×3 convolutions with channels [8, 8], equivariant) at one
-// point, graph-free (Point) and by the ad graph: ln q (flow-MH after a
-// local move) and the latent log-density with its gradient (latent HMC).
+// layers, 3×3 convolutions with channels [8, 8], equivariant), affine and
+// with splines of 8 bins, at one point, graph-free (Point) and by the ad
+// graph: ln q (flow-MH after a local move) and the latent log-density with
+// its gradient (latent HMC).
 func BenchmarkConvPoint(b *testing.B) {
 	tg, _ := model.NewPhi4(8, -4, 8)
-	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 16, Hidden: []int{8, 8}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3, Symmetric: Equivariant}, mc.NewPCG(0, 0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	z, x, g := make([]float64, 64), make([]float64, 64), make([]float64, 64)
-	for i := range z {
-		z[i] = float64(i%7)/3 - 1
-	}
-	p := NewPoint(m)
-	for _, c := range []struct {
-		name string
-		f    func()
-	}{
-		{"logq/point", func() { p.LogProb(z) }},
-		{"logq/ad", func() { m.LogProb(ad.Const(ad.NewTensor(append([]float64(nil), z...), 1, 64))).Item() }},
-		{"latent/point", func() { p.LatentGrad(g, x, z, tg.GradLogProb) }},
-		{"latent/ad", func() {
-			zv := ad.Param(ad.NewTensor(append([]float64(nil), z...), 1, 64))
-			xv, ld := m.Flow.Forward(zv)
-			if _, err := ad.Grad(ad.Sum(ad.Add(model.LogProbVar(tg, xv), ld)), []*ad.Var{zv}); err != nil {
-				b.Fatal(err)
-			}
-		}},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			for b.Loop() {
-				c.f()
-			}
-			b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e6, "us/point")
-		})
+	for _, cp := range []string{"affine", "spline"} {
+		c := Config{Kind: "realnvp", Dim: 64, Layers: 16, Hidden: []int{8, 8}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3, Symmetric: Equivariant}
+		if cp == "spline" {
+			c.Coupling, c.Bins, c.Bound = "spline", 8, 5
+		}
+		m, err := New(c, mc.NewPCG(0, 0))
+		if err != nil {
+			b.Fatal(err)
+		}
+		z, x, g := make([]float64, 64), make([]float64, 64), make([]float64, 64)
+		for i := range z {
+			z[i] = float64(i%7)/3 - 1
+		}
+		p := NewPoint(m)
+		for _, c := range []struct {
+			name string
+			f    func()
+		}{
+			{"logq/point", func() { p.LogProb(z) }},
+			{"logq/ad", func() { m.LogProb(ad.Const(ad.NewTensor(append([]float64(nil), z...), 1, 64))).Item() }},
+			{"latent/point", func() { p.LatentGrad(g, x, z, tg.GradLogProb) }},
+			{"latent/ad", func() {
+				zv := ad.Param(ad.NewTensor(append([]float64(nil), z...), 1, 64))
+				xv, ld := m.Flow.Forward(zv)
+				if _, err := ad.Grad(ad.Sum(ad.Add(model.LogProbVar(tg, xv), ld)), []*ad.Var{zv}); err != nil {
+					b.Fatal(err)
+				}
+			}},
+		} {
+			b.Run(cp+"/"+c.name, func(b *testing.B) {
+				for b.Loop() {
+					c.f()
+				}
+				b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)*1e6, "us/point")
+			})
+		}
 	}
 }

@@ -152,6 +152,16 @@ for cp in affine spline; do
   printf "%-52s %12.4f %12.4f %7.2fx\n" "conv $cp coupling flow, train step, s (vs PyTorch)" "$GF" "$TF" "$(ratio "$TF" "$GF")"
 done
 
+# The conv coupling flow at one point (what flow-MH and latent HMC pay per
+# step): nf.Point, graph-free, against the same flow through the ad graph.
+for cp in affine spline; do
+  for what in "logq|ln q" "latent|latent ln p + grad"; do
+    IFS='|' read -r key label <<<"$what"
+    P=$(pointmetric "ConvPoint/$cp/$key/point\$"); A=$(pointmetric "ConvPoint/$cp/$key/ad\$")
+    printf "%-52s %12.1f %12.1f %7.2fx\n" "conv $cp flow at 1 point: $label, us (vs ad graph)" "$P" "$A" "$(ratio "$A" "$P")"
+  done
+done
+
 # Checkpoint of a 256^2 x 64-chain task (write + fsync + rename), no reference.
 ./build/jobs.test -test.run '^$' -test.bench 'Checkpoint' -test.benchtime 10x | awk '/ms\/checkpoint/ {
   for (i=1;i<=NF;i++) { if ($(i+1)=="ms/checkpoint") ms=$i; if ($(i+1)=="MB") mb=$i }
