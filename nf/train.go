@@ -252,7 +252,7 @@ type Evaluation struct {
 // workers goroutines; the result does not depend on workers) and
 // estimates F_q, the ESS per sample and ln Z.
 func Evaluate(m *Model, t model.Target, n, workers int, streams mc.Streams) (Evaluation, error) {
-	const chunk = 4096
+	chunk := EvalChunk(m.Dim())
 	nc := (n + chunk - 1) / chunk
 	f := make([][]float64, nc)
 	var wg sync.WaitGroup
@@ -284,6 +284,13 @@ func Evaluate(m *Model, t model.Target, n, workers int, streams mc.Streams) (Eva
 	}
 	return evaluation(all)
 }
+
+// EvalChunk is the number of samples Evaluate draws and pushes through
+// the flow at once: 2¹⁷ numbers (at most 4096 samples, at least 64), so
+// that the graph of a chunk (whose parameters want gradients, so every
+// intermediate is kept until the chunk is done) stays near a gigabyte per
+// worker for a 16-layer convolutional flow at any lattice size.
+func EvalChunk(dim int) int { return min(4096, max(64, (1<<17)/dim)) }
 
 // evaluation computes the estimates from f_i = ln q(x_i) − ln p(x_i).
 func evaluation(f []float64) (Evaluation, error) {
