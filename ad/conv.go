@@ -69,18 +69,7 @@ func convChunk(kdim, hw, b int) int {
 // are too short for copies to pay).
 func im2col(cols, x []float64, b, cin, h, w, kh, kw int) {
 	hw := h * w
-	tab := make([]int32, kh*kw*hw)
-	for u := range kh {
-		for v := range kw {
-			t := tab[(u*kw+v)*hw:][:hw]
-			for i := range h {
-				si := wrapIndex(i+u-kh/2, h) * w
-				for j := range w {
-					t[i*w+j] = int32(si + wrapIndex(j+v-kw/2, w))
-				}
-			}
-		}
-	}
+	tab := ConvShifts(h, w, kh, kw)
 	for c := range cin {
 		for uv := range kh * kw {
 			t := tab[uv*hw:][:hw]
@@ -93,6 +82,27 @@ func im2col(cols, x []float64, b, cin, h, w, kh, kw int) {
 			}
 		}
 	}
+}
+
+// ConvShifts returns the gather table of Conv2D's periodic shifts on an
+// H×W lattice with kh×kw kernels: entry (u·kw + v)·H·W + p is the site
+// that output site p reads at kernel offset (u, v). Graph-free code
+// (nf.Point) convolves single images through it.
+func ConvShifts(h, w, kh, kw int) []int32 {
+	hw := h * w
+	tab := make([]int32, kh*kw*hw)
+	for u := range kh {
+		for v := range kw {
+			t := tab[(u*kw+v)*hw:][:hw]
+			for i := range h {
+				si := wrapIndex(i+u-kh/2, h) * w
+				for j := range w {
+					t[i*w+j] = int32(si + wrapIndex(j+v-kw/2, w))
+				}
+			}
+		}
+	}
+	return tab
 }
 
 // wrapIndex returns i mod n for i in (−n, 2n).

@@ -35,16 +35,9 @@ func newPointConv(f *RealNVP) *pointConv {
 	L, k := f.cfg.L, f.cfg.Kernel
 	n := L * L
 	c := &pointConv{n: n, kk: k * k}
-	for u := range k {
-		for v := range k {
-			t := make([]int32, n)
-			for i := range L {
-				for j := range L {
-					t[i*L+j] = int32(wrapIndex(i+u-k/2, L)*L + wrapIndex(j+v-k/2, L))
-				}
-			}
-			c.shift = append(c.shift, t)
-		}
+	tab := ad.ConvShifts(L, L, k, k)
+	for uv := range k * k {
+		c.shift = append(c.shift, tab[uv*n:(uv+1)*n])
 	}
 	c.widest = 1
 	for _, net := range f.convs {
@@ -64,17 +57,6 @@ func newPointConv(f *RealNVP) *pointConv {
 	}
 	c.layers = make([][]convLayer, len(f.convs))
 	return c
-}
-
-// wrapIndex returns i mod n for i in (−n, 2n).
-func wrapIndex(i, n int) int {
-	if i < 0 {
-		return i + n
-	}
-	if i >= n {
-		return i - n
-	}
-	return i
 }
 
 // reload copies the nets' current parameters.
