@@ -207,6 +207,8 @@ func buildHMC(e *kind.Env, m kind.Instance, latent bool) (*kind.Built, error) {
 				return nil, err
 			}
 			cc.inner, cc.pos = h, h.Position
+			b.Chains = append(b.Chains, &hmcChain{cc, h, tg})
+			continue
 		} else {
 			lt, err := hmc.NewLatent(tg, q) // one per chain: it holds scratch space
 			if err != nil {
@@ -268,3 +270,23 @@ func buildFlowMH(e *kind.Env, m kind.Instance) (*kind.Built, error) {
 	}
 	return b, nil
 }
+
+// hmcChain is an HMC chain on the target itself, which can exchange
+// positions with another (replica exchange).
+type hmcChain struct {
+	*contChain
+	h  *hmc.HMC
+	tg model.Target
+}
+
+// LogProb returns ln p of the chain's target at the position of `of`, an
+// *hmcChain of the same dimension (mc.Exchanger).
+func (c *hmcChain) LogProb(of mc.Chain) float64 {
+	if o := of.(*hmcChain); o != c {
+		return c.tg.LogProb(o.h.Position())
+	}
+	return c.h.LogProb()
+}
+
+// Exchange swaps positions with other, an *hmcChain (mc.Exchanger).
+func (c *hmcChain) Exchange(other mc.Chain) { c.h.Exchange(other.(*hmcChain).h) }

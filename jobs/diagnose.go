@@ -21,7 +21,8 @@ const (
 // bookkeepingNames are the samplers' series that describe the sampler,
 // not the target: they are summarised but not diagnosed.
 var bookkeepingNames = []string{"accept", "accept_prob", "divergent", "energy", "ebfmi", "cluster",
-	"n_flow", "n_flow_accepted", "n_local", "n_local_accepted"}
+	"n_flow", "n_flow_accepted", "n_local", "n_local_accepted",
+	"walker", "swap_tried", "swap_accepted", "trips"}
 
 func isBookkeeping(name string) bool { return slices.Contains(bookkeepingNames, name) }
 

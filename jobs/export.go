@@ -46,20 +46,21 @@ func Export(out, dir string) ([]string, error) {
 				f.Close()
 				return written, err
 			}
-			if len(shape) != 2 {
+			if len(shape) != 2 && len(shape) != 3 {
 				f.Close()
-				return written, fmt.Errorf("%s: %s/obs/%s has shape %v, want (chain, draw)", src, t.Name(), n, shape)
+				return written, fmt.Errorf("%s: %s/obs/%s has shape %v, want (chain, draw) or (chain, rung, draw)", src, t.Name(), n, shape)
 			}
 			path := filepath.Join(dir, t.Name(), n+".npy")
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				f.Close()
 				return written, err
 			}
-			rows := make([][]float64, shape[0])
+			cols := shape[len(shape)-1]
+			rows := make([][]float64, len(data)/max(cols, 1))
 			for i := range rows {
-				rows[i] = data[i*shape[1] : (i+1)*shape[1]]
+				rows[i] = data[i*cols : (i+1)*cols]
 			}
-			if err := writeRows(path, rows, shape[1]); err != nil {
+			if err := writeRows(path, rows, shape); err != nil {
 				f.Close()
 				return written, fmt.Errorf("could not write %s: %w", path, err)
 			}

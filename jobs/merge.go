@@ -194,7 +194,7 @@ func mergeTask(s *Spec, t Task, lay Layout) (*TaskSummary, error) {
 			}
 			all = append(all, a...)
 		}
-		if err := writeRows(lay.NPY(name, o), all, s.Draws()); err != nil {
+		if err := writeRows(lay.NPY(name, o), all, seriesShape(len(b.chains), b.replicas, b.ladder != nil, s.Draws())); err != nil {
 			return nil, err
 		}
 		obs[o] = all
@@ -224,7 +224,7 @@ func mergeTask(s *Spec, t Task, lay Layout) (*TaskSummary, error) {
 	// sweeps extend every chain.
 	var seconds float64
 	c := &ckpt.Checkpoint{Manifest: ckpt.Manifest{
-		Version: Version, SpecHash: s.Hash(t), Task: t.Index, TaskID: t.ID, Chains: s.Sampler.Chains / b.replicas,
+		Version: Version, SpecHash: s.Hash(t), Task: t.Index, TaskID: t.ID, Chains: s.Sampler.Chains / s.Sampler.Unit(),
 		Kernels: parts[0].c.Kernels, GOARCH: parts[0].c.GOARCH, // the versions of the runs merged
 		Thermalized: parts[0].c.Thermalized, Draws: parts[0].c.Draws, Finished: true,
 		Meta: map[string]string{"sampler": s.Sampler.Kind, "model": s.Model.Kind, "draws_total": strconv.Itoa(s.Draws()),
@@ -252,9 +252,13 @@ func mergeTask(s *Spec, t Task, lay Layout) (*TaskSummary, error) {
 	return r.finish(mc.Progress{Thermalized: c.Thermalized, Draws: c.Draws})
 }
 
-// writeRows writes a (rows, cols) array as .npy, durably.
-func writeRows(path string, a [][]float64, cols int) error {
-	f, err := npy.Create(path, len(a), cols)
+// writeRows writes an array of the given shape, whose last axis is the
+// rows' length, as .npy, durably.
+func writeRows(path string, a [][]float64, shape []int) error {
+	f, err := npy.CreateShape(path, shape)
+	if err == nil {
+		err = f.Regroup(len(a), shape[len(shape)-1])
+	}
 	if err != nil {
 		return err
 	}

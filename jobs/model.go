@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/mcflow/mcflow/kind"
 	"github.com/mcflow/mcflow/mc"
@@ -15,11 +16,13 @@ import (
 // (what to compute from their observables).
 type built struct {
 	chains   []mc.Chain
-	replicas int   // chains per element of chains (64 for the multispin engine)
+	replicas int   // observation blocks per element of chains: its chains (64 for the multispin engine) or rungs (a ladder)
 	cfgShape []int // the shape of one configuration (configs_every)
 	names    []string
 	inst     kind.Instance
-	adapter  kind.Adapter // adaptive flow-MH, or nil
+	adapter  kind.Adapter    // adaptive flow-MH, or nil
+	ladder   []float64       // a tempering sampler's β of each rung, or nil
+	rungs    []kind.Instance // and the model at each
 }
 
 // derived returns the model's derived quantities (none without Deriver).
@@ -128,12 +131,43 @@ func build(s *Spec, t Task, lay Layout, workers int) (*built, error) {
 	m, _ := instance(s, t)
 	env := &kind.Env{Seed: s.Seed, Task: t.Name(), Plan: s.Sampler.Plan(), Sampler: s.Sampler.Values,
 		Configs: s.Output.ConfigsEvery > 0, Workers: max(workers, 1),
-		Flow: func(dim int) (*nf.Model, error) { return loadFlow(s, flowPath(s, t, lay), dim) }}
+		Flow:    func(dim int) (*nf.Model, error) { return loadFlow(s, flowPath(s, t, lay), dim) },
+		ModelAt: func(key string, v float64) (kind.Instance, error) { return modelAt(s, t, key, v) }}
 	bt, err := s.Sampler.Def.Build(env, m)
 	if err != nil {
 		return nil, keyError(s, "sampler", err)
 	}
-	return &built{chains: bt.Chains, replicas: s.Sampler.Unit(), cfgShape: bt.Config, names: names, inst: m, adapter: bt.Adapter}, nil
+	replicas := s.Sampler.Unit()
+	if bt.Ladder != nil {
+		if replicas != 1 || len(bt.Rungs) != len(bt.Ladder) {
+			return nil, fmt.Errorf("sampler %q built a ladder of %d rungs (%d models) with Unit %d, want a model per rung and Unit 1", s.Sampler.Kind, len(bt.Ladder), len(bt.Rungs), replicas)
+		}
+		replicas = len(bt.Ladder)
+	}
+	return &built{chains: bt.Chains, replicas: replicas, cfgShape: bt.Config, names: names, inst: m, adapter: bt.Adapter,
+		ladder: bt.Ladder, rungs: bt.Rungs}, nil
+}
+
+// modelAt builds a task's model with one numeric key set to v.
+func modelAt(s *Spec, t Task, key string, v float64) (kind.Instance, error) {
+	i := slices.IndexFunc(s.Model.Def.Keys, func(k kind.Key) bool { return k.Name == key })
+	if i < 0 || !s.Model.Def.Keys[i].Numeric() {
+		return nil, kind.ErrNoKey
+	}
+	k := s.Model.Def.Keys[i]
+	if msg := k.CheckNumber(v); msg != "" {
+		return nil, &SpecError{File: s.File, Key: "sampler.betas", Msg: fmt.Sprintf("has %v: model.%s: %s", v, key, msg)}
+	}
+	vals := s.ModelValues(t)
+	vals[key] = v
+	if k.Type == kind.Int {
+		vals[key] = int(v)
+	}
+	m, err := s.Model.Def.New(vals)
+	if err != nil {
+		return nil, keyError(s, "model", err)
+	}
+	return m, nil
 }
 
 // flowPath is the sampler's flow: its flow key, or the flow the job's own

@@ -38,12 +38,24 @@ func writeRunOutputs(s *Spec, lay Layout, sums []*TaskSummary) ([]string, error)
 			if err != nil {
 				return arts, err
 			}
-			g := taskGroup(s, t, names, nil, s.Draws())
+			shape := []int{s.Sampler.Chains, s.Draws()}
+			if i := slices.IndexFunc(sums, func(x *TaskSummary) bool { return x.Task == t.Index }); i >= 0 && sums[i].Ladder != nil {
+				betas := make([]float64, len(sums[i].Ladder.Betas))
+				for j, b := range sums[i].Ladder.Betas {
+					betas[j] = float64(b)
+				}
+				shape = []int{s.Sampler.Chains, len(betas), s.Draws()}
+				groups = append(groups, ladderGroup(t, betas))
+			}
+			g := taskGroup(s, t, names, nil, shape)
 			for i := range g.Datasets {
 				// Read each array when HDF5 asks for its first row and drop it
 				// after its last: one array in memory at a time.
 				path := lay.NPY(t.Name(), names[i])
-				rows := s.Sampler.Chains
+				rows := 1 // chains, or chains · rungs
+				for _, d := range shape[:len(shape)-1] {
+					rows *= d
+				}
 				var a [][]float64
 				g.Datasets[i].Rows, g.Datasets[i].Cols = rows, s.Draws()
 				g.Datasets[i].Row = func(r int, dst []float64) error {

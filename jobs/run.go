@@ -439,7 +439,10 @@ func chainKey(i int) string { return fmt.Sprintf("chain/%04d", i) }
 func (r *taskRun) createFiles() error {
 	name := r.t.Name()
 	for _, o := range r.b.names {
-		f, err := npy.Create(r.lay.NPY(name, o), len(r.b.chains)*r.b.replicas, r.plan.Draws)
+		f, err := npy.CreateShape(r.lay.NPY(name, o), r.seriesShape(r.plan.Draws))
+		if err == nil {
+			err = f.Regroup(len(r.b.chains)*r.b.replicas, r.plan.Draws)
+		}
 		if err != nil {
 			return fmt.Errorf("could not create result file: %w", err)
 		}
@@ -468,6 +471,20 @@ func (r *taskRun) configSize() int {
 	return n
 }
 
+// seriesShape is the shape of OUT/npy/<task>/<series>.npy for a number
+// of draws: (chain, draw), or (chain, rung, draw) for a ladder; a row of
+// the file is a chain's (or a chain's rung's) draws.
+func (r *taskRun) seriesShape(draws int) []int {
+	return seriesShape(len(r.b.chains), r.b.replicas, r.b.ladder != nil, draws)
+}
+
+func seriesShape(chains, replicas int, ladder bool, draws int) []int {
+	if ladder {
+		return []int{chains, replicas, draws}
+	}
+	return []int{chains * replicas, draws}
+}
+
 // configShape is the shape of OUT/configs/<task>.npy for a number of
 // draws: (chain, snapshot, site…), a snapshot every configs_every draws.
 func (r *taskRun) configShape(draws int) []int {
@@ -482,11 +499,14 @@ func (r *taskRun) openFiles(oldDraws, draws int) error {
 	rows := len(r.b.chains) * r.b.replicas
 	for _, o := range r.b.names {
 		path := r.lay.NPY(name, o)
-		f, err := npy.Open(path, rows, r.plan.Draws)
+		f, err := npy.OpenShape(path, r.seriesShape(r.plan.Draws))
 		if err != nil && oldDraws > 0 && oldDraws < r.plan.Draws {
-			if xerr := npy.Extend(path, rows, oldDraws, r.plan.Draws); xerr == nil {
-				f, err = npy.Open(path, rows, r.plan.Draws)
+			if xerr := npy.ExtendShape(path, r.seriesShape(oldDraws), r.seriesShape(r.plan.Draws)); xerr == nil {
+				f, err = npy.OpenShape(path, r.seriesShape(r.plan.Draws))
 			}
+		}
+		if err == nil {
+			err = f.Regroup(rows, r.plan.Draws)
 		}
 		if err != nil {
 			return fmt.Errorf("result file does not match the checkpoint (%w); move %s away to start afresh", err, r.lay.Out)
@@ -573,6 +593,11 @@ func (r *taskRun) finish(p mc.Progress) (*TaskSummary, error) {
 		obs[o] = a
 	}
 	sum := summarize(r.s, r.t, r.b, obs, r.seconds)
+	if r.b.ladder != nil {
+		if err := npy.WriteVector(r.lay.NPY(name, "beta"), r.b.ladder); err != nil {
+			return nil, err
+		}
+	}
 	if r.slice != nil {
 		// A slice's own statistics; merge writes the task's HDF5 file.
 		sum.Chains = r.slice.Hi - r.slice.Lo
@@ -587,8 +612,11 @@ func (r *taskRun) finish(p mc.Progress) (*TaskSummary, error) {
 		return nil, err
 	}
 	if r.s.HDF5() {
-		g := taskGroup(r.s, r.t, r.b.names, obs, p.Draws)
-		if err := h5.WriteFile(r.lay.H5(name), []h5.Group{g}); err != nil {
+		g := []h5.Group{taskGroup(r.s, r.t, r.b.names, obs, r.seriesShape(p.Draws))}
+		if r.b.ladder != nil {
+			g = append(g, ladderGroup(r.t, r.b.ladder))
+		}
+		if err := h5.WriteFile(r.lay.H5(name), g); err != nil {
 			return nil, err
 		}
 	}
@@ -596,7 +624,9 @@ func (r *taskRun) finish(p mc.Progress) (*TaskSummary, error) {
 }
 
 // taskGroup is a task's HDF5 group /<task>/obs with its parameters.
-func taskGroup(s *Spec, t Task, names []string, obs map[string][][]float64, draws int) h5.Group {
+// shape is the arrays' (chain, draw) or (chain, rung, draw).
+func taskGroup(s *Spec, t Task, names []string, obs map[string][][]float64, shape []int) h5.Group {
+	draws := shape[len(shape)-1]
 	attrs := h5.Attrs{
 		"task": t.Index, "model": s.Model.Kind, "sampler": s.Sampler.Kind, "seed": int(s.Seed),
 		"chains": s.Sampler.Chains, "thermalize": s.Sampler.Thermalize, "measure_every": s.Sampler.MeasureEvery,
@@ -616,13 +646,23 @@ func taskGroup(s *Spec, t Task, names []string, obs map[string][][]float64, draw
 		if len(a) > 0 {
 			cols = len(a[0])
 		}
+		axes := "chain, draw"
+		if len(shape) == 3 {
+			axes = "chain, rung, draw"
+		}
 		g.Datasets = append(g.Datasets, h5.Dataset{
-			Name: n, Rows: len(a), Cols: cols,
+			Name: n, Rows: len(a), Cols: cols, Shape: shape,
 			Row:   func(i int, dst []float64) error { copy(dst, a[i]); return nil },
-			Attrs: h5.Attrs{"axes": "chain, draw"},
+			Attrs: h5.Attrs{"axes": axes},
 		})
 	}
 	return g
+}
+
+// ladderGroup is a tempering task's HDF5 group /<task>/ladder: its
+// inverse temperatures, dataset beta.
+func ladderGroup(t Task, betas []float64) h5.Group {
+	return h5.Group{Path: t.Name() + "/ladder", Datasets: []h5.Dataset{{Name: "beta", Shape: []int{len(betas)}, Data: betas}}}
 }
 
 // TaskEntry is one task of OUT/tasks.json: its position in the scan, its

@@ -307,6 +307,9 @@ func (p *parser) spec(s *Spec, raw map[string]any) error {
 	if err := p.sampler(&s.Sampler, tables["sampler"]); err != nil {
 		return err
 	}
+	if err := p.overrides(s, tables["model"]); err != nil {
+		return err
+	}
 	if err := p.output(s, tables["output"]); err != nil {
 		return err
 	}
@@ -577,4 +580,19 @@ func formatNumber(v float64, isInt bool) string {
 		s += ".0"
 	}
 	return s
+}
+
+// overrides refuses [model] keys that the sampler sets itself (a
+// tempering ladder's beta) and drops them from the tasks' parameters.
+func (p *parser) overrides(s *Spec, model map[string]any) error {
+	if s.Sampler.Def == nil {
+		return nil
+	}
+	for _, k := range s.Sampler.Def.Overrides {
+		if _, given := model[k]; given {
+			return p.errf("model."+k, "is set by sampler.kind = %q at every rung of its ladder (sampler.betas); drop it from [model]", s.Sampler.Kind)
+		}
+		s.Model.Params = slices.DeleteFunc(s.Model.Params, func(q Param) bool { return q.Name == k })
+	}
+	return nil
 }

@@ -93,6 +93,9 @@ type TaskSummary struct {
 	// (the mean, τ_int and ESS of that chain alone; for `accept`, the
 	// chain's acceptance rate), for spotting a chain that is stuck.
 	PerChain map[string][]ChainStat `json:"per_chain,omitempty"`
+	// Ladder is a tempering sampler's ladder, with the statistics of each
+	// rung (Observables and Derived are then empty).
+	Ladder *LadderSummary `json:"ladder,omitempty"`
 	// Train is the training of the task's flow, when the job trained it.
 	Train *TrainSummary `json:"train,omitempty"`
 	// Timing is the one part that differs between identical runs.
@@ -128,6 +131,14 @@ type Timing struct {
 }
 
 func summarize(s *Spec, t Task, b *built, obs map[string][][]float64, seconds float64) *TaskSummary {
+	if b.ladder != nil {
+		return summarizeLadder(s, t, b, obs, seconds)
+	}
+	return summarizeChains(s, t, b, obs, seconds)
+}
+
+// newSummary is a task's summary without statistics.
+func newSummary(s *Spec, t Task, seconds float64) *TaskSummary {
 	sum := &TaskSummary{
 		Task: t.Index, Name: t.Name(), Params: map[string]float64{},
 		Model: s.Model.Kind, Sampler: s.Sampler.Kind, Engine: s.Sampler.Values.String("engine"), Chains: s.Sampler.Chains, Draws: s.Draws(),
@@ -138,6 +149,12 @@ func summarize(s *Spec, t Task, b *built, obs map[string][][]float64, seconds fl
 	for _, p := range t.Params {
 		sum.Params[p.Name] = p.Value
 	}
+	return sum
+}
+
+// summarizeChains summarises a task whose chains sample one model.
+func summarizeChains(s *Spec, t Task, b *built, obs map[string][][]float64, seconds float64) *TaskSummary {
+	sum := newSummary(s, t, seconds)
 	sum.Recorded = b.names
 	for _, n := range b.names {
 		e := stats.Summarize(obs[n])
@@ -218,9 +235,13 @@ func PM(v, se float64) string {
 // Table writes the summary table of a run: one row per task with the
 // scanned parameters, the observables and derived quantities, τ_int and
 // R-hat, and the exact reference where there is one.
-func Table(sums []*TaskSummary, scanned []string) string {
-	if len(sums) == 0 {
+func Table(tasks []*TaskSummary, scanned []string) string {
+	if len(tasks) == 0 {
 		return ""
+	}
+	sums, ladders := expandLadders(tasks) // a row per rung
+	if ladders && !slices.Contains(scanned, "beta") {
+		scanned = append(slices.Clone(scanned), "beta")
 	}
 	var obsNames []string // the observables and the acceptance (the other series are in the summary)
 	for _, n := range sortedNames(sums[0].Observables) {
@@ -284,7 +305,7 @@ func Table(sums []*TaskSummary, scanned []string) string {
 		}
 		rows = append(rows, row)
 	}
-	return Columns(rows) + WarningsText(sums)
+	return Columns(rows) + LadderText(tasks) + WarningsText(tasks)
 }
 
 // WarningsText lists the tasks' warnings below a table ("" when there are
@@ -419,7 +440,7 @@ func ReadSummaries(out string) (s *Spec, sums []*TaskSummary, missing []string, 
 	lay := Layout{Out: out}
 	for _, t := range s.Tasks() {
 		sum, err := readSummary(lay.Summary(t.Name()))
-		if err != nil || len(sum.Observables) == 0 { // none, or a training summary only
+		if err != nil || (len(sum.Observables) == 0 && sum.Ladder == nil) { // none, or a training summary only
 			missing = append(missing, t.Name())
 			continue
 		}

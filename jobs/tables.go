@@ -44,6 +44,36 @@ type SamplerSpec struct {
 	// Values are the sampler kind's own keys, resolved (see kind.Sampler).
 	Values kind.Values
 	Def    *kind.Sampler `json:"-"` // nil as ModelSpec.Def
+	// Base is the sampler that Def runs (a wrapper's `base`), or nil.
+	Base *kind.Sampler `json:"-"`
+}
+
+// keys returns the sampler's own keys and its base's, in order (a key of
+// both is the wrapper's).
+func (sm *SamplerSpec) keys() []kind.Key {
+	if sm.Def == nil {
+		return nil
+	}
+	keys := slices.Clone(sm.Def.Keys)
+	if sm.Base != nil {
+		for _, k := range sm.Base.Keys {
+			if !slices.ContainsFunc(keys, func(x kind.Key) bool { return x.Name == k.Name }) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
+}
+
+// keyType returns the type of one of the sampler's keys (kind.String for
+// an unknown one).
+func (sm *SamplerSpec) keyType(name string) kind.Type {
+	for _, k := range sm.keys() {
+		if k.Name == name {
+			return k.Type
+		}
+	}
+	return kind.String
 }
 
 // Plan returns the common keys as the kind package has them.
@@ -68,9 +98,17 @@ func (s *Spec) TrainsFlow() bool {
 	return s.Train != nil && s.Sampler.FlowSampler() && !s.Sampler.Values.Has("flow")
 }
 
-// ModelValues returns a task's [model] keys.
+// ModelValues returns a task's [model] keys (a key that the sampler
+// overrides at its default).
 func (s *Spec) ModelValues(t Task) kind.Values {
 	v := kind.Values{}
+	if s.Model.Def != nil && s.Sampler.Def != nil {
+		for _, k := range s.Model.Def.Keys {
+			if slices.Contains(s.Sampler.Def.Overrides, k.Name) && k.Default != nil {
+				v[k.Name] = k.Default
+			}
+		}
+	}
 	for k, x := range s.Model.Fixed {
 		v[k] = x
 	}
@@ -109,6 +147,23 @@ func (p *parser) keyValue(full string, k kind.Key, v any) (any, error) {
 		return p.boolean(full, v)
 	case kind.Choice:
 		return p.choice(full, v, k.Choices...)
+	case kind.Floats:
+		list, ok := v.([]any)
+		if !ok || len(list) == 0 {
+			return nil, p.errf(full, "is %s, want a non-empty list of numbers (%s)", typeName(v), k.Doc)
+		}
+		out := make([]float64, len(list))
+		for i, e := range list {
+			f, ok := number(e)
+			if !ok {
+				return nil, p.errf(full, "has %s at position %d, want a number (%s)", typeName(e), i+1, k.Doc)
+			}
+			if msg := k.CheckNumber(f); msg != "" {
+				return nil, p.errf(full, "has %v at position %d: %s (%s)", e, i+1, msg, k.Doc)
+			}
+			out[i] = f
+		}
+		return out, nil
 	case kind.Path:
 		path, err := p.str(full, v)
 		if err == nil && !filepath.IsAbs(path) {
@@ -261,9 +316,14 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 		return p.errf("sampler.kind", "= %q is not a sampler this program knows; known: %s (`mcflow keys` lists their keys)", s.Kind, strings.Join(kind.SamplerNames(), ", "))
 	}
 	s.Def = def
+	if def != nil && def.Wraps {
+		if s.Base, err = p.baseOf(s.Kind, t); err != nil {
+			return err
+		}
+	}
 	known := append([]string(nil), kind.CommonSamplerKeys...)
 	if def != nil {
-		for _, k := range def.Keys {
+		for _, k := range s.keys() {
 			known = append(known, k.Name)
 		}
 	} else {
@@ -292,7 +352,7 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 		}
 		return nil
 	}
-	for _, k := range def.Keys {
+	for _, k := range s.keys() {
 		if raw, given := t[k.Name]; given {
 			if s.Values[k.Name], err = p.keyValue("sampler."+k.Name, k, raw); err != nil {
 				return err
@@ -301,13 +361,39 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 			s.Values[k.Name] = k.Default
 		}
 	}
-	if def.Resolve != nil {
-		given := func(k string) bool { _, ok := t[k]; return ok }
-		if err := def.Resolve(s.Values, given, s.Plan()); err != nil {
-			return p.keyErr("sampler", err)
+	given := func(k string) bool { _, ok := t[k]; return ok }
+	for _, d := range []*kind.Sampler{s.Base, def} { // the base's keys first
+		if d != nil && d.Resolve != nil {
+			if err := d.Resolve(s.Values, given, s.Plan()); err != nil {
+				return p.keyErr("sampler", err)
+			}
 		}
 	}
 	return nil
+}
+
+// baseOf reads a wrapping sampler's base: a registered sampler that wraps
+// none.
+func (p *parser) baseOf(wrapper string, t map[string]any) (*kind.Sampler, error) {
+	def, _ := kind.LookupSampler(wrapper)
+	name, _ := def.Keys[slices.IndexFunc(def.Keys, func(k kind.Key) bool { return k.Name == "base" })].Default.(string)
+	if raw, ok := t["base"]; ok {
+		var err error
+		if name, err = p.str("sampler.base", raw); err != nil {
+			return nil, err
+		}
+	}
+	b, ok := kind.LookupSampler(name)
+	if !ok || b.Wraps {
+		var bases []string
+		for _, n := range kind.SamplerNames() {
+			if d, _ := kind.LookupSampler(n); !d.Wraps {
+				bases = append(bases, strconv.Quote(n))
+			}
+		}
+		return nil, p.errf("sampler.base", "= %q: want a sampler that kind = %q can run at its rungs: one of %s", name, wrapper, strings.Join(bases, ", "))
+	}
+	return b, nil
 }
 
 // othersKey refuses a key of other sampler kinds, naming them.
@@ -478,7 +564,7 @@ func (s *Spec) hashedValues() kind.Values {
 	v := kind.Values{}
 	for k, x := range s.Sampler.Values {
 		v[k] = x
-		if s.Sampler.Def != nil && s.Sampler.Def.KeyType(k) == kind.Path {
+		if s.Sampler.Def != nil && s.Sampler.keyType(k) == kind.Path {
 			v[k] = fileSum(x.(string))
 		}
 	}
@@ -513,7 +599,7 @@ func (s *Spec) writeSampler(b *strings.Builder, rel func(string) string) {
 		tomlQuote(sm.Kind), sm.Chains, sm.Thermalize, sm.Sweeps, sm.MeasureEvery, tomlQuote(sm.Start))
 	var order []string
 	if sm.Def != nil {
-		for _, k := range sm.Def.Keys {
+		for _, k := range sm.keys() {
 			order = append(order, k.Name)
 		}
 	} else {
@@ -522,7 +608,7 @@ func (s *Spec) writeSampler(b *strings.Builder, rel func(string) string) {
 	for _, k := range order {
 		if x, ok := sm.Values[k]; ok {
 			r := rel
-			if sm.Def == nil || sm.Def.KeyType(k) != kind.Path {
+			if sm.Def == nil || sm.keyType(k) != kind.Path {
 				r = nil
 			}
 			fmt.Fprintf(b, "%s = %s\n", k, tomlAny(x, r))
@@ -544,6 +630,12 @@ func tomlAny(x any, rel func(string) string) string {
 		return fmt.Sprint(v)
 	case bool:
 		return fmt.Sprint(v)
+	case []float64:
+		parts := make([]string, len(v))
+		for i, e := range v {
+			parts[i] = formatNumber(e, false)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
 	case []any:
 		parts := make([]string, len(v))
 		for i, e := range v {

@@ -18,10 +18,11 @@ const (
 	String             // any string
 	Choice             // one of Key.Choices
 	Path               // a file path, relative to the job file; a task's hash uses the file's content
+	Floats             // a list of numbers, each in the key's range ([]float64)
 )
 
 func (t Type) String() string {
-	return [...]string{"integer", "number", "boolean", "string", "choice", "path"}[t]
+	return [...]string{"integer", "number", "boolean", "string", "choice", "path", "list of numbers"}[t]
 }
 
 // Key is one key of a kind's table ([model] or [sampler]).
@@ -99,7 +100,7 @@ func (k Key) Range() string {
 			q[i] = strconv.Quote(c)
 		}
 		return "one of " + strings.Join(q, ", ")
-	case !k.Numeric():
+	case !k.Numeric() && k.Type != Floats:
 		return ""
 	case k.unbounded():
 		return "any finite number"
@@ -137,6 +138,12 @@ func (k Key) FormatDefault() string {
 		return strconv.Quote(d)
 	case float64:
 		return FormatFloat(d)
+	case []float64:
+		f := make([]string, len(d))
+		for i, x := range d {
+			f[i] = FormatFloat(x)
+		}
+		return "[" + strings.Join(f, ", ") + "]"
 	}
 	return fmt.Sprint(k.Default)
 }
@@ -195,6 +202,15 @@ func checkDefault(k Key) error {
 		_, ok = k.Default.(bool)
 	case String, Path:
 		_, ok = k.Default.(string)
+	case Floats:
+		var v []float64
+		if v, ok = k.Default.([]float64); ok {
+			for _, x := range v {
+				if msg := k.CheckNumber(x); msg != "" {
+					return fmt.Errorf("default %v: %s", v, msg)
+				}
+			}
+		}
 	case Choice:
 		var v string
 		if v, ok = k.Default.(string); ok && !slices.Contains(k.Choices, v) {

@@ -2,6 +2,7 @@ package kind
 
 import (
 	"encoding"
+	"errors"
 
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/nf"
@@ -33,6 +34,16 @@ type Sampler struct {
 	// Configs marks samplers that can save configurations
 	// (output.configs_every).
 	Configs bool
+	// Wraps marks a sampler that runs another registered sampler, named by
+	// its `base` key (a String key it must declare): the base's keys sit
+	// flat in the same [sampler] table, are parsed and resolved by the
+	// base's description, and the wrapper's Resolve, Accepts and Build see
+	// them in the same Values.
+	Wraps bool
+	// Overrides names [model] keys that the sampler sets itself (a
+	// tempering ladder's "beta"): a job file that gives one is refused,
+	// and the model's Instance of a task is built at the key's default.
+	Overrides []string
 
 	// Resolve checks the keys together and makes them canonical: keys
 	// that do not apply are deleted, defaults that depend on others set,
@@ -71,12 +82,30 @@ type Env struct {
 	// Workers is how many goroutines the sampler may use for work across
 	// its chains (an Adapter's training); results must not depend on it.
 	Workers int
+	// ModelAt builds the task's model with one numeric [model] key set to
+	// v (a tempering ladder's rungs); the error is a *KeyError when the
+	// model has no such key or refuses the value.
+	ModelAt func(key string, v float64) (Instance, error)
+	// Prefix is prepended to the index of every stream (a wrapped
+	// sampler's rung); nil for a sampler that is not wrapped.
+	Prefix []uint64
 }
 
-// Stream returns the random stream of (seed, task, purpose, index…):
-// the only way a chain gets random numbers.
+// Stream returns the random stream of (seed, task, purpose, prefix…,
+// index…): the only way a chain gets random numbers.
 func (e *Env) Stream(p mc.Purpose, index ...uint64) *mc.PCG {
+	if len(e.Prefix) > 0 {
+		index = append(append([]uint64(nil), e.Prefix...), index...)
+	}
 	return mc.NewStream(e.Seed, e.Task, p, index...)
+}
+
+// Sub returns a copy of the environment whose streams are prefixed by
+// index as well (the base sampler of a wrapper, one rung of a ladder).
+func (e *Env) Sub(index ...uint64) *Env {
+	s := *e
+	s.Prefix = append(append([]uint64(nil), e.Prefix...), index...)
+	return &s
 }
 
 // Built is a task's chains.
@@ -88,6 +117,12 @@ type Built struct {
 	// Adapter, if not nil, trains something on the chains during
 	// thermalize (adaptive flow-MH).
 	Adapter Adapter
+	// Ladder, for a tempering sampler, is the inverse temperature of each
+	// rung (ascending) and Rungs the model at each: every chain is one
+	// ladder (Unit 1) whose Observe appends the observables and series of
+	// each rung in turn, and the statistics are per rung.
+	Ladder []float64
+	Rungs  []Instance
 }
 
 // Adapter is a sampler that adapts across chains during thermalize: it is
@@ -110,3 +145,6 @@ type Adapter interface {
 	encoding.BinaryMarshaler
 	encoding.BinaryUnmarshaler
 }
+
+// ErrNoKey is Env.ModelAt's error for a model without the key.
+var ErrNoKey = errors.New("kind: the model has no such key")

@@ -5,7 +5,7 @@ import "fmt"
 // Values are the resolved keys of a table: a task's [model] keys (one
 // point of a scan) or the job's [sampler] keys. Integers are int, numbers
 // float64, booleans bool, strings, choices and paths string (paths
-// absolute). A key without a value is absent.
+// absolute), lists of numbers []float64. A key without a value is absent.
 type Values map[string]any
 
 // Has reports whether the key has a value.
@@ -42,6 +42,12 @@ func (v Values) Int(name string) int {
 func (v Values) Bool(name string) bool {
 	b, _ := v[name].(bool)
 	return b
+}
+
+// Floats returns a list key's values (nil when absent).
+func (v Values) Floats(name string) []float64 {
+	f, _ := v[name].([]float64)
+	return f
 }
 
 // String returns a string, choice or path key's value ("" when absent).

@@ -26,3 +26,18 @@ type Chain interface {
 type Thermalizer interface {
 	EndThermalize()
 }
+
+// Exchanger is a chain whose configuration can be exchanged with that of
+// another chain of the same model at other parameters (another inverse
+// temperature): the moves of replica exchange (parallel tempering).
+type Exchanger interface {
+	Chain
+	// LogProb returns ln p(x), up to a constant of the chain's own, of the
+	// chain's target at the configuration x of the chain `of`: itself, or
+	// another chain of the same type and size.
+	LogProb(of Chain) float64
+	// Exchange swaps the configurations of the chain and other and
+	// whatever is a function of the configuration alone; each chain keeps
+	// its stream, its parameters and its interval counters.
+	Exchange(other Chain)
+}

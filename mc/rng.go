@@ -24,6 +24,7 @@ const (
 	Eval   Purpose = 5 // the evaluation of a trained flow (index 0)
 	Adapt  Purpose = 6 // adaptive flow-MH's training (index 0)
 	Sample Purpose = 7 // draws that are not a chain's: plots, references (index: free)
+	Swap   Purpose = 8 // replica exchange's swap decisions (index: the ladder); its rungs' chains take their purposes with the rung prepended to the index
 )
 
 // NewStream returns the stream of (seed, task, purpose, index…): its two

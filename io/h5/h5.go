@@ -20,8 +20,9 @@ import (
 type Attrs map[string]any
 
 // Dataset is a float64 (Rows, Cols) dataset filled row by row, so that
-// large arrays are never held in memory whole; or, when Data is set, a
-// dataset of any Shape written at once.
+// large arrays are never held in memory whole (with Shape set, rows are
+// its last axis, numbered in C order over the leading ones); or, when
+// Data is set, a dataset of any Shape written at once.
 type Dataset struct {
 	Name       string
 	Rows, Cols int

@@ -181,7 +181,20 @@ func writeDataset(g *hdf5.Group, ds Dataset) error {
 	if ds.Data != nil {
 		return writeWhole(g, ds)
 	}
-	space, err := hdf5.CreateSimpleDataspace([]uint{uint(ds.Rows), uint(ds.Cols)}, nil)
+	shape := ds.Shape // streamed rows: the last axis, the leading axes in C order
+	if shape == nil {
+		shape = []int{ds.Rows, ds.Cols}
+	}
+	dims := make([]uint, len(shape))
+	rows := 1
+	for i, v := range shape {
+		dims[i] = uint(v)
+		if i < len(shape)-1 {
+			rows *= v
+		}
+	}
+	cols := shape[len(shape)-1]
+	space, err := hdf5.CreateSimpleDataspace(dims, nil)
 	if err != nil {
 		return err
 	}
@@ -194,21 +207,29 @@ func writeDataset(g *hdf5.Group, ds Dataset) error {
 	if err := writeAttrs(d, ds.Attrs); err != nil {
 		return err
 	}
-	if ds.Rows == 0 || ds.Cols == 0 {
+	if rows == 0 || cols == 0 {
 		return nil
 	}
-	mem, err := hdf5.CreateSimpleDataspace([]uint{1, uint(ds.Cols)}, nil)
+	mem, err := hdf5.CreateSimpleDataspace([]uint{1, uint(cols)}, nil)
 	if err != nil {
 		return err
 	}
 	defer mem.Close()
-	row := make([]float64, ds.Cols)
-	for i := range ds.Rows {
+	row := make([]float64, cols)
+	start, count := make([]uint, len(dims)), make([]uint, len(dims))
+	for i := range count {
+		count[i] = 1
+	}
+	count[len(dims)-1] = uint(cols)
+	for i := range rows {
 		if err := ds.Row(i, row); err != nil {
 			return err
 		}
+		for k, r := len(dims)-2, i; k >= 0; k-- { // row i's index in the leading axes
+			start[k], r = uint(r%int(dims[k])), r/int(dims[k])
+		}
 		fs := d.Space()
-		err := fs.SelectHyperslab([]uint{uint(i), 0}, nil, []uint{1, uint(ds.Cols)}, nil)
+		err := fs.SelectHyperslab(start, nil, count, nil)
 		if err == nil {
 			err = d.WriteSubset(&row[0], mem, fs)
 		}

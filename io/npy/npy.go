@@ -131,6 +131,25 @@ func OpenShape(path string, shape []int) (*File, error) {
 	return &File{f: f, rows: rows, cols: cols, off: int64(len(h))}, nil
 }
 
+// Regroup makes the array's rows the first axes of its shape whose
+// product is rows (by default the first axis alone): a (chain, rung, draw)
+// array is written and reset as chain·rung rows of draws.
+func (a *File) Regroup(rows, cols int) error {
+	if rows*cols != a.rows*a.cols || rows < 0 || cols < 0 {
+		return fmt.Errorf("npy: cannot regroup (%d, %d) values as (%d, %d)", a.rows, a.cols, rows, cols)
+	}
+	a.rows, a.cols = rows, cols
+	return nil
+}
+
+func prod(d []int) int {
+	n := 1
+	for _, x := range d {
+		n *= x
+	}
+	return n
+}
+
 // Shape returns (rows, cols).
 func (a *File) Shape() (rows, cols int) { return a.rows, a.cols }
 
@@ -178,7 +197,8 @@ func (a *File) Sync() error { return a.f.Sync() }
 // Close closes the file.
 func (a *File) Close() error { return a.f.Close() }
 
-// Read reads a float64 2-D array file whole: data[row][col].
+// Read reads a float64 array file of at least 2 dimensions whole as
+// data[row][col], the last axis its columns.
 func Read(path string) ([][]float64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -191,16 +211,17 @@ func Read(path string) ([][]float64, error) {
 		return nil, fmt.Errorf("npy: %s: %w", path, err)
 	}
 	shape := r.Header.Descr.Shape
-	if len(shape) != 2 || r.Header.Descr.Fortran {
-		return nil, fmt.Errorf("npy: %s holds %s, want a C-order 2-D array", path, r.Header)
+	if len(shape) < 2 || r.Header.Descr.Fortran {
+		return nil, fmt.Errorf("npy: %s holds %s, want a C-order array of at least 2 dimensions", path, r.Header)
 	}
 	var flat []float64
 	if err := r.Read(&flat); err != nil {
 		return nil, fmt.Errorf("npy: could not read %s: %w", path, err)
 	}
-	out := make([][]float64, shape[0])
+	rows, cols := prod(shape[:len(shape)-1]), shape[len(shape)-1]
+	out := make([][]float64, rows)
 	for i := range out {
-		out[i] = flat[i*shape[1] : (i+1)*shape[1] : (i+1)*shape[1]]
+		out[i] = flat[i*cols : (i+1)*cols : (i+1)*cols]
 	}
 	return out, nil
 }
@@ -213,22 +234,32 @@ func Extend(path string, rows, cols, newCols int) error {
 }
 
 // ExtendShape rewrites an array of shape old as shape new, which may only
-// grow its second axis: each row keeps its values in front and gets NaN
-// after them (temp file + rename).
+// grow one axis k >= 1: each block of the axes from k on keeps its values
+// in front and gets NaN after them (temp file + rename).
 func ExtendShape(path string, old, new []int) error {
-	rows, cols := rowsCols(old)
-	nrows, newCols := rowsCols(new)
-	if len(old) != len(new) || nrows != rows || newCols < cols || !slices.Equal(old[2:], new[2:]) {
+	k := 1
+	for k < len(old) && k < len(new) && old[k] == new[k] {
+		k++
+	}
+	if len(old) != len(new) || len(old) < 2 || k == len(old) || new[k] < old[k] || !slices.Equal(old[:k], new[:k]) || !slices.Equal(old[k+1:], new[k+1:]) {
 		return fmt.Errorf("npy: cannot extend shape %v to %v", old, new)
 	}
+	rows, cols, newCols := prod(old[:k]), prod(old[k:]), prod(new[k:])
 	oldF, err := OpenShape(path, old)
 	if err != nil {
 		return err
 	}
 	defer oldF.Close()
+	if err := oldF.Regroup(rows, cols); err != nil {
+		return err
+	}
 	tmp := path + ".tmp"
 	nf, err := CreateShape(tmp, new)
 	if err != nil {
+		return err
+	}
+	if err := nf.Regroup(rows, newCols); err != nil {
+		nf.Close()
 		return err
 	}
 	row := make([]byte, 8*cols)

@@ -419,3 +419,12 @@ var (
 	_ mc.Chain       = (*HMC)(nil)
 	_ mc.Thermalizer = (*HMC)(nil)
 )
+
+// Exchange swaps the positions of h and o (replica exchange) and
+// re-evaluates ln p and its gradient at each chain's own target; step
+// sizes, metrics and streams stay with their chains.
+func (h *HMC) Exchange(o *HMC) {
+	h.x, o.x = o.x, h.x
+	h.lp = h.t.GradLogProb(h.g, h.x)
+	o.lp = o.t.GradLogProb(o.g, o.x)
+}

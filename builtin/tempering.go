@@ -1,0 +1,237 @@
+package builtin
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/mcflow/mcflow/kind"
+	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/stats"
+	"github.com/mcflow/mcflow/mc/tempering"
+	"github.com/mcflow/mcflow/model"
+)
+
+func init() {
+	must(kind.RegisterSampler(kind.Sampler{
+		Name: "pt",
+		Doc: "Replica exchange (parallel tempering): a ladder of inverse temperatures, each rung advanced by the base sampler, " +
+			"neighbour swaps every swap_every steps; models with a beta key are tempered in it, others as p^β",
+		Version:   1,
+		Needs:     "the base sampler's, and chains that exchange configurations (mc.Exchanger)",
+		Wraps:     true,
+		Overrides: []string{"beta"},
+		Keys: []kind.Key{
+			{Name: "base", Type: kind.String, Default: "metropolis", Doc: "the sampler run at every rung (its keys sit in this table)"},
+			{Name: "betas", Type: kind.Floats, Min: 0, Max: math.Inf(1), MinOpen: true,
+				Doc: "the ladder's inverse temperatures, ascending (or beta_min, beta_max, rungs)"},
+			{Name: "beta_min", Type: kind.Float, Min: 0, Max: math.Inf(1), MinOpen: true, Doc: "a geometric ladder's smallest β (with beta_max and rungs)"},
+			{Name: "beta_max", Type: kind.Float, Min: 0, Max: math.Inf(1), MinOpen: true, Doc: "a geometric ladder's largest β"},
+			{Name: "rungs", Type: kind.Int, Min: 2, Max: 4096, Doc: "a geometric ladder's number of rungs"},
+			kind.IntKey("swap_every", 1, 1, math.MaxInt32, "steps of every rung between swap rounds"),
+		},
+		Resolve: resolvePT,
+		Accepts: func(m kind.Instance, v kind.Values) error {
+			b, err := ptBase(v)
+			if err != nil {
+				return err
+			}
+			return b.Accepts(m, v)
+		},
+		Series: func(v kind.Values) []string {
+			b, _ := ptBase(v)
+			return append(slices.Clone(b.SeriesOf(v)), tempering.Series...)
+		},
+		Kernels: func(v kind.Values) map[string]int {
+			b, _ := ptBase(v)
+			k := b.KernelVersions(v)
+			k["sampler/pt"] = 1
+			return k
+		},
+		Build: buildPT,
+	}))
+}
+
+// ptBase is the registered base sampler of a pt table.
+func ptBase(v kind.Values) (*kind.Sampler, error) {
+	b, ok := kind.LookupSampler(v.String("base"))
+	if !ok || b.Wraps {
+		return nil, kind.Errorf("base", "= %q: want a registered sampler that does not wrap another (%v)", v.String("base"), kind.SamplerNames())
+	}
+	return b, nil
+}
+
+// resolvePT makes the ladder explicit: betas, from the geometric keys
+// if those are given.
+func resolvePT(v kind.Values, given func(string) bool, _ kind.Plan) error {
+	b, err := ptBase(v)
+	if err != nil {
+		return err
+	}
+	if b.UnitOf(v) != 1 {
+		return kind.Errorf("base", "= %q with these keys runs %d replicas per chain; tempering needs one configuration per chain (engine = \"plain\")", v.String("base"), b.UnitOf(v))
+	}
+	geo := given("beta_min") || given("beta_max") || given("rungs")
+	switch {
+	case given("betas") && geo:
+		return kind.Errorf("betas", "and beta_min, beta_max, rungs both give the ladder: keep one")
+	case geo:
+		lo, hi, n := v.Float("beta_min"), v.Float("beta_max"), v.Int("rungs")
+		if !given("beta_min") || !given("beta_max") || !given("rungs") {
+			return kind.Errorf("rungs", "a geometric ladder needs beta_min, beta_max and rungs")
+		}
+		if !(hi > lo) {
+			return kind.Errorf("beta_max", "= %v, want more than beta_min = %v", hi, lo)
+		}
+		v["betas"] = Geometric(lo, hi, n)
+		delete(v, "beta_min")
+		delete(v, "beta_max")
+		delete(v, "rungs")
+	case !given("betas"):
+		return kind.Errorf("betas", "is missing: give the ladder as betas = [...] (ascending) or beta_min, beta_max and rungs")
+	}
+	bs := v.Floats("betas")
+	if len(bs) < 2 {
+		return kind.Errorf("betas", "= %v: a ladder needs at least 2 rungs", bs)
+	}
+	for i := 1; i < len(bs); i++ {
+		if bs[i] <= bs[i-1] {
+			return kind.Errorf("betas", "= %v: want strictly ascending values (rung %d is not above rung %d)", bs, i, i-1)
+		}
+	}
+	return nil
+}
+
+// Geometric returns n inverse temperatures from lo to hi in a geometric
+// progression (the ends exact).
+func Geometric(lo, hi float64, n int) []float64 {
+	b := make([]float64, n)
+	for i := range b {
+		b[i] = lo * math.Pow(hi/lo, float64(i)/float64(n-1))
+	}
+	b[0], b[n-1] = lo, hi
+	return b
+}
+
+// buildPT makes one ladder per chain: the base sampler's chains at every
+// rung (rung r's streams prefixed by r), joined by tempering.Ladder with
+// the swap stream (seed, task, mc.Swap, chain).
+func buildPT(e *kind.Env, m kind.Instance) (*kind.Built, error) {
+	base, err := ptBase(e.Sampler)
+	if err != nil {
+		return nil, err
+	}
+	betas := e.Sampler.Floats("betas")
+	out := &kind.Built{Ladder: betas}
+	rungs := make([][]mc.Chain, len(betas))
+	for r, beta := range betas {
+		inst, err := rungModel(e, m, beta)
+		if err != nil {
+			return nil, err
+		}
+		if err := base.Accepts(inst, e.Sampler); err != nil {
+			return nil, err
+		}
+		sub := e.Sub(uint64(r))
+		sub.Configs = false
+		bt, err := base.Build(sub, inst)
+		if err != nil {
+			return nil, err
+		}
+		if bt.Adapter != nil || bt.Ladder != nil {
+			return nil, kind.Errorf("base", "= %q with these keys adapts across chains (adapt_rounds); tempering cannot run it", base.Name)
+		}
+		out.Rungs = append(out.Rungs, inst)
+		rungs[r] = bt.Chains
+	}
+	for c := range e.Plan.Chains {
+		ex := make([]mc.Exchanger, len(betas))
+		for r := range betas {
+			x, ok := rungs[r][c].(mc.Exchanger)
+			if !ok {
+				return nil, kind.Errorf("base", "= %q: its chains on this model cannot exchange configurations (mc.Exchanger); tempering needs them", base.Name)
+			}
+			ex[r] = x
+		}
+		l, err := tempering.New(ex, betas, e.Sampler.Int("swap_every"), e.Stream(mc.Swap, uint64(c)))
+		if err != nil {
+			return nil, err
+		}
+		out.Chains = append(out.Chains, l)
+	}
+	return out, nil
+}
+
+// rungModel is the model at one rung: with its beta key set to beta, or,
+// for a continuous model without one, its target raised to the power
+// beta.
+func rungModel(e *kind.Env, m kind.Instance, beta float64) (kind.Instance, error) {
+	inst, err := e.ModelAt("beta", beta)
+	if !errors.Is(err, kind.ErrNoKey) {
+		return inst, err
+	}
+	c, ok := m.(kind.Continuous)
+	if !ok {
+		return nil, fmt.Errorf("the model has no beta key and no continuous target to temper")
+	}
+	return tempered{m, beta, temperedTarget{c.Target(), beta}}, nil
+}
+
+// tempered is a continuous model at p^β. It keeps the model's derived
+// quantities and symmetries, not its exact references (those are at
+// β = 1).
+type tempered struct {
+	kind.Instance
+	beta float64
+	tg   temperedTarget
+}
+
+func (t tempered) Target() model.Target { return t.tg }
+
+func (t tempered) Derived(obs map[string][][]float64) map[string]stats.Value {
+	if d, ok := t.Instance.(kind.Deriver); ok {
+		return d.Derived(obs)
+	}
+	return map[string]stats.Value{}
+}
+
+func (t tempered) Odd() map[string]string {
+	if s, ok := t.Instance.(kind.Symmetric); ok {
+		return s.Odd()
+	}
+	return nil
+}
+
+func (t tempered) Shape() []int { return shapeOf(t.Instance) }
+
+// temperedTarget is ln p_β = β ln p; it measures what the target measures.
+type temperedTarget struct {
+	model.Target
+	beta float64
+}
+
+func (t temperedTarget) Name() string                { return fmt.Sprintf("(%s)^%g", t.Target.Name(), t.beta) }
+func (t temperedTarget) LogProb(x []float64) float64 { return t.beta * t.Target.LogProb(x) }
+
+func (t temperedTarget) GradLogProb(g, x []float64) float64 {
+	lp := t.Target.GradLogProb(g, x)
+	for i := range g {
+		g[i] *= t.beta
+	}
+	return t.beta * lp
+}
+
+func (t temperedTarget) ObservableNames() []string {
+	if o, ok := t.Target.(model.Observer); ok {
+		return o.ObservableNames()
+	}
+	return nil
+}
+
+func (t temperedTarget) Observe(dst, x []float64) []float64 {
+	if o, ok := t.Target.(model.Observer); ok {
+		return o.Observe(dst, x)
+	}
+	return dst
+}
