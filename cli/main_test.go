@@ -101,6 +101,11 @@ func summaryNoTiming(t *testing.T, out string) string {
 	}
 	for _, ts := range s.Tasks {
 		ts.Timing = jobs.Timing{}
+		if ts.Ladder != nil {
+			for _, r := range ts.Ladder.Rungs {
+				r.Timing = jobs.Timing{}
+			}
+		}
 	}
 	js, _ := json.Marshal(s)
 	return string(js)
@@ -646,6 +651,24 @@ func TestMultispinJob(t *testing.T) {
 	}
 }
 
+// Tempering ladders (Metropolis and Wolff rungs) give bit-identical
+// arrays for 1 and 2 workers and across interruptions.
+func TestPTJob(t *testing.T) {
+	for name, body := range map[string]string{
+		"metropolis": "[model]\nL = 6\n[sampler]\nkind = \"pt\"\nbeta_min = 0.25\nbeta_max = 0.6\nrungs = 5\nswap_every = 2\nchains = 3\nthermalize = 200\nsweeps = 4000\n[checkpoint]\nevery = 300\n",
+		"wolff":      "[model]\nkind = \"ising3d\"\nL = 4\n[sampler]\nkind = \"pt\"\nbase = \"wolff\"\nbetas = [0.15, 0.2, 0.25]\nchains = 2\nthermalize = 200\nsweeps = 6000\n[checkpoint]\nevery = 500\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			job := writeJob(t, dir, name+".toml", body)
+			w1, interrupted := sameForWorkersAndStops(t, dir, job, 20*time.Millisecond, 10*time.Millisecond)
+			if summaryNoTiming(t, interrupted) != summaryNoTiming(t, w1) {
+				t.Error("summary differs after interruptions")
+			}
+		})
+	}
+}
+
 func TestBenchScaling(t *testing.T) {
 	for _, engine := range []string{"plain", "multispin"} {
 		code, stdout, stderr := runCLI(t, "bench", "scaling", "--max-workers", "2", "--L", "16", "--sweeps", "20", "--engine", engine)
@@ -680,6 +703,7 @@ func TestContSamplersJob(t *testing.T) {
 		"train-then-flowmh": "seed = 2\n[model]\nkind = \"toy2d\"\nname = \"mog2\"\n[train]\nflow = \"realnvp\"\nlayers = 4\nhidden = [16, 16]\nsymmetric = \"mixture\"\nepochs = 120\nbatch = 512\nlr = 0.005\neval_samples = 2000\n[sampler]\nkind = \"flow-mh\"\nchains = 3\nthermalize = 100\nsweeps = 6000\n[checkpoint]\nevery = 10\n",
 		"flowmh-hmc-local":  "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"" + flow + "\"\nchains = 3\nthermalize = 50\nsweeps = 2000\nlocal = 0.7\nlocal_kernel = \"hmc\"\neps = 0.2\nsteps = 5\n[checkpoint]\nevery = 100\n",
 		"adaptive-flowmh":   "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"" + gflow + "\"\nchains = 3\nthermalize = 600\nsweeps = 3000\nlocal = 0.5\nlocal_kernel = \"rw\"\nlocal_step = 0.4\nadapt_rounds = 3\nadapt_epochs = 30\nadapt_batch = 128\n[checkpoint]\nevery = 50\n",
+		"pt-hmc-toy":        "[model]\nkind = \"toy2d\"\nname = \"mog2\"\n[sampler]\nkind = \"pt\"\nbase = \"hmc\"\nbetas = [0.3, 0.6, 1.0]\nchains = 2\nthermalize = 100\nsweeps = 1500\nsteps = 5\n[checkpoint]\nevery = 100\n",
 		"flowmh-ring2d":     "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"" + flow + "\"\nchains = 3\nthermalize = 50\nsweeps = 4000\nbatch = 32\nlocal = 0.25\n[checkpoint]\nevery = 300\n",
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -174,7 +174,11 @@ type parser struct {
 }
 
 func (p *parser) errf(key, format string, args ...any) error {
-	return &SpecError{File: p.file, Line: p.lines[key], Key: key, Msg: fmt.Sprintf(format, args...)}
+	line := p.lines[key]
+	if i := strings.LastIndexByte(key, '.'); line == 0 && i > 0 {
+		line = p.lines[key[:i]] // a missing key: its table's header
+	}
+	return &SpecError{File: p.file, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
 // table takes the keys of a table in file order and rejects unknown ones.

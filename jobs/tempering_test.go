@@ -1,0 +1,101 @@
+package jobs
+
+import (
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mcflow/mcflow/io/npy"
+	"github.com/mcflow/mcflow/mc/stats"
+)
+
+// Parallel tempering on the 2D Ising model (Metropolis rungs) agrees with
+// Kaufman's exact e and C at every β of the ladder, within 4 standard
+// errors; every pair swaps and walkers complete round trips.
+func TestPTKaufman(t *testing.T) {
+	for _, c := range []struct {
+		L      int
+		sweeps int
+	}{{4, 40000}, {8, 30000}} {
+		doc := "seed = 5\n[model]\nL = " + strconv.Itoa(c.L) + "\n[sampler]\nkind = \"pt\"\nbeta_min = 0.25\nbeta_max = 0.7\nrungs = 6\nchains = 4\nthermalize = 1000\nmeasure_every = 2\nsweeps = " + strconv.Itoa(c.sweeps) + "\n"
+		sum := runSummary(t, doc)
+		lad := sum.Ladder
+		if lad == nil {
+			t.Fatal("no ladder in the summary")
+		}
+		if len(lad.Rungs) != 6 || len(lad.SwapAccept) != 5 {
+			t.Fatalf("L = %d: %d rungs, %d swap rates", c.L, len(lad.Rungs), len(lad.SwapAccept))
+		}
+		for i, a := range lad.SwapAccept {
+			if !(a > 0.1 && a < 1) {
+				t.Errorf("L = %d: pair %d swapped %v of the time", c.L, i, a)
+			}
+		}
+		if lad.RoundTrips < 10 {
+			t.Errorf("L = %d: %d round trips", c.L, lad.RoundTrips)
+		}
+		for _, r := range lad.Rungs {
+			ex := r.Exact.valuesOf()
+			if ex == nil {
+				t.Fatalf("L = %d, beta = %v: no exact reference", c.L, r.Params["beta"])
+			}
+			e, C := r.Observables["e"], r.Derived["C"]
+			if d := math.Abs(float64(e.Mean - ex["e"])); d > 4*float64(e.Stderr) {
+				t.Errorf("L = %d, beta = %.4f: e = %s, Kaufman %.5f (%.1f standard errors)", c.L, r.Params["beta"], PM(float64(e.Mean), float64(e.Stderr)), float64(ex["e"]), d/float64(e.Stderr))
+			}
+			if d := math.Abs(float64(C.Value - ex["C"])); d > 4*float64(C.Stderr) {
+				t.Errorf("L = %d, beta = %.4f: C = %s, Kaufman %.5f (%.1f standard errors)", c.L, r.Params["beta"], PM(float64(C.Value), float64(C.Stderr)), float64(ex["C"]), d/float64(C.Stderr))
+			}
+		}
+		tab := Table([]*TaskSummary{sum}, nil)
+		if !strings.Contains(tab, "@beta=0.7") || !strings.Contains(tab, "round trips") {
+			t.Errorf("table without the rungs or the ladder line:\n%s", tab)
+		}
+	}
+}
+
+// A continuous target without a beta key is tempered as p^β: on the
+// Gaussian toy, ln p = −(x₁² + 2x₂² + 2x₁x₂), HMC rungs give
+// E[x₁²] = 1/β at every β within 4 standard errors. The arrays are
+// (chain, rung, draw) and beta.npy holds the ladder.
+func TestPTTemperedGaussian(t *testing.T) {
+	dir := t.TempDir()
+	doc := "seed = 3\n[model]\nkind = \"toy2d\"\nname = \"gaussian\"\n[sampler]\nkind = \"pt\"\nbase = \"hmc\"\nbetas = [0.25, 0.5, 1.0]\nchains = 4\nthermalize = 500\nsweeps = 8000\nsteps = 5\n[output]\ndir = \"out\"\n"
+	s, err := Parse([]byte(doc), filepath.Join(dir, "job.toml"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(t.Context(), s, Options{Out: filepath.Join(dir, "out"), Workers: 2, Task: -1, Progress: "none"}); err != nil {
+		t.Fatal(err)
+	}
+	task := s.Tasks()[0].Name()
+	lay := Layout{Out: filepath.Join(dir, "out")}
+	shape, x1, err := npy.ReadAny(lay.NPY(task, "x1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shape) != 3 || shape[0] != 4 || shape[1] != 3 || shape[2] != 8000 {
+		t.Fatalf("x1.npy has shape %v, want (4, 3, 8000)", shape)
+	}
+	_, betas, err := npy.ReadAny(lay.NPY(task, "beta"))
+	if err != nil || len(betas) != 3 || betas[0] != 0.25 || betas[2] != 1 {
+		t.Fatalf("beta.npy: %v, %v", betas, err)
+	}
+	for r, beta := range betas {
+		var sq [][]float64
+		for c := range shape[0] {
+			row := x1[(c*shape[1]+r)*shape[2]:][:shape[2]]
+			q := make([]float64, len(row))
+			for i, v := range row {
+				q[i] = v * v
+			}
+			sq = append(sq, q)
+		}
+		e := stats.Summarize(sq)
+		if d := math.Abs(e.Mean - 1/beta); d > 4*e.Stderr {
+			t.Errorf("beta = %v: E[x1²] = %.4f ± %.4f, exact %.4f (%.1f standard errors)", beta, e.Mean, e.Stderr, 1/beta, d/e.Stderr)
+		}
+	}
+}
