@@ -41,7 +41,7 @@ func summarizeLadder(s *Spec, t Task, b *built, obs map[string][][]float64, seco
 		}
 		rs := summarizeChains(s, t, &built{names: b.names, inst: b.rungs[r]}, rung, seconds)
 		rs.Params["beta"] = beta
-		rs.Name = fmt.Sprintf("%s@beta=%g", t.Name(), beta)
+		rs.Name = fmt.Sprintf("%s@beta=%.6g", t.Name(), beta)
 		lad.Betas = append(lad.Betas, F(beta))
 		lad.Rungs = append(lad.Rungs, rs)
 		for _, w := range rs.Warnings {

@@ -64,9 +64,9 @@ func instance(s *Spec, t Task) (kind.Instance, error) {
 	if s.Model.Def == nil || s.Sampler.Def == nil {
 		return nil, errUnregistered(s)
 	}
-	m, err := s.Model.Def.New(s.ModelValues(t))
+	m, err := newModel(s, s.ModelValues(t))
 	if err != nil {
-		return nil, keyError(s, "model", err)
+		return nil, err
 	}
 	if err := s.Sampler.Def.Accepts(m, s.Sampler.Values); err != nil {
 		var ke *kind.KeyError
@@ -163,9 +163,20 @@ func modelAt(s *Spec, t Task, key string, v float64) (kind.Instance, error) {
 	if k.Type == kind.Int {
 		vals[key] = int(v)
 	}
+	return newModel(s, vals)
+}
+
+// newModel builds the model at these values, its quenched randomness
+// drawn (kind.Quenched).
+func newModel(s *Spec, vals kind.Values) (kind.Instance, error) {
 	m, err := s.Model.Def.New(vals)
 	if err != nil {
 		return nil, keyError(s, "model", err)
+	}
+	if q, ok := m.(kind.Quenched); ok {
+		if err := q.Quench(s.Seed); err != nil {
+			return nil, keyError(s, "model", err)
+		}
 	}
 	return m, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/mcflow/mcflow/io/ckpt"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/io/npy"
+	"github.com/mcflow/mcflow/kind"
 	"github.com/mcflow/mcflow/mc"
 )
 
@@ -88,8 +89,9 @@ func (l Layout) Configs(task string) string { return filepath.Join(l.Out, "confi
 func (l Layout) AdaptedFlow(task string) string {
 	return filepath.Join(l.Out, "flow", task+".adapted.h5")
 }
+func (l Layout) Disorder(task string) string { return filepath.Join(l.Out, "disorder", task+".npy") }
 func (l Layout) mkdirs(task string) error {
-	for _, d := range []string{l.NPYDir(task), filepath.Join(l.Out, "h5"), filepath.Join(l.Out, "ckpt"), filepath.Join(l.Out, "summary"), filepath.Join(l.Out, "configs")} {
+	for _, d := range []string{l.NPYDir(task), filepath.Join(l.Out, "h5"), filepath.Join(l.Out, "ckpt"), filepath.Join(l.Out, "summary"), filepath.Join(l.Out, "configs"), filepath.Join(l.Out, "disorder")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
@@ -602,6 +604,12 @@ func (r *taskRun) finish(p mc.Progress) (*TaskSummary, error) {
 		// A slice's own statistics; merge writes the task's HDF5 file.
 		sum.Chains = r.slice.Hi - r.slice.Lo
 		return sum, writeJSON(r.lay.Summary(name), sum)
+	}
+	if q, ok := r.b.inst.(kind.Quenched); ok { // written once per task, by the process that finishes it
+		shape, values := q.Disorder()
+		if err := npy.WriteArray(r.lay.Disorder(name), shape, values); err != nil {
+			return nil, err
+		}
 	}
 	if r.s.Train != nil {
 		if ts, err := readTrainSummary(r.lay.Summary(name)); err == nil {

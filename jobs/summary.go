@@ -264,18 +264,18 @@ func Table(tasks []*TaskSummary, scanned []string) string {
 		}
 	}
 	header = append(header, "tau("+tauOf+")", "R-hat")
-	hasExact := slices.ContainsFunc(sums, func(s *TaskSummary) bool {
-		_, ok := s.Exact.valuesOf()["e"]
-		return ok
-	})
-	if hasExact {
-		header = append(header, "e exact", "C exact")
+	var exactCols []string // the exact references shown: those of e, C, q2 that some task has
+	for _, k := range []string{"e", "C", "q2"} {
+		if slices.ContainsFunc(sums, func(s *TaskSummary) bool { _, ok := s.Exact.valuesOf()[k]; return ok }) {
+			exactCols = append(exactCols, k)
+			header = append(header, k+" exact")
+		}
 	}
 	rows := [][]string{header}
 	for _, s := range sums {
 		row := []string{s.Name}
 		for _, p := range scanned {
-			row = append(row, fmt.Sprintf("%g", s.Params[p]))
+			row = append(row, fmt.Sprintf("%.6g", s.Params[p]))
 		}
 		maxR := math.Inf(-1)
 		mark := func(n string) string {
@@ -296,11 +296,11 @@ func Table(tasks []*TaskSummary, scanned []string) string {
 			row = append(row, PM(float64(d.Value), float64(d.Stderr))+mark(n))
 		}
 		row = append(row, fmt.Sprintf("%.2f", float64(s.Observables[tauOf].TauInt)), fmt.Sprintf("%.3f", maxR))
-		if hasExact {
-			if _, ok := s.Exact.valuesOf()["e"]; ok {
-				row = append(row, fmt.Sprintf("%.5f", float64(s.Exact.Values["e"])), fmt.Sprintf("%.4f", float64(s.Exact.Values["C"])))
+		for _, k := range exactCols {
+			if v, ok := s.Exact.valuesOf()[k]; ok {
+				row = append(row, fmt.Sprintf("%.5f", float64(v)))
 			} else {
-				row = append(row, "-", "-")
+				row = append(row, "-")
 			}
 		}
 		rows = append(rows, row)

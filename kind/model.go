@@ -118,3 +118,15 @@ type Symmetric interface {
 type Shaper interface {
 	Shape() []int
 }
+
+// Quenched is a model with quenched randomness (a spin glass's
+// couplings). mcflow calls Quench with the job's seed right after New;
+// the model draws its randomness from streams that depend on the seed and
+// on the model's own parameters (mc.Disorder), not on the task's id, so
+// that a disorder sample is the same instance at every β of a scan or a
+// ladder. Disorder returns it as an array, which mcflow writes to
+// OUT/disorder/<task>.npy.
+type Quenched interface {
+	Quench(seed uint64) error
+	Disorder() (shape []int, values []float64)
+}

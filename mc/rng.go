@@ -25,6 +25,10 @@ const (
 	Adapt  Purpose = 6 // adaptive flow-MH's training (index 0)
 	Sample Purpose = 7 // draws that are not a chain's: plots, references (index: free)
 	Swap   Purpose = 8 // replica exchange's swap decisions (index: the ladder); its rungs' chains take their purposes with the rung prepended to the index
+	// Disorder draws the quenched couplings of a spin-glass sample (task:
+	// the model, dimension, size and distribution, not the task's id;
+	// index: the sample), so that a sample is the same at every β.
+	Disorder Purpose = 9
 )
 
 // NewStream returns the stream of (seed, task, purpose, index…): its two

@@ -297,13 +297,24 @@ func SyncDir(dir string) error {
 }
 
 // WriteVector writes a 1-D float64 array to path (temp file + rename).
-func WriteVector(path string, v []float64) error {
+func WriteVector(path string, v []float64) error { return WriteArray(path, []int{len(v)}, v) }
+
+// WriteArray writes a float64 array of the given shape (C order) to path:
+// a temp file, synced, renamed over path, the directory synced.
+func WriteArray(path string, shape []int, v []float64) error {
+	if prod(shape) != len(v) {
+		return fmt.Errorf("npy: %d values for shape %v", len(v), shape)
+	}
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
-	if err := npyio.Write(f, v); err != nil {
+	b := header(shape)
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
+	}
+	if _, err := f.Write(b); err != nil {
 		f.Close()
 		os.Remove(tmp)
 		return fmt.Errorf("npy: could not write %s: %w", path, err)
@@ -315,7 +326,10 @@ func WriteVector(path string, v []float64) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
 }
 
 // ReadAny reads a float64 (or float32, int) array file of any shape,
