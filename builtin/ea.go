@@ -16,6 +16,7 @@ func init() {
 		Doc: "Edwards–Anderson spin glass on the periodic L^d lattice, E = −Σ J_ij s_i s_j, couplings ±1 or N(0, 1) of disorder sample `sample`; " +
 			"a chain is two real replicas (overlaps q, q_l)",
 		Version: 1,
+		Sample:  "sample",
 		Keys: []kind.Key{
 			kind.IntKey("dim", 2, 2, 3, "the dimension d"),
 			kind.IntKey("L", 8, 2, 256, "the linear size of the L^d torus"),
@@ -139,4 +140,26 @@ func (m *eaModel) Exact() (map[string]float64, string) {
 	q2 /= n * n
 	return map[string]float64{"e": e / z / n, "q2": q2, "chi_SG": n * q2, "ql": ql / (float64(m.dim) * n)},
 		fmt.Sprintf("exact enumeration of the 2^%d states of this sample", N)
+}
+
+// DisorderDerived: χ_SG = N[⟨q²⟩], g = ½(3 − [⟨q⁴⟩]/[⟨q²⟩]²) and
+// ξ_L/L from [⟨q²⟩] and [⟨|q(k_min)|²⟩].
+func (m *eaModel) DisorderDerived(avg map[string]float64) map[string]float64 {
+	L := float64(m.L)
+	return map[string]float64{
+		"chi_SG": float64(m.lat.N) * avg["q2"],
+		"g":      0.5 * (3 - avg["q4"]/(avg["q2"]*avg["q2"])),
+		"xi_L":   math.Sqrt(math.Max(avg["q2"]/avg["qk2"]-1, 0)) / (2 * L * math.Sin(math.Pi/L)),
+	}
+}
+
+// Residual is e + (zβ/2)(1 − q_l), z = 2d: its disorder average vanishes
+// in equilibrium for Gaussian couplings of unit variance (Katzgraber,
+// Palassini and Young 2001).
+func (m *eaModel) Residual(means map[string]float64) (float64, bool) {
+	if !m.gaussian {
+		return 0, false
+	}
+	z := float64(2 * m.dim)
+	return means["e"] + z*m.beta/2*(1-means["ql"]), true
 }

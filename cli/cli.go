@@ -209,9 +209,9 @@ type jobFlags struct {
 	force, breakLock          bool
 	every, barrier            time.Duration
 	// Array runs (run only).
-	arrayIndex, chainsPerTask, slice int
-	requeue                          bool
-	strict                           *bool
+	arrayIndex, chainsPerTask, slice, tasksPerIndex int
+	requeue                                         bool
+	strict                                          *bool
 }
 
 func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags {
@@ -230,6 +230,7 @@ func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags
 	f.chainsPerTask, f.slice = 0, -1
 	if cmd == "run" {
 		fs.IntVar(&f.chainsPerTask, "chains-per-task", 0, "split every task's chains into slices of `K` (array index i: task i/S, slice i%S; see `mcflow tasks --chains-per-task K`)")
+		fs.IntVar(&f.tasksPerIndex, "tasks-per-index", 0, "with --array-index: run `K` whole tasks, i·K … i·K + K − 1, one after the other")
 		fs.IntVar(&f.slice, "slice", -1, "with --task and --chains-per-task: run only slice `J` of the task")
 		fs.BoolVar(&f.requeue, "requeue", false, "under SLURM: after checkpointing on SIGUSR1, requeue the job (scontrol requeue $SLURM_JOB_ID) so that it resumes")
 		f.strict = strictFlag(fs)
@@ -255,10 +256,21 @@ func (f *jobFlags) options(spec *jobs.Spec, stdout, stderr io.Writer) (opts jobs
 		task = t.Index
 	}
 	var slice *jobs.Slicing
+	count := 1
 	switch {
 	case f.arrayIndex >= 0 && (task >= 0 || f.slice >= 0):
 		fmt.Fprintf(stderr, "mcflow: --array-index chooses the task and slice: drop --task and --slice\n")
 		return opts, stop, jobs.ExitUsage
+	case f.tasksPerIndex != 0 && (f.arrayIndex < 0 || f.chainsPerTask != 0):
+		fmt.Fprintf(stderr, "mcflow: --tasks-per-index needs --array-index and no --chains-per-task\n")
+		return opts, stop, jobs.ExitUsage
+	case f.tasksPerIndex != 0:
+		first, n, err := spec.ArrayTasks(f.arrayIndex, f.tasksPerIndex)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcflow: %v\n", err)
+			return opts, stop, jobs.ExitUsage
+		}
+		task, count = first, n
 	case f.arrayIndex >= 0:
 		t, sl, err := spec.ArrayTask(f.arrayIndex, f.chainsPerTask)
 		if err != nil {
@@ -303,7 +315,7 @@ func (f *jobFlags) options(spec *jobs.Spec, stdout, stderr io.Writer) (opts jobs
 		pprof.StartCPUProfile(pf)
 		stop = func() { pprof.StopCPUProfile(); pf.Close() }
 	}
-	opts = jobs.Options{Out: f.out, Workers: f.workers, Task: task, Slice: slice, ForceSpec: f.force, BreakLock: f.breakLock,
+	opts = jobs.Options{Out: f.out, Workers: f.workers, Task: task, TaskCount: count, Slice: slice, ForceSpec: f.force, BreakLock: f.breakLock,
 		Stdout: stdout, Stderr: stderr, Progress: f.progress, PlainEvery: f.every, BlockTarget: f.barrier}
 	if opts.Workers < 1 {
 		opts.Workers = jobs.DefaultWorkers()
@@ -377,7 +389,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (code 
 		}
 		return code
 	}
-	fmt.Fprintf(stdout, "\n%s", jobs.Table(rep.Tasks, spec.Scanned()))
+	fmt.Fprintf(stdout, "\n%s%s", jobs.Table(rep.Tasks, spec.Scanned()), jobs.DisorderTable(rep.Disorder))
 	defer func() { code = strictCode(rep.Tasks, *jf.strict, code, stderr) }()
 	lay := jobs.Layout{Out: rep.Out}
 	fmt.Fprintf(stdout, "\noutputs in %s:\n", rep.Out)

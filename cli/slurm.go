@@ -48,7 +48,7 @@ func cmdSlurm(args []string, stdout, stderr io.Writer) int {
 	var (
 		outFile, out, bin string
 		submit            bool
-		k                 int
+		k, tpi            int
 		sl                jobs.SlurmSpec
 		lead              time.Duration
 	)
@@ -56,6 +56,7 @@ func cmdSlurm(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&out, "out", "", "output directory, as for run (default: the job's [output].dir)")
 	fs.StringVar(&bin, "mcflow", "", "the mcflow binary the script runs (default: this one)")
 	fs.IntVar(&k, "chains-per-task", 0, "split every task's chains into slices of `K`, one array index per slice")
+	fs.IntVar(&tpi, "tasks-per-index", 1, "run `K` whole tasks one after the other per array index (many disorder samples within SLURM's MaxArraySize)")
 	fs.BoolVar(&submit, "submit", false, "submit the script with sbatch and print the job id")
 	fs.StringVar(&sl.Time, "time", "", "time limit per array task (default: [slurm] time, else 1:00:00)")
 	fs.StringVar(&sl.Partition, "partition", "", "partition (default: [slurm] partition)")
@@ -112,7 +113,11 @@ func cmdSlurm(args []string, stdout, stderr io.Writer) int {
 			return jobs.ExitUsage
 		}
 	}
-	o := jobs.SbatchOptions{ChainsPerTask: k, Slurm: c}
+	if tpi < 1 {
+		fmt.Fprintf(stderr, "mcflow slurm: --tasks-per-index %d: want K >= 1\n", tpi)
+		return jobs.ExitUsage
+	}
+	o := jobs.SbatchOptions{ChainsPerTask: k, TasksPerIndex: tpi, Slurm: c}
 	for _, p := range []struct {
 		dst *string
 		src string
@@ -191,7 +196,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) int {
 		return jobs.ExitError
 	}
 	spec, _ := jobs.OpenOutput(out)
-	fmt.Fprintf(stdout, "%s\nmerged %d task(s) in %s:\n", jobs.Table(rep.Tasks, spec.Scanned()), len(rep.Tasks), out)
+	fmt.Fprintf(stdout, "%s%s\nmerged %d task(s) in %s:\n", jobs.Table(rep.Tasks, spec.Scanned()), jobs.DisorderTable(rep.Disorder), len(rep.Tasks), out)
 	for _, a := range rep.Artifacts {
 		fmt.Fprintf(stdout, "  %s\n", a)
 	}
@@ -215,6 +220,9 @@ func cmdSummary(args []string, stdout, stderr io.Writer) int {
 		return jobs.ExitError
 	}
 	fmt.Fprint(stdout, jobs.Table(sums, spec.Scanned()))
+	if len(missing) == 0 {
+		fmt.Fprint(stdout, jobs.DisorderTable(jobs.ReadDisorder(out)))
+	}
 	if len(missing) > 0 {
 		fmt.Fprintf(stdout, "\n%d of %d task(s) have no results yet: %s (`mcflow status %s` shows where they stand; sliced tasks need `mcflow merge`)\n",
 			len(missing), len(spec.Tasks()), strings.Join(missing, ", "), out)

@@ -499,3 +499,40 @@ func TestHDF5FileLocking(t *testing.T) {
 		t.Errorf("export with HDF5_USE_FILE_LOCKING=FALSE: exit %d\n%s", code, e)
 	}
 }
+
+// A disorder scan of the spin glass with tempering, run as an array of 3
+// indices of 2 samples each (--tasks-per-index) and merged, equals the
+// one-node run; both print and save the disorder averages and the
+// equilibration test.
+func TestEADisorderArray(t *testing.T) {
+	dir := t.TempDir()
+	job := writeJob(t, dir, "ea.toml", "seed = 9\n[model]\nkind = \"ea\"\nL = 4\ncouplings = \"gaussian\"\nsample = [0, 1, 2, 3, 4]\n[sampler]\nkind = \"pt\"\nbetas = [0.5, 1.0]\nchains = 2\nthermalize = 0\nsweeps = 1024\n")
+	ref := filepath.Join(dir, "ref")
+	code, o, e := runCLI(t, "run", job, "--out", ref, "--progress", "none")
+	if code != 0 || !strings.Contains(o, "disorder averages") || !strings.Contains(o, "equilibration test") {
+		t.Fatalf("one-node run: exit %d\n%s%s", code, o, e)
+	}
+	out := filepath.Join(dir, "array")
+	for i := range 3 {
+		if code, _, e := runCLI(t, "run", job, "--out", out, "--array-index", fmt.Sprint(i), "--tasks-per-index", "2", "--progress", "none"); code != 0 {
+			t.Fatalf("index %d: exit %d\n%s", i, code, e)
+		}
+	}
+	if code, _, _ := runCLI(t, "run", job, "--out", out, "--array-index", "3", "--tasks-per-index", "2"); code != jobs.ExitUsage {
+		t.Errorf("index past the tasks: exit %d", code)
+	}
+	if code, o, e := runCLI(t, "merge", out); code != 0 || !strings.Contains(o, "disorder averages") {
+		t.Fatalf("merge: exit %d\n%s%s", code, o, e)
+	}
+	sameArrays(t, "array vs one-node", arrays(t, ref), arrays(t, out))
+	if summaryNoTiming(t, out) != summaryNoTiming(t, ref) {
+		t.Error("merged summary (timings aside) differs from the one-node run")
+	}
+	if _, o, _ := runCLI(t, "summary", out); !strings.Contains(o, "disorder averages") {
+		t.Errorf("summary without the disorder averages:\n%s", o)
+	}
+	g := jobs.ReadDisorder(out)
+	if len(g) != 2 || len(g[0].Samples) != 5 || g[0].Equilibration == nil {
+		t.Fatalf("disorder groups: %+v", g)
+	}
+}

@@ -98,7 +98,7 @@ func Merge(out string) (*Report, error) {
 		return rep, fmt.Errorf("%d of %d tasks are not finished: %s; `mcflow status %s` shows where each stands, and merging again once they are finishes the job",
 			len(waiting), len(s.Tasks()), strings.Join(waiting, ", "), out)
 	}
-	arts, err := writeRunOutputs(s, lay, rep.Tasks)
+	arts, err := writeRunOutputs(s, lay, rep)
 	rep.Artifacts = arts
 	rep.Finished = err == nil
 	return rep, err

@@ -21,13 +21,28 @@ type RunSummary struct {
 	// Warnings are all tasks' warnings, "task <id>: " before each.
 	Warnings []string       `json:"warnings"`
 	Tasks    []*TaskSummary `json:"tasks"`
+	// Disorder holds the disorder averages of a scan over samples (a
+	// model with kind.Model.Sample), or nothing.
+	Disorder []*DisorderGroup `json:"disorder,omitempty"`
 }
 
 // writeRunOutputs writes the files of a run of all tasks: results.h5,
 // summary.json and plots/summary.png.
-func writeRunOutputs(s *Spec, lay Layout, sums []*TaskSummary) ([]string, error) {
+func writeRunOutputs(s *Spec, lay Layout, rep *Report) ([]string, error) {
 	var arts []string
-	if err := writeJSON(lay.SummaryAll(), RunSummary{Name: s.Name, Version: Version, Scanned: s.Scanned(), Warnings: RunWarnings(sums), Tasks: sums}); err != nil {
+	sums := rep.Tasks
+	groups, err := disorderAverages(s, lay, sums)
+	if err != nil {
+		return arts, fmt.Errorf("disorder averages: %w", err)
+	}
+	rep.Disorder = groups
+	warnings := RunWarnings(sums)
+	for _, g := range groups {
+		for _, w := range g.Warnings {
+			warnings = append(warnings, "disorder average at "+strings.Join(sortedParams(g.Params), " ")+": "+w)
+		}
+	}
+	if err := writeJSON(lay.SummaryAll(), RunSummary{Name: s.Name, Version: Version, Scanned: s.Scanned(), Warnings: warnings, Tasks: sums, Disorder: groups}); err != nil {
 		return arts, err
 	}
 	arts = append(arts, lay.SummaryAll())

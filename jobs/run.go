@@ -42,6 +42,7 @@ type Options struct {
 	Out       string // output directory ("" = the spec's)
 	Workers   int    // < 1: DefaultWorkers()
 	Task      int    // run only this task; < 0: all
+	TaskCount int    // with Task >= 0: run this many tasks from Task on (0 and 1: one)
 	ForceSpec bool   // accept a checkpoint written for a different spec
 	BreakLock bool   // take the task's lock whoever holds it
 	// Slice runs only these chains of task Task (an array index of
@@ -106,7 +107,8 @@ type Report struct {
 	Finished  bool           // every task asked for is finished
 	AllTasks  bool           // a run of all tasks (results.h5, summary.json, plot written)
 	Messages  []string
-	Artifacts []string // files written for the whole run
+	Artifacts []string         // files written for the whole run
+	Disorder  []*DisorderGroup // averages over disorder samples (a run of all tasks)
 }
 
 // Run runs the tasks of a spec. It returns ErrStopped when ctx was
@@ -180,7 +182,7 @@ func Run(ctx context.Context, s *Spec, o Options) (*Report, error) {
 	rep.Finished = true
 	if rep.AllTasks {
 		prog.wait()
-		arts, err := writeRunOutputs(s, lay, rep.Tasks)
+		arts, err := writeRunOutputs(s, lay, rep)
 		rep.Artifacts = arts
 		if err != nil {
 			return rep, err
@@ -229,7 +231,7 @@ func prepare(s *Spec, o Options) (Options, string, []Task, error) {
 		return o, "", nil, &SpecError{File: s.File, Msg: fmt.Sprintf("--task %d: the job has %d tasks (0..%d); `mcflow tasks` lists them", o.Task, len(tasks), len(tasks)-1)}
 	}
 	if o.Task >= 0 {
-		tasks = tasks[o.Task : o.Task+1]
+		tasks = tasks[o.Task:min(o.Task+max(o.TaskCount, 1), len(tasks))]
 	}
 	return o, out, tasks, nil
 }

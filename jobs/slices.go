@@ -86,3 +86,17 @@ func sliceHash(taskHash string, sl *Slicing) string {
 	}
 	return fmt.Sprintf("%s/chains/%d-%d", taskHash, sl.Lo, sl.Hi)
 }
+
+// ArrayTasks returns the tasks of array index i when each index runs k
+// whole tasks (--tasks-per-index): tasks i·k … i·k + k − 1, the last
+// index fewer.
+func (s *Spec) ArrayTasks(index, k int) (first, count int, err error) {
+	n := len(s.Tasks())
+	if k < 1 {
+		return 0, 0, fmt.Errorf("--tasks-per-index %d: want K >= 1", k)
+	}
+	if idx := (n + k - 1) / k; index < 0 || index >= idx {
+		return 0, 0, fmt.Errorf("--array-index %d: %d tasks, %d per index, give indices 0..%d", index, n, k, idx-1)
+	}
+	return index * k, min(k, n-index*k), nil
+}

@@ -124,6 +124,7 @@ type SbatchOptions struct {
 	JobFile       string // absolute path of the job file
 	Out           string // absolute output directory
 	ChainsPerTask int    // > 0: split tasks into slices of chains
+	TasksPerIndex int    // > 1: run this many whole tasks per array index
 	Slurm         SlurmSpec
 }
 
@@ -146,13 +147,20 @@ func SbatchScript(s *Spec, o SbatchOptions) (string, error) {
 	}
 	n := len(s.Tasks())
 	per := 1
+	if o.ChainsPerTask > 0 && o.TasksPerIndex > 1 {
+		return "", fmt.Errorf("--chains-per-task splits tasks and --tasks-per-index groups them: give one")
+	}
 	if o.ChainsPerTask > 0 {
 		var err error
 		if per, err = s.SliceCount(o.ChainsPerTask); err != nil {
 			return "", err
 		}
 	}
-	array := fmt.Sprintf("0-%d", n*per-1)
+	indices := n * per
+	if o.TasksPerIndex > 1 {
+		indices = (n + o.TasksPerIndex - 1) / o.TasksPerIndex
+	}
+	array := fmt.Sprintf("0-%d", indices-1)
 	if o.Slurm.MaxParallel > 0 {
 		array += fmt.Sprintf("%%%d", o.Slurm.MaxParallel)
 	}
@@ -160,10 +168,14 @@ func SbatchScript(s *Spec, o SbatchOptions) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "#!/bin/bash\n")
 	fmt.Fprintf(&b, "# Written by mcflow %s (`mcflow slurm`): %d task(s)", Version, n)
-	if per > 1 {
-		fmt.Fprintf(&b, " x %d slices of %d chains", per, o.ChainsPerTask)
+	switch {
+	case per > 1:
+		fmt.Fprintf(&b, " x %d slices of %d chains, one array index each.\n", per, o.ChainsPerTask)
+	case o.TasksPerIndex > 1:
+		fmt.Fprintf(&b, ", %d per array index.\n", o.TasksPerIndex)
+	default:
+		fmt.Fprintf(&b, ", one array index each.\n")
 	}
-	fmt.Fprintf(&b, ", one array index each.\n")
 	fmt.Fprintf(&b, "# USR1 before the time limit (or a pre-emption) makes mcflow checkpoint and\n")
 	fmt.Fprintf(&b, "# requeue the job, which resumes; `mcflow merge` combines the tasks at the end.\n")
 	fmt.Fprintf(&b, "#SBATCH --job-name=%s\n", name)
@@ -188,6 +200,9 @@ func SbatchScript(s *Spec, o SbatchOptions) (string, error) {
 		`--array-index "$SLURM_ARRAY_TASK_ID"`, "--requeue", "--progress", "plain"}
 	if o.ChainsPerTask > 0 {
 		args = append(args, "--chains-per-task", fmt.Sprint(o.ChainsPerTask))
+	}
+	if o.TasksPerIndex > 1 {
+		args = append(args, "--tasks-per-index", fmt.Sprint(o.TasksPerIndex))
 	}
 	fmt.Fprintf(&b, "exec %s\n", strings.Join(args, " "))
 	return b.String(), nil

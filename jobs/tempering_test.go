@@ -142,3 +142,53 @@ func TestEAExact(t *testing.T) {
 		}
 	}
 }
+
+// Disorder averages of a scan over samples (Metropolis at one β, no
+// ladder): [⟨O⟩] is the mean of the samples' thermal means with the
+// standard error over samples, the Binder ratio is ½(3 − [q⁴]/[q²]²), and
+// the equilibration test from hot starts finds the first bins out of
+// equilibrium (the residual is zβ/2 at a random start) and the last ones
+// in it.
+func TestDisorderAverages(t *testing.T) {
+	dir := t.TempDir()
+	doc := "seed = 2\n[model]\nkind = \"ea\"\nL = 4\ncouplings = \"gaussian\"\nbeta = 0.7\nsample = [0, 1, 2, 3, 4, 5, 6, 7]\n[sampler]\nchains = 2\nthermalize = 0\nsweeps = 4096\nstart = \"hot\"\n[output]\ndir = \"out\"\n"
+	s, err := Parse([]byte(doc), filepath.Join(dir, "job.toml"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(t.Context(), s, Options{Out: filepath.Join(dir, "out"), Workers: 2, Task: -1, Progress: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Disorder) != 1 {
+		t.Fatalf("%d disorder groups, want 1", len(rep.Disorder))
+	}
+	g := rep.Disorder[0]
+	var sum, sq float64
+	for _, ts := range rep.Tasks {
+		v := float64(ts.Observables["e"].Mean)
+		sum += v
+		sq += v * v
+	}
+	S := float64(len(rep.Tasks))
+	mean := sum / S
+	se := math.Sqrt((sq/S - mean*mean) / (S - 1))
+	if e := g.Observables["e"]; math.Abs(float64(e.Value)-mean) > 1e-12 || math.Abs(float64(e.Stderr)-se) > 1e-12 {
+		t.Errorf("[e] = %v ± %v, want %v ± %v", e.Value, e.Stderr, mean, se)
+	}
+	q2, q4 := float64(g.Observables["q2"].Value), float64(g.Observables["q4"].Value)
+	if b := float64(g.Derived["g"].Value); math.Abs(b-0.5*(3-q4/(q2*q2))) > 1e-12 || !(g.Derived["g"].Stderr > 0) {
+		t.Errorf("g = %v ± %v, want %v with an error", b, g.Derived["g"].Stderr, 0.5*(3-q4/(q2*q2)))
+	}
+	eq := g.Equilibration
+	if eq == nil || len(eq.Bins) != 13 {
+		t.Fatalf("equilibration bins: %+v", eq)
+	}
+	first := eq.Bins[0]
+	if first.From != 1 || !(float64(first.Residual) > 3*float64(first.Stderr)) {
+		t.Errorf("the first bin (the hot start) agrees with equilibrium: %+v", first)
+	}
+	if a := float64(eq.AgreeFrom); math.IsNaN(a) || a < 2 || a > 1024 {
+		t.Errorf("equilibrated from Monte Carlo time %v, want a time in 2..1024", a)
+	}
+}

@@ -20,6 +20,10 @@ type Model struct {
 	// Lattice marks models whose configurations are L×L lattices (flows
 	// default to checkerboard masks on them).
 	Lattice bool
+	// Sample names the numeric key that indexes disorder samples
+	// ("sample" for a spin glass), or "": tasks that differ only in it
+	// are averaged over disorder.
+	Sample string
 	// New builds the model at one task's values of Keys. An error about a
 	// key is a *KeyError.
 	New func(p Values) (Instance, error)
@@ -129,4 +133,22 @@ type Shaper interface {
 type Quenched interface {
 	Quench(seed uint64) error
 	Disorder() (shape []int, values []float64)
+}
+
+// DisorderDeriver is a disordered model with quantities derived from
+// disorder averages: f of the averages [⟨O⟩] of its observables' thermal
+// means (the spin glass's Binder ratio ½(3 − [⟨q⁴⟩]/[⟨q²⟩]²)), whose
+// errors mcflow takes by a jackknife over samples.
+type DisorderDeriver interface {
+	DisorderDerived(avg map[string]float64) map[string]float64
+}
+
+// Equilibrator is a disordered model with an identity between disorder
+// averages that holds only in equilibrium (Katzgraber, Palassini and
+// Young's test for Gaussian spin glasses): Residual returns, from one
+// sample's means of its observables over a stretch of Monte Carlo time,
+// the quantity whose disorder average vanishes in equilibrium, and false
+// when the test does not apply to these parameters.
+type Equilibrator interface {
+	Residual(means map[string]float64) (float64, bool)
 }
