@@ -53,6 +53,12 @@ func init() {
 			{Name: "adapt_lr", Type: kind.Float, Default: 1e-3, Min: 0, Max: math.Inf(1), MinOpen: true, Doc: "adapt_rounds >= 1: Adam's learning rate"},
 		},
 		Resolve: resolveFlowMH, Accepts: continuous, Series: func(v kind.Values) []string { return flowmh.Series(v.Float("local") > 0) },
+		Whole: func(v kind.Values) string {
+			if v.Int("adapt_rounds") > 0 {
+				return "adaptive flow-MH (adapt_rounds) trains one flow on all of a task's chains"
+			}
+			return ""
+		},
 		Kernels: func(v kind.Values) map[string]int {
 			k := map[string]int{"sampler/flow-mh": 2}
 			if v.String("local_kernel") == "hmc" {

@@ -11,6 +11,7 @@ import (
 	"github.com/mcflow/mcflow/mc/stats"
 	"github.com/mcflow/mcflow/mc/tempering"
 	"github.com/mcflow/mcflow/model"
+	"github.com/mcflow/mcflow/nf"
 )
 
 func init() {
@@ -30,6 +31,16 @@ func init() {
 			{Name: "beta_max", Type: kind.Float, Min: 0, Max: math.Inf(1), MinOpen: true, Doc: "a geometric ladder's largest β"},
 			{Name: "rungs", Type: kind.Int, Min: 2, Max: 4096, Doc: "a geometric ladder's number of rungs"},
 			kind.IntKey("swap_every", 1, 1, math.MaxInt32, "steps of every rung between swap rounds"),
+			kind.IntKey("ladder_rounds", 0, 0, 1000, "rounds of thermalize after each of which the inner betas move toward equal swap acceptance, from all of the task's ladders (0: a fixed ladder); frozen for the recorded steps"),
+		},
+		Whole: func(v kind.Values) string {
+			if v.Int("ladder_rounds") > 0 {
+				return "an adaptive ladder (ladder_rounds) is adapted from all of a task's chains"
+			}
+			if b, err := ptBase(v); err == nil && b.Whole != nil {
+				return b.Whole(v)
+			}
+			return ""
 		},
 		Resolve: resolvePT,
 		Accepts: func(m kind.Instance, v kind.Values) error {
@@ -123,28 +134,41 @@ func buildPT(e *kind.Env, m kind.Instance) (*kind.Built, error) {
 		return nil, err
 	}
 	betas := e.Sampler.Floats("betas")
-	out := &kind.Built{Ladder: betas}
-	rungs := make([][]mc.Chain, len(betas))
-	for r, beta := range betas {
+	out := &kind.Built{Ladder: betas, Rung: func(beta float64) (kind.Instance, error) { return rungModel(e, m, beta) }}
+	// rung builds the chains of a rung at beta: the base sampler's, with
+	// the streams of (rung) or, made anew at an adapted β, (rung, gen).
+	rung := func(r int, beta float64, gen uint64, chains int) ([]mc.Chain, kind.Instance, error) {
 		inst, err := rungModel(e, m, beta)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := base.Accepts(inst, e.Sampler); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		sub := e.Sub(uint64(r))
-		sub.Configs = false
+		if gen > 0 {
+			sub = e.Sub(uint64(r), gen)
+		}
+		sub.Configs, sub.Plan.Chains = false, chains
 		bt, err := base.Build(sub, inst)
+		if err != nil {
+			return nil, nil, err
+		}
+		if bt.Adapter != nil || bt.Ladder != nil {
+			return nil, nil, kind.Errorf("base", "= %q with these keys adapts across chains (adapt_rounds); tempering cannot run it", base.Name)
+		}
+		return bt.Chains, inst, nil
+	}
+	rungs := make([][]mc.Chain, len(betas))
+	for r, beta := range betas {
+		chains, inst, err := rung(r, beta, 0, e.Plan.Chains)
 		if err != nil {
 			return nil, err
 		}
-		if bt.Adapter != nil || bt.Ladder != nil {
-			return nil, kind.Errorf("base", "= %q with these keys adapts across chains (adapt_rounds); tempering cannot run it", base.Name)
-		}
 		out.Rungs = append(out.Rungs, inst)
-		rungs[r] = bt.Chains
+		rungs[r] = chains
 	}
+	var ladders []*tempering.Ladder
 	for c := range e.Plan.Chains {
 		ex := make([]mc.Exchanger, len(betas))
 		for r := range betas {
@@ -158,9 +182,66 @@ func buildPT(e *kind.Env, m kind.Instance) (*kind.Built, error) {
 		if err != nil {
 			return nil, err
 		}
+		l.SetRebuild(func(r int, beta float64, gen uint64) (mc.Exchanger, error) {
+			chains, _, err := rung(r, beta, gen, c+1) // chain c's streams: index c
+			if err != nil {
+				return nil, err
+			}
+			return chains[c].(mc.Exchanger), nil
+		})
+		ladders = append(ladders, l)
 		out.Chains = append(out.Chains, l)
 	}
+	if n := e.Sampler.Int("ladder_rounds"); n > 0 {
+		out.Adapter = &ladderAdapter{ladders: ladders, rounds: n}
+	}
 	return out, nil
+}
+
+// ladderAdapter adapts a task's ladder during thermalize: after each
+// round, the swaps of all its ladders give one new ladder
+// (tempering.EqualAcceptance) that every ladder takes. Its state is in
+// the ladders' bytes.
+type ladderAdapter struct {
+	ladders []*tempering.Ladder
+	rounds  int
+}
+
+func (a *ladderAdapter) Rounds() int { return a.rounds }
+
+func (a *ladderAdapter) Begin(r, _ int) {
+	for _, l := range a.ladders {
+		l.BeginAdapt(r)
+	}
+}
+
+func (a *ladderAdapter) Train(r int) error {
+	R := len(a.ladders[0].Betas())
+	tried, accepted := make([]int64, R), make([]int64, R)
+	for _, l := range a.ladders {
+		t, acc := l.AdaptCounts()
+		for i := range R {
+			tried[i] += t[i]
+			accepted[i] += acc[i]
+		}
+	}
+	next := tempering.EqualAcceptance(a.ladders[0].Betas(), tried, accepted)
+	for _, l := range a.ladders {
+		if err := l.Retemper(next, uint64(r)+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *ladderAdapter) Flow() *nf.Model                { return nil }
+func (a *ladderAdapter) Reload()                        {}
+func (a *ladderAdapter) MarshalBinary() ([]byte, error) { return []byte{}, nil }
+func (a *ladderAdapter) UnmarshalBinary(b []byte) error {
+	if len(b) != 0 {
+		return fmt.Errorf("tempering: adapter state of %d bytes, want none", len(b))
+	}
+	return nil
 }
 
 // rungModel is the model at one rung: with its beta key set to beta, or,

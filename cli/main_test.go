@@ -651,11 +651,13 @@ func TestMultispinJob(t *testing.T) {
 	}
 }
 
-// Tempering ladders (Metropolis and Wolff rungs) give bit-identical
-// arrays for 1 and 2 workers and across interruptions.
+// Tempering ladders (Metropolis and Wolff rungs, and a ladder adapted
+// during thermalize) give bit-identical arrays for 1 and 2 workers and
+// across interruptions.
 func TestPTJob(t *testing.T) {
 	for name, body := range map[string]string{
 		"metropolis": "[model]\nL = 6\n[sampler]\nkind = \"pt\"\nbeta_min = 0.25\nbeta_max = 0.6\nrungs = 5\nswap_every = 2\nchains = 3\nthermalize = 200\nsweeps = 4000\n[checkpoint]\nevery = 300\n",
+		"adaptive":   "[model]\nL = 6\n[sampler]\nkind = \"pt\"\nbetas = [0.2, 0.3, 0.35, 0.7]\nladder_rounds = 3\nchains = 2\nthermalize = 900\nsweeps = 3000\n[checkpoint]\nevery = 300\n",
 		"wolff":      "[model]\nkind = \"ising3d\"\nL = 4\n[sampler]\nkind = \"pt\"\nbase = \"wolff\"\nbetas = [0.15, 0.2, 0.25]\nchains = 2\nthermalize = 200\nsweeps = 6000\n[checkpoint]\nevery = 500\n",
 	} {
 		t.Run(name, func(t *testing.T) {

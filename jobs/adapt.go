@@ -51,7 +51,7 @@ func (a *adaptState) thermalize(ctx context.Context, r *taskRun, pool *mc.Pool, 
 			return from, err
 		}
 		a.trained = k + 1
-		if k == a.Rounds()-1 && h5.Available {
+		if k == a.Rounds()-1 && h5.Available && a.Flow() != nil {
 			// The adapted flow the recorded steps use, for inspection.
 			path := r.lay.AdaptedFlow(r.t.Name())
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

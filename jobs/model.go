@@ -23,6 +23,26 @@ type built struct {
 	adapter  kind.Adapter    // adaptive flow-MH, or nil
 	ladder   []float64       // a tempering sampler's β of each rung, or nil
 	rungs    []kind.Instance // and the model at each
+	rungAt   func(beta float64) (kind.Instance, error)
+}
+
+// finalLadder returns the ladder the recorded steps used, and the model at
+// each rung: the chains' own when the ladder adapted during thermalize.
+func (b *built) finalLadder() ([]float64, []kind.Instance, error) {
+	l, ok := b.chains[0].(interface{ Betas() []float64 })
+	if !ok || slices.Equal(l.Betas(), b.ladder) || b.rungAt == nil {
+		return b.ladder, b.rungs, nil
+	}
+	betas := slices.Clone(l.Betas())
+	var rungs []kind.Instance
+	for _, beta := range betas {
+		m, err := b.rungAt(beta)
+		if err != nil {
+			return nil, nil, err
+		}
+		rungs = append(rungs, m)
+	}
+	return betas, rungs, nil
 }
 
 // derived returns the model's derived quantities (none without Deriver).
@@ -145,7 +165,7 @@ func build(s *Spec, t Task, lay Layout, workers int) (*built, error) {
 		replicas = len(bt.Ladder)
 	}
 	return &built{chains: bt.Chains, replicas: replicas, cfgShape: bt.Config, names: names, inst: m, adapter: bt.Adapter,
-		ladder: bt.Ladder, rungs: bt.Rungs}, nil
+		ladder: bt.Ladder, rungs: bt.Rungs, rungAt: bt.Rung}, nil
 }
 
 // modelAt builds a task's model with one numeric key set to v.

@@ -596,12 +596,16 @@ func (r *taskRun) finish(p mc.Progress) (*TaskSummary, error) {
 		}
 		obs[o] = a
 	}
-	sum := summarize(r.s, r.t, r.b, obs, r.seconds)
-	if r.b.ladder != nil {
+	if r.b.ladder != nil { // the ladder of the recorded steps
+		var err error
+		if r.b.ladder, r.b.rungs, err = r.b.finalLadder(); err != nil {
+			return nil, err
+		}
 		if err := npy.WriteVector(r.lay.NPY(name, "beta"), r.b.ladder); err != nil {
 			return nil, err
 		}
 	}
+	sum := summarize(r.s, r.t, r.b, obs, r.seconds)
 	if r.slice != nil {
 		// A slice's own statistics; merge writes the task's HDF5 file.
 		sum.Chains = r.slice.Hi - r.slice.Lo

@@ -28,8 +28,10 @@ func (s *Spec) SliceCount(k int) (int, error) {
 	if k < 1 {
 		return 0, fmt.Errorf("--chains-per-task %d: want at least 1", k)
 	}
-	if s.Sampler.Values.Int("adapt_rounds") > 0 {
-		return 0, fmt.Errorf("--chains-per-task: adaptive flow-MH (adapt_rounds) trains one flow on all of a task's chains, so a task cannot be split into slices; run each task whole (one array index per task)")
+	if d := s.Sampler.Def; d != nil && d.Whole != nil {
+		if why := d.Whole(s.Sampler.Values); why != "" {
+			return 0, fmt.Errorf("--chains-per-task: %s, so a task cannot be split into slices; run each task whole (one array index per task, or --tasks-per-index)", why)
+		}
 	}
 	if u := s.Sampler.Unit(); k%u != 0 {
 		return 0, fmt.Errorf("--chains-per-task %d: the sampler runs chains in units of %d replicas (a multispin engine); want a multiple of %d", k, u, u)

@@ -15,13 +15,23 @@ import (
 
 // Parallel tempering on the 2D Ising model (Metropolis rungs) agrees with
 // Kaufman's exact e and C at every β of the ladder, within 4 standard
-// errors; every pair swaps and walkers complete round trips.
+// errors; every pair swaps and walkers complete round trips. At L = 8 the
+// ladder starts with a gap across β_c and adapts toward equal swap rates
+// during thermalize; Kaufman is then taken at the adapted β.
 func TestPTKaufman(t *testing.T) {
 	for _, c := range []struct {
 		L      int
 		sweeps int
-	}{{4, 20000}, {8, 16000}} {
-		doc := "seed = 5\n[model]\nL = " + strconv.Itoa(c.L) + "\n[sampler]\nkind = \"pt\"\nbeta_min = 0.25\nbeta_max = 0.7\nrungs = 6\nchains = 4\nthermalize = 1000\nmeasure_every = 2\nsweeps = " + strconv.Itoa(c.sweeps) + "\n"
+		ladder string
+	}{
+		{4, 20000, "beta_min = 0.25\nbeta_max = 0.7\nrungs = 6\n"},
+		// A ladder with a gap across β_c, adapted toward equal swap rates.
+		{8, 16000, "betas = [0.25, 0.3, 0.35, 0.4, 0.45, 0.7]\nladder_rounds = 6\nthermalize = 3000\n"},
+	} {
+		doc := "seed = 5\n[model]\nL = " + strconv.Itoa(c.L) + "\n[sampler]\nkind = \"pt\"\n" + c.ladder + "chains = 4\nmeasure_every = 2\nsweeps = " + strconv.Itoa(c.sweeps) + "\n"
+		if !strings.Contains(doc, "thermalize") {
+			doc += "thermalize = 1000\n"
+		}
 		sum := runSummary(t, doc)
 		lad := sum.Ladder
 		if lad == nil {
@@ -30,10 +40,15 @@ func TestPTKaufman(t *testing.T) {
 		if len(lad.Rungs) != 6 || len(lad.SwapAccept) != 5 {
 			t.Fatalf("L = %d: %d rungs, %d swap rates", c.L, len(lad.Rungs), len(lad.SwapAccept))
 		}
+		lo, hi := 1.0, 0.0
 		for i, a := range lad.SwapAccept {
 			if !(a > 0.1 && a < 1) {
 				t.Errorf("L = %d: pair %d swapped %v of the time", c.L, i, a)
 			}
+			lo, hi = min(lo, float64(a)), max(hi, float64(a))
+		}
+		if strings.Contains(c.ladder, "ladder_rounds") && (hi > 2*lo || lad.Betas[1] == 0.3) {
+			t.Errorf("L = %d: the adapted ladder %v swaps %v: want rates within a factor of 2", c.L, lad.Betas, lad.SwapAccept)
 		}
 		if lad.RoundTrips < 10 {
 			t.Errorf("L = %d: %d round trips", c.L, lad.RoundTrips)

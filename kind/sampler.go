@@ -63,6 +63,9 @@ type Sampler struct {
 	// Unit is the number of chains per pool chain (64 for a bit-parallel
 	// engine); nil: 1.
 	Unit func(v Values) int
+	// Whole says why a task with these keys cannot be split into slices
+	// of chains (it adapts from all of them), or "". Optional.
+	Whole func(v Values) string
 	// Build makes the chains of a task.
 	Build func(e *Env, m Instance) (*Built, error)
 }
@@ -123,6 +126,10 @@ type Built struct {
 	// each rung in turn, and the statistics are per rung.
 	Ladder []float64
 	Rungs  []Instance
+	// Rung builds the model at another β of the ladder (one that adapts
+	// during thermalize: the chains report their final ladder through a
+	// Betas() []float64 method).
+	Rung func(beta float64) (Instance, error)
 }
 
 // Adapter is a sampler that adapts across chains during thermalize: it is

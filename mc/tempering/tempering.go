@@ -59,7 +59,18 @@ type Ladder struct {
 	// counters of the measurement interval
 	tried, accepted []int64 // of the pair (r, r+1)
 	trips           int64
+
+	// ladder adaptation: the generation of each rung's chain (0: the
+	// first), the chains' factory, and the swaps of the current round
+	gen                 []uint64
+	rebuild             Rebuild
+	adaptRound          int64 // -1: not collecting
+	adTried, adAccepted []int64
 }
+
+// Rebuild makes a rung's chain anew at another β, with streams of its
+// own for generation gen (>= 1), for a ladder whose temperatures adapt.
+type Rebuild func(rung int, beta float64, gen uint64) (mc.Exchanger, error)
 
 // New returns a ladder of chains (rung r at beta[r], ascending) that swaps
 // every `every` steps with the decisions drawn from rng. The chains are the
@@ -78,7 +89,8 @@ func New(chains []mc.Exchanger, beta []float64, every int, rng *mc.PCG) (*Ladder
 	}
 	R := len(beta)
 	l := &Ladder{rungs: chains, beta: append([]float64(nil), beta...), every: every, rng: rng,
-		walker: make([]int, R), state: make([]int, R), tried: make([]int64, R), accepted: make([]int64, R)}
+		walker: make([]int, R), state: make([]int, R), tried: make([]int64, R), accepted: make([]int64, R),
+		gen: make([]uint64, R), adaptRound: -1, adTried: make([]int64, R), adAccepted: make([]int64, R)}
 	for r := range l.walker {
 		l.walker[r] = r
 	}
@@ -110,10 +122,12 @@ func (l *Ladder) swap() {
 		d := a.LogProb(b) + b.LogProb(a) - a.LogProb(a) - b.LogProb(b)
 		u := mc.Uniform(l.rng)
 		l.tried[r]++
+		l.adTried[r]++
 		if d >= 0 || u < math.Exp(d) {
 			l.rungs[r].Exchange(l.rungs[r+1])
 			l.walker[r], l.walker[r+1] = l.walker[r+1], l.walker[r]
 			l.accepted[r]++
+			l.adAccepted[r]++
 		}
 	}
 	l.rounds++
@@ -133,6 +147,49 @@ func (l *Ladder) label() {
 	case fresh:
 		l.state[w1] = top
 	}
+}
+
+// Betas returns the ladder's inverse temperatures (not a copy).
+func (l *Ladder) Betas() []float64 { return l.beta }
+
+// SetRebuild gives the ladder the factory of its chains, which
+// Retemper and UnmarshalBinary (of an adapted ladder) need.
+func (l *Ladder) SetRebuild(f Rebuild) { l.rebuild = f }
+
+// BeginAdapt starts collecting the swaps of adaptation round r (a ladder
+// already collecting for r keeps its counts: a resumed round).
+func (l *Ladder) BeginAdapt(r int) {
+	if l.adaptRound != int64(r) {
+		l.adaptRound = int64(r)
+		clear(l.adTried)
+		clear(l.adAccepted)
+	}
+}
+
+// AdaptCounts returns the swaps tried and accepted of each pair (r, r+1)
+// in the current adaptation round.
+func (l *Ladder) AdaptCounts() (tried, accepted []int64) { return l.adTried, l.adAccepted }
+
+// Retemper moves the rungs to new inverse temperatures: each rung whose β
+// changes gets a chain made anew (generation gen) that takes over the old
+// chain's configuration. Walkers and round trips continue.
+func (l *Ladder) Retemper(beta []float64, gen uint64) error {
+	if len(beta) != len(l.beta) || l.rebuild == nil {
+		return fmt.Errorf("tempering: cannot retemper %d rungs to %v (factory set: %v)", len(l.beta), beta, l.rebuild != nil)
+	}
+	for r, b := range beta {
+		if b == l.beta[r] {
+			continue
+		}
+		c, err := l.rebuild(r, b, gen)
+		if err != nil {
+			return err
+		}
+		c.Exchange(l.rungs[r])
+		l.rungs[r], l.beta[r], l.gen[r] = c, b, gen
+	}
+	l.adaptRound = -1
+	return nil
 }
 
 // Observe appends, rung by rung, the rung's observations and Series, and
@@ -171,6 +228,10 @@ func (l *Ladder) EndThermalize() {
 // ladder's bookkeeping.
 func (l *Ladder) MarshalBinary() ([]byte, error) {
 	b := []byte("mcfT")
+	for r := range l.rungs {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(l.beta[r]))
+		b = binary.LittleEndian.AppendUint64(b, l.gen[r])
+	}
 	for _, c := range l.rungs {
 		s, err := c.MarshalBinary()
 		if err != nil {
@@ -185,9 +246,9 @@ func (l *Ladder) MarshalBinary() ([]byte, error) {
 	}
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(s)))
 	b = append(b, s...)
-	ints := []int64{l.steps, l.rounds, l.trips}
+	ints := []int64{l.steps, l.rounds, l.trips, l.adaptRound}
 	for r := range l.rungs {
-		ints = append(ints, int64(l.walker[r]), int64(l.state[r]), l.tried[r], l.accepted[r])
+		ints = append(ints, int64(l.walker[r]), int64(l.state[r]), l.tried[r], l.accepted[r], l.adTried[r], l.adAccepted[r])
 	}
 	for _, v := range ints {
 		b = binary.LittleEndian.AppendUint64(b, uint64(v))
@@ -200,10 +261,26 @@ var errState = errors.New("tempering: corrupt ladder state")
 // UnmarshalBinary restores a state written by MarshalBinary for a ladder
 // of the same rungs.
 func (l *Ladder) UnmarshalBinary(b []byte) error {
-	if len(b) < 4 || string(b[:4]) != "mcfT" {
+	R := len(l.rungs)
+	if len(b) < 4+16*R || string(b[:4]) != "mcfT" {
 		return errState
 	}
 	b = b[4:]
+	for r := range R { // an adapted ladder: its chains made anew first
+		beta, gen := math.Float64frombits(binary.LittleEndian.Uint64(b[16*r:])), binary.LittleEndian.Uint64(b[16*r+8:])
+		if beta == l.beta[r] && gen == l.gen[r] {
+			continue
+		}
+		if l.rebuild == nil || !(beta > 0) {
+			return errState
+		}
+		c, err := l.rebuild(r, beta, gen)
+		if err != nil {
+			return err
+		}
+		l.rungs[r], l.beta[r], l.gen[r] = c, beta, gen
+	}
+	b = b[16*R:]
 	next := func() ([]byte, error) {
 		if len(b) < 8 {
 			return nil, errState
@@ -232,8 +309,7 @@ func (l *Ladder) UnmarshalBinary(b []byte) error {
 	if err := l.rng.UnmarshalBinary(s); err != nil {
 		return err
 	}
-	R := len(l.rungs)
-	if len(b) != 8*(3+4*R) {
+	if len(b) != 8*(4+6*R) {
 		return errState
 	}
 	get := func() int64 {
@@ -241,7 +317,7 @@ func (l *Ladder) UnmarshalBinary(b []byte) error {
 		b = b[8:]
 		return v
 	}
-	l.steps, l.rounds, l.trips = get(), get(), get()
+	l.steps, l.rounds, l.trips, l.adaptRound = get(), get(), get(), get()
 	seen := make([]bool, R)
 	for r := range R {
 		w, st := get(), get()
@@ -249,8 +325,38 @@ func (l *Ladder) UnmarshalBinary(b []byte) error {
 			return errState
 		}
 		seen[w] = true
-		l.walker[r], l.tried[r], l.accepted[r] = int(w), get(), get()
+		l.walker[r], l.tried[r], l.accepted[r], l.adTried[r], l.adAccepted[r] = int(w), get(), get(), get(), get()
 		l.state[r] = int(st)
 	}
 	return nil
+}
+
+// EqualAcceptance returns a ladder with the same ends whose neighbour
+// pairs would swap equally often, from the swaps tried and accepted of
+// each pair of beta: the cost −ln A of a pair, spread evenly over its
+// interval, is cumulated along β and cut into equal parts (acceptances
+// clamped to [0.01, 0.99]); the result is the mean of that and beta, a
+// damped step.
+func EqualAcceptance(beta []float64, tried, accepted []int64) []float64 {
+	R := len(beta)
+	cum := make([]float64, R)
+	for i := range R - 1 {
+		a := 0.5
+		if tried[i] > 0 {
+			a = float64(accepted[i]) / float64(tried[i])
+		}
+		cum[i+1] = cum[i] - math.Log(min(max(a, 0.01), 0.99))
+	}
+	out := make([]float64, R)
+	out[0], out[R-1] = beta[0], beta[R-1]
+	j := 0
+	for k := 1; k < R-1; k++ {
+		c := cum[R-1] * float64(k) / float64(R-1)
+		for j < R-2 && cum[j+1] < c {
+			j++
+		}
+		f := (c - cum[j]) / (cum[j+1] - cum[j])
+		out[k] = 0.5 * (beta[k] + beta[j] + f*(beta[j+1]-beta[j]))
+	}
+	return out
 }

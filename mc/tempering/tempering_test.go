@@ -213,3 +213,52 @@ func (c *movingIsing) UnmarshalBinary(b []byte) error {
 	c.state = binary.LittleEndian.Uint16(b)
 	return c.rng.UnmarshalBinary(b[2:])
 }
+
+// A retempered ladder restored into a fresh one (made at the first
+// ladder) rebuilds its chains at the adapted β and continues bit for bit.
+func TestRetemperResume(t *testing.T) {
+	e := energies4()
+	first := []float64{0.2, 0.4, 0.9}
+	newLadder := func() *tempering.Ladder {
+		chains := make([]mc.Exchanger, len(first))
+		for r, b := range first {
+			chains[r] = &movingIsing{exactIsing{beta: b, e: e}, mc.NewPCG(uint64(r), 1)}
+		}
+		l, err := tempering.New(chains, first, 1, mc.NewPCG(5, 5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.SetRebuild(func(r int, beta float64, gen uint64) (mc.Exchanger, error) {
+			return &movingIsing{exactIsing{beta: beta, e: e}, mc.NewPCG(uint64(r), 1+gen)}, nil
+		})
+		return l
+	}
+	a := newLadder()
+	a.BeginAdapt(0)
+	for range 200 {
+		a.Step()
+	}
+	tried, acc := a.AdaptCounts()
+	next := tempering.EqualAcceptance(a.Betas(), tried, acc)
+	if next[0] != 0.2 || next[2] != 0.9 || !(next[1] > 0.2 && next[1] < 0.9) {
+		t.Fatalf("EqualAcceptance moved the ends or left the interval: %v", next)
+	}
+	if err := a.Retemper(next, 1); err != nil {
+		t.Fatal(err)
+	}
+	state, _ := a.MarshalBinary()
+	b := newLadder()
+	if err := b.UnmarshalBinary(state); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(b.Betas(), next) {
+		t.Fatalf("restored ladder at %v, want %v", b.Betas(), next)
+	}
+	for range 100 {
+		a.Step()
+		b.Step()
+	}
+	if oa, ob := a.Observe(nil), b.Observe(nil); !slices.Equal(oa, ob) {
+		t.Errorf("restored ladder diverged: %v vs %v", oa, ob)
+	}
+}
