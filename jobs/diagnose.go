@@ -24,6 +24,9 @@ var bookkeepingNames = []string{"accept", "accept_prob", "divergent", "energy", 
 	"n_flow", "n_flow_accepted", "n_local", "n_local_accepted",
 	"walker", "swap_tried", "swap_accepted", "trips"}
 
+// ladderSeries are a tempering ladder's series (mc/tempering.Series).
+var ladderSeries = []string{"walker", "swap_tried", "swap_accepted", "trips"}
+
 func isBookkeeping(name string) bool { return slices.Contains(bookkeepingNames, name) }
 
 // bookkeeping fills the acceptance fractions (from counts), the number of

@@ -100,22 +100,45 @@ func writeRunOutputs(s *Spec, lay Layout, rep *Report) ([]string, error) {
 	if err := os.MkdirAll(filepath.Dir(lay.Plot()), 0o755); err != nil {
 		return arts, err
 	}
-	if err := plot.Grid(lay.Plot(), panels(s, sums), 4); err != nil {
+	if err := plot.Grid(lay.Plot(), runPanels(s, sums), 4); err != nil {
 		return arts, err
 	}
 	arts = append(arts, lay.Plot())
 	return arts, nil
 }
 
+// runPanels are the run's summary figure: the quantities against the
+// first scanned parameter, or against β for tempering ladders (a series
+// per task), with their swap acceptance per pair.
+func runPanels(s *Spec, sums []*TaskSummary) []plot.Panel {
+	rungs, ladders := expandLadders(sums)
+	if !ladders {
+		return panels(s.Scanned(), sums)
+	}
+	out := panels(append([]string{"beta"}, s.Scanned()...), rungs)
+	swap := plot.Panel{Title: "swap acceptance", XLabel: "beta (pair midpoint)"}
+	for _, t := range sums {
+		if t.Ladder == nil || len(sums) > 8 { // a legible figure: at most 8 ladders
+			continue
+		}
+		ser := plot.Series{Label: t.Name}
+		for i, a := range t.Ladder.SwapAccept {
+			ser.X = append(ser.X, float64(t.Ladder.Betas[i]+t.Ladder.Betas[i+1])/2)
+			ser.Y = append(ser.Y, float64(a))
+		}
+		swap.Series = append(swap.Series, ser)
+	}
+	return append(out, swap)
+}
+
 // panels plots every observable and derived quantity against the first
 // scanned parameter (the task index when nothing is scanned), one series
 // per combination of the other scanned parameters, with the exact
 // reference as a dashed line where one exists.
-func panels(s *Spec, sums []*TaskSummary) []plot.Panel {
+func panels(scanned []string, sums []*TaskSummary) []plot.Panel {
 	if len(sums) == 0 {
 		return nil
 	}
-	scanned := s.Scanned()
 	xname := "task"
 	if len(scanned) > 0 {
 		xname = scanned[0]
@@ -146,6 +169,9 @@ func panels(s *Spec, sums []*TaskSummary) []plot.Panel {
 	}
 	var qs []q
 	for _, n := range sortedNames(sums[0].Observables) {
+		if slices.Contains(ladderSeries, n) { // the ladder's own panel
+			continue
+		}
 		qs = append(qs, q{n, func(t *TaskSummary) (float64, float64) {
 			e := t.Observables[n]
 			return float64(e.Mean), float64(e.Stderr)

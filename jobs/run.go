@@ -92,7 +92,7 @@ func (l Layout) AdaptedFlow(task string) string {
 }
 func (l Layout) Disorder(task string) string { return filepath.Join(l.Out, "disorder", task+".npy") }
 func (l Layout) mkdirs(task string) error {
-	for _, d := range []string{l.NPYDir(task), filepath.Join(l.Out, "h5"), filepath.Join(l.Out, "ckpt"), filepath.Join(l.Out, "summary"), filepath.Join(l.Out, "configs"), filepath.Join(l.Out, "disorder")} {
+	for _, d := range []string{l.NPYDir(task), filepath.Join(l.Out, "h5"), filepath.Join(l.Out, "ckpt"), filepath.Join(l.Out, "summary"), filepath.Join(l.Out, "configs")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
@@ -613,6 +613,9 @@ func (r *taskRun) finish(p mc.Progress) (*TaskSummary, error) {
 	}
 	if q, ok := r.b.inst.(kind.Quenched); ok { // written once per task, by the process that finishes it
 		shape, values := q.Disorder()
+		if err := os.MkdirAll(filepath.Dir(r.lay.Disorder(name)), 0o755); err != nil {
+			return nil, err
+		}
 		if err := npy.WriteArray(r.lay.Disorder(name), shape, values); err != nil {
 			return nil, err
 		}
