@@ -215,17 +215,16 @@ func buildHMC(e *kind.Env, m kind.Instance, latent bool) (*kind.Built, error) {
 			cc.inner, cc.pos = h, h.Position
 			b.Chains = append(b.Chains, &hmcChain{cc, h, tg})
 			continue
-		} else {
-			lt, err := hmc.NewLatent(tg, q) // one per chain: it holds scratch space
-			if err != nil {
-				return nil, kind.Errorf("flow", "%v", err)
-			}
-			h, err := hmc.New(lt, x0, o, rng)
-			if err != nil {
-				return nil, err
-			}
-			cc.inner, cc.pos = h, func() []float64 { return lt.Push(h.Position()) }
 		}
+		lt, err := hmc.NewLatent(tg, q) // one per chain: it holds scratch space
+		if err != nil {
+			return nil, kind.Errorf("flow", "%v", err)
+		}
+		h, err := hmc.New(lt, x0, o, rng)
+		if err != nil {
+			return nil, err
+		}
+		cc.inner, cc.pos = h, func() []float64 { return lt.Push(h.Position()) }
 		b.Chains = append(b.Chains, cc)
 	}
 	return b, nil
@@ -261,11 +260,13 @@ func buildFlowMH(e *kind.Env, m kind.Instance) (*kind.Built, error) {
 			return nil, err
 		}
 		cc.inner, cc.pos = ch, ch.Position
+		chains = append(chains, cc)
 		if v.Int("adapt_rounds") > 0 {
 			cc.adapt = &adaptBuf{every: e.Plan.MeasureEvery}
+			b.Chains = append(b.Chains, cc)
+			continue
 		}
-		b.Chains = append(b.Chains, cc)
-		chains = append(chains, cc)
+		b.Chains = append(b.Chains, &flowChain{cc, ch, tg})
 	}
 	if v.Int("adapt_rounds") > 0 {
 		a, err := newAdapter(e, tg, q, chains)
@@ -296,3 +297,23 @@ func (c *hmcChain) LogProb(of mc.Chain) float64 {
 
 // Exchange swaps positions with other, an *hmcChain (mc.Exchanger).
 func (c *hmcChain) Exchange(other mc.Chain) { c.h.Exchange(other.(*hmcChain).h) }
+
+// flowChain is a flow-MH chain that can exchange states with another
+// (replica exchange).
+type flowChain struct {
+	*contChain
+	f  *flowmh.Chain
+	tg model.Target
+}
+
+// LogProb returns ln p of the chain's target at the state of `of`, a
+// *flowChain of the same dimension (mc.Exchanger).
+func (c *flowChain) LogProb(of mc.Chain) float64 {
+	if o := of.(*flowChain); o != c {
+		return c.tg.LogProb(o.f.Position())
+	}
+	return c.f.LogProb()
+}
+
+// Exchange swaps states with other, a *flowChain (mc.Exchanger).
+func (c *flowChain) Exchange(other mc.Chain) { c.f.Exchange(other.(*flowChain).f) }

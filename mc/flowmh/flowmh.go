@@ -339,3 +339,20 @@ var (
 	_ mc.Chain       = (*Chain)(nil)
 	_ mc.Thermalizer = (*Chain)(nil)
 )
+
+// LogProb returns ln p of the current state.
+func (c *Chain) LogProb() float64 { return c.lp }
+
+// Exchange swaps the states of c and o (replica exchange): each
+// re-evaluates ln p at its own target, ln q when it next needs it, and
+// moves its local kernel to its new state; buffered proposals, which do
+// not depend on the state, are kept.
+func (c *Chain) Exchange(o *Chain) {
+	c.x, o.x = o.x, c.x
+	for _, h := range []*Chain{c, o} {
+		h.lp, h.lq = h.t.LogProb(h.x), math.NaN()
+		if h.o.Kernel != nil {
+			h.o.Kernel.SetPosition(h.x)
+		}
+	}
+}
