@@ -65,6 +65,17 @@ func (m *eaModel) NewMetropolis(c kind.ChainConfig) (mc.Chain, error) {
 	return ea.NewMetropolis(m.lat, m.beta, !m.gaussian, c.Hot, c.RNG), nil
 }
 
+// NewMultispin returns 64 pairs of replicas in machine words (±J
+// couplings only).
+func (m *eaModel) NewMultispin(c kind.ChainConfig) (mc.Chain, error) {
+	if m.gaussian {
+		return nil, kind.Errorf("couplings", "= \"gaussian\": the multispin engine needs couplings = \"pm\" (use engine = \"plain\")")
+	}
+	return ea.NewMultispin(m.lat, m.beta, c.Hot, c.RNG)
+}
+
+func (m *eaModel) Replicas() int { return ea.Replicas }
+
 // Odd: q is odd under flipping one replica, which no local sampler
 // restores at low temperature.
 func (m *eaModel) Odd() map[string]string { return map[string]string{"q": "absq"} }

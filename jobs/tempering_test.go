@@ -207,3 +207,33 @@ func TestDisorderAverages(t *testing.T) {
 		t.Errorf("equilibrated from Monte Carlo time %v, want a time in 2..1024", a)
 	}
 }
+
+// The multispin engine of the ±J spin glass (64 replica pairs a word),
+// 2D L = 4 at β = 0.5 and 1.5 and 3D L = 2 at β = 1: e, ⟨q²⟩ and q_l
+// against exact enumeration within 4 standard errors.
+func TestEAMultispinExact(t *testing.T) {
+	for _, model := range []string{"dim = 2\nL = 4\nbeta = [0.5, 1.5]\n", "dim = 3\nL = 2\nbeta = 1.0\n"} {
+		doc := "seed = 8\n[model]\nkind = \"ea\"\nsample = 1\n" + model + "[sampler]\nengine = \"multispin\"\nchains = 64\nthermalize = 500\nsweeps = 3000\nmeasure_every = 3\n"
+		dir := t.TempDir()
+		s, err := Parse([]byte(doc), filepath.Join(dir, "job.toml"), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := Run(t.Context(), s, Options{Out: filepath.Join(dir, "out"), Workers: 2, Task: -1, Progress: "none"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sum := range rep.Tasks {
+			ex := sum.Exact.valuesOf()
+			if ex == nil {
+				t.Fatalf("%s: no exact reference", sum.Name)
+			}
+			for _, k := range []string{"e", "q2", "ql"} {
+				e := sum.Observables[k]
+				if d := math.Abs(float64(e.Mean - ex[k])); !(d <= 4*float64(e.Stderr)) {
+					t.Errorf("%s: %s = %s, exact %.5f (%.1f standard errors)", sum.Name, k, PM(float64(e.Mean), float64(e.Stderr)), float64(ex[k]), d/float64(e.Stderr))
+				}
+			}
+		}
+	}
+}

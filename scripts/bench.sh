@@ -19,6 +19,7 @@ go test -c -o build/model.test ./model >/dev/null
 go test -c -o build/hmc.test ./mc/hmc >/dev/null
 go test -c -o build/jobs.test ./jobs >/dev/null
 go test -c -o build/builtin.test ./builtin >/dev/null
+go test -c -o build/ea.test ./mc/ea >/dev/null
 PY=/usr/bin/python3
 if ! $PY -c "import torch" 2>/dev/null; then
   echo "bench: $PY cannot import torch (make deps-bench installs python3-torch)" >&2
@@ -34,7 +35,7 @@ export OPENBLAS_NUM_THREADS=1
 metric() { # benchmark pattern, unit -> value (single-threaded: -test.cpu 1)
   ./build/ad.test -test.run '^$' -test.bench "$1" -test.benchtime 2s -test.cpu 1 | awk -v u="$2" '{for (i=1;i<=NF;i++) if ($(i+1)==u) print $i}'
 }
-c=(); g=(); ms=(); p1=(); p2=(); tm=(); gm=(); to=(); go_=()
+c=(); g=(); ms=(); eams=(); p1=(); p2=(); tm=(); gm=(); to=(); go_=()
 for i in 1 2 3; do
   tm+=("$($PY "$REF_DIR/torch_ref.py" mlp_step | awk '{print $2 * 1000}')")
   gm+=("$(metric 'MLPStep$' ms/step)")
@@ -43,12 +44,14 @@ for i in 1 2 3; do
   c+=("$(./build/ising_ref 256 0.4406868 3000 | awk '{print $2}')")
   g+=("$(gobench 'Metropolis/L=256$')")
   ms+=("$(./build/ising.test -test.run '^$' -test.bench 'Multispin/L=256$' -test.benchtime 2s -test.cpu 1 | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}')")
+  eams+=("$(./build/ea.test -test.run '^$' -test.bench 'Multispin/dim=2/L=256$' -test.benchtime 2s -test.cpu 1 | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}')")
   pool=$(./build/ising.test -test.run '^$' -test.bench 'Pool' -test.benchtime 2s | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}')
   p1+=("$(echo "$pool" | sed -n 1p)"); p2+=("$(echo "$pool" | sed -n 2p)")
 done
 C=$(printf '%s\n' "${c[@]}" | median)
 G=$(printf '%s\n' "${g[@]}" | median)
 MS=$(printf '%s\n' "${ms[@]}" | median)
+EAMS=$(printf '%s\n' "${eams[@]}" | median)
 P1=$(printf '%s\n' "${p1[@]}" | median)
 P2=$(printf '%s\n' "${p2[@]}" | median)
 TM=$(printf '%s\n' "${tm[@]}" | median)
@@ -61,6 +64,7 @@ echo "mcflow benchmarks on $(nproc) CPU(s) ($cpu), $(date -u +%Y-%m-%d), median 
 printf '%-52s %12s %12s %8s\n' "workload" "mcflow" "reference" "speed-up"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "Metropolis L=256, 1 core, flips/ns (vs ising_ref.c)" "$G" "$C" "$(awk -v a="$G" -v b="$C" 'BEGIN {print a / b}')"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "Multispin L=256 (64 replicas), 1 core, flips/ns (vs C)" "$MS" "$C" "$(awk -v a="$MS" -v b="$C" 'BEGIN {print a / b}')"
+printf "%-52s %12.4f %12.4f %7.2fx\n" "EA ±J multispin 2D L=256 (64 pairs), flips/ns (vs Ising ms)" "$EAMS" "$MS" "$(awk -v a="$EAMS" -v b="$MS" 'BEGIN {print a / b}')"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "Pool 8 chains L=64, flips/ns: 2 workers vs 1 worker" "$P2" "$P1" "$(awk -v a="$P2" -v b="$P1" 'BEGIN {print a / b}')"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
 printf "%-52s %12.4f %12.4f %7.2fx\n" "MLP step 2-32-32-1 tanh, batch 1024, ms (vs PyTorch)" "$GM" "$TM" "$(ratio "$TM" "$GM")"
