@@ -219,20 +219,39 @@ func (c *chain) Step() error {
 	return nil
 }
 
-// Observe appends e, m, |m|, m², q per site.
-func (c *chain) Observe(dst []float64) []float64 {
-	L := c.p.L
-	var bonds, mag, nz float64
-	for i, v := range c.s {
+// sums returns Σ⟨ij⟩ s_i s_j, Σ s_i and Σ s_i² of a configuration.
+func (p params) sums(s []int8) (bonds, mag, nz float64) {
+	L := p.L
+	for i, v := range s {
 		x, y := i%L, i/L
-		bonds += float64(v) * float64(c.s[y*L+(x+1)%L]+c.s[((y+1)%L)*L+x])
+		bonds += float64(v) * float64(s[y*L+(x+1)%L]+s[((y+1)%L)*L+x])
 		mag += float64(v)
 		nz += float64(v * v)
 	}
+	return bonds, mag, nz
+}
+
+// Observe appends e, m, |m|, m², q per site.
+func (c *chain) Observe(dst []float64) []float64 {
+	bonds, mag, nz := c.p.sums(c.s)
 	n := float64(len(c.s))
 	m := mag / n
 	e := (-c.p.J*bonds + c.p.D*nz - c.p.H*mag) / n
 	return append(dst, e, m, math.Abs(m), m*m, nz/n)
+}
+
+// LogProb and Exchange make the chain an mc.Exchanger, so that replica
+// exchange (sampler.kind = "pt") runs it at every rung of a ladder:
+// LogProb is −βE, at this chain's parameters, of the configuration of
+// `of`; Exchange swaps the configurations.
+func (c *chain) LogProb(of mc.Chain) float64 {
+	bonds, mag, nz := c.p.sums(of.(*chain).s)
+	return -c.p.Beta * (-c.p.J*bonds + c.p.D*nz - c.p.H*mag)
+}
+
+func (c *chain) Exchange(other mc.Chain) {
+	o := other.(*chain)
+	c.s, o.s = o.s, c.s
 }
 
 func (c *chain) MarshalBinary() ([]byte, error) {

@@ -108,6 +108,17 @@ func main() {
 	out := filepath.Join(mod, "out")
 	checkExact(t, filepath.Join(out, "summary", "L=3_beta=0.5_J=1_D=0.5_h=0.json"))
 
+	// Replica exchange runs the kind's chains (they are mc.Exchangers):
+	// every rung against the enumeration.
+	ptJob := filepath.Join(mod, "pt.toml")
+	if err := os.WriteFile(ptJob, []byte("seed = 3\n[model]\nkind = \"blume-capel\"\nL = 3\n[sampler]\nkind = \"pt\"\nbetas = [0.3, 0.5, 0.8]\nchains = 4\nthermalize = 1000\nsweeps = 20000\n[output]\ndir = \"ptout\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if o := runProg(t, mod, prog, "run", ptJob, "--progress", "none"); !strings.Contains(o, "@beta=0.8") {
+		t.Errorf("pt run:\n%s", o)
+	}
+	checkRungs(t, filepath.Join(mod, "ptout", "summary", "L=3_J=1_D=0.5_h=0.json"))
+
 	// The stock binary, which has no blume-capel kind, reads the output.
 	if o := runProg(t, mod, stock, "summary", out); !strings.Contains(o, "L=3_beta=0.5") || !strings.Contains(o, "e exact") {
 		t.Errorf("mcflow summary:\n%s", o)
@@ -179,23 +190,52 @@ func checkMoments(t *testing.T, path string, names []string) {
 
 // checkExact compares a task's estimates with its enumeration within 4
 // standard errors (the larger of the τ_int and binning errors).
+// taskStats is what checkExact reads of a task's (or a rung's) summary.
+type taskStats struct {
+	Observables map[string]struct {
+		Mean, Stderr float64
+		Binning      float64 `json:"stderr_binning"`
+	} `json:"observables"`
+	Derived map[string]struct{ Value, Stderr float64 } `json:"derived"`
+	Exact   struct{ Values map[string]float64 }        `json:"exact"`
+}
+
 func checkExact(t *testing.T, path string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var s taskStats
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	checkStats(t, s)
+}
+
+// checkRungs checks every rung of a ladder's summary.
+func checkRungs(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var s struct {
-		Observables map[string]struct {
-			Mean, Stderr float64
-			Binning      float64 `json:"stderr_binning"`
-		} `json:"observables"`
-		Derived map[string]struct{ Value, Stderr float64 } `json:"derived"`
-		Exact   struct{ Values map[string]float64 }        `json:"exact"`
+		Ladder struct{ Rungs []taskStats } `json:"ladder"`
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatal(err)
 	}
+	if len(s.Ladder.Rungs) != 3 {
+		t.Fatalf("%d rungs in %s", len(s.Ladder.Rungs), path)
+	}
+	for _, r := range s.Ladder.Rungs {
+		checkStats(t, r)
+	}
+}
+
+func checkStats(t *testing.T, s taskStats) {
+	t.Helper()
 	for _, k := range []string{"e", "m2", "q"} {
 		o, want := s.Observables[k], s.Exact.Values[k]
 		se := math.Max(o.Stderr, o.Binning)
