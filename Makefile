@@ -59,7 +59,7 @@ docs:
 bench: deps-bench
 	./scripts/bench.sh
 
-# Retrain the small flows in testdata/flows/ that the tests load (~40 min).
+# Retrain the small flows in testdata/flows/ that the tests load (~50 min).
 testdata: build
 	scripts/testdata.sh
 

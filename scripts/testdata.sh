@@ -4,7 +4,7 @@
 # NAME.json, the training summary; a flow trained by forward KL has
 # NAME.data.toml, the HMC run that samples its data into
 # out/testdata/NAME-data first). Deterministic: the same flows for any
-# number of workers. ~40 min on 2 cores; NAMES=... limits it.
+# number of workers. ~50 min on 2 cores; NAMES=... limits it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s build >/dev/null
