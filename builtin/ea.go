@@ -174,3 +174,16 @@ func (m *eaModel) Residual(means map[string]float64) (float64, bool) {
 	z := float64(2 * m.dim)
 	return means["e"] + z*m.beta/2*(1-means["ql"]), true
 }
+
+// Histogram: P(q) on the N + 1 values q = (2k − N)/N, a bin around each.
+func (m *eaModel) Histogram(name string) []float64 {
+	if name != "q" {
+		return nil
+	}
+	n := m.lat.N
+	edges := make([]float64, n+2)
+	for k := range edges {
+		edges[k] = (2*float64(k) - 1 - float64(n)) / float64(n)
+	}
+	return edges
+}

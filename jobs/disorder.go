@@ -27,10 +27,21 @@ type DisorderGroup struct {
 	// PerSample holds each sample's thermal mean, in the order of
 	// Samples: the sample-to-sample distribution.
 	PerSample map[string][]F `json:"per_sample"`
+	// Histograms are the disorder averages of each sample's normalised
+	// histogram of an observable (kind.Histogrammed: a spin glass's P(q)).
+	Histograms map[string]*Histogram `json:"histograms,omitempty"`
 	// Equilibration is the model's equilibrium identity
 	// (kind.Equilibrator) per log₂ bin of Monte Carlo time.
 	Equilibration *Equilibration `json:"equilibration,omitempty"`
 	Warnings      []string       `json:"warnings"`
+}
+
+// Histogram is a disorder-averaged distribution: the fraction of the
+// recorded draws in each bin [Edges[i], Edges[i+1]), averaged over
+// samples.
+type Histogram struct {
+	Edges []float64 `json:"edges"`
+	P     []float64 `json:"p"`
 }
 
 // DisorderValue is a disorder average and its error over samples.
@@ -192,6 +203,13 @@ func averageGroup(s *Spec, lay Layout, us []disorderUnit) (*DisorderGroup, error
 			g.Derived[n] = DisorderValue{F(v), F(math.Sqrt((S - 1) / S * ss))}
 		}
 	}
+	if h, ok := us[0].inst.(kind.Histogrammed); ok {
+		hs, err := histograms(lay, us, h)
+		if err != nil {
+			return nil, err
+		}
+		g.Histograms = hs
+	}
 	if eq, ok := us[0].inst.(kind.Equilibrator); ok {
 		if _, applies := eq.Residual(avg); applies {
 			e, err := equilibration(s, lay, us)
@@ -289,6 +307,47 @@ func equilibration(s *Spec, lay Layout, us []disorderUnit) (*Equilibration, erro
 		e.AgreeFrom = F(b.From)
 	}
 	return e, nil
+}
+
+// histograms averages each sample's normalised histogram of the
+// observables the model asks for.
+func histograms(lay Layout, us []disorderUnit, h kind.Histogrammed) (map[string]*Histogram, error) {
+	out := map[string]*Histogram{}
+	for _, name := range slices.Sorted(maps.Keys(us[0].est)) {
+		edges := h.Histogram(name)
+		if edges == nil {
+			continue
+		}
+		hist := &Histogram{Edges: edges, P: make([]float64, len(edges)-1)}
+		for _, u := range us {
+			a, err := npy.Read(lay.NPY(u.task.Name(), name))
+			if err != nil {
+				return nil, err
+			}
+			counts := make([]float64, len(hist.P))
+			var n float64
+			for row := range a {
+				if u.rung >= 0 && row%u.rungs != u.rung {
+					continue
+				}
+				for _, v := range a[row] {
+					i, found := slices.BinarySearch(edges, v)
+					if !found {
+						i-- // edges[i] < v < edges[i+1]
+					}
+					if i >= 0 && i < len(counts) {
+						counts[i]++
+						n++
+					}
+				}
+			}
+			for i, c := range counts {
+				hist.P[i] += c / n / float64(len(us))
+			}
+		}
+		out[name] = hist
+	}
+	return out, nil
 }
 
 // DisorderTable formats disorder averages: a row per group with the

@@ -195,6 +195,20 @@ func TestDisorderAverages(t *testing.T) {
 	if b := float64(g.Derived["g"].Value); math.Abs(b-0.5*(3-q4/(q2*q2))) > 1e-12 || !(g.Derived["g"].Stderr > 0) {
 		t.Errorf("g = %v ± %v, want %v with an error", b, g.Derived["g"].Stderr, 0.5*(3-q4/(q2*q2)))
 	}
+	// P(q): normalised, its bins centred on the values q takes, so that its
+	// first two moments are [⟨q⟩] and [⟨q²⟩].
+	h := g.Histograms["q"]
+	if h == nil || len(h.P) != 17 {
+		t.Fatalf("P(q): %+v", h)
+	}
+	var p0, p1, p2 float64
+	for i, p := range h.P {
+		q := (h.Edges[i] + h.Edges[i+1]) / 2
+		p0, p1, p2 = p0+p, p1+p*q, p2+p*q*q
+	}
+	if math.Abs(p0-1) > 1e-12 || math.Abs(p1-float64(g.Observables["q"].Value)) > 1e-12 || math.Abs(p2-float64(g.Observables["q2"].Value)) > 1e-12 {
+		t.Errorf("P(q): total %v, mean %v, second moment %v; want 1, [q] = %v, [q2] = %v", p0, p1, p2, g.Observables["q"].Value, g.Observables["q2"].Value)
+	}
 	eq := g.Equilibration
 	if eq == nil || len(eq.Bins) != 13 {
 		t.Fatalf("equilibration bins: %+v", eq)

@@ -152,3 +152,11 @@ type DisorderDeriver interface {
 type Equilibrator interface {
 	Residual(means map[string]float64) (float64, bool)
 }
+
+// Histogrammed is a disordered model with observables whose distribution
+// matters beyond their moments (a spin glass's P(q)): Histogram returns
+// the bin edges of the observable's histogram, or nil. mcflow averages
+// each sample's normalised histogram over samples.
+type Histogrammed interface {
+	Histogram(name string) []float64
+}
