@@ -133,35 +133,12 @@ func buildPT(e *kind.Env, m kind.Instance) (*kind.Built, error) {
 	if err != nil {
 		return nil, err
 	}
+	pb := &ptBuilder{e: e, m: m, base: base}
 	betas := e.Sampler.Floats("betas")
 	out := &kind.Built{Ladder: betas, Rung: func(beta float64) (kind.Instance, error) { return rungModel(e, m, beta) }}
-	// rung builds the chains of a rung at beta: the base sampler's, with
-	// the streams of (rung) or, made anew at an adapted β, (rung, gen).
-	rung := func(r int, beta float64, gen uint64, chains int) ([]mc.Chain, kind.Instance, error) {
-		inst, err := rungModel(e, m, beta)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := base.Accepts(inst, e.Sampler); err != nil {
-			return nil, nil, err
-		}
-		sub := e.Sub(uint64(r))
-		if gen > 0 {
-			sub = e.Sub(uint64(r), gen)
-		}
-		sub.Configs, sub.Plan.Chains = false, chains
-		bt, err := base.Build(sub, inst)
-		if err != nil {
-			return nil, nil, err
-		}
-		if bt.Adapter != nil || bt.Ladder != nil {
-			return nil, nil, kind.Errorf("base", "= %q with these keys adapts across chains (adapt_rounds); tempering cannot run it", base.Name)
-		}
-		return bt.Chains, inst, nil
-	}
 	rungs := make([][]mc.Chain, len(betas))
 	for r, beta := range betas {
-		chains, inst, err := rung(r, beta, 0, e.Plan.Chains)
+		chains, inst, err := pb.rung(r, beta, 0, e.Plan.Chains)
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +160,7 @@ func buildPT(e *kind.Env, m kind.Instance) (*kind.Built, error) {
 			return nil, err
 		}
 		l.SetRebuild(func(r int, beta float64, gen uint64) (mc.Exchanger, error) {
-			chains, _, err := rung(r, beta, gen, c+1) // chain c's streams: index c
+			chains, _, err := pb.rung(r, beta, gen, c+1) // chain c's streams: index c
 			if err != nil {
 				return nil, err
 			}
@@ -196,6 +173,39 @@ func buildPT(e *kind.Env, m kind.Instance) (*kind.Built, error) {
 		out.Adapter = &ladderAdapter{ladders: ladders, rounds: n}
 	}
 	return out, nil
+}
+
+// ptBuilder builds the rungs of a task's ladders.
+type ptBuilder struct {
+	e    *kind.Env
+	m    kind.Instance
+	base *kind.Sampler
+}
+
+// rung builds the first `chains` chains of rung r at beta: the base
+// sampler's, with the streams of (r) or, made anew at an adapted β, of
+// (r, gen).
+func (pb *ptBuilder) rung(r int, beta float64, gen uint64, chains int) ([]mc.Chain, kind.Instance, error) {
+	inst, err := rungModel(pb.e, pb.m, beta)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := pb.base.Accepts(inst, pb.e.Sampler); err != nil {
+		return nil, nil, err
+	}
+	sub := pb.e.Sub(uint64(r))
+	if gen > 0 {
+		sub = pb.e.Sub(uint64(r), gen)
+	}
+	sub.Configs, sub.Plan.Chains = false, chains
+	bt, err := pb.base.Build(sub, inst)
+	if err != nil {
+		return nil, nil, err
+	}
+	if bt.Adapter != nil || bt.Ladder != nil {
+		return nil, nil, kind.Errorf("base", "= %q with these keys adapts across chains (adapt_rounds); tempering cannot run it", pb.base.Name)
+	}
+	return bt.Chains, inst, nil
 }
 
 // ladderAdapter adapts a task's ladder during thermalize: after each

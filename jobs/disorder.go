@@ -155,53 +155,13 @@ func disorderUnits(s *Spec, sums []*TaskSummary) ([]disorderUnit, error) {
 
 // averageGroup averages one point's samples.
 func averageGroup(s *Spec, lay Layout, us []disorderUnit) (*DisorderGroup, error) {
-	g := &DisorderGroup{Params: us[0].params, Observables: map[string]DisorderValue{}, Derived: map[string]DisorderValue{},
-		PerSample: map[string][]F{}, Warnings: []string{}}
-	S := float64(len(us))
-	avg := map[string]float64{}
-	loo := make([]map[string]float64, len(us)) // leave-one-out averages
-	for i := range loo {
-		loo[i] = map[string]float64{}
-	}
+	g := &DisorderGroup{Params: us[0].params, Derived: map[string]DisorderValue{}, Warnings: []string{}}
 	for _, u := range us {
 		g.Samples = append(g.Samples, u.sample)
 	}
-	for _, n := range slices.Sorted(maps.Keys(us[0].est)) {
-		if isBookkeeping(n) {
-			continue
-		}
-		var sum, sq float64
-		for _, u := range us {
-			v := float64(u.est[n].Mean)
-			g.PerSample[n] = append(g.PerSample[n], F(v))
-			sum += v
-			sq += v * v
-		}
-		mean := sum / S
-		sd := math.Sqrt(math.Max(sq/S-mean*mean, 0) * S / (S - 1))
-		g.Observables[n] = DisorderValue{F(mean), F(sd / math.Sqrt(S))}
-		avg[n] = mean
-		for i, u := range us {
-			loo[i][n] = (sum - float64(u.est[n].Mean)) / (S - 1)
-		}
-	}
+	avg, loo := averageObservables(g, us)
 	if d, ok := us[0].inst.(kind.DisorderDeriver); ok {
-		full := d.DisorderDerived(avg)
-		parts := make([]map[string]float64, len(us))
-		for i := range us {
-			parts[i] = d.DisorderDerived(loo[i])
-		}
-		for n, v := range full {
-			var m, ss float64
-			for _, p := range parts {
-				m += p[n]
-			}
-			m /= S
-			for _, p := range parts {
-				ss += (p[n] - m) * (p[n] - m)
-			}
-			g.Derived[n] = DisorderValue{F(v), F(math.Sqrt((S - 1) / S * ss))}
-		}
+		g.Derived = jackknifeDerived(d, avg, loo)
 	}
 	if h, ok := us[0].inst.(kind.Histogrammed); ok {
 		hs, err := histograms(lay, us, h)
@@ -225,62 +185,76 @@ func averageGroup(s *Spec, lay Layout, us []disorderUnit) (*DisorderGroup, error
 	return g, nil
 }
 
+// averageObservables fills the group's averages over samples, their
+// errors and the per-sample means, and returns the averages and the
+// leave-one-sample-out averages.
+func averageObservables(g *DisorderGroup, us []disorderUnit) (avg map[string]float64, loo []map[string]float64) {
+	g.Observables, g.PerSample = map[string]DisorderValue{}, map[string][]F{}
+	S := float64(len(us))
+	avg = map[string]float64{}
+	loo = make([]map[string]float64, len(us))
+	for i := range loo {
+		loo[i] = map[string]float64{}
+	}
+	for _, n := range slices.Sorted(maps.Keys(us[0].est)) {
+		if isBookkeeping(n) {
+			continue
+		}
+		var sum, sq float64
+		for _, u := range us {
+			v := float64(u.est[n].Mean)
+			g.PerSample[n] = append(g.PerSample[n], F(v))
+			sum += v
+			sq += v * v
+		}
+		mean := sum / S
+		sd := math.Sqrt(math.Max(sq/S-mean*mean, 0) * S / (S - 1))
+		g.Observables[n] = DisorderValue{F(mean), F(sd / math.Sqrt(S))}
+		avg[n] = mean
+		for i, u := range us {
+			loo[i][n] = (sum - float64(u.est[n].Mean)) / (S - 1)
+		}
+	}
+	return avg, loo
+}
+
+// jackknifeDerived returns the model's functions of the disorder averages
+// with their jackknife errors over samples (from the leave-one-out
+// averages).
+func jackknifeDerived(d kind.DisorderDeriver, avg map[string]float64, loo []map[string]float64) map[string]DisorderValue {
+	S := float64(len(loo))
+	parts := make([]map[string]float64, len(loo))
+	for i := range loo {
+		parts[i] = d.DisorderDerived(loo[i])
+	}
+	out := map[string]DisorderValue{}
+	for n, v := range d.DisorderDerived(avg) {
+		var m, ss float64
+		for _, p := range parts {
+			m += p[n]
+		}
+		m /= S
+		for _, p := range parts {
+			ss += (p[n] - m) * (p[n] - m)
+		}
+		out[n] = DisorderValue{F(v), F(math.Sqrt((S - 1) / S * ss))}
+	}
+	return out
+}
+
 // equilibration bins each sample's recorded series by log₂ of Monte Carlo
 // time, takes the model's residual of each bin's means, and averages it
 // over samples.
 func equilibration(s *Spec, lay Layout, us []disorderUnit) (*Equilibration, error) {
-	var names []string
-	for _, n := range slices.Sorted(maps.Keys(us[0].est)) {
-		if !isBookkeeping(n) {
-			names = append(names, n)
-		}
-	}
 	type acc struct{ sum, sq float64 }
 	bins := map[int]*acc{}
-	n := 0
 	arrays := map[string]map[string][][]float64{} // task → name → rows, read once per task
 	for _, u := range us {
-		a := arrays[u.task.Name()]
-		if a == nil {
-			a = map[string][][]float64{}
-			for _, name := range names {
-				rows, err := npy.Read(lay.NPY(u.task.Name(), name))
-				if err != nil {
-					return nil, err
-				}
-				a[name] = rows
-			}
-			arrays[u.task.Name()] = a
+		series, err := unitSeries(lay, u, arrays)
+		if err != nil {
+			return nil, err
 		}
-		series := map[string][][]float64{}
-		for _, name := range names {
-			for row := range a[name] {
-				if u.rung < 0 || row%u.rungs == u.rung {
-					series[name] = append(series[name], a[name][row])
-				}
-			}
-		}
-		per := map[int]map[string]float64{} // bin → name → sum
-		count := map[int]float64{}
-		for name, rows := range series {
-			for _, row := range rows {
-				for d, v := range row {
-					k := bits.Len(uint(s.Sampler.Thermalize+(d+1)*s.Sampler.MeasureEvery)) - 1
-					if per[k] == nil {
-						per[k] = map[string]float64{}
-					}
-					per[k][name] += v
-					if name == names[0] {
-						count[k]++
-					}
-				}
-			}
-		}
-		for k, sums := range per {
-			means := map[string]float64{}
-			for name, v := range sums {
-				means[name] = v / count[k]
-			}
+		for k, means := range binMeans(s, series) {
 			r, _ := u.inst.(kind.Equilibrator).Residual(means)
 			if bins[k] == nil {
 				bins[k] = &acc{}
@@ -288,12 +262,10 @@ func equilibration(s *Spec, lay Layout, us []disorderUnit) (*Equilibration, erro
 			bins[k].sum += r
 			bins[k].sq += r * r
 		}
-		n++
 	}
 	e := &Equilibration{AgreeFrom: F(math.NaN())}
-	S := float64(n)
-	ks := slices.Sorted(maps.Keys(bins))
-	for _, k := range ks {
+	S := float64(len(us))
+	for _, k := range slices.Sorted(maps.Keys(bins)) {
 		b := bins[k]
 		mean := b.sum / S
 		se := math.Sqrt(math.Max(b.sq/S-mean*mean, 0) / (S - 1))
@@ -307,6 +279,60 @@ func equilibration(s *Spec, lay Layout, us []disorderUnit) (*Equilibration, erro
 		e.AgreeFrom = F(b.From)
 	}
 	return e, nil
+}
+
+// unitSeries returns a unit's recorded series of the observables (its
+// rung's rows of a ladder), reading each task's arrays once (arrays).
+func unitSeries(lay Layout, u disorderUnit, arrays map[string]map[string][][]float64) (map[string][][]float64, error) {
+	a := arrays[u.task.Name()]
+	if a == nil {
+		a = map[string][][]float64{}
+		for n := range u.est {
+			if isBookkeeping(n) {
+				continue
+			}
+			rows, err := npy.Read(lay.NPY(u.task.Name(), n))
+			if err != nil {
+				return nil, err
+			}
+			a[n] = rows
+		}
+		arrays[u.task.Name()] = a
+	}
+	series := map[string][][]float64{}
+	for n, rows := range a {
+		for row := range rows {
+			if u.rung < 0 || row%u.rungs == u.rung {
+				series[n] = append(series[n], rows[row])
+			}
+		}
+	}
+	return series, nil
+}
+
+// binMeans returns the means of the series over all chains in each log₂
+// bin k of Monte Carlo time t ∈ [2^k, 2^{k+1}), t = thermalize + (d + 1) ·
+// measure_every for draw d.
+func binMeans(s *Spec, series map[string][][]float64) map[int]map[string]float64 {
+	sums, counts := map[int]map[string]float64{}, map[int]map[string]float64{}
+	for name, rows := range series {
+		for _, row := range rows {
+			for d, v := range row {
+				k := bits.Len(uint(s.Sampler.Thermalize+(d+1)*s.Sampler.MeasureEvery)) - 1
+				if sums[k] == nil {
+					sums[k], counts[k] = map[string]float64{}, map[string]float64{}
+				}
+				sums[k][name] += v
+				counts[k][name]++
+			}
+		}
+	}
+	for k, m := range sums {
+		for name := range m {
+			m[name] /= counts[k][name]
+		}
+	}
+	return sums
 }
 
 // histograms averages each sample's normalised histogram of the

@@ -258,15 +258,10 @@ func (l *Ladder) MarshalBinary() ([]byte, error) {
 
 var errState = errors.New("tempering: corrupt ladder state")
 
-// UnmarshalBinary restores a state written by MarshalBinary for a ladder
-// of the same rungs.
-func (l *Ladder) UnmarshalBinary(b []byte) error {
-	R := len(l.rungs)
-	if len(b) < 4+16*R || string(b[:4]) != "mcfT" {
-		return errState
-	}
-	b = b[4:]
-	for r := range R { // an adapted ladder: its chains made anew first
+// restoreRungs reads the rungs' β and generations and makes anew the
+// chains of rungs that an adapted ladder moved.
+func (l *Ladder) restoreRungs(b []byte) error {
+	for r := range l.rungs {
 		beta, gen := math.Float64frombits(binary.LittleEndian.Uint64(b[16*r:])), binary.LittleEndian.Uint64(b[16*r+8:])
 		if beta == l.beta[r] && gen == l.gen[r] {
 			continue
@@ -280,7 +275,20 @@ func (l *Ladder) UnmarshalBinary(b []byte) error {
 		}
 		l.rungs[r], l.beta[r], l.gen[r] = c, beta, gen
 	}
-	b = b[16*R:]
+	return nil
+}
+
+// UnmarshalBinary restores a state written by MarshalBinary for a ladder
+// of the same rungs.
+func (l *Ladder) UnmarshalBinary(b []byte) error {
+	R := len(l.rungs)
+	if len(b) < 4+16*R || string(b[:4]) != "mcfT" {
+		return errState
+	}
+	if err := l.restoreRungs(b[4 : 4+16*R]); err != nil {
+		return err
+	}
+	b = b[4+16*R:]
 	next := func() ([]byte, error) {
 		if len(b) < 8 {
 			return nil, errState
