@@ -48,6 +48,9 @@ func init() {
 			if err != nil {
 				return err
 			}
+			if _, ok := m.(kind.Quenched); ok && v.Int("ladder_rounds") > 0 {
+				return kind.Errorf("ladder_rounds", "= %d adapts each task's ladder, but the samples of a disorder scan must share one ladder: give the betas and ladder_rounds = 0", v.Int("ladder_rounds"))
+			}
 			return b.Accepts(m, v)
 		},
 		Series: func(v kind.Values) []string {

@@ -301,6 +301,14 @@ func TestSlurmScript(t *testing.T) {
 			t.Errorf("script lacks %q:\n%s", want, o)
 		}
 	}
+	// Whole tasks grouped per index: the slurm job's 4 tasks, 3 per index.
+	if code, o, e := runCLI(t, "slurm", job, "--out", filepath.Join(dir, "out"), "--tasks-per-index", "3"); code != 0 ||
+		!strings.Contains(o, "#SBATCH --array=0-1%2\n") || !strings.Contains(o, "--tasks-per-index 3") {
+		t.Errorf("--tasks-per-index 3: exit %d\n%s%s", code, o, e)
+	}
+	if code, _, _ := runCLI(t, "slurm", job, "--tasks-per-index", "2", "--chains-per-task", "2"); code != jobs.ExitUsage {
+		t.Errorf("--tasks-per-index with --chains-per-task: exit %d", code)
+	}
 	bad := writeJob(t, dir, "bad.toml", "[slurm]\ntime = \"soon\"\n")
 	if code, _, e := runCLI(t, "slurm", bad); code != jobs.ExitUsage || !strings.Contains(e, "slurm") || !strings.Contains(e, "HH:MM:SS") {
 		t.Errorf("bad [slurm] time: exit %d, %s", code, e)

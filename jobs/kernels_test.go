@@ -45,6 +45,11 @@ var kernelGolden = []struct {
 	{"ising3d-metropolis", "[model]\nkind = \"ising3d\"\nL = 4\nh = 0.1\n[sampler]\nchains = 2\nthermalize = 10\nsweeps = 20\n", "", "c858dd4435ad8f99"},
 	{"ising3d-multispin", "[model]\nkind = \"ising3d\"\nL = 4\n[sampler]\nengine = \"multispin\"\nchains = 64\nthermalize = 5\nsweeps = 10\n", "", "6bb31b0917d7651f"},
 	{"ising3d-wolff", "[model]\nkind = \"ising3d\"\nL = 4\n[sampler]\nkind = \"wolff\"\nchains = 2\nthermalize = 10\nsweeps = 20\n", "", "cba9886373aa7825"},
+	{"ea-metropolis", "[model]\nkind = \"ea\"\nL = 4\ncouplings = \"gaussian\"\n[sampler]\nchains = 2\nthermalize = 10\nsweeps = 20\n", "", "1d0f1e6ba9a6767a"},
+	{"ea3d-metropolis-pm", "[model]\nkind = \"ea\"\ndim = 3\nL = 3\n[sampler]\nchains = 2\nthermalize = 10\nsweeps = 20\n", "", "2f6a95b4b04f4912"},
+	{"ea-multispin", "[model]\nkind = \"ea\"\nL = 4\n[sampler]\nengine = \"multispin\"\nchains = 64\nthermalize = 5\nsweeps = 10\n", "", "1206feadb60156ae"},
+	{"pt-metropolis", "[model]\nL = 6\n[sampler]\nkind = \"pt\"\nbetas = [0.2, 0.3, 0.35, 0.7]\nladder_rounds = 2\nchains = 2\nthermalize = 40\nsweeps = 20\n", "", "9ddef1b936501590"},
+	{"pt-hmc", "[model]\nkind = \"phi4\"\nL = 4\n[sampler]\nkind = \"pt\"\nbase = \"hmc\"\nbetas = [0.5, 1.0]\nchains = 2\nthermalize = 20\nsweeps = 20\n", "", "6dc131cacc08e1c0"},
 	{"train", "[model]\nkind = \"toy2d\"\n[train]\nepochs = 3\nbatch = 64\nhidden = [4]\nlayers = 2\neval_samples = 1000\n[sampler]\nkind = \"flow-mh\"\nchains = 1\nthermalize = 2\nsweeps = 4\n", "", "9fd98a202207a706"},
 }
 
@@ -53,6 +58,7 @@ var kernelGoldenVersions = map[string]int{
 	"stream": 2, "sampler/metropolis": 2, "sampler/metropolis-multispin": 2, "sampler/wolff": 2, "sampler/hmc": 2,
 	"sampler/latent-hmc": 2, "sampler/flow-mh": 2, "model/ising2d": 2, "model/phi4": 2, "model/ising2d-relaxed": 2,
 	"model/toy2d": 2, "train": 3, "sampler/swendsen-wang": 1, "model/potts": 1, "model/xy": 1, "model/ising3d": 1,
+	"model/ea": 1, "sampler/pt": 1,
 }
 
 func TestKernelGolden(t *testing.T) {

@@ -49,6 +49,7 @@ func TestParseErrors(t *testing.T) {
 		{"pt base unknown", "[sampler]\nkind = \"pt\"\nbase = \"gibbs\"\nbetas = [0.1, 0.2]\n", 3, []string{"sampler.base", "\"metropolis\""}},
 		{"pt base pt", "[sampler]\nkind = \"pt\"\nbase = \"pt\"\nbetas = [0.1, 0.2]\n", 3, []string{"sampler.base", "\"wolff\""}},
 		{"pt multispin", "[sampler]\nkind = \"pt\"\nengine = \"multispin\"\nchains = 64\nbetas = [0.1, 0.2]\n", 1, []string{"sampler.base", "one configuration per chain"}},
+		{"pt adaptive ea", "[model]\nkind = \"ea\"\n[sampler]\nkind = \"pt\"\nbetas = [0.5, 1.0]\nladder_rounds = 3\n", 6, []string{"sampler.ladder_rounds", "share one ladder"}},
 		{"pt hmc on ising", "[sampler]\nkind = \"pt\"\nbase = \"hmc\"\nbetas = [0.1, 0.2]\n", 2, []string{"sampler.kind", "continuous targets"}},
 		{"multispin chains", "[sampler]\nengine = \"multispin\"\nchains = 100\n", 3, []string{"sampler.chains", "multiple of 64"}},
 		{"multispin wolff", "[sampler]\nkind = \"wolff\"\nengine = \"multispin\"\nchains = 64\n", 3, []string{"sampler.engine", "metropolis"}},
