@@ -213,7 +213,7 @@ func buildHMC(e *kind.Env, m kind.Instance, latent bool) (*kind.Built, error) {
 				return nil, err
 			}
 			cc.inner, cc.pos = h, h.Position
-			b.Chains = append(b.Chains, &hmcChain{cc, h, tg})
+			b.Chains = append(b.Chains, &exchChain[*hmc.HMC]{cc, h, tg})
 			continue
 		}
 		lt, err := hmc.NewLatent(tg, q) // one per chain: it holds scratch space
@@ -266,7 +266,7 @@ func buildFlowMH(e *kind.Env, m kind.Instance) (*kind.Built, error) {
 			b.Chains = append(b.Chains, cc)
 			continue
 		}
-		b.Chains = append(b.Chains, &flowChain{cc, ch, tg})
+		b.Chains = append(b.Chains, &exchChain[*flowmh.Chain]{cc, ch, tg})
 	}
 	if v.Int("adapt_rounds") > 0 {
 		a, err := newAdapter(e, tg, q, chains)
@@ -278,42 +278,27 @@ func buildFlowMH(e *kind.Env, m kind.Instance) (*kind.Built, error) {
 	return b, nil
 }
 
-// hmcChain is an HMC chain on the target itself, which can exchange
-// positions with another (replica exchange).
-type hmcChain struct {
+// exchChain is a chain on the target itself (HMC, flow-MH) that can
+// exchange states with another of its kind (replica exchange).
+type exchChain[T interface {
+	Position() []float64
+	LogProb() float64
+	Exchange(T)
+}] struct {
 	*contChain
-	h  *hmc.HMC
-	tg model.Target
-}
-
-// LogProb returns ln p of the chain's target at the position of `of`, an
-// *hmcChain of the same dimension (mc.Exchanger).
-func (c *hmcChain) LogProb(of mc.Chain) float64 {
-	if o := of.(*hmcChain); o != c {
-		return c.tg.LogProb(o.h.Position())
-	}
-	return c.h.LogProb()
-}
-
-// Exchange swaps positions with other, an *hmcChain (mc.Exchanger).
-func (c *hmcChain) Exchange(other mc.Chain) { c.h.Exchange(other.(*hmcChain).h) }
-
-// flowChain is a flow-MH chain that can exchange states with another
-// (replica exchange).
-type flowChain struct {
-	*contChain
-	f  *flowmh.Chain
+	in T
 	tg model.Target
 }
 
 // LogProb returns ln p of the chain's target at the state of `of`, a
-// *flowChain of the same dimension (mc.Exchanger).
-func (c *flowChain) LogProb(of mc.Chain) float64 {
-	if o := of.(*flowChain); o != c {
-		return c.tg.LogProb(o.f.Position())
+// chain of the same kind and dimension (mc.Exchanger).
+func (c *exchChain[T]) LogProb(of mc.Chain) float64 {
+	if o := of.(*exchChain[T]); o != c {
+		return c.tg.LogProb(o.in.Position())
 	}
-	return c.f.LogProb()
+	return c.in.LogProb()
 }
 
-// Exchange swaps states with other, a *flowChain (mc.Exchanger).
-func (c *flowChain) Exchange(other mc.Chain) { c.f.Exchange(other.(*flowChain).f) }
+// Exchange swaps states with other, a chain of the same kind
+// (mc.Exchanger).
+func (c *exchChain[T]) Exchange(other mc.Chain) { c.in.Exchange(other.(*exchChain[T]).in) }
