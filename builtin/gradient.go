@@ -19,8 +19,11 @@ var (
 	lengthKey = kind.Key{Name: "length", Type: kind.Float, Min: 0, Max: math.Inf(1), MinOpen: true, Doc: "the trajectory length when steps = 0"}
 	accKey    = kind.Key{Name: "target_accept", Type: kind.Float, Default: 0.8, Min: 0, Max: 1, MinOpen: true,
 		Doc: "the acceptance that step-size adaptation aims at during thermalize (below 1)"}
-	adaptKey = kind.BoolKey("adapt", true, "adapt the step size (and metric) during thermalize; false keeps eps and the unit metric")
-	flowKey  = kind.Key{Name: "flow", Type: kind.Path, Doc: "a flow written by `mcflow train` (OUT/flow/<task>.h5); absent: the flow the job's [train] table trains"}
+	adaptKey   = kind.BoolKey("adapt", true, "adapt the step size (and metric) during thermalize; false keeps eps and the unit metric")
+	malaAcc    = 0.574 // MALA's optimal acceptance (Roberts and Rosenthal 1998)
+	malaAccKey = kind.Key{Name: "target_accept", Type: kind.Float, Default: malaAcc, Min: 0, Max: 1, MinOpen: true,
+		Doc: "the acceptance that step-size adaptation aims at during thermalize (below 1)"}
+	flowKey = kind.Key{Name: "flow", Type: kind.Path, Doc: "a flow written by `mcflow train` (OUT/flow/<task>.h5); absent: the flow the job's [train] table trains"}
 )
 
 func init() {
@@ -30,13 +33,29 @@ func init() {
 		Name: "hmc", Doc: "Hamiltonian Monte Carlo with Stan's warmup (dual averaging, windowed diagonal metric)",
 		Version: 2, Needs: "kind.Continuous", Keys: gradKeys, Configs: true,
 		Resolve: resolveHMC, Accepts: continuous, Series: hmcSeries,
-		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false) },
+		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false, false) },
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "latent-hmc", Doc: "HMC in the latent space of a trained flow (the pulled-back target)",
 		Version: 2, Needs: "kind.Continuous", Keys: append(gradKeys, flowKey), Flow: true, Configs: true,
 		Resolve: resolveHMC, Accepts: continuous, Series: hmcSeries,
-		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true) },
+		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true, false) },
+	}))
+	// MALA is HMC with one leapfrog step: the proposal x + (ε²/2)M⁻¹∇ln p +
+	// ε M^{−1/2}ξ, and the Hamiltonian's acceptance is MALA's
+	// Metropolis–Hastings ratio.
+	malaKeys := []kind.Key{epsKey, malaAccKey, kind.BoolKey("metric", true, "adapt a diagonal preconditioner M⁻¹ during thermalize (Stan's windows)"), adaptKey}
+	must(kind.RegisterSampler(kind.Sampler{
+		Name: "mala", Doc: "Metropolis-adjusted Langevin: one leapfrog step of HMC, step size adapted toward acceptance 0.574",
+		Version: 1, Needs: "kind.Continuous", Keys: malaKeys, Configs: true,
+		Resolve: resolveMALA, Accepts: continuous, Series: hmcSeries,
+		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false, true) },
+	}))
+	must(kind.RegisterSampler(kind.Sampler{
+		Name: "latent-mala", Doc: "MALA in the latent space of a trained flow (the pulled-back target)",
+		Version: 1, Needs: "kind.Continuous", Keys: append(malaKeys, flowKey), Flow: true, Configs: true,
+		Resolve: resolveMALA, Accepts: continuous, Series: hmcSeries,
+		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true, true) },
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "flow-mh", Doc: "Independence Metropolis–Hastings with a trained flow's proposals, mixed with local steps",
@@ -44,7 +63,7 @@ func init() {
 		Keys: []kind.Key{flowKey,
 			kind.IntKey("batch", 64, 1, flowmh.MaxBatch, "flow proposals per batch"),
 			kind.FloatKey("local", 0.5, 0, 1, "the fraction of steps that are local steps"),
-			kind.ChoiceKey("local_kernel", "the local steps: one HMC trajectory (step size adapted during thermalize), or random-walk Metropolis", "hmc", "rw"),
+			kind.ChoiceKey("local_kernel", "the local steps: one HMC trajectory or one MALA step (step size adapted during thermalize), or random-walk Metropolis", "hmc", "rw", "mala"),
 			{Name: "local_step", Type: kind.Float, Min: 0, Max: math.Inf(1), MinOpen: true, Doc: "local_kernel = \"rw\": the Gaussian step size (default 0.1)"},
 			epsKey, stepsKey, lengthKey, accKey, adaptKey,
 			kind.IntKey("adapt_rounds", 0, 0, math.MaxInt32, "rounds of forward-KL training of the flow on the chains during thermalize (0: none)"),
@@ -61,7 +80,7 @@ func init() {
 		},
 		Kernels: func(v kind.Values) map[string]int {
 			k := map[string]int{"sampler/flow-mh": 2}
-			if v.String("local_kernel") == "hmc" {
+			if v.String("local_kernel") != "rw" { // MALA is the HMC kernel's one-step case
 				k["sampler/hmc"] = 2
 			}
 			if v.Int("adapt_rounds") > 0 {
@@ -97,6 +116,18 @@ func resolveHMC(v kind.Values, given func(string) bool, _ kind.Plan) error {
 	return checkTrajectory(v)
 }
 
+func resolveMALA(v kind.Values, given func(string) bool, _ kind.Plan) error {
+	if !v.Bool("adapt") {
+		for _, k := range []string{"target_accept", "metric"} {
+			if given(k) {
+				return kind.Errorf("adapt", "= false keeps eps and the unit metric: drop target_accept and metric, or set adapt = true")
+			}
+			delete(v, k)
+		}
+	}
+	return nil
+}
+
 func checkTrajectory(v kind.Values) error {
 	if v.Int("steps") == 0 && !v.Has("length") {
 		return kind.Errorf("steps", "= 0 needs a trajectory length: set length (or steps >= 1)")
@@ -127,18 +158,32 @@ func resolveFlowMH(v kind.Values, given func(string) bool, p kind.Plan) error {
 		if !v.Has("local_step") {
 			v["local_step"] = 0.1
 		}
-	default: // hmc
-		if err := drop([]string{"local_step"}, "is the step of local_kernel = \"rw\"; the local kernel is \"hmc\""); err != nil {
+	default: // hmc, mala
+		lk := v.String("local_kernel")
+		if err := drop([]string{"local_step"}, fmt.Sprintf("is the step of local_kernel = \"rw\"; the local kernel is %q", lk)); err != nil {
 			return err
 		}
 		if !v.Bool("adapt") {
 			if err := drop([]string{"target_accept"}, "does not apply: adapt = false keeps eps"); err != nil {
 				return err
 			}
+		} else if lk == "mala" && !given("target_accept") {
+			v["target_accept"] = malaAcc
+		}
+		if lk == "mala" {
+			return dropAdaptKeys(v, drop, []string{"steps", "length"}, "applies to local_kernel = \"hmc\" (one MALA step is one leapfrog step)", p)
 		}
 		if err := checkTrajectory(v); err != nil {
 			return err
 		}
+	}
+	return dropAdaptKeys(v, drop, nil, "", p)
+}
+
+// dropAdaptKeys drops keys (with why) and checks adaptive flow-MH's keys.
+func dropAdaptKeys(v kind.Values, drop func([]string, string) error, keys []string, why string, p kind.Plan) error {
+	if err := drop(keys, why); err != nil {
+		return err
 	}
 	if v.Int("adapt_rounds") == 0 {
 		return drop([]string{"adapt_epochs", "adapt_batch", "adapt_lr"}, "applies with adapt_rounds >= 1 only")
@@ -150,10 +195,13 @@ func resolveFlowMH(v kind.Values, given func(string) bool, p kind.Plan) error {
 }
 
 // hmcOptions are the HMC options of the keys; warmup is the adaptation's
-// length when adapt is on.
-func hmcOptions(v kind.Values, warmup int, metric bool) hmc.Options {
+// length when adapt is on; mala: one leapfrog step.
+func hmcOptions(v kind.Values, warmup int, metric, mala bool) hmc.Options {
 	o := hmc.Options{Eps: v.Float("eps"), Steps: v.Int("steps"), Length: v.Float("length"), Warmup: warmup,
 		Target: v.Float("target_accept"), NoMetric: !metric}
+	if mala {
+		o.Steps, o.Length = 1, 0
+	}
 	if !v.Bool("adapt") {
 		o.Warmup, o.NoMetric = 0, true
 	}
@@ -192,7 +240,7 @@ func shapeOf(m kind.Instance) []int {
 
 // buildHMC makes HMC chains on the target, or in the latent space of the
 // sampler's flow.
-func buildHMC(e *kind.Env, m kind.Instance, latent bool) (*kind.Built, error) {
+func buildHMC(e *kind.Env, m kind.Instance, latent, mala bool) (*kind.Built, error) {
 	tg := m.(kind.Continuous).Target()
 	var q *nf.Model
 	if latent {
@@ -202,7 +250,7 @@ func buildHMC(e *kind.Env, m kind.Instance, latent bool) (*kind.Built, error) {
 		}
 	}
 	b := &kind.Built{Config: shapeOf(m)}
-	o := hmcOptions(e.Sampler, e.Plan.Thermalize, e.Sampler.Bool("metric"))
+	o := hmcOptions(e.Sampler, e.Plan.Thermalize, e.Sampler.Bool("metric"), mala)
 	for c := range uint64(e.Plan.Chains) {
 		rng := e.Stream(mc.Moves, c)
 		x0 := start(e, tg.Dim(), rng)
@@ -244,12 +292,12 @@ func buildFlowMH(e *kind.Env, m kind.Instance) (*kind.Built, error) {
 		x0 := start(e, tg.Dim(), rng)
 		cc := newContChain(e, m, c)
 		fo := flowmh.Options{Batch: v.Int("batch"), Local: v.Float("local"), LocalStep: v.Float("local_step")}
-		if v.String("local_kernel") == "hmc" {
-			// Its own stream. Its step size adapts during thermalize (at
+		if v.String("local_kernel") != "rw" {
+			// HMC or MALA, its own stream. Its step size adapts during thermalize (at
 			// most thermalize of its trajectories; no metric, whose windows
 			// need their number) and freezes when the chain's
 			// thermalisation ends (EndThermalize).
-			k, err := hmc.New(tg, x0, hmcOptions(v, e.Plan.Thermalize, false), e.Stream(mc.Local, c))
+			k, err := hmc.New(tg, x0, hmcOptions(v, e.Plan.Thermalize, false, v.String("local_kernel") == "mala"), e.Stream(mc.Local, c))
 			if err != nil {
 				return nil, err
 			}

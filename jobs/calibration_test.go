@@ -8,7 +8,7 @@ import (
 
 // The calibration targets under adapted HMC: every coordinate of a
 // correlated 10-dimensional normal (scales 0.1 … 1, ρ = 0.9) has mean 0
-// and E[x_i²] = σ_i² within 4 standard errors; the non-centred funnel
+// and E[x_i²] = σ_i² within 4 standard errors, under HMC and MALA; the non-centred funnel
 // gives v's mean and second moment and P(|x₁| < c) at c = 0.1, 1, 10
 // within 4 standard errors; the centred funnel makes HMC diverge, and
 // the summary says so.
@@ -28,6 +28,10 @@ func TestCalibrationKinds(t *testing.T) {
 	for i := range 10 {
 		names = append(names, "x"+strconv.Itoa(i+1), "x"+strconv.Itoa(i+1)+"sq")
 	}
+	check(sum, names)
+	// MALA (one leapfrog step, adapted toward acceptance 0.574) on the same
+	// normal.
+	sum = runSummary(t, "seed = 4\n[model]\nkind = \"mvn\"\ndim = 10\nscale_min = 0.1\nrho = 0.9\n[sampler]\nkind = \"mala\"\nchains = 4\nthermalize = 2000\nsweeps = 20000\nmeasure_every = 5\n")
 	check(sum, names)
 	sum = runSummary(t, "seed = 3\n[model]\nkind = \"funnel\"\ncentered = false\n[sampler]\nkind = \"hmc\"\nchains = 4\nthermalize = 1000\nsweeps = 5000\nsteps = 0\nlength = 1.5\n")
 	check(sum, []string{"v", "v2", "x1_lt_0.1", "x1_lt_1", "x1_lt_10"})

@@ -50,6 +50,11 @@ var kernelGolden = []struct {
 	{"ea-multispin", "[model]\nkind = \"ea\"\nL = 4\n[sampler]\nengine = \"multispin\"\nchains = 64\nthermalize = 5\nsweeps = 10\n", "", "1206feadb60156ae"},
 	{"pt-metropolis", "[model]\nL = 6\n[sampler]\nkind = \"pt\"\nbetas = [0.2, 0.3, 0.35, 0.7]\nladder_rounds = 2\nchains = 2\nthermalize = 40\nsweeps = 20\n", "", "9ddef1b936501590"},
 	{"pt-hmc", "[model]\nkind = \"phi4\"\nL = 4\n[sampler]\nkind = \"pt\"\nbase = \"hmc\"\nbetas = [0.5, 1.0]\nchains = 2\nthermalize = 20\nsweeps = 20\n", "", "6dc131cacc08e1c0"},
+	{"hmc-mvn", "[model]\nkind = \"mvn\"\ndim = 3\nrho = 0.5\n[sampler]\nkind = \"hmc\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "", "cd8a37f384c34e03"},
+	{"hmc-funnel", "[model]\nkind = \"funnel\"\ndim = 3\n[sampler]\nkind = \"hmc\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "", "231ce0813365802c"},
+	{"mala", "[model]\nkind = \"phi4\"\nL = 4\n[sampler]\nkind = \"mala\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "", "ec75cdf7d38a936d"},
+	{"latent-mala", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"latent-mala\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "ring2d-realnvp.h5", "e20ea640c67e31c0"},
+	{"flow-mh-mala", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"flow-mh\"\nlocal_kernel = \"mala\"\nchains = 2\nthermalize = 20\nsweeps = 40\n", "ring2d-realnvp.h5", "5aea1a71f961da88"},
 	{"train", "[model]\nkind = \"toy2d\"\n[train]\nepochs = 3\nbatch = 64\nhidden = [4]\nlayers = 2\neval_samples = 1000\n[sampler]\nkind = \"flow-mh\"\nchains = 1\nthermalize = 2\nsweeps = 4\n", "", "9fd98a202207a706"},
 }
 
@@ -58,7 +63,7 @@ var kernelGoldenVersions = map[string]int{
 	"stream": 2, "sampler/metropolis": 2, "sampler/metropolis-multispin": 2, "sampler/wolff": 2, "sampler/hmc": 2,
 	"sampler/latent-hmc": 2, "sampler/flow-mh": 2, "model/ising2d": 2, "model/phi4": 2, "model/ising2d-relaxed": 2,
 	"model/toy2d": 2, "train": 3, "sampler/swendsen-wang": 1, "model/potts": 1, "model/xy": 1, "model/ising3d": 1,
-	"model/ea": 1, "sampler/pt": 1,
+	"model/ea": 1, "sampler/pt": 1, "sampler/mala": 1, "sampler/latent-mala": 1, "model/mvn": 1, "model/funnel": 1,
 }
 
 func TestKernelGolden(t *testing.T) {

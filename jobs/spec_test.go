@@ -38,6 +38,8 @@ func TestParseErrors(t *testing.T) {
 		{"hmc on potts", "[model]\nkind = \"potts\"\n[sampler]\nkind = \"hmc\"\n", 4, []string{"sampler.kind", "continuous targets"}},
 		{"sw on ising3d", "[model]\nkind = \"ising3d\"\n[sampler]\nkind = \"swendsen-wang\"\n", 4, []string{"sampler.kind", "Swendsen–Wang"}},
 		{"empty scan", "[model]\nbeta = []\n", 2, []string{"model.beta", "empty list"}},
+		{"mala steps", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"mala\"\nsteps = 3\n", 5, []string{"sampler.steps", "applies to kind"}},
+		{"flow-mh mala length", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nlocal_kernel = \"mala\"\nlength = 1.0\n", 7, []string{"sampler.length", "one MALA step"}},
 		{"pt with model beta", "[model]\nbeta = 0.4\n[sampler]\nkind = \"pt\"\nbetas = [0.3, 0.4]\n", 2, []string{"model.beta", "set by sampler.kind = \"pt\""}},
 		{"pt without ladder", "[sampler]\nkind = \"pt\"\n", 1, []string{"sampler.betas", "is missing"}},
 		{"pt descending", "[sampler]\nkind = \"pt\"\nbetas = [0.5, 0.4]\n", 3, []string{"sampler.betas", "ascending"}},

@@ -52,8 +52,18 @@ func moments(t *testing.T, chains []mc.Chain, plan mc.Plan) map[string][][]float
 // HMC with adaptation leaves the 2D Gaussian and Ring2D invariant: means
 // and second moments against quadrature within 4 standard errors.
 func TestInvariantToys(t *testing.T) {
-	for _, name := range []string{"gaussian", "ring2d"} {
-		t.Run(name, func(t *testing.T) {
+	for _, c := range []struct {
+		name, kernel string
+		o            Options
+	}{
+		{"gaussian", "hmc", Options{Eps: 0.3, Length: 2, Warmup: 1000}},
+		{"ring2d", "hmc", Options{Eps: 0.3, Length: 2, Warmup: 1000}},
+		// MALA: one leapfrog step.
+		{"gaussian", "mala", Options{Eps: 0.3, Steps: 1, Warmup: 1000, Target: 0.574}},
+		{"ring2d", "mala", Options{Eps: 0.3, Steps: 1, Warmup: 1000, Target: 0.574}},
+	} {
+		name, o := c.name, c.o
+		t.Run(name+"/"+c.kernel, func(t *testing.T) {
 			tg, _ := model.NewToy2D(name)
 			want, err := exact.Toy2D(tg, 0.25)
 			if err != nil {
@@ -63,7 +73,7 @@ func TestInvariantToys(t *testing.T) {
 			for c := range chains {
 				rng := mc.NewStream(3, "", mc.Moves, uint64(0), uint64(c))
 				x0 := []float64{0.5 + 0.1*float64(c), 1}
-				h, err := New(tg, x0, Options{Eps: 0.3, Length: 2, Warmup: 1000}, rng)
+				h, err := New(tg, x0, o, rng)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -90,13 +100,21 @@ func TestInvariantToys(t *testing.T) {
 // the Kolmogorov–Smirnov distance of x1 + x2 (which has variance 0.5) and
 // of x1 to their exact normal laws is below the 0.1% critical value.
 func TestOneStepFromExactDraws(t *testing.T) {
+	// HMC (7 leapfrog steps) and MALA (one, with a step long enough that
+	// the unadjusted Langevin step would widen the law by a third).
+	for _, o := range []Options{{Eps: 0.45, Steps: 7}, {Eps: 0.8, Steps: 1}} {
+		oneStepFromExactDraws(t, o)
+	}
+}
+
+func oneStepFromExactDraws(t *testing.T, o Options) {
 	tg, _ := model.NewToy2D("gaussian")
 	// ln p = −(x1² + 2x2² + 2x1x2): x = (u − v, v) with u ~ N(0, ½),
 	// v ~ N(0, ½) gives x1 + x2 = u, x2 = v.
 	rng := mc.NewPCG(4, 5)
 	const n = 20000
 	sums, firsts := make([]float64, n), make([]float64, n)
-	h, err := New(tg, []float64{0, 0}, Options{Eps: 0.45, Steps: 7}, mc.NewStream(8, "", mc.Moves, uint64(0), uint64(0)))
+	h, err := New(tg, []float64{0, 0}, o, mc.NewStream(8, "", mc.Moves, uint64(0), uint64(0)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,9 +137,9 @@ func TestOneStepFromExactDraws(t *testing.T) {
 	}{{"x1+x2", sums, math.Sqrt(0.5)}, {"x1", firsts, 1}} {
 		d := ks(c.v, c.sd)
 		crit := 1.95 / math.Sqrt(n) // p = 0.001
-		t.Logf("%s: KS distance %.4f (0.1%% critical value %.4f)", c.name, d, crit)
+		t.Logf("steps %d, %s: KS distance %.4f (0.1%% critical value %.4f)", o.Steps, c.name, d, crit)
 		if d > crit {
-			t.Errorf("%s: KS distance %.4f > %.4f: one trajectory changed the distribution", c.name, d, crit)
+			t.Errorf("steps %d, %s: KS distance %.4f > %.4f: one trajectory changed the distribution", o.Steps, c.name, d, crit)
 		}
 	}
 }
