@@ -19,9 +19,10 @@ var (
 	lengthKey = kind.Key{Name: "length", Type: kind.Float, Min: 0, Max: math.Inf(1), MinOpen: true, Doc: "the trajectory length when steps = 0"}
 	accKey    = kind.Key{Name: "target_accept", Type: kind.Float, Default: 0.8, Min: 0, Max: 1, MinOpen: true,
 		Doc: "the acceptance that step-size adaptation aims at during thermalize (below 1)"}
-	adaptKey   = kind.BoolKey("adapt", true, "adapt the step size (and metric) during thermalize; false keeps eps and the unit metric")
-	malaAcc    = 0.574 // MALA's optimal acceptance (Roberts and Rosenthal 1998)
-	malaAccKey = kind.Key{Name: "target_accept", Type: kind.Float, Default: malaAcc, Min: 0, Max: 1, MinOpen: true,
+	adaptKey    = kind.BoolKey("adapt", true, "adapt the step size (and metric) during thermalize; false keeps eps and the unit metric")
+	malaAcc     = 0.574 // MALA's optimal acceptance (Roberts and Rosenthal 1998)
+	maxDepthKey = kind.IntKey("max_depth", 10, 1, 30, "NUTS: at most 2^max_depth leapfrog steps a transition")
+	malaAccKey  = kind.Key{Name: "target_accept", Type: kind.Float, Default: malaAcc, Min: 0, Max: 1, MinOpen: true,
 		Doc: "the acceptance that step-size adaptation aims at during thermalize (below 1)"}
 	flowKey = kind.Key{Name: "flow", Type: kind.Path, Doc: "a flow written by `mcflow train` (OUT/flow/<task>.h5); absent: the flow the job's [train] table trains"}
 )
@@ -33,13 +34,13 @@ func init() {
 		Name: "hmc", Doc: "Hamiltonian Monte Carlo with Stan's warmup (dual averaging, windowed diagonal metric)",
 		Version: 2, Needs: "kind.Continuous", Keys: gradKeys, Configs: true,
 		Resolve: resolveHMC, Accepts: continuous, Series: hmcSeries,
-		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false, false) },
+		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false, "hmc") },
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "latent-hmc", Doc: "HMC in the latent space of a trained flow (the pulled-back target)",
 		Version: 2, Needs: "kind.Continuous", Keys: append(gradKeys, flowKey), Flow: true, Configs: true,
 		Resolve: resolveHMC, Accepts: continuous, Series: hmcSeries,
-		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true, false) },
+		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true, "hmc") },
 	}))
 	// MALA is HMC with one leapfrog step: the proposal x + (ε²/2)M⁻¹∇ln p +
 	// ε M^{−1/2}ξ, and the Hamiltonian's acceptance is MALA's
@@ -49,13 +50,26 @@ func init() {
 		Name: "mala", Doc: "Metropolis-adjusted Langevin: one leapfrog step of HMC, step size adapted toward acceptance 0.574",
 		Version: 1, Needs: "kind.Continuous", Keys: malaKeys, Configs: true,
 		Resolve: resolveMALA, Accepts: continuous, Series: hmcSeries,
-		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false, true) },
+		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false, "mala") },
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "latent-mala", Doc: "MALA in the latent space of a trained flow (the pulled-back target)",
 		Version: 1, Needs: "kind.Continuous", Keys: append(malaKeys, flowKey), Flow: true, Configs: true,
 		Resolve: resolveMALA, Accepts: continuous, Series: hmcSeries,
-		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true, true) },
+		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true, "mala") },
+	}))
+	nutsKeys := []kind.Key{epsKey, accKey, kind.BoolKey("metric", true, "adapt a diagonal mass matrix during thermalize (Stan's windows)"), adaptKey, maxDepthKey}
+	must(kind.RegisterSampler(kind.Sampler{
+		Name: "nuts", Doc: "The No-U-Turn sampler (multinomial, generalised U-turn criterion, as Stan) with HMC's warmup; records tree_depth and n_leapfrog",
+		Version: 1, Needs: "kind.Continuous", Keys: nutsKeys, Configs: true,
+		Resolve: resolveMALA, Accepts: continuous, Series: func(kind.Values) []string { return hmc.NUTSSeries },
+		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false, "nuts") },
+	}))
+	must(kind.RegisterSampler(kind.Sampler{
+		Name: "latent-nuts", Doc: "NUTS in the latent space of a trained flow (the pulled-back target)",
+		Version: 1, Needs: "kind.Continuous", Keys: append(nutsKeys, flowKey), Flow: true, Configs: true,
+		Resolve: resolveMALA, Accepts: continuous, Series: func(kind.Values) []string { return hmc.NUTSSeries },
+		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true, "nuts") },
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "flow-mh", Doc: "Independence Metropolis–Hastings with a trained flow's proposals, mixed with local steps",
@@ -63,7 +77,8 @@ func init() {
 		Keys: []kind.Key{flowKey,
 			kind.IntKey("batch", 64, 1, flowmh.MaxBatch, "flow proposals per batch"),
 			kind.FloatKey("local", 0.5, 0, 1, "the fraction of steps that are local steps"),
-			kind.ChoiceKey("local_kernel", "the local steps: one HMC trajectory or one MALA step (step size adapted during thermalize), or random-walk Metropolis", "hmc", "rw", "mala"),
+			kind.ChoiceKey("local_kernel", "the local steps: one HMC trajectory, one MALA step or one NUTS transition (step size adapted during thermalize), or random-walk Metropolis", "hmc", "rw", "mala", "nuts"),
+			{Name: "max_depth", Type: kind.Int, Min: 1, Max: 30, Doc: "local_kernel = \"nuts\": at most 2^max_depth leapfrog steps (default 10)"},
 			{Name: "local_step", Type: kind.Float, Min: 0, Max: math.Inf(1), MinOpen: true, Doc: "local_kernel = \"rw\": the Gaussian step size (default 0.1)"},
 			epsKey, stepsKey, lengthKey, accKey, adaptKey,
 			kind.IntKey("adapt_rounds", 0, 0, math.MaxInt32, "rounds of forward-KL training of the flow on the chains during thermalize (0: none)"),
@@ -80,8 +95,11 @@ func init() {
 		},
 		Kernels: func(v kind.Values) map[string]int {
 			k := map[string]int{"sampler/flow-mh": 2}
-			if v.String("local_kernel") != "rw" { // MALA is the HMC kernel's one-step case
+			switch v.String("local_kernel") {
+			case "hmc", "mala": // MALA is the HMC kernel's one-step case
 				k["sampler/hmc"] = 2
+			case "nuts":
+				k["sampler/nuts"] = 1
 			}
 			if v.Int("adapt_rounds") > 0 {
 				k["train"] = TrainVersion
@@ -116,6 +134,8 @@ func resolveHMC(v kind.Values, given func(string) bool, _ kind.Plan) error {
 	return checkTrajectory(v)
 }
 
+// resolveMALA resolves the keys of the samplers without a trajectory
+// length (MALA, NUTS).
 func resolveMALA(v kind.Values, given func(string) bool, _ kind.Plan) error {
 	if !v.Bool("adapt") {
 		for _, k := range []string{"target_accept", "metric"} {
@@ -148,18 +168,25 @@ func resolveFlowMH(v kind.Values, given func(string) bool, p kind.Plan) error {
 	}
 	switch {
 	case v.Float("local") == 0:
-		if err := drop(append([]string{"local_kernel", "local_step"}, hmcKeys...), "does not apply: local = 0 takes no local steps (set local > 0)"); err != nil {
+		if err := drop(append([]string{"local_kernel", "local_step", "max_depth"}, hmcKeys...), "does not apply: local = 0 takes no local steps (set local > 0)"); err != nil {
 			return err
 		}
 	case v.String("local_kernel") == "rw":
-		if err := drop(hmcKeys, "applies to local_kernel = \"hmc\" (the local kernel is \"rw\")"); err != nil {
+		if err := drop(append([]string{"max_depth"}, hmcKeys...), "applies to local_kernel = \"hmc\" (the local kernel is \"rw\")"); err != nil {
 			return err
 		}
 		if !v.Has("local_step") {
 			v["local_step"] = 0.1
 		}
-	default: // hmc, mala
+	default: // hmc, mala, nuts
 		lk := v.String("local_kernel")
+		if lk != "nuts" {
+			if err := drop([]string{"max_depth"}, "applies to local_kernel = \"nuts\""); err != nil {
+				return err
+			}
+		} else if !v.Has("max_depth") {
+			v["max_depth"] = 10
+		}
 		if err := drop([]string{"local_step"}, fmt.Sprintf("is the step of local_kernel = \"rw\"; the local kernel is %q", lk)); err != nil {
 			return err
 		}
@@ -170,8 +197,8 @@ func resolveFlowMH(v kind.Values, given func(string) bool, p kind.Plan) error {
 		} else if lk == "mala" && !given("target_accept") {
 			v["target_accept"] = malaAcc
 		}
-		if lk == "mala" {
-			return dropAdaptKeys(v, drop, []string{"steps", "length"}, "applies to local_kernel = \"hmc\" (one MALA step is one leapfrog step)", p)
+		if lk != "hmc" {
+			return dropAdaptKeys(v, drop, []string{"steps", "length"}, fmt.Sprintf("applies to local_kernel = \"hmc\" (local_kernel = %q sets its own trajectories: one MALA step is one leapfrog step)", lk), p)
 		}
 		if err := checkTrajectory(v); err != nil {
 			return err
@@ -194,13 +221,17 @@ func dropAdaptKeys(v kind.Values, drop func([]string, string) error, keys []stri
 	return nil
 }
 
-// hmcOptions are the HMC options of the keys; warmup is the adaptation's
-// length when adapt is on; mala: one leapfrog step.
-func hmcOptions(v kind.Values, warmup int, metric, mala bool) hmc.Options {
+// hmcOptions are the options of an HMC-family kernel ("hmc", "mala": one
+// leapfrog step, "nuts") from the keys; warmup is the adaptation's length
+// when adapt is on.
+func hmcOptions(v kind.Values, warmup int, metric bool, kernel string) hmc.Options {
 	o := hmc.Options{Eps: v.Float("eps"), Steps: v.Int("steps"), Length: v.Float("length"), Warmup: warmup,
 		Target: v.Float("target_accept"), NoMetric: !metric}
-	if mala {
+	switch kernel {
+	case "mala":
 		o.Steps, o.Length = 1, 0
+	case "nuts":
+		o.Steps, o.Length, o.NUTS, o.MaxDepth = 0, 0, true, v.Int("max_depth")
 	}
 	if !v.Bool("adapt") {
 		o.Warmup, o.NoMetric = 0, true
@@ -240,7 +271,7 @@ func shapeOf(m kind.Instance) []int {
 
 // buildHMC makes HMC chains on the target, or in the latent space of the
 // sampler's flow.
-func buildHMC(e *kind.Env, m kind.Instance, latent, mala bool) (*kind.Built, error) {
+func buildHMC(e *kind.Env, m kind.Instance, latent bool, kernel string) (*kind.Built, error) {
 	tg := m.(kind.Continuous).Target()
 	var q *nf.Model
 	if latent {
@@ -250,7 +281,7 @@ func buildHMC(e *kind.Env, m kind.Instance, latent, mala bool) (*kind.Built, err
 		}
 	}
 	b := &kind.Built{Config: shapeOf(m)}
-	o := hmcOptions(e.Sampler, e.Plan.Thermalize, e.Sampler.Bool("metric"), mala)
+	o := hmcOptions(e.Sampler, e.Plan.Thermalize, e.Sampler.Bool("metric"), kernel)
 	for c := range uint64(e.Plan.Chains) {
 		rng := e.Stream(mc.Moves, c)
 		x0 := start(e, tg.Dim(), rng)
@@ -297,7 +328,7 @@ func buildFlowMH(e *kind.Env, m kind.Instance) (*kind.Built, error) {
 			// most thermalize of its trajectories; no metric, whose windows
 			// need their number) and freezes when the chain's
 			// thermalisation ends (EndThermalize).
-			k, err := hmc.New(tg, x0, hmcOptions(v, e.Plan.Thermalize, false, v.String("local_kernel") == "mala"), e.Stream(mc.Local, c))
+			k, err := hmc.New(tg, x0, hmcOptions(v, e.Plan.Thermalize, false, v.String("local_kernel")), e.Stream(mc.Local, c))
 			if err != nil {
 				return nil, err
 			}

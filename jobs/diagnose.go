@@ -22,7 +22,7 @@ const (
 // not the target: they are summarised but not diagnosed.
 var bookkeepingNames = []string{"accept", "accept_prob", "divergent", "energy", "ebfmi", "cluster",
 	"n_flow", "n_flow_accepted", "n_local", "n_local_accepted",
-	"walker", "swap_tried", "swap_accepted", "trips"}
+	"walker", "swap_tried", "swap_accepted", "trips", "tree_depth", "n_leapfrog", "at_max_depth"}
 
 // ladderSeries are a tempering ladder's series (mc/tempering.Series).
 var ladderSeries = []string{"walker", "swap_tried", "swap_accepted", "trips"}
@@ -54,6 +54,10 @@ func bookkeeping(sum *TaskSummary, obs map[string][][]float64) {
 		n := int(total("divergent"))
 		sum.Divergences = &n
 	}
+	if _, ok := obs["at_max_depth"]; ok {
+		n := int(total("at_max_depth"))
+		sum.AtMaxDepth = &n
+	}
 	for _, c := range obs["ebfmi"] { // running values: the last covers all recorded steps
 		if len(c) > 0 {
 			sum.EBFMI = append(sum.EBFMI, F(c[len(c)-1]))
@@ -69,6 +73,7 @@ func bookkeeping(sum *TaskSummary, obs map[string][][]float64) {
 //	              20 bins or from bins shorter than 5·τ_int
 //	accept:       fewer than 1% of proposals accepted
 //	divergences:  HMC trajectories diverged
+//	max_depth:    NUTS transitions stopped at the maximum tree depth
 //	ebfmi:        a chain's E-BFMI is below 0.3
 //	constant:     an observable never changed in any chain
 //	symmetry:     an observable odd under a symmetry (odd maps it to its
@@ -120,6 +125,9 @@ func diagnose(sum *TaskSummary, odd map[string]string) []string {
 	}
 	if d := sum.Divergences; d != nil && *d > 0 {
 		w = append(w, fmt.Sprintf("divergences: %d divergent trajectories in the recorded steps: the integrator is unstable there (lower eps, raise target_accept); the result may be biased", *d))
+	}
+	if d := sum.AtMaxDepth; d != nil && *d > 0 {
+		w = append(w, fmt.Sprintf("max_depth: %d NUTS transitions stopped at max_depth before the trajectory turned: they explore less than NUTS would (raise max_depth, or adapt the metric)", *d))
 	}
 	for c, b := range sum.EBFMI {
 		if float64(b) < minEBFMI {

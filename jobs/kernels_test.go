@@ -55,6 +55,9 @@ var kernelGolden = []struct {
 	{"mala", "[model]\nkind = \"phi4\"\nL = 4\n[sampler]\nkind = \"mala\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "", "ec75cdf7d38a936d"},
 	{"latent-mala", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"latent-mala\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "ring2d-realnvp.h5", "e20ea640c67e31c0"},
 	{"flow-mh-mala", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"flow-mh\"\nlocal_kernel = \"mala\"\nchains = 2\nthermalize = 20\nsweeps = 40\n", "ring2d-realnvp.h5", "5aea1a71f961da88"},
+	{"nuts", "[model]\nkind = \"phi4\"\nL = 4\n[sampler]\nkind = \"nuts\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "", "0b6aa4a85446ca3b"},
+	{"latent-nuts", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"latent-nuts\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "ring2d-realnvp.h5", "4c79f6a63f03ecc6"},
+	{"flow-mh-nuts", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"flow-mh\"\nlocal_kernel = \"nuts\"\nchains = 2\nthermalize = 20\nsweeps = 40\n", "ring2d-realnvp.h5", "32ce719651988794"},
 	{"train", "[model]\nkind = \"toy2d\"\n[train]\nepochs = 3\nbatch = 64\nhidden = [4]\nlayers = 2\neval_samples = 1000\n[sampler]\nkind = \"flow-mh\"\nchains = 1\nthermalize = 2\nsweeps = 4\n", "", "9fd98a202207a706"},
 }
 
@@ -64,6 +67,7 @@ var kernelGoldenVersions = map[string]int{
 	"sampler/latent-hmc": 2, "sampler/flow-mh": 2, "model/ising2d": 2, "model/phi4": 2, "model/ising2d-relaxed": 2,
 	"model/toy2d": 2, "train": 3, "sampler/swendsen-wang": 1, "model/potts": 1, "model/xy": 1, "model/ising3d": 1,
 	"model/ea": 1, "sampler/pt": 1, "sampler/mala": 1, "sampler/latent-mala": 1, "model/mvn": 1, "model/funnel": 1,
+	"sampler/nuts": 1, "sampler/latent-nuts": 1,
 }
 
 func TestKernelGolden(t *testing.T) {

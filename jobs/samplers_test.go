@@ -33,7 +33,7 @@ func runSummary(t *testing.T, doc string) *TaskSummary {
 	return rep.Tasks[0]
 }
 
-// φ⁴ at L = 8, m² = −4, λ = 8: HMC, latent-space HMC through the
+// φ⁴ at L = 8, m² = −4, λ = 8: HMC, NUTS, latent-space HMC through the
 // checked-in equivariant RealNVP, flow-MH with it (a third of the steps
 // random-walk moves), flow-MH mixed with HMC (flowMC's kernel), and
 // flow-MH mixed with HMC through the checked-in convolutional coupling
@@ -52,9 +52,10 @@ func TestPhi4ThreeSamplers(t *testing.T) {
 		"latent-hmc":  head + fmt.Sprintf("[sampler]\nkind = \"latent-hmc\"\nflow = %q\nchains = 4\nthermalize = 200\nsweeps = %d\nsteps = 0\nlength = 1.0\n", flow, 400*scale),
 		"flow-mh":     head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 2000\nsweeps = %d\nlocal = 0.3\nlocal_kernel = \"rw\"\nlocal_step = 0.15\n", flow, 40000*scale),
 		"flow-mh-hmc": head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 1000\nsweeps = %d\nlocal = 0.9\nlocal_kernel = \"hmc\"\neps = 0.1\nsteps = 10\n", flow, 10000*scale),
+		"nuts":        head + fmt.Sprintf("[sampler]\nkind = \"nuts\"\nchains = 4\nthermalize = 500\nsweeps = %d\n", 3000*scale),
 		"conv-mh-hmc": head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 500\nsweeps = %d\nlocal = 0.5\nlocal_kernel = \"hmc\"\neps = 0.1\nsteps = 10\n", conv, 3000*scale),
 	}
-	names := []string{"hmc", "latent-hmc", "flow-mh", "flow-mh-hmc", "conv-mh-hmc"}
+	names := []string{"hmc", "nuts", "latent-hmc", "flow-mh", "flow-mh-hmc", "conv-mh-hmc"}
 	type est struct{ v, se float64 }
 	got := map[string]map[string]est{}
 	for _, k := range names {

@@ -85,7 +85,10 @@ type TaskSummary struct {
 	// Divergences counts the divergent HMC trajectories of the recorded
 	// steps (all chains); EBFMI is each chain's E-BFMI over them.
 	Divergences *int `json:"divergences,omitempty"`
-	EBFMI       []F  `json:"ebfmi,omitempty"`
+	// AtMaxDepth counts the NUTS transitions of the recorded steps that
+	// stopped at max_depth.
+	AtMaxDepth *int `json:"at_max_depth,omitempty"`
+	EBFMI      []F  `json:"ebfmi,omitempty"`
 	// Warnings say why a result may be wrong (see diagnose); empty when
 	// all is well.
 	Warnings []string `json:"warnings"`

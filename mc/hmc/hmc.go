@@ -20,6 +20,10 @@ type Options struct {
 	Target float64 // target acceptance probability (default 0.8)
 	// NoMetric keeps the unit mass matrix during warmup (step size only).
 	NoMetric bool
+	// NUTS makes each step a No-U-Turn trajectory of at most 2^MaxDepth
+	// leapfrog steps (default 10) in place of Steps or Length.
+	NUTS     bool
+	MaxDepth int
 }
 
 // HMC is one chain.
@@ -47,6 +51,7 @@ type HMC struct {
 
 	// scratch
 	x1, g1, p []float64
+	nuts      *nuts // NUTS's trees and counters, or nil
 }
 
 // ebfmiSums accumulates E-BFMI over consecutive transitions: the number
@@ -72,7 +77,10 @@ func New(t model.Target, x0 []float64, o Options, rng *mc.PCG) (*HMC, error) {
 	if len(x0) != n {
 		return nil, fmt.Errorf("hmc: start of length %d for a target of dimension %d", len(x0), n)
 	}
-	if !(o.Eps > 0) || math.IsInf(o.Eps, 0) || o.Steps < 0 || (o.Steps == 0 && !(o.Length > 0)) || o.Warmup < 0 {
+	if o.NUTS && o.MaxDepth == 0 {
+		o.MaxDepth = 10
+	}
+	if !(o.Eps > 0) || math.IsInf(o.Eps, 0) || o.Steps < 0 || (o.Steps == 0 && !(o.Length > 0) && !o.NUTS) || o.Warmup < 0 || o.MaxDepth < 0 || o.MaxDepth > 30 {
 		return nil, fmt.Errorf("hmc: eps = %v, steps = %d, length = %v, warmup = %d: want eps > 0 and steps >= 1 or length > 0", o.Eps, o.Steps, o.Length, o.Warmup)
 	}
 	if o.Target == 0 {
@@ -85,6 +93,9 @@ func New(t model.Target, x0 []float64, o Options, rng *mc.PCG) (*HMC, error) {
 		x1: make([]float64, n), g1: make([]float64, n), p: make([]float64, n), eps: o.Eps, warmup: o.Warmup}
 	for i := range h.invM {
 		h.invM[i] = 1
+	}
+	if o.NUTS {
+		h.nuts = newNUTS(n, o.MaxDepth)
 	}
 	h.lp = t.GradLogProb(h.g, h.x)
 	if math.IsNaN(h.lp) || math.IsInf(h.lp, 0) {
@@ -193,6 +204,9 @@ const Divergence = 1000
 
 // Step runs one trajectory (and, during warmup, one adaptation update).
 func (h *HMC) Step() error {
+	if h.nuts != nil {
+		return h.stepNUTS()
+	}
 	eps := h.eps
 	steps := h.o.Steps
 	if steps == 0 {
@@ -339,6 +353,9 @@ func (h *HMC) AcceptRate() float64 { return float64(h.accepted) / float64(h.prop
 // AppendSeries appends the interval's Series and ends the interval.
 func (h *HMC) AppendSeries(dst []float64) []float64 {
 	dst = append(dst, h.AcceptRate(), h.accSum/float64(h.proposed), float64(h.divergent), h.energy, h.EBFMI())
+	if h.nuts != nil {
+		dst = h.nuts.appendSeries(dst, h.proposed)
+	}
 	h.accepted, h.proposed, h.divergent, h.accSum = 0, 0, 0, 0
 	return dst
 }
@@ -374,6 +391,9 @@ func (h *HMC) MarshalBinary() ([]byte, error) {
 	}
 	w(uint32(len(r)))
 	b.Write(r)
+	if h.nuts != nil {
+		return h.nuts.marshal(b.Bytes()), nil
+	}
 	return b.Bytes(), nil
 }
 
@@ -383,6 +403,12 @@ var errState = errors.New("hmc: corrupt chain state")
 // of the same dimension.
 func (h *HMC) UnmarshalBinary(data []byte) error {
 	n := len(h.x)
+	if h.nuts != nil {
+		var ok bool
+		if data, ok = h.nuts.unmarshal(data); !ok {
+			return errState
+		}
+	}
 	if len(data) < len(stateMagic)+4 || string(data[:len(stateMagic)]) != stateMagic {
 		return errState
 	}

@@ -61,6 +61,8 @@ func TestInvariantToys(t *testing.T) {
 		// MALA: one leapfrog step.
 		{"gaussian", "mala", Options{Eps: 0.3, Steps: 1, Warmup: 1000, Target: 0.574}},
 		{"ring2d", "mala", Options{Eps: 0.3, Steps: 1, Warmup: 1000, Target: 0.574}},
+		{"gaussian", "nuts", Options{Eps: 0.3, NUTS: true, Warmup: 1000}},
+		{"ring2d", "nuts", Options{Eps: 0.3, NUTS: true, Warmup: 1000}},
 	} {
 		name, o := c.name, c.o
 		t.Run(name+"/"+c.kernel, func(t *testing.T) {
@@ -102,7 +104,7 @@ func TestInvariantToys(t *testing.T) {
 func TestOneStepFromExactDraws(t *testing.T) {
 	// HMC (7 leapfrog steps) and MALA (one, with a step long enough that
 	// the unadjusted Langevin step would widen the law by a third).
-	for _, o := range []Options{{Eps: 0.45, Steps: 7}, {Eps: 0.8, Steps: 1}} {
+	for _, o := range []Options{{Eps: 0.45, Steps: 7}, {Eps: 0.8, Steps: 1}, {Eps: 0.6, NUTS: true}} {
 		oneStepFromExactDraws(t, o)
 	}
 }
