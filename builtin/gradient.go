@@ -323,8 +323,8 @@ func buildFlowMH(e *kind.Env, m kind.Instance) (*kind.Built, error) {
 		x0 := start(e, tg.Dim(), rng)
 		cc := newContChain(e, m, c)
 		fo := flowmh.Options{Batch: v.Int("batch"), Local: v.Float("local"), LocalStep: v.Float("local_step")}
-		if v.String("local_kernel") != "rw" {
-			// HMC or MALA, its own stream. Its step size adapts during thermalize (at
+		if lk := v.String("local_kernel"); lk == "hmc" || lk == "mala" || lk == "nuts" { // absent when local = 0
+			// HMC, MALA or NUTS, its own stream. Its step size adapts during thermalize (at
 			// most thermalize of its trajectories; no metric, whose windows
 			// need their number) and freezes when the chain's
 			// thermalisation ends (EndThermalize).
