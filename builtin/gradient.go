@@ -49,26 +49,26 @@ func init() {
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "mala", Doc: "Metropolis-adjusted Langevin: one leapfrog step of HMC, step size adapted toward acceptance 0.574",
 		Version: 1, Needs: "kind.Continuous", Keys: malaKeys, Configs: true,
-		Resolve: resolveMALA, Accepts: continuous, Series: hmcSeries,
+		Resolve: resolveAdapt, Accepts: continuous, Series: hmcSeries,
 		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false, "mala") },
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "latent-mala", Doc: "MALA in the latent space of a trained flow (the pulled-back target)",
 		Version: 1, Needs: "kind.Continuous", Keys: append(malaKeys, flowKey), Flow: true, Configs: true,
-		Resolve: resolveMALA, Accepts: continuous, Series: hmcSeries,
+		Resolve: resolveAdapt, Accepts: continuous, Series: hmcSeries,
 		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true, "mala") },
 	}))
 	nutsKeys := []kind.Key{epsKey, accKey, kind.BoolKey("metric", true, "adapt a diagonal mass matrix during thermalize (Stan's windows)"), adaptKey, maxDepthKey}
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "nuts", Doc: "The No-U-Turn sampler (multinomial, generalised U-turn criterion, as Stan) with HMC's warmup; records tree_depth and n_leapfrog",
 		Version: 1, Needs: "kind.Continuous", Keys: nutsKeys, Configs: true,
-		Resolve: resolveMALA, Accepts: continuous, Series: func(kind.Values) []string { return hmc.NUTSSeries },
+		Resolve: resolveAdapt, Accepts: continuous, Series: func(kind.Values) []string { return hmc.NUTSSeries },
 		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false, "nuts") },
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "latent-nuts", Doc: "NUTS in the latent space of a trained flow (the pulled-back target)",
 		Version: 1, Needs: "kind.Continuous", Keys: append(nutsKeys, flowKey), Flow: true, Configs: true,
-		Resolve: resolveMALA, Accepts: continuous, Series: func(kind.Values) []string { return hmc.NUTSSeries },
+		Resolve: resolveAdapt, Accepts: continuous, Series: func(kind.Values) []string { return hmc.NUTSSeries },
 		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true, "nuts") },
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
@@ -122,21 +122,16 @@ func continuous(m kind.Instance, _ kind.Values) error {
 
 func hmcSeries(kind.Values) []string { return hmc.Series }
 
-func resolveHMC(v kind.Values, given func(string) bool, _ kind.Plan) error {
-	if !v.Bool("adapt") {
-		for _, k := range []string{"target_accept", "metric"} {
-			if given(k) {
-				return kind.Errorf("adapt", "= false keeps eps and the unit metric: drop target_accept and metric, or set adapt = true")
-			}
-			delete(v, k)
-		}
+func resolveHMC(v kind.Values, given func(string) bool, p kind.Plan) error {
+	if err := resolveAdapt(v, given, p); err != nil {
+		return err
 	}
 	return checkTrajectory(v)
 }
 
-// resolveMALA resolves the keys of the samplers without a trajectory
-// length (MALA, NUTS).
-func resolveMALA(v kind.Values, given func(string) bool, _ kind.Plan) error {
+// resolveAdapt drops the adaptation's keys when adapt = false: the keys of
+// the samplers without a trajectory length (MALA, NUTS), and HMC's with it.
+func resolveAdapt(v kind.Values, given func(string) bool, _ kind.Plan) error {
 	if !v.Bool("adapt") {
 		for _, k := range []string{"target_accept", "metric"} {
 			if given(k) {
