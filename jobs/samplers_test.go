@@ -21,16 +21,25 @@ func long() bool { return os.Getenv("MCFLOW_LONG") == "1" }
 // runSummary runs a job document and returns its one task's summary.
 func runSummary(t *testing.T, doc string) *TaskSummary {
 	t.Helper()
-	dir := t.TempDir()
-	s, err := Parse([]byte(doc), "job.toml", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := Run(context.Background(), s, Options{Out: filepath.Join(dir, "out"), Workers: 2, Task: -1, Progress: "none"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rep, _ := runJob(t, doc)
 	return rep.Tasks[0]
+}
+
+// runJob runs a job document (2 workers, all tasks) in a temporary
+// directory and returns its spec, its report and its output layout.
+func runJob(t *testing.T, doc string) (*Spec, *Report, Layout) {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := Parse([]byte(doc), filepath.Join(dir, "job.toml"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lay := Layout{Out: filepath.Join(dir, "out")}
+	rep, err := Run(context.Background(), s, Options{Out: lay.Out, Workers: 2, Task: -1, Progress: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, rep, lay
 }
 
 // φ⁴ at L = 8, m² = −4, λ = 8: HMC, NUTS, latent-space HMC through the

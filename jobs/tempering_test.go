@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"math"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,17 +77,9 @@ func TestPTKaufman(t *testing.T) {
 // E[x₁²] = 1/β at every β within 4 standard errors. The arrays are
 // (chain, rung, draw) and beta.npy holds the ladder.
 func TestPTTemperedGaussian(t *testing.T) {
-	dir := t.TempDir()
 	doc := "seed = 3\n[model]\nkind = \"toy2d\"\nname = \"gaussian\"\n[sampler]\nkind = \"pt\"\nbase = \"hmc\"\nbetas = [0.25, 0.5, 1.0]\nchains = 4\nthermalize = 500\nsweeps = 8000\nsteps = 5\n[output]\ndir = \"out\"\n"
-	s, err := Parse([]byte(doc), filepath.Join(dir, "job.toml"), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Run(t.Context(), s, Options{Out: filepath.Join(dir, "out"), Workers: 2, Task: -1, Progress: "none"}); err != nil {
-		t.Fatal(err)
-	}
+	s, _, lay := runJob(t, doc)
 	task := s.Tasks()[0].Name()
-	lay := Layout{Out: filepath.Join(dir, "out")}
 	shape, x1, err := npy.ReadAny(lay.NPY(task, "x1"))
 	if err != nil {
 		t.Fatal(err)
@@ -125,16 +116,8 @@ func TestPTTemperedGaussian(t *testing.T) {
 // the scan.
 func TestEAExact(t *testing.T) {
 	for _, c := range []string{"pm", "gaussian"} {
-		dir := t.TempDir()
 		doc := "seed = 4\n[model]\nkind = \"ea\"\nL = 4\ncouplings = \"" + c + "\"\nsample = [2, 0]\n[sampler]\nkind = \"pt\"\nbetas = [0.3, 0.6, 1.0, 1.5, 2.0]\nchains = 4\nthermalize = 1000\nsweeps = 12000\nmeasure_every = 4\n[output]\ndir = \"out\"\n"
-		s, err := Parse([]byte(doc), filepath.Join(dir, "job.toml"), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := Run(t.Context(), s, Options{Out: filepath.Join(dir, "out"), Workers: 2, Task: -1, Progress: "none"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, rep, lay := runJob(t, doc)
 		for _, sum := range rep.Tasks {
 			for _, r := range sum.Ladder.Rungs {
 				ex := r.Exact.valuesOf()
@@ -148,7 +131,7 @@ func TestEAExact(t *testing.T) {
 		}
 		// The disorder file of sample 0 (the scan's second task) is the
 		// stream of (seed, dim, L, couplings, sample 0).
-		_, J, err := npy.ReadAny(Layout{Out: filepath.Join(dir, "out")}.Disorder(s.Tasks()[1].Name()))
+		_, J, err := npy.ReadAny(lay.Disorder(s.Tasks()[1].Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,16 +148,8 @@ func TestEAExact(t *testing.T) {
 // equilibrium (the residual is zβ/2 at a random start) and the last ones
 // in it.
 func TestDisorderAverages(t *testing.T) {
-	dir := t.TempDir()
 	doc := "seed = 2\n[model]\nkind = \"ea\"\nL = 4\ncouplings = \"gaussian\"\nbeta = 0.7\nsample = [0, 1, 2, 3, 4, 5, 6, 7]\n[sampler]\nchains = 2\nthermalize = 0\nsweeps = 4096\nstart = \"hot\"\n[output]\ndir = \"out\"\n"
-	s, err := Parse([]byte(doc), filepath.Join(dir, "job.toml"), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := Run(t.Context(), s, Options{Out: filepath.Join(dir, "out"), Workers: 2, Task: -1, Progress: "none"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rep, _ := runJob(t, doc)
 	if len(rep.Disorder) != 1 {
 		t.Fatalf("%d disorder groups, want 1", len(rep.Disorder))
 	}
@@ -228,15 +203,7 @@ func TestDisorderAverages(t *testing.T) {
 func TestEAMultispinExact(t *testing.T) {
 	for _, model := range []string{"dim = 2\nL = 4\nbeta = [0.5, 1.5]\n", "dim = 3\nL = 2\nbeta = 1.0\n"} {
 		doc := "seed = 8\n[model]\nkind = \"ea\"\nsample = 1\n" + model + "[sampler]\nengine = \"multispin\"\nchains = 64\nthermalize = 500\nsweeps = 3000\nmeasure_every = 3\n"
-		dir := t.TempDir()
-		s, err := Parse([]byte(doc), filepath.Join(dir, "job.toml"), dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := Run(t.Context(), s, Options{Out: filepath.Join(dir, "out"), Workers: 2, Task: -1, Progress: "none"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, rep, _ := runJob(t, doc)
 		for _, sum := range rep.Tasks {
 			ex := sum.Exact.valuesOf()
 			if ex == nil {
