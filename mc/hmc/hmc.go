@@ -24,6 +24,12 @@ type Options struct {
 	// leapfrog steps (default 10) in place of Steps or Length.
 	NUTS     bool
 	MaxDepth int
+	// Dense adapts a dense inverse metric (the windows' covariance) in
+	// place of the diagonal one (dimension at most MaxDenseDim).
+	Dense bool
+	// Jitter draws each trajectory's length (or number of steps) uniformly
+	// from (1 ± Jitter) times the set one (0 ≤ Jitter < 1; 0: fixed).
+	Jitter float64
 }
 
 // HMC is one chain.
@@ -32,9 +38,10 @@ type HMC struct {
 	o   Options
 	rng *mc.PCG
 
-	x, g []float64 // position, ∇ln p(x)
-	lp   float64   // ln p(x)
-	invM []float64 // diagonal inverse metric M⁻¹
+	x, g  []float64 // position, ∇ln p(x)
+	lp    float64   // ln p(x)
+	invM  []float64 // diagonal inverse metric M⁻¹
+	dense *dense    // or a dense one (Options.Dense)
 
 	eps    float64
 	iter   int // steps taken (warmup counts from 0)
@@ -43,9 +50,10 @@ type HMC struct {
 	w      welford
 
 	// counters of the current measurement interval
-	accepted, proposed, divergent int
-	accSum                        float64
-	energy                        float64 // H after the last transition
+	accepted, proposed, divergent, leapfrogs int
+	accSum                                   float64
+	energy                                   float64 // H after the last transition
+	lastDivergent                            bool    // of the last transition
 
 	bfmi ebfmiSums // since thermalisation ended
 
@@ -83,6 +91,12 @@ func New(t model.Target, x0 []float64, o Options, rng *mc.PCG) (*HMC, error) {
 	if !(o.Eps > 0) || math.IsInf(o.Eps, 0) || o.Steps < 0 || (o.Steps == 0 && !(o.Length > 0) && !o.NUTS) || o.Warmup < 0 || o.MaxDepth < 0 || o.MaxDepth > 30 {
 		return nil, fmt.Errorf("hmc: eps = %v, steps = %d, length = %v, warmup = %d: want eps > 0 and steps >= 1 or length > 0", o.Eps, o.Steps, o.Length, o.Warmup)
 	}
+	if !(o.Jitter >= 0 && o.Jitter < 1) {
+		return nil, fmt.Errorf("hmc: jitter %v, want 0 <= jitter < 1", o.Jitter)
+	}
+	if o.Dense && n > MaxDenseDim {
+		return nil, fmt.Errorf("hmc: a dense metric for dimension %d (at most %d: it holds three %d×%d matrices per chain); use the diagonal metric", n, MaxDenseDim, n, n)
+	}
 	if o.Target == 0 {
 		o.Target = 0.8
 	}
@@ -96,6 +110,9 @@ func New(t model.Target, x0 []float64, o Options, rng *mc.PCG) (*HMC, error) {
 	}
 	if o.NUTS {
 		h.nuts = newNUTS(n, o.MaxDepth)
+	}
+	if o.Dense {
+		h.dense = newDense(n)
 	}
 	h.lp = t.GradLogProb(h.g, h.x)
 	if math.IsNaN(h.lp) || math.IsInf(h.lp, 0) {
@@ -186,17 +203,6 @@ func (h *HMC) Position() []float64 { return h.x }
 // LogProb returns ln p at the current state.
 func (h *HMC) LogProb() float64 { return h.lp }
 
-// momenta draws p ~ N(0, M) on the chain's stream and returns the
-// kinetic energy ½pᵀM⁻¹p.
-func (h *HMC) momenta() float64 {
-	var k float64
-	for i := range h.p {
-		h.p[i] = mc.Normal(h.rng) / math.Sqrt(h.invM[i])
-		k += 0.5 * h.p[i] * h.p[i] * h.invM[i]
-	}
-	return k
-}
-
 // Divergence is the energy error beyond which a trajectory counts as
 // divergent (Stan's rule): H − H₀ > Divergence, or H not finite, at any
 // leapfrog step. Divergent trajectories are counted, not changed.
@@ -208,14 +214,19 @@ func (h *HMC) Step() error {
 		return h.stepNUTS()
 	}
 	eps := h.eps
-	steps := h.o.Steps
-	if steps == 0 {
-		steps = max(1, int(math.Ceil(h.o.Length/eps)))
-	}
+	steps := h.trajectory()
 	h0 := h.momenta() - h.lp
 	copy(h.x1, h.x)
 	copy(h.g1, h.g)
-	lp, k1, diverged := h.leapfrog(eps, steps, h0)
+	var lp, k1 float64
+	var diverged bool
+	var done int
+	if h.dense != nil {
+		lp, k1, diverged, done = h.leapfrogDense(eps, steps, h0)
+	} else {
+		lp, k1, diverged, done = h.leapfrog(eps, steps, h0)
+	}
+	h.leapfrogs += done
 	h1 := k1 - lp
 	acc := 1.0
 	if logA := h0 - h1; !(logA >= 0) {
@@ -228,6 +239,7 @@ func (h *HMC) Step() error {
 	h.proposed++
 	h.accSum += acc
 	h.energy = h0
+	h.lastDivergent = diverged
 	if diverged {
 		h.divergent++
 	}
@@ -246,13 +258,29 @@ func (h *HMC) Step() error {
 	return nil
 }
 
+// trajectory returns the number of leapfrog steps of the next trajectory:
+// Steps, or ⌈Length/ε⌉, each scaled by a uniform draw from 1 ± Jitter.
+func (h *HMC) trajectory() int {
+	f := 1.0
+	if h.o.Jitter > 0 {
+		f += h.o.Jitter * (2*mc.Uniform(h.rng) - 1)
+	}
+	if h.o.Steps > 0 {
+		if f == 1 {
+			return h.o.Steps
+		}
+		return max(1, int(math.Round(f*float64(h.o.Steps))))
+	}
+	return max(1, int(math.Ceil(f*h.o.Length/h.eps)))
+}
+
 // leapfrog integrates from (x1, p) with gradient g1 for `steps` steps of
 // size eps, the half kicks of consecutive steps fused: kick ½ε, then
 // (drift ε, gradient, kick ε) with the last kick ½ε. It returns ln p and
 // the kinetic energy at the end, and whether H − h0 exceeded Divergence
-// (or was not finite) at the end of any step. A non-finite ln p ends the
-// trajectory (ln p = −∞: rejected).
-func (h *HMC) leapfrog(eps float64, steps int, h0 float64) (lp, k float64, diverged bool) {
+// (or was not finite) at the end of any step, and the number of steps
+// taken. A non-finite ln p ends the trajectory (ln p = −∞: rejected).
+func (h *HMC) leapfrog(eps float64, steps int, h0 float64) (lp, k float64, diverged bool, taken int) {
 	n := len(h.x)
 	p, x1, g1, invM := h.p[:n], h.x1[:n], h.g1[:n], h.invM[:n]
 	for i := range p {
@@ -264,7 +292,7 @@ func (h *HMC) leapfrog(eps float64, steps int, h0 float64) (lp, k float64, diver
 		}
 		lp = h.t.GradLogProb(g1, x1)
 		if math.IsNaN(lp) || math.IsInf(lp, 0) {
-			return math.Inf(-1), 0, true
+			return math.Inf(-1), 0, true, s + 1
 		}
 		kick := eps
 		if s == steps-1 {
@@ -280,7 +308,7 @@ func (h *HMC) leapfrog(eps float64, steps int, h0 float64) (lp, k float64, diver
 			diverged = true
 		}
 	}
-	return lp, k, diverged
+	return lp, k, diverged, steps
 }
 
 // addEnergy adds a transition's energy to the E-BFMI sums.
@@ -324,14 +352,9 @@ func (h *HMC) adapt(acc float64) {
 	i, n := h.iter, h.warmup
 	h.eps = h.da.update(acc, h.o.Target)
 	if !h.o.NoMetric && inSlowWindow(i, n) {
-		h.w.add(h.x)
+		h.addWindow()
 		if windowEnd(i, n) {
-			c := h.w.n
-			for k := range h.invM {
-				v := h.w.m[k] / (c - 1)
-				h.invM[k] = (c/(c+5))*v + 1e-3*(5/(c+5))
-			}
-			h.w = welford{mean: make([]float64, len(h.x)), m: make([]float64, len(h.x))}
+			h.endWindow()
 			h.da.restart(h.eps)
 		}
 	}
@@ -342,9 +365,10 @@ func (h *HMC) adapt(acc float64) {
 
 // Series names what AppendSeries appends: per measurement interval the
 // fraction of trajectories accepted, their mean acceptance probability,
-// the number of divergent ones, the Hamiltonian after the last, and the
-// chain's E-BFMI since thermalisation ended.
-var Series = []string{"accept", "accept_prob", "divergent", "energy", "ebfmi"}
+// the number of divergent ones, the Hamiltonian after the last, the
+// chain's E-BFMI since thermalisation ended, and the number of leapfrog
+// steps (gradient evaluations).
+var Series = []string{"accept", "accept_prob", "divergent", "energy", "ebfmi", "n_leapfrog"}
 
 // AcceptRate returns the fraction of trajectories accepted in the current
 // measurement interval (NaN if none).
@@ -352,11 +376,11 @@ func (h *HMC) AcceptRate() float64 { return float64(h.accepted) / float64(h.prop
 
 // AppendSeries appends the interval's Series and ends the interval.
 func (h *HMC) AppendSeries(dst []float64) []float64 {
-	dst = append(dst, h.AcceptRate(), h.accSum/float64(h.proposed), float64(h.divergent), h.energy, h.EBFMI())
+	dst = append(dst, h.AcceptRate(), h.accSum/float64(h.proposed), float64(h.divergent), h.energy, h.EBFMI(), float64(h.leapfrogs))
 	if h.nuts != nil {
 		dst = h.nuts.appendSeries(dst, h.proposed)
 	}
-	h.accepted, h.proposed, h.divergent, h.accSum = 0, 0, 0, 0
+	h.accepted, h.proposed, h.divergent, h.leapfrogs, h.accSum = 0, 0, 0, 0, 0
 	return dst
 }
 
@@ -369,7 +393,7 @@ func (h *HMC) Observe(dst []float64) []float64 {
 	return h.AppendSeries(dst)
 }
 
-const stateMagic = "mcfH2"
+const stateMagic = "mcfH3"
 
 // MarshalBinary encodes position, step size, metric, adaptation, counters
 // and the RNG.
@@ -384,13 +408,17 @@ func (h *HMC) MarshalBinary() ([]byte, error) {
 		h.bfmi.n, h.bfmi.prev, h.bfmi.dsq, h.bfmi.mean, h.bfmi.m2})
 	w(h.w.mean)
 	w(h.w.m)
-	w([]int64{int64(h.iter), int64(h.warmup), int64(h.accepted), int64(h.proposed), int64(h.divergent)})
+	w([]int64{int64(h.iter), int64(h.warmup), int64(h.accepted), int64(h.proposed), int64(h.divergent), int64(h.leapfrogs)})
 	r, err := h.rng.MarshalBinary()
 	if err != nil {
 		return nil, err
 	}
 	w(uint32(len(r)))
 	b.Write(r)
+	if h.dense != nil {
+		w(h.dense.sigma)
+		w(h.dense.m2)
+	}
 	if h.nuts != nil {
 		return h.nuts.marshal(b.Bytes()), nil
 	}
@@ -409,6 +437,22 @@ func (h *HMC) UnmarshalBinary(data []byte) error {
 			return errState
 		}
 	}
+	var sigma, m2 []float64
+	if h.dense != nil {
+		nn := n * n
+		if len(data) < 16*nn {
+			return errState
+		}
+		tail := data[len(data)-16*nn:]
+		data = data[:len(data)-16*nn]
+		sigma, m2 = make([]float64, nn), make([]float64, nn)
+		binary.Read(bytes.NewReader(tail), binary.LittleEndian, sigma)
+		binary.Read(bytes.NewReader(tail[8*nn:]), binary.LittleEndian, m2)
+		if err := h.dense.set(sigma); err != nil {
+			return errState
+		}
+		copy(h.dense.m2, m2)
+	}
 	if len(data) < len(stateMagic)+4 || string(data[:len(stateMagic)]) != stateMagic {
 		return errState
 	}
@@ -420,7 +464,7 @@ func (h *HMC) UnmarshalBinary(data []byte) error {
 	}
 	x, invM, mean, m := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	sc := make([]float64, 13)
-	cnt := make([]int64, 5)
+	cnt := make([]int64, 6)
 	var nr uint32
 	if !rd(x) || !rd(invM) || !rd(sc) || !rd(mean) || !rd(m) || !rd(cnt) || !rd(&nr) || int(nr) != r.Len() {
 		return errState
@@ -436,7 +480,7 @@ func (h *HMC) UnmarshalBinary(data []byte) error {
 	h.w = welford{n: sc[5], mean: mean, m: m}
 	h.accSum, h.energy = sc[6], sc[7]
 	h.bfmi.n, h.bfmi.prev, h.bfmi.dsq, h.bfmi.mean, h.bfmi.m2 = sc[8], sc[9], sc[10], sc[11], sc[12]
-	h.iter, h.warmup, h.accepted, h.proposed, h.divergent = int(cnt[0]), int(cnt[1]), int(cnt[2]), int(cnt[3]), int(cnt[4])
+	h.iter, h.warmup, h.accepted, h.proposed, h.divergent, h.leapfrogs = int(cnt[0]), int(cnt[1]), int(cnt[2]), int(cnt[3]), int(cnt[4]), int(cnt[5])
 	h.lp = h.t.GradLogProb(h.g, h.x)
 	return nil
 }
@@ -445,6 +489,9 @@ var (
 	_ mc.Chain       = (*HMC)(nil)
 	_ mc.Thermalizer = (*HMC)(nil)
 )
+
+// Diverged reports whether the last transition was divergent.
+func (h *HMC) Diverged() bool { return h.lastDivergent }
 
 // Exchange swaps the positions of h and o (replica exchange) and
 // re-evaluates ln p and its gradient at each chain's own target; step

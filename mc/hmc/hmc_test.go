@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"testing"
+
+	"gonum.org/v1/gonum/mat"
 
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/exact"
@@ -63,6 +66,9 @@ func TestInvariantToys(t *testing.T) {
 		{"ring2d", "mala", Options{Eps: 0.3, Steps: 1, Warmup: 1000, Target: 0.574}},
 		{"gaussian", "nuts", Options{Eps: 0.3, NUTS: true, Warmup: 1000}},
 		{"ring2d", "nuts", Options{Eps: 0.3, NUTS: true, Warmup: 1000}},
+		// A dense metric adapted in the windows.
+		{"gaussian", "hmc-dense", Options{Eps: 0.3, Length: 2, Warmup: 1000, Dense: true}},
+		{"ring2d", "nuts-dense", Options{Eps: 0.3, NUTS: true, Warmup: 1000, Dense: true}},
 	} {
 		name, o := c.name, c.o
 		t.Run(name+"/"+c.kernel, func(t *testing.T) {
@@ -105,11 +111,19 @@ func TestOneStepFromExactDraws(t *testing.T) {
 	// HMC (7 leapfrog steps) and MALA (one, with a step long enough that
 	// the unadjusted Langevin step would widen the law by a third).
 	for _, o := range []Options{{Eps: 0.45, Steps: 7}, {Eps: 0.8, Steps: 1}, {Eps: 0.6, NUTS: true}} {
-		oneStepFromExactDraws(t, o)
+		oneStepFromExactDraws(t, o, nil)
+	}
+	// A fixed dense metric, far from the target's covariance (correlation
+	// of the wrong sign), for HMC, MALA and NUTS.
+	inv := []float64{1, 0.6, 0.6, 1}
+	for _, o := range []Options{{Eps: 0.6, Steps: 7, Dense: true}, {Eps: 0.9, Steps: 1, Dense: true}, {Eps: 0.7, NUTS: true, Dense: true}} {
+		oneStepFromExactDraws(t, o, inv)
 	}
 }
 
-func oneStepFromExactDraws(t *testing.T, o Options) {
+// oneStepFromExactDraws runs the check with options o and, if inv is not
+// nil, that inverse metric.
+func oneStepFromExactDraws(t *testing.T, o Options, inv []float64) {
 	tg, _ := model.NewToy2D("gaussian")
 	// ln p = −(x1² + 2x2² + 2x1x2): x = (u − v, v) with u ~ N(0, ½),
 	// v ~ N(0, ½) gives x1 + x2 = u, x2 = v.
@@ -119,6 +133,11 @@ func oneStepFromExactDraws(t *testing.T, o Options) {
 	h, err := New(tg, []float64{0, 0}, o, mc.NewStream(8, "", mc.Moves, uint64(0), uint64(0)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if inv != nil {
+		if err := h.SetAdapted(o.Eps, inv); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for i := range n {
 		u, v := mc.Normal(rng)*math.Sqrt(0.5), mc.Normal(rng)*math.Sqrt(0.5)
@@ -139,9 +158,9 @@ func oneStepFromExactDraws(t *testing.T, o Options) {
 	}{{"x1+x2", sums, math.Sqrt(0.5)}, {"x1", firsts, 1}} {
 		d := ks(c.v, c.sd)
 		crit := 1.95 / math.Sqrt(n) // p = 0.001
-		t.Logf("steps %d, %s: KS distance %.4f (0.1%% critical value %.4f)", o.Steps, c.name, d, crit)
+		t.Logf("%+v, %s: KS distance %.4f (0.1%% critical value %.4f)", o, c.name, d, crit)
 		if d > crit {
-			t.Errorf("steps %d, %s: KS distance %.4f > %.4f: one trajectory changed the distribution", o.Steps, c.name, d, crit)
+			t.Errorf("%+v, %s: KS distance %.4f > %.4f: one trajectory changed the distribution", o, c.name, d, crit)
 		}
 	}
 }
@@ -212,6 +231,106 @@ func TestAdaptation(t *testing.T) {
 	}
 }
 
+// The dense metric's warmup on a 10-dimensional normal with AR(1)
+// correlation 0.9 (scales 0.1 … 1) learns the covariance: every
+// eigenvalue of Σ_true⁻¹·M⁻¹ (1 for a perfect estimate; from 1/100 to
+// 50 for the unit metric) lies within a factor 2 of 1. A diagonal metric
+// cannot: its eigenvalues spread beyond that.
+func TestDenseAdaptation(t *testing.T) {
+	tg, err := model.NewMVN(10, 0.1, 1, 0.9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := tg.Dim()
+	cov := mat.NewSymDense(n, nil)
+	for i := range n {
+		for j := i; j < n; j++ {
+			cov.SetSym(i, j, tg.Sigma[i]*tg.Sigma[j]*math.Pow(0.9, float64(j-i)))
+		}
+	}
+	var ch mat.Cholesky
+	if !ch.Factorize(cov) {
+		t.Fatal("covariance not positive definite")
+	}
+	for _, dense := range []bool{true, false} {
+		h, err := New(tg, make([]float64, n), Options{Eps: 0.1, NUTS: true, Warmup: 1500, Dense: dense}, mc.NewStream(9, "", mc.Moves, uint64(1), uint64(0)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 1500 {
+			h.Step()
+		}
+		inv, isDense := h.Metric()
+		m := mat.NewDense(n, n, nil)
+		for i := range n {
+			for j := range n {
+				switch {
+				case isDense:
+					m.Set(i, j, inv[i*n+j])
+				case i == j:
+					m.Set(i, i, inv[i])
+				}
+			}
+		}
+		// Σ_true⁻¹ M⁻¹ has the eigenvalues of the symmetric L⁻¹ M⁻¹ L⁻ᵀ.
+		var l mat.TriDense
+		ch.LTo(&l)
+		var a, b mat.Dense
+		if err := a.Solve(&l, m); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Solve(&l, a.T()); err != nil {
+			t.Fatal(err)
+		}
+		sym := mat.NewSymDense(n, nil)
+		for i := range n {
+			for j := i; j < n; j++ {
+				sym.SetSym(i, j, 0.5*(b.At(i, j)+b.At(j, i)))
+			}
+		}
+		var eig mat.EigenSym
+		if !eig.Factorize(sym, false) {
+			t.Fatal("eigen decomposition failed")
+		}
+		ev := eig.Values(nil)
+		lo, hi := slices.Min(ev), slices.Max(ev)
+		t.Logf("dense %v: eigenvalues of Σ⁻¹M⁻¹ from %.3f to %.3f, eps %.3f", dense, lo, hi, h.Eps())
+		if ok := lo > 0.5 && hi < 2; ok != dense {
+			t.Errorf("dense %v: eigenvalues of Σ⁻¹M⁻¹ from %.3f to %.3f (within a factor 2 of 1: %v)", dense, lo, hi, ok)
+		}
+	}
+}
+
+// Jitter draws each trajectory's steps from ⌈(1 ± jitter)·length/ε⌉: with
+// length/ε = 10 and jitter 0.5, from 6 to 15 steps, 10 on average.
+func TestJitter(t *testing.T) {
+	tg := &scaledGaussian{sd: []float64{1, 1}}
+	h, err := New(tg, []float64{0, 0}, Options{Eps: 0.1, Length: 1, Jitter: 0.5}, mc.NewStream(5, "", mc.Moves, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	total := 0
+	const n = 4000
+	for range n {
+		h.Step()
+		s := h.AppendSeries(nil)
+		k := int(s[5]) // n_leapfrog
+		seen[k] = true
+		total += k
+		if k < 5 || k > 15 {
+			t.Fatalf("a trajectory of %d steps, want 5 to 15", k)
+		}
+	}
+	// the mean of ⌈10u⌉, u ~ U(0.5, 1.5), is 10.5 (sd 2.9/√n = 0.05)
+	if mean := float64(total) / n; len(seen) < 10 || math.Abs(mean-10.5) > 0.25 {
+		t.Errorf("%d distinct lengths, mean %.2f steps: want 10 lengths (6 to 15), mean 10.5", len(seen), mean)
+	}
+	if _, err := New(tg, []float64{0, 0}, Options{Eps: 0.1, Length: 1, Jitter: 1}, mc.NewStream(5, "", mc.Moves, 0)); err == nil {
+		t.Error("jitter 1 accepted")
+	}
+}
+
 type scaledGaussian struct{ sd []float64 }
 
 func (g *scaledGaussian) Name() string { return "scaled gaussian" }
@@ -231,14 +350,22 @@ func (g *scaledGaussian) GradLogProb(grad, x []float64) float64 {
 }
 func (g *scaledGaussian) LogProbVar(x *ad.Var) *ad.Var { panic("not used") }
 
-// A chain marshalled mid-warmup and restored continues bit for bit.
+// A chain marshalled mid-warmup and restored continues bit for bit
+// (HMC, jittered HMC with a dense metric, NUTS with a dense metric), and
+// its steps do not allocate.
 func TestResume(t *testing.T) {
+	for _, o := range []Options{{Eps: 0.2, Steps: 5, Warmup: 300}, {Eps: 0.2, Steps: 5, Warmup: 300, Dense: true, Jitter: 0.3},
+		{Eps: 0.2, NUTS: true, Warmup: 300, Dense: true}} {
+		t.Run(fmt.Sprintf("%+v", o), func(t *testing.T) { resume(t, o) })
+	}
+}
+
+func resume(t *testing.T, o Options) {
 	tg, _ := model.NewPhi4(4, -1, 1)
 	x0 := make([]float64, 16)
 	for i := range x0 {
 		x0[i] = 0.1 * float64(i%3)
 	}
-	o := Options{Eps: 0.2, Steps: 5, Warmup: 300}
 	a, _ := New(tg, x0, o, mc.NewStream(1, "", mc.Moves, uint64(2), uint64(3)))
 	b, _ := New(tg, x0, o, mc.NewStream(1, "", mc.Moves, uint64(2), uint64(3)))
 	for range 120 {
@@ -257,7 +384,9 @@ func TestResume(t *testing.T) {
 		b.Step()
 		c.Step()
 	}
-	if fmt.Sprint(b.x, b.eps, b.invM) != fmt.Sprint(c.x, c.eps, c.invM) || b.AcceptRate() != c.AcceptRate() {
+	bm, _ := b.Metric()
+	cm, _ := c.Metric()
+	if fmt.Sprint(b.x, b.eps, bm) != fmt.Sprint(c.x, c.eps, cm) || b.AcceptRate() != c.AcceptRate() {
 		t.Error("restored chain diverged from the uninterrupted one")
 	}
 	if err := c.UnmarshalBinary(state[:len(state)-1]); err == nil {

@@ -18,9 +18,9 @@ import (
 // acceptance of the trajectory's states, and the windowed diagonal metric.
 
 // NUTSSeries names what a NUTS chain's AppendSeries appends: HMC's Series,
-// then the mean tree depth, the number of leapfrog steps and the number of
-// transitions cut at MaxDepth of the interval.
-var NUTSSeries = append(append([]string(nil), Series...), "tree_depth", "n_leapfrog", "at_max_depth")
+// then the mean tree depth and the number of transitions cut at MaxDepth
+// of the interval.
+var NUTSSeries = append(append([]string(nil), Series...), "tree_depth", "at_max_depth")
 
 // phase is a point of phase space: position, momentum, gradient, ln p.
 type phase struct {
@@ -59,7 +59,7 @@ type nuts struct {
 	divergent    bool
 
 	// of the measurement interval
-	depthSum, leapfrogSum, atMax float64
+	depthSum, atMax float64
 }
 
 func newNUTS(n, maxDepth int) *nuts {
@@ -117,9 +117,9 @@ func (h *HMC) stepNUTS() error {
 	u.fwd.set(&u.cur)
 	u.bwd.set(&u.cur)
 	u.sample.set(&u.cur)
-	for i, p := range u.cur.p {
-		s := h.invM[i] * p
-		u.pSharpFB[i], u.pSharpFF[i], u.pSharpBF[i], u.pSharpBB[i] = s, s, s, s
+	h.sharp(u.pSharpFB, u.cur.p)
+	for _, v := range [][]float64{u.pSharpFF, u.pSharpBF, u.pSharpBB} {
+		copy(v, u.pSharpFB)
 	}
 	for _, v := range [][]float64{u.pFB, u.pFF, u.pBF, u.pBB, u.rho} {
 		copy(v, u.cur.p)
@@ -173,11 +173,12 @@ func (h *HMC) stepNUTS() error {
 	copy(h.g, u.sample.g)
 	h.lp = u.sample.lp
 	h.energy = u.h0 // the starting Hamiltonian, as Stan's energy__
+	h.lastDivergent = u.divergent
 	if u.divergent {
 		h.divergent++
 	}
 	u.depthSum += float64(depth)
-	u.leapfrogSum += float64(u.nLeapfrog)
+	h.leapfrogs += u.nLeapfrog
 	if depth == h.o.MaxDepth {
 		u.atMax++
 	}
@@ -222,9 +223,7 @@ func (h *HMC) buildTree(depth int, propose *phase, pSharpBeg, pSharpEnd, rho, pB
 			u.sumMetro += math.Exp(u.h0 - hz)
 		}
 		propose.set(z)
-		for i, p := range z.p {
-			pSharpBeg[i] = h.invM[i] * p
-		}
+		h.sharp(pSharpBeg, z.p)
 		copy(pSharpEnd, pSharpBeg)
 		add(rho, rho, z.p)
 		copy(pBeg, z.p)
@@ -260,8 +259,15 @@ func (h *HMC) leapfrogOne(z *phase, eps float64) {
 	for i := range z.p {
 		z.p[i] += 0.5 * eps * z.g[i]
 	}
-	for i := range z.x {
-		z.x[i] += eps * h.invM[i] * z.p[i]
+	if d := h.dense; d != nil {
+		v := d.mul(d.v, z.p)
+		for i := range z.x {
+			z.x[i] += eps * v[i]
+		}
+	} else {
+		for i := range z.x {
+			z.x[i] += eps * h.invM[i] * z.p[i]
+		}
 	}
 	z.lp = h.t.GradLogProb(z.g, z.x)
 	if math.IsNaN(z.lp) || math.IsInf(z.lp, 0) {
@@ -273,26 +279,18 @@ func (h *HMC) leapfrogOne(z *phase, eps float64) {
 	}
 }
 
-// kinetic returns ½ pᵀM⁻¹p.
-func (h *HMC) kinetic(p []float64) float64 {
-	var k float64
-	for i, v := range p {
-		k += 0.5 * v * v * h.invM[i]
-	}
-	return k
-}
-
-// appendSeries appends the interval's tree depth (mean) and leapfrog steps
-// (sum) and restarts them; proposed is the interval's transitions.
+// appendSeries appends the interval's tree depth (mean) and the
+// transitions cut at MaxDepth and restarts them; proposed is the
+// interval's transitions.
 func (u *nuts) appendSeries(dst []float64, proposed int) []float64 {
-	dst = append(dst, u.depthSum/float64(proposed), u.leapfrogSum, u.atMax)
-	u.depthSum, u.leapfrogSum, u.atMax = 0, 0, 0
+	dst = append(dst, u.depthSum/float64(proposed), u.atMax)
+	u.depthSum, u.atMax = 0, 0
 	return dst
 }
 
 // marshal appends the interval counters.
 func (u *nuts) marshal(b []byte) []byte {
-	for _, v := range []float64{u.depthSum, u.leapfrogSum, u.atMax} {
+	for _, v := range []float64{u.depthSum, u.atMax} {
 		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
 	}
 	return b
@@ -301,11 +299,11 @@ func (u *nuts) marshal(b []byte) []byte {
 // unmarshal reads the interval counters from the end of b and returns the
 // rest.
 func (u *nuts) unmarshal(b []byte) ([]byte, bool) {
-	if len(b) < 24 {
+	if len(b) < 16 {
 		return nil, false
 	}
-	n := len(b) - 24
-	for i, v := range []*float64{&u.depthSum, &u.leapfrogSum, &u.atMax} {
+	n := len(b) - 16
+	for i, v := range []*float64{&u.depthSum, &u.atMax} {
 		*v = math.Float64frombits(binary.LittleEndian.Uint64(b[n+8*i:]))
 	}
 	return b[:n], true
