@@ -34,8 +34,8 @@ func init() {
 	}))
 	must(kind.RegisterModel(kind.Model{
 		Name:    "funnel",
-		Doc:     "Neal's funnel: v ~ N(0, 3²), x_i | v ~ N(0, e^v), centred (v, x) or non-centred (v, z), x = z e^{v/2}; records v, v², x_1 and the indicators of |x_1| < 0.1, 1, 10",
-		Version: 1,
+		Doc:     "Neal's funnel: v ~ N(0, 3²), x_i | v ~ N(0, e^v), centred (v, x) or non-centred (v, z), x = z e^{v/2}; records v, v², x_1, the indicators of |x_1| < 0.1, 1, 10, and logp (the centred ln p)",
+		Version: 2,
 		Keys: []kind.Key{
 			kind.IntKey("dim", 10, 2, 100000, "the dimension (v and dim − 1 x's)"),
 			kind.BoolKey("centered", true, "sample (v, x) (true: the funnel's neck) or (v, z) (false)"),
@@ -77,8 +77,11 @@ func (m mvn) LogZ() (float64, string, error) {
 
 type funnel struct{ target }
 
-// Exact: E[v] = 0, E[v²] = 9, E[x_1] = 0, and P(|x_1| < c) by quadrature.
+// Exact: E[v] = 0, E[v²] = 9, E[x_1] = 0, P(|x_1| < c) by quadrature, and
+// E[logp] = −1/2 − (d−1)/2 = −d/2.
 func (f funnel) Exact() (map[string]float64, string) {
+	d := f.tg.Dim()
 	return map[string]float64{"v": 0, "v2": 9, "x1": 0,
-		"x1_lt_0.1": model.FunnelExact(0.1), "x1_lt_1": model.FunnelExact(1), "x1_lt_10": model.FunnelExact(10)}, "v's moments; P(|x1| < c) by quadrature over v"
+		"x1_lt_0.1": model.FunnelExact(0.1), "x1_lt_1": model.FunnelExact(1), "x1_lt_10": model.FunnelExact(10), "logp": -float64(d) / 2},
+		"v's moments; P(|x1| < c) by quadrature over v; E[logp] = −dim/2"
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/hmc"
 )
 
 // contChain wraps an HMC or flow-MH chain with the task's observables.
@@ -19,7 +20,26 @@ type contChain struct {
 	rng     *mc.PCG // a Measurer's stream (saved with the chain), or nil
 	config  bool    // append the configuration after the observables
 	adapt   *adaptBuf
+	div     *divBuf // the divergent transitions' states, if inner reports them
 }
+
+// maxDivergences is the number of divergent transitions whose states a
+// chain keeps (the series "divergent" counts them all).
+const maxDivergences = 1000
+
+// divBuf keeps the states after divergent transitions of the recorded
+// steps: the draw (measurement interval) of each and the state, flat.
+type divBuf struct {
+	on     bool // thermalisation has ended
+	every  int  // steps per draw
+	step   int  // recorded steps taken
+	dim    int
+	draws  []int
+	states []float64
+}
+
+// diverger is a kernel that reports whether its last transition diverged.
+type diverger interface{ Diverged() bool }
 
 // adaptBuf collects a chain's states for adaptive training: every
 // every-th step of a round while on.
@@ -33,6 +53,13 @@ type adaptBuf struct {
 func (c *contChain) Step() error {
 	if err := c.inner.Step(); err != nil {
 		return err
+	}
+	if d := c.div; d != nil && d.on {
+		if c.inner.(diverger).Diverged() && len(d.draws) < maxDivergences {
+			d.draws = append(d.draws, d.step/d.every)
+			d.states = append(d.states, c.pos()...)
+		}
+		d.step++
 	}
 	if a := c.adapt; a != nil && a.on {
 		if a.count++; a.count%a.every == 0 {
@@ -59,6 +86,31 @@ func (c *contChain) EndThermalize() {
 	if t, ok := c.inner.(mc.Thermalizer); ok {
 		t.EndThermalize()
 	}
+	if c.div != nil {
+		c.div.on = true
+	}
+}
+
+// Divergences returns the kept states after divergent transitions
+// (kind.Diverging).
+func (c *contChain) Divergences() (draws []int, states [][]float64, ok bool) {
+	d := c.div
+	if d == nil {
+		return nil, nil, false
+	}
+	for i := range d.draws {
+		states = append(states, d.states[i*d.dim:(i+1)*d.dim])
+	}
+	return d.draws, states, true
+}
+
+// Adaptation returns the step size and metric of an HMC-family chain
+// (kind.Adapted).
+func (c *contChain) Adaptation() (hmc.Adaptation, bool) {
+	if h, ok := c.inner.(*hmc.HMC); ok {
+		return h.Adaptation(), true
+	}
+	return hmc.Adaptation{}, false
 }
 
 func (c *contChain) MarshalBinary() ([]byte, error) {
@@ -74,6 +126,9 @@ func (c *contChain) MarshalBinary() ([]byte, error) {
 			return nil, err
 		}
 		out = append(out, r...)
+	}
+	if d := c.div; d != nil {
+		out = d.marshal(out)
 	}
 	if a := c.adapt; a != nil {
 		on := byte(0)
@@ -114,6 +169,12 @@ func (c *contChain) UnmarshalBinary(b []byte) error {
 		}
 		b = b[rngSize:]
 	}
+	if d := c.div; d != nil {
+		var ok bool
+		if b, ok = d.unmarshal(b); !ok {
+			return errState
+		}
+	}
 	if a := c.adapt; a != nil {
 		if len(b) < 17 {
 			return errState
@@ -135,4 +196,46 @@ func (c *contChain) UnmarshalBinary(b []byte) error {
 		return errState
 	}
 	return nil
+}
+
+// marshal appends on, step, the count and the draws and states.
+func (d *divBuf) marshal(out []byte) []byte {
+	on := byte(0)
+	if d.on {
+		on = 1
+	}
+	out = append(out, on)
+	out = binary.LittleEndian.AppendUint64(out, uint64(d.step))
+	out = binary.LittleEndian.AppendUint64(out, uint64(len(d.draws)))
+	for _, v := range d.draws {
+		out = binary.LittleEndian.AppendUint64(out, uint64(v))
+	}
+	for _, v := range d.states {
+		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
+	}
+	return out
+}
+
+// unmarshal reads what marshal wrote from the start of b and returns the
+// rest.
+func (d *divBuf) unmarshal(b []byte) ([]byte, bool) {
+	if len(b) < 17 {
+		return nil, false
+	}
+	d.on = b[0] == 1
+	d.step = int(binary.LittleEndian.Uint64(b[1:]))
+	k := binary.LittleEndian.Uint64(b[9:])
+	b = b[17:]
+	if k > maxDivergences || uint64(len(b)) < 8*k*uint64(1+d.dim) {
+		return nil, false
+	}
+	d.draws, d.states = make([]int, k), make([]float64, int(k)*d.dim)
+	for i := range d.draws {
+		d.draws[i] = int(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	b = b[8*k:]
+	for i := range d.states {
+		d.states[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return b[8*len(d.states):], true
 }

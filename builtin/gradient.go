@@ -1,8 +1,10 @@
 package builtin
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 
 	"github.com/mcflow/mcflow/kind"
 	"github.com/mcflow/mcflow/mc"
@@ -24,56 +26,60 @@ var (
 	maxDepthKey = kind.IntKey("max_depth", 10, 1, 30, "NUTS: at most 2^max_depth leapfrog steps a transition")
 	malaAccKey  = kind.Key{Name: "target_accept", Type: kind.Float, Default: malaAcc, Min: 0, Max: 1, MinOpen: true,
 		Doc: "the acceptance that step-size adaptation aims at during thermalize (below 1)"}
+	denseKey     = kind.BoolKey("dense_metric", false, "adapt a dense mass matrix (the windows' covariance) instead of a diagonal one; dimension at most 2048")
+	jitterKey    = kind.FloatKey("jitter", 0, 0, 0.9, "draw each trajectory's length (or steps) uniformly from (1 ± jitter) times the set one")
+	initAdaptKey = kind.Key{Name: "init_adapt", Type: kind.Path,
+		Doc: "OUT/adapt/<task>.json of an earlier run: start from its step sizes and metrics (chain c takes its chain c mod their number); with adapt = false they stay"}
 	flowKey = kind.Key{Name: "flow", Type: kind.Path, Doc: "a flow written by `mcflow train` (OUT/flow/<task>.h5); absent: the flow the job's [train] table trains"}
 )
 
 func init() {
-	gradKeys := []kind.Key{epsKey, stepsKey, lengthKey, accKey,
-		kind.BoolKey("metric", true, "adapt a diagonal mass matrix during thermalize (Stan's windows)"), adaptKey}
+	metricKey := kind.BoolKey("metric", true, "adapt a mass matrix during thermalize (Stan's windows)")
+	gradKeys := []kind.Key{epsKey, stepsKey, lengthKey, jitterKey, accKey, metricKey, denseKey, adaptKey, initAdaptKey}
 	must(kind.RegisterSampler(kind.Sampler{
-		Name: "hmc", Doc: "Hamiltonian Monte Carlo with Stan's warmup (dual averaging, windowed diagonal metric)",
-		Version: 2, Needs: "kind.Continuous", Keys: gradKeys, Configs: true,
+		Name: "hmc", Doc: "Hamiltonian Monte Carlo with Stan's warmup (dual averaging, windowed diagonal or dense metric)",
+		Version: hmcVersion, Needs: "kind.Continuous", Keys: gradKeys, Configs: true,
 		Resolve: resolveHMC, Accepts: continuous, Series: hmcSeries,
 		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false, "hmc") },
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "latent-hmc", Doc: "HMC in the latent space of a trained flow (the pulled-back target)",
-		Version: 2, Needs: "kind.Continuous", Keys: append(gradKeys, flowKey), Flow: true, Configs: true,
+		Version: hmcVersion, Needs: "kind.Continuous", Keys: append(gradKeys, flowKey), Flow: true, Configs: true,
 		Resolve: resolveHMC, Accepts: continuous, Series: hmcSeries,
 		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true, "hmc") },
 	}))
 	// MALA is HMC with one leapfrog step: the proposal x + (ε²/2)M⁻¹∇ln p +
 	// ε M^{−1/2}ξ, and the Hamiltonian's acceptance is MALA's
 	// Metropolis–Hastings ratio.
-	malaKeys := []kind.Key{epsKey, malaAccKey, kind.BoolKey("metric", true, "adapt a diagonal preconditioner M⁻¹ during thermalize (Stan's windows)"), adaptKey}
+	malaKeys := []kind.Key{epsKey, malaAccKey, kind.BoolKey("metric", true, "adapt a preconditioner M⁻¹ during thermalize (Stan's windows)"), denseKey, adaptKey, initAdaptKey}
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "mala", Doc: "Metropolis-adjusted Langevin: one leapfrog step of HMC, step size adapted toward acceptance 0.574",
-		Version: 1, Needs: "kind.Continuous", Keys: malaKeys, Configs: true,
+		Version: malaVersion, Needs: "kind.Continuous", Keys: malaKeys, Configs: true,
 		Resolve: resolveAdapt, Accepts: continuous, Series: hmcSeries,
 		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false, "mala") },
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "latent-mala", Doc: "MALA in the latent space of a trained flow (the pulled-back target)",
-		Version: 1, Needs: "kind.Continuous", Keys: append(malaKeys, flowKey), Flow: true, Configs: true,
+		Version: malaVersion, Needs: "kind.Continuous", Keys: append(malaKeys, flowKey), Flow: true, Configs: true,
 		Resolve: resolveAdapt, Accepts: continuous, Series: hmcSeries,
 		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true, "mala") },
 	}))
-	nutsKeys := []kind.Key{epsKey, accKey, kind.BoolKey("metric", true, "adapt a diagonal mass matrix during thermalize (Stan's windows)"), adaptKey, maxDepthKey}
+	nutsKeys := []kind.Key{epsKey, accKey, metricKey, denseKey, adaptKey, initAdaptKey, maxDepthKey}
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "nuts", Doc: "The No-U-Turn sampler (multinomial, generalised U-turn criterion, as Stan) with HMC's warmup; records tree_depth and n_leapfrog",
-		Version: 1, Needs: "kind.Continuous", Keys: nutsKeys, Configs: true,
+		Version: nutsVersion, Needs: "kind.Continuous", Keys: nutsKeys, Configs: true,
 		Resolve: resolveAdapt, Accepts: continuous, Series: func(kind.Values) []string { return hmc.NUTSSeries },
 		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, false, "nuts") },
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "latent-nuts", Doc: "NUTS in the latent space of a trained flow (the pulled-back target)",
-		Version: 1, Needs: "kind.Continuous", Keys: append(nutsKeys, flowKey), Flow: true, Configs: true,
+		Version: nutsVersion, Needs: "kind.Continuous", Keys: append(nutsKeys, flowKey), Flow: true, Configs: true,
 		Resolve: resolveAdapt, Accepts: continuous, Series: func(kind.Values) []string { return hmc.NUTSSeries },
 		Build: func(e *kind.Env, m kind.Instance) (*kind.Built, error) { return buildHMC(e, m, true, "nuts") },
 	}))
 	must(kind.RegisterSampler(kind.Sampler{
 		Name: "flow-mh", Doc: "Independence Metropolis–Hastings with a trained flow's proposals, mixed with local steps",
-		Version: 2, Needs: "kind.Continuous", Flow: true, Configs: true,
+		Version: 3, Needs: "kind.Continuous", Flow: true, Configs: true,
 		Keys: []kind.Key{flowKey,
 			kind.IntKey("batch", 64, 1, flowmh.MaxBatch, "flow proposals per batch"),
 			kind.FloatKey("local", 0.5, 0, 1, "the fraction of steps that are local steps"),
@@ -94,12 +100,12 @@ func init() {
 			return ""
 		},
 		Kernels: func(v kind.Values) map[string]int {
-			k := map[string]int{"sampler/flow-mh": 2}
+			k := map[string]int{"sampler/flow-mh": 3}
 			switch v.String("local_kernel") {
 			case "hmc", "mala": // MALA is the HMC kernel's one-step case
-				k["sampler/hmc"] = 2
+				k["sampler/hmc"] = hmcVersion
 			case "nuts":
-				k["sampler/nuts"] = 1
+				k["sampler/nuts"] = nutsVersion
 			}
 			if v.Int("adapt_rounds") > 0 {
 				k["train"] = TrainVersion
@@ -112,6 +118,14 @@ func init() {
 
 // TrainVersion is the kernel version of flow training and evaluation.
 const TrainVersion = 3
+
+// The kernel versions of the HMC family (3, 2, 2: n_leapfrog recorded,
+// divergent states kept, dense metrics).
+const (
+	hmcVersion  = 3
+	malaVersion = 2
+	nutsVersion = 2
+)
 
 func continuous(m kind.Instance, _ kind.Values) error {
 	if _, ok := m.(kind.Continuous); !ok {
@@ -129,16 +143,25 @@ func resolveHMC(v kind.Values, given func(string) bool, p kind.Plan) error {
 	return checkTrajectory(v)
 }
 
-// resolveAdapt drops the adaptation's keys when adapt = false: the keys of
-// the samplers without a trajectory length (MALA, NUTS), and HMC's with it.
+// resolveAdapt drops the adaptation's keys when adapt = false and checks
+// the metric's and init_adapt's: the keys of the samplers without a
+// trajectory length (MALA, NUTS), and HMC's with it.
 func resolveAdapt(v kind.Values, given func(string) bool, _ kind.Plan) error {
+	if given("init_adapt") && given("eps") {
+		return kind.Errorf("eps", "init_adapt sets the step sizes: drop eps (or init_adapt)")
+	}
 	if !v.Bool("adapt") {
 		for _, k := range []string{"target_accept", "metric"} {
 			if given(k) {
-				return kind.Errorf("adapt", "= false keeps eps and the unit metric: drop target_accept and metric, or set adapt = true")
+				return kind.Errorf("adapt", "= false keeps the step size and metric: drop target_accept and metric, or set adapt = true")
 			}
 			delete(v, k)
 		}
+		if v.Bool("dense_metric") && !v.Has("init_adapt") {
+			return kind.Errorf("dense_metric", "= true with adapt = false keeps the unit metric: set adapt = true, give init_adapt, or drop dense_metric")
+		}
+	} else if !v.Bool("metric") && v.Bool("dense_metric") {
+		return kind.Errorf("dense_metric", "= true needs metric = true (metric = false keeps the unit metric)")
 	}
 	return nil
 }
@@ -221,7 +244,7 @@ func dropAdaptKeys(v kind.Values, drop func([]string, string) error, keys []stri
 // when adapt is on.
 func hmcOptions(v kind.Values, warmup int, metric bool, kernel string) hmc.Options {
 	o := hmc.Options{Eps: v.Float("eps"), Steps: v.Int("steps"), Length: v.Float("length"), Warmup: warmup,
-		Target: v.Float("target_accept"), NoMetric: !metric}
+		Target: v.Float("target_accept"), NoMetric: !metric, Dense: v.Bool("dense_metric"), Jitter: v.Float("jitter")}
 	switch kernel {
 	case "mala":
 		o.Steps, o.Length = 1, 0
@@ -277,13 +300,21 @@ func buildHMC(e *kind.Env, m kind.Instance, latent bool, kernel string) (*kind.B
 	}
 	b := &kind.Built{Config: shapeOf(m)}
 	o := hmcOptions(e.Sampler, e.Plan.Thermalize, e.Sampler.Bool("metric"), kernel)
+	init, err := readAdaptFile(e.Sampler.String("init_adapt"), tg.Dim(), o.Dense)
+	if err != nil {
+		return nil, err
+	}
 	for c := range uint64(e.Plan.Chains) {
 		rng := e.Stream(mc.Moves, c)
 		x0 := start(e, tg.Dim(), rng)
 		cc := newContChain(e, m, c)
+		cc.div = &divBuf{every: e.Plan.MeasureEvery, dim: tg.Dim()}
 		if q == nil {
 			h, err := hmc.New(tg, x0, o, rng)
 			if err != nil {
+				return nil, err
+			}
+			if err := setAdaptation(h, init, c); err != nil {
 				return nil, err
 			}
 			cc.inner, cc.pos = h, h.Position
@@ -298,10 +329,50 @@ func buildHMC(e *kind.Env, m kind.Instance, latent bool, kernel string) (*kind.B
 		if err != nil {
 			return nil, err
 		}
+		if err := setAdaptation(h, init, c); err != nil {
+			return nil, err
+		}
 		cc.inner, cc.pos = h, func() []float64 { return lt.Push(h.Position()) }
 		b.Chains = append(b.Chains, cc)
 	}
 	return b, nil
+}
+
+// readAdaptFile reads init_adapt's file ("": none) for chains of a target
+// of dimension dim with a dense or diagonal metric.
+func readAdaptFile(path string, dim int, dense bool) (*hmc.AdaptFile, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, kind.Errorf("init_adapt", "%v", err)
+	}
+	var f hmc.AdaptFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, kind.Errorf("init_adapt", "%s is not an adaptation file (OUT/adapt/<task>.json): %v", path, err)
+	}
+	switch {
+	case len(f.Chains) == 0:
+		return nil, kind.Errorf("init_adapt", "%s holds no chains", path)
+	case f.Dim != dim:
+		return nil, kind.Errorf("init_adapt", "%s was adapted on a target of dimension %d, this one has %d: use the adaptation of the same model", path, f.Dim, dim)
+	case f.Dense != dense:
+		want := map[bool]string{true: "true", false: "false"}[f.Dense]
+		return nil, kind.Errorf("init_adapt", "%s holds a %s metric: set dense_metric = %s", path, map[bool]string{true: "dense", false: "diagonal"}[f.Dense], want)
+	}
+	return &f, nil
+}
+
+// setAdaptation starts chain c from the file's chain c mod its chains.
+func setAdaptation(h *hmc.HMC, f *hmc.AdaptFile, c uint64) error {
+	if f == nil {
+		return nil
+	}
+	if err := h.SetAdaptation(f.Chains[c%uint64(len(f.Chains))]); err != nil {
+		return kind.Errorf("init_adapt", "chain %d of the file: %v", c%uint64(len(f.Chains)), err)
+	}
+	return nil
 }
 
 func buildFlowMH(e *kind.Env, m kind.Instance) (*kind.Built, error) {
@@ -328,6 +399,7 @@ func buildFlowMH(e *kind.Env, m kind.Instance) (*kind.Built, error) {
 				return nil, err
 			}
 			fo.Kernel = k
+			cc.div = &divBuf{every: e.Plan.MeasureEvery, dim: tg.Dim()}
 		}
 		ch, err := flowmh.New(tg, q, x0, fo, rng)
 		if err != nil {

@@ -59,8 +59,11 @@ every = 100
 func arrays(t *testing.T, out string) map[string][]byte {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(out, "npy", "*", "*.npy"))
-	configs, _ := filepath.Glob(filepath.Join(out, "configs", "*.npy"))
-	files = append(files, configs...)
+	// and the configurations, the divergent states, the adapted metrics
+	for _, pat := range []string{"configs/*.npy", "divergences/*.npy", "adapt/*.json"} {
+		more, _ := filepath.Glob(filepath.Join(out, pat))
+		files = append(files, more...)
+	}
 	if len(files) == 0 {
 		t.Fatalf("no arrays under %s", out)
 	}
@@ -706,6 +709,8 @@ func TestContSamplersJob(t *testing.T) {
 		"flowmh-hmc-local":  "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"" + flow + "\"\nchains = 3\nthermalize = 50\nsweeps = 2000\nlocal = 0.7\nlocal_kernel = \"hmc\"\neps = 0.2\nsteps = 5\n[checkpoint]\nevery = 100\n",
 		"adaptive-flowmh":   "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"" + gflow + "\"\nchains = 3\nthermalize = 600\nsweeps = 3000\nlocal = 0.5\nlocal_kernel = \"rw\"\nlocal_step = 0.4\nadapt_rounds = 3\nadapt_epochs = 30\nadapt_batch = 128\n[checkpoint]\nevery = 50\n",
 		"nuts-phi4":         "[model]\nkind = \"phi4\"\nL = 4\n[sampler]\nkind = \"nuts\"\nchains = 3\nthermalize = 300\nsweeps = 1500\n[checkpoint]\nevery = 100\n",
+		// divergent states kept, a dense metric adapted
+		"nuts-funnel-dense": "[model]\nkind = \"funnel\"\ndim = 4\n[sampler]\nkind = \"nuts\"\ndense_metric = true\nchains = 3\nthermalize = 300\nsweeps = 1500\n[checkpoint]\nevery = 100\n",
 		"mala-phi4":         "[model]\nkind = \"phi4\"\nL = 4\n[sampler]\nkind = \"mala\"\nchains = 3\nthermalize = 300\nsweeps = 3000\n[checkpoint]\nevery = 200\n",
 		"flowmh-mala-local": "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"" + flow + "\"\nchains = 3\nthermalize = 50\nsweeps = 2000\nlocal = 0.7\nlocal_kernel = \"mala\"\n[checkpoint]\nevery = 100\n",
 		"pt-flowmh":         "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"pt\"\nbase = \"flow-mh\"\nflow = \"" + flow + "\"\nbetas = [0.5, 1.0]\nchains = 2\nthermalize = 50\nsweeps = 2000\nlocal = 0.5\nlocal_kernel = \"hmc\"\nsteps = 3\n[checkpoint]\nevery = 100\n",
@@ -716,8 +721,17 @@ func TestContSamplersJob(t *testing.T) {
 			dir := t.TempDir()
 			job := writeJob(t, dir, name+".toml", body)
 			w1, _ := sameForWorkersAndStops(t, dir, job, 20*time.Millisecond, 10*time.Millisecond)
-			if name == "hmc-phi4" {
+			switch name {
+			case "hmc-phi4":
 				checkConfigs(t, w1)
+			case "nuts-funnel-dense":
+				files, _ := filepath.Glob(filepath.Join(w1, "divergences", "*.npy"))
+				if len(files) != 1 {
+					t.Fatalf("divergences: %v, want one file", files)
+				}
+				if a, err := npy.Read(files[0]); err != nil || len(a) == 0 {
+					t.Errorf("centred funnel: divergent states %v (%v)", len(a), err)
+				}
 			}
 		})
 	}

@@ -1,9 +1,15 @@
 package jobs
 
 import (
+	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/mcflow/mcflow/io/npy"
 )
 
 // The calibration targets under adapted HMC: every coordinate of a
@@ -37,7 +43,7 @@ func TestCalibrationKinds(t *testing.T) {
 	sum = runSummary(t, "seed = 5\n[model]\nkind = \"mvn\"\ndim = 10\nscale_min = 0.1\nrho = 0.9\n[sampler]\nkind = \"nuts\"\nchains = 4\nthermalize = 1000\nsweeps = 3000\n")
 	check(sum, names)
 	sum = runSummary(t, "seed = 3\n[model]\nkind = \"funnel\"\ncentered = false\n[sampler]\nkind = \"hmc\"\nchains = 4\nthermalize = 1000\nsweeps = 5000\nsteps = 0\nlength = 1.5\n")
-	check(sum, []string{"v", "v2", "x1_lt_0.1", "x1_lt_1", "x1_lt_10"})
+	check(sum, []string{"v", "v2", "x1_lt_0.1", "x1_lt_1", "x1_lt_10", "logp"})
 	for _, sampler := range []string{"kind = \"hmc\"\nsteps = 0\nlength = 1.5\n", "kind = \"nuts\"\n"} {
 		sum = runSummary(t, "seed = 3\n[model]\nkind = \"funnel\"\n[sampler]\n"+sampler+"chains = 4\nthermalize = 1000\nsweeps = 2000\n")
 		if sum.Divergences == nil || *sum.Divergences == 0 || !hasPrefix(sum.Warnings, "divergences") {
@@ -51,7 +57,7 @@ func TestCalibrationKinds(t *testing.T) {
 	}
 	// NUTS on the non-centred funnel samples cleanly.
 	sum = runSummary(t, "seed = 6\n[model]\nkind = \"funnel\"\ncentered = false\n[sampler]\nkind = \"nuts\"\nchains = 4\nthermalize = 1000\nsweeps = 3000\n")
-	check(sum, []string{"v", "v2", "x1_lt_0.1", "x1_lt_1", "x1_lt_10"})
+	check(sum, []string{"v", "v2", "x1_lt_0.1", "x1_lt_1", "x1_lt_10", "logp"})
 	if sum.Divergences == nil || *sum.Divergences != 0 {
 		t.Errorf("non-centred funnel, nuts: %v divergences", sum.Divergences)
 	}
@@ -74,6 +80,78 @@ func TestNUTSMVN100(t *testing.T) {
 					t.Errorf("rho = %s: %s = %s, exact %.5g (%.1f standard errors)", rho, n, PM(float64(e.Mean), float64(e.Stderr)), float64(ex[n]), d/float64(e.Stderr))
 				}
 			}
+		}
+	}
+}
+
+// The states after divergent transitions of the centred funnel are
+// written (chain, draw, state): as many rows as the divergent series
+// counts, each the state recorded at its draw (measure_every = 1). The
+// adapted step sizes and dense metrics of a NUTS run, given to another
+// job as init_adapt with adapt = false, are kept as they are, and that
+// job samples the correlated normal within 4 standard errors with no
+// warmup at all.
+func TestDivergencesAndInitAdapt(t *testing.T) {
+	_, rep, lay := runJob(t, "seed = 3\n[model]\nkind = \"funnel\"\n[sampler]\nkind = \"nuts\"\nchains = 4\nthermalize = 1000\nsweeps = 2000\n")
+	sum := rep.Tasks[0]
+	rows, err := npy.Read(lay.Divergences(sum.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	div, err := npy.Read(lay.NPY(sum.Name, "divergent"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := npy.Read(lay.NPY(sum.Name, "v"))
+	total := 0
+	for _, c := range div {
+		for _, d := range c {
+			total += int(d)
+		}
+	}
+	if total == 0 || len(rows) != total {
+		t.Fatalf("%d divergent states written, the series counts %d", len(rows), total)
+	}
+	for _, r := range rows {
+		c, d := int(r[0]), int(r[1])
+		if len(r) != 12 || c < 0 || c > 3 || d < 0 || d >= 2000 || div[c][d] == 0 || r[2] != v[c][d] {
+			t.Fatalf("divergent state row %v: want chain, draw of a divergence, and v = %v there", r[:3], v[c][d])
+		}
+	}
+
+	mvn := "[model]\nkind = \"mvn\"\ndim = 10\nscale_min = 0.1\nrho = 0.9\n[sampler]\nkind = \"nuts\"\ndense_metric = true\nchains = 4\n"
+	_, rep, lay = runJob(t, "seed = 5\n"+mvn+"thermalize = 1000\nsweeps = 200\n")
+	path := lay.Adapt(rep.Tasks[0].Name)
+	first, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rep, lay = runJob(t, "seed = 6\n"+mvn+"thermalize = 0\nsweeps = 3000\nadapt = false\ninit_adapt = \""+path+"\"\n")
+	if again, _ := os.ReadFile(lay.Adapt(rep.Tasks[0].Name)); string(again) != string(first) {
+		t.Errorf("init_adapt with adapt = false: the step sizes and metrics changed:\n%s\nwant\n%s", again, first)
+	}
+	sum = rep.Tasks[0]
+	ex := sum.Exact.valuesOf()
+	for i := range 10 {
+		for _, n := range []string{"x" + strconv.Itoa(i+1), "x" + strconv.Itoa(i+1) + "sq"} {
+			e := sum.Observables[n]
+			if d := math.Abs(float64(e.Mean - ex[n])); !(d <= 4*float64(e.Stderr)) {
+				t.Errorf("init_adapt: %s = %s, exact %.5f (%.1f standard errors)", n, PM(float64(e.Mean), float64(e.Stderr)), float64(ex[n]), d/float64(e.Stderr))
+			}
+		}
+	}
+	for _, c := range []struct{ doc, want string }{
+		{strings.Replace(mvn, "dense_metric = true\n", "", 1) + "init_adapt = \"" + path + "\"\n", "set dense_metric = true"},
+		{mvn + "eps = 0.3\ninit_adapt = \"" + path + "\"\n", "init_adapt sets the step sizes"},
+		{strings.Replace(mvn, "dim = 10", "dim = 11", 1) + "init_adapt = \"" + path + "\"\n", "dimension 10, this one has 11"},
+	} {
+		dir := t.TempDir()
+		s, err := Parse([]byte(c.doc), filepath.Join(dir, "job.toml"), dir)
+		if err == nil {
+			_, err = Run(context.Background(), s, Options{Out: filepath.Join(dir, "out"), Workers: 1, Task: -1, Progress: "none"})
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want one saying %q", c.doc, err, c.want)
 		}
 	}
 }

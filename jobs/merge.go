@@ -247,6 +247,11 @@ func mergeTask(s *Spec, t Task, lay Layout) (*TaskSummary, error) {
 	if err := ckpt.Write(lay.Ckpt(name), c); err != nil {
 		return nil, err
 	}
+	for i, ch := range b.chains { // the final states, for what finish writes from them
+		if err := ch.UnmarshalBinary(c.Blobs[chainKey(i)]); err != nil {
+			return nil, fmt.Errorf("%s, chain %d: %w", lay.Ckpt(name), i, err)
+		}
+	}
 	r := &taskRun{s: s, t: t, lay: lay, b: b, hash: s.Hash(t), seconds: seconds,
 		plan: mc.Plan{Thermalize: s.Sampler.Thermalize, Draws: s.Draws(), MeasureEvery: s.Sampler.MeasureEvery}}
 	return r.finish(mc.Progress{Thermalized: c.Thermalized, Draws: c.Draws})

@@ -611,6 +611,9 @@ func (r *taskRun) finish(p mc.Progress) (*TaskSummary, error) {
 		sum.Chains = r.slice.Hi - r.slice.Lo
 		return sum, writeJSON(r.lay.Summary(name), sum)
 	}
+	if err := r.writeChainOutputs(); err != nil {
+		return nil, err
+	}
 	if q, ok := r.b.inst.(kind.Quenched); ok { // written once per task, by the process that finishes it
 		shape, values := q.Disorder()
 		if err := os.MkdirAll(filepath.Dir(r.lay.Disorder(name)), 0o755); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/hmc"
 	"github.com/mcflow/mcflow/nf"
 )
 
@@ -155,3 +156,20 @@ type Adapter interface {
 
 // ErrNoKey is Env.ModelAt's error for a model without the key.
 var ErrNoKey = errors.New("kind: the model has no such key")
+
+// Diverging is a chain that keeps the states of its divergent transitions
+// after thermalisation (HMC's family): mcflow writes them to
+// OUT/divergences/<task>.npy. Divergences returns, for each kept, the
+// draw (measurement interval) it fell in and the state it left the chain
+// in (in the target's space); ok is false when the chain's sampler cannot
+// diverge (nothing is written).
+type Diverging interface {
+	Divergences() (draws []int, states [][]float64, ok bool)
+}
+
+// Adapted is a chain with an adapted step size and metric (HMC's family):
+// mcflow writes them to OUT/adapt/<task>.json, which init_adapt reads;
+// ok is false when the chain has none.
+type Adapted interface {
+	Adaptation() (a hmc.Adaptation, ok bool)
+}

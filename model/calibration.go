@@ -158,10 +158,12 @@ func (f *Funnel) X1(x []float64) float64 {
 	return x[1] * math.Exp(x[0]/2)
 }
 
-// ObservableNames: v, v², x₁, and the indicators of |x₁| < 0.1, 1, 10
-// (whose means are the probabilities that the exact references give).
+// ObservableNames: v, v², x₁, the indicators of |x₁| < 0.1, 1, 10 (whose
+// means are the probabilities that the exact references give), and logp,
+// the centred form's ln p(v, x) = −v²/18 − (d−1)v/2 − Σx_i²e^{−v}/2 in
+// either parametrisation (its mean is −d/2).
 func (f *Funnel) ObservableNames() []string {
-	return []string{"v", "v2", "x1", "x1_lt_0.1", "x1_lt_1", "x1_lt_10"}
+	return []string{"v", "v2", "x1", "x1_lt_0.1", "x1_lt_1", "x1_lt_10", "logp"}
 }
 
 func (f *Funnel) Observe(dst, x []float64) []float64 {
@@ -172,7 +174,16 @@ func (f *Funnel) Observe(dst, x []float64) []float64 {
 		}
 		return 0
 	}
-	return append(dst, x[0], x[0]*x[0], f.X1(x), ind(0.1), ind(1), ind(10))
+	v := x[0]
+	var ss float64 // Σ x_i² e^{−v} = Σ z_i²
+	for _, xi := range x[1:] {
+		ss += xi * xi
+	}
+	if f.Centered {
+		ss *= math.Exp(-v)
+	}
+	lp := -v*v/18 - float64(f.D-1)*v/2 - ss/2
+	return append(dst, v, v*v, f.X1(x), ind(0.1), ind(1), ind(10), lp)
 }
 
 // FunnelExact returns P(|x₁| < c) = ∫ N(v; 0, 9) erf(c e^{−v/2}/√2) dv by

@@ -116,6 +116,16 @@ THM=$(printf '%s\n' "${thm[@]}" | median); GHM=$(printf '%s\n' "${ghm[@]}" | med
 printf "%-52s %12.6f %12.6f %7.2fx\n" "HMC leapfrog phi4 L=64 x 16 chains (hmc_phi4), s (vs PyTorch)" "$GHM" "$THM" "$(ratio "$THM" "$GHM")"
 printf "%-52s %12.6f %12.6f %7.2fx\n" "  of which: the bare leapfrog kernel (model/), s" "$GK" "$THM" "$(ratio "$THM" "$GK")"
 
+# NUTS's tree building per leapfrog step against HMC's (10 steps a
+# trajectory), phi^4 L=16, one chain, one core; the ratio within each run.
+nr=(); nv=(); hv=()
+for i in 1 2 3; do
+  run=$(./build/hmc.test -test.run '^$' -test.bench 'NUTSOverhead' -test.benchtime 2s -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/leapfrog") print $1, $i}')
+  H=$(echo "$run" | awk '$1 ~ /hmc/ {print $2 * 1e6}'); N=$(echo "$run" | awk '$1 ~ /nuts/ {print $2 * 1e6}')
+  hv+=("$H"); nv+=("$N"); nr+=("$(ratio "$H" "$N")")
+done
+printf "%-52s %12.2f %12.2f %7.2fx\n" "NUTS per leapfrog step, phi4 L=16, us (vs HMC's)" "$(printf '%s\n' "${nv[@]}" | median)" "$(printf '%s\n' "${hv[@]}" | median)" "$(printf '%s\n' "${nr[@]}" | median)"
+
 # The lattice kinds' Metropolis sweeps per site against the 2D Ising plain
 # engine, one core: five runs of all of them back to back, the ratio taken
 # within each run (the VM's speed drifts between runs), then the median.

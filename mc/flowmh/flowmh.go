@@ -71,6 +71,7 @@ type Chain struct {
 
 	accFlow, propFlow, accLocal, propLocal int
 	xl                                     []float64
+	diverged                               bool // the last step was a divergent local transition
 }
 
 // New starts a chain at x0 (copied). The flow's density must be exact.
@@ -109,6 +110,7 @@ func (c *Chain) logQ(x []float64) float64 {
 // Step is one proposal: from the flow, or (with probability Local) a
 // random-walk move.
 func (c *Chain) Step() error {
+	c.diverged = false
 	if c.o.Local > 0 && mc.Uniform(c.rng) < c.o.Local {
 		return c.local()
 	}
@@ -160,6 +162,9 @@ func (c *Chain) local() error {
 		if err := k.Step(); err != nil {
 			return err
 		}
+		if d, ok := k.(interface{ Diverged() bool }); ok {
+			c.diverged = d.Diverged()
+		}
 		if x := k.Position(); !slices.Equal(x, c.x) {
 			copy(c.x, x)
 			c.lp = c.t.LogProb(c.x)
@@ -180,6 +185,10 @@ func (c *Chain) local() error {
 	}
 	return nil
 }
+
+// Diverged reports whether the last step was a local transition of a
+// kernel that reports divergences (HMC's family) and diverged.
+func (c *Chain) Diverged() bool { return c.diverged }
 
 // Refresh recomputes ln q at the current state and drops the buffered
 // proposals: the flow's parameters have changed (adaptive training).

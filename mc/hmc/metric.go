@@ -244,3 +244,61 @@ func (h *HMC) SetAdapted(eps float64, inv []float64) error {
 	h.da.restart(eps)
 	return nil
 }
+
+// Adaptation is a chain's adapted step size and inverse metric, as
+// OUT/adapt/<task>.json holds them: InvMetric is the diagonal, or
+// InvMetricDense the dense matrix row by row.
+type Adaptation struct {
+	Eps            float64     `json:"eps"`
+	InvMetric      []float64   `json:"inv_metric,omitempty"`
+	InvMetricDense [][]float64 `json:"inv_metric_dense,omitempty"`
+}
+
+// Adaptation returns the chain's step size and inverse metric.
+func (h *HMC) Adaptation() Adaptation {
+	inv, isDense := h.Metric()
+	if !isDense {
+		return Adaptation{Eps: h.eps, InvMetric: inv}
+	}
+	n := len(h.x)
+	a := Adaptation{Eps: h.eps, InvMetricDense: make([][]float64, n)}
+	for i := range n {
+		a.InvMetricDense[i] = inv[i*n : i*n+n]
+	}
+	return a
+}
+
+// SetAdaptation starts the chain from a, whose metric must be of the
+// chain's kind (dense or diagonal) and dimension.
+func (h *HMC) SetAdaptation(a Adaptation) error {
+	switch {
+	case h.dense != nil && a.InvMetricDense == nil:
+		return fmt.Errorf("hmc: the adaptation has a diagonal metric, the chain a dense one")
+	case h.dense == nil && a.InvMetricDense != nil:
+		return fmt.Errorf("hmc: the adaptation has a dense metric, the chain a diagonal one")
+	case h.dense == nil:
+		return h.SetAdapted(a.Eps, a.InvMetric)
+	}
+	n := len(h.x)
+	if len(a.InvMetricDense) != n {
+		return fmt.Errorf("hmc: a dense metric of %d rows for dimension %d", len(a.InvMetricDense), n)
+	}
+	flat := make([]float64, 0, n*n)
+	for i, row := range a.InvMetricDense {
+		if len(row) != n {
+			return fmt.Errorf("hmc: row %d of the dense metric has %d values, want %d", i, len(row), n)
+		}
+		flat = append(flat, row...)
+	}
+	return h.SetAdapted(a.Eps, flat)
+}
+
+// AdaptFile is OUT/adapt/<task>.json: the adapted step size and metric of
+// every chain of a task, in chain order.
+type AdaptFile struct {
+	Sampler string       `json:"sampler"`
+	Task    string       `json:"task"`
+	Dim     int          `json:"dim"`
+	Dense   bool         `json:"dense"`
+	Chains  []Adaptation `json:"chains"`
+}

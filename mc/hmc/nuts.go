@@ -39,6 +39,14 @@ func (z *phase) set(o *phase) {
 	z.lp = o.lp
 }
 
+// setPoint copies position, gradient and ln p (a proposal's momentum is
+// never used).
+func (z *phase) setPoint(o *phase) {
+	copy(z.x, o.x)
+	copy(z.g, o.g)
+	z.lp = o.lp
+}
+
 // level is the scratch space of one depth of the recursion.
 type level struct {
 	propose                                 phase
@@ -93,6 +101,30 @@ func add(dst, a, b []float64) []float64 {
 // along ρ, the sum of the momenta between them.
 func uturn(pSharpMinus, pSharpPlus, rho []float64) bool {
 	return dot(pSharpPlus, rho) > 0 && dot(pSharpMinus, rho) > 0
+}
+
+// uturnSum is uturn for ρ = a + b, in one pass; with acc not nil it adds
+// ρ to acc as well.
+func uturnSum(pSharpMinus, pSharpPlus, a, b, acc []float64) bool {
+	n := len(a)
+	pm, pp, b := pSharpMinus[:n], pSharpPlus[:n], b[:n]
+	var dm, dp float64
+	if acc != nil {
+		acc = acc[:n]
+		for i, v := range a {
+			r := v + b[i]
+			acc[i] += r
+			dp += pp[i] * r
+			dm += pm[i] * r
+		}
+	} else {
+		for i, v := range a {
+			r := v + b[i]
+			dp += pp[i] * r
+			dm += pm[i] * r
+		}
+	}
+	return dp > 0 && dm > 0
 }
 
 func logAddExp(a, b float64) float64 {
@@ -152,7 +184,7 @@ func (h *HMC) stepNUTS() error {
 		}
 		depth++
 		if logSumWSub > logSumW || mc.Uniform(h.rng) < math.Exp(logSumWSub-logSumW) {
-			u.sample.set(&u.propose)
+			u.sample.setPoint(&u.propose)
 		}
 		logSumW = logAddExp(logSumW, logSumWSub)
 		add(u.rho, u.rhoB, u.rhoF)
@@ -207,9 +239,8 @@ func (h *HMC) buildTree(depth int, propose *phase, pSharpBeg, pSharpEnd, rho, pB
 	u := h.nuts
 	if depth == 0 {
 		z := &u.cur
-		h.leapfrogOne(z, sign*h.eps)
+		hz := h.leaf(z, sign*h.eps, pSharpBeg, pSharpEnd, rho, pBeg, pEnd) - z.lp
 		u.nLeapfrog++
-		hz := h.kinetic(z.p) - z.lp
 		if math.IsNaN(hz) {
 			hz = math.Inf(1)
 		}
@@ -222,36 +253,104 @@ func (h *HMC) buildTree(depth int, propose *phase, pSharpBeg, pSharpEnd, rho, pB
 		} else {
 			u.sumMetro += math.Exp(u.h0 - hz)
 		}
-		propose.set(z)
-		h.sharp(pSharpBeg, z.p)
-		copy(pSharpEnd, pSharpBeg)
-		add(rho, rho, z.p)
-		copy(pBeg, z.p)
-		copy(pEnd, z.p)
+		propose.setPoint(z)
 		return !u.divergent
 	}
 	l := &u.levels[depth-1]
+	// The inner ends of the halves; a half of one point has one end.
+	pSharpInitEnd, pInitEnd, pSharpFinalBeg, pFinalBeg := l.pSharpInitEnd, l.pInitEnd, l.pSharpFinalBeg, l.pFinalBeg
+	if depth == 1 {
+		pSharpInitEnd, pInitEnd, pSharpFinalBeg, pFinalBeg = pSharpBeg, pBeg, pSharpEnd, pEnd
+	}
 	logSumWInit := math.Inf(-1)
 	clear(l.rhoInit)
-	if !h.buildTree(depth-1, propose, pSharpBeg, l.pSharpInitEnd, l.rhoInit, pBeg, l.pInitEnd, sign, &logSumWInit) {
+	if !h.buildTree(depth-1, propose, pSharpBeg, pSharpInitEnd, l.rhoInit, pBeg, pInitEnd, sign, &logSumWInit) {
 		return false
 	}
 	logSumWFinal := math.Inf(-1)
 	clear(l.rhoFinal)
-	if !h.buildTree(depth-1, &l.propose, l.pSharpFinalBeg, pSharpEnd, l.rhoFinal, l.pFinalBeg, pEnd, sign, &logSumWFinal) {
+	if !h.buildTree(depth-1, &l.propose, pSharpFinalBeg, pSharpEnd, l.rhoFinal, pFinalBeg, pEnd, sign, &logSumWFinal) {
 		return false
 	}
 	logSumWSub := logAddExp(logSumWInit, logSumWFinal)
 	*logSumW = logAddExp(*logSumW, logSumWSub)
 	if mc.Uniform(h.rng) < math.Exp(logSumWFinal-logSumWSub) {
-		propose.set(&l.propose)
+		propose.setPoint(&l.propose)
 	}
-	add(l.rx, l.rhoInit, l.rhoFinal) // ρ of the subtree
-	add(rho, rho, l.rx)
-	persist := uturn(pSharpBeg, pSharpEnd, l.rx)
-	persist = persist && uturn(pSharpBeg, l.pSharpFinalBeg, add(l.rx, l.rhoInit, l.pFinalBeg))
-	persist = persist && uturn(l.pSharpInitEnd, pSharpEnd, add(l.rx, l.rhoFinal, l.pInitEnd))
+	// ρ of the subtree, added to rho, and the criterion across it and
+	// across each half extended by the other's nearest point
+	// (for two points the three are the same test)
+	persist := uturnSum(pSharpBeg, pSharpEnd, l.rhoInit, l.rhoFinal, rho)
+	if depth == 1 {
+		return persist
+	}
+	persist = persist && uturnSum(pSharpBeg, pSharpFinalBeg, l.rhoInit, pFinalBeg, nil)
+	persist = persist && uturnSum(pSharpInitEnd, pSharpEnd, l.rhoFinal, pInitEnd, nil)
 	return persist
+}
+
+// leaf takes one leapfrog step of size eps from z (in place) and records
+// the new point as a one-point subtree: M⁻¹p at both its ends (pSharpBeg,
+// pSharpEnd), p at both (pBeg, pEnd), p added to ρ. It returns the kinetic
+// energy. With the diagonal metric these passes are fused with the last
+// half kick.
+func (h *HMC) leaf(z *phase, eps float64, pSharpBeg, pSharpEnd, rho, pBeg, pEnd []float64) float64 {
+	if h.dense != nil || !h.drift(z, eps) {
+		if h.dense != nil {
+			h.leapfrogOne(z, eps)
+		}
+		h.sharp(pSharpBeg, z.p)
+		copy(pSharpEnd, pSharpBeg)
+		add(rho, rho, z.p)
+		copy(pBeg, z.p)
+		copy(pEnd, z.p)
+		return h.kinetic(z.p)
+	}
+	n := len(z.p)
+	p, g, invM := z.p[:n], z.g[:n], h.invM[:n]
+	sb, se, r, pb, pe := pSharpBeg[:n], pSharpEnd[:n], rho[:n], pBeg[:n], pEnd[:n]
+	var k float64
+	if &sb[0] == &se[0] { // one slice for both ends
+		for i, v := range p {
+			v += 0.5 * eps * g[i]
+			p[i] = v
+			sb[i] = invM[i] * v
+			k += 0.5 * v * v * invM[i]
+			r[i] += v
+			pb[i] = v
+		}
+		return k
+	}
+	for i, v := range p {
+		v += 0.5 * eps * g[i]
+		p[i] = v
+		s := invM[i] * v
+		k += 0.5 * v * v * invM[i]
+		sb[i], se[i] = s, s
+		r[i] += v
+		pb[i], pe[i] = v, v
+	}
+	return k
+}
+
+// drift is the diagonal metric's leapfrog step up to the last half kick:
+// kick ½ε, drift ε, gradient. It reports whether ln p is finite (if not,
+// ln p is −∞ and the step ends there, as leapfrogOne's).
+func (h *HMC) drift(z *phase, eps float64) bool {
+	n := len(z.p)
+	p, x, g, invM := z.p[:n], z.x[:n], z.g[:n], h.invM[:n]
+	for i := range p {
+		p[i] += 0.5 * eps * g[i]
+	}
+	for i := range x {
+		x[i] += eps * invM[i] * p[i]
+	}
+	z.lp = h.t.GradLogProb(g, x)
+	if math.IsNaN(z.lp) || math.IsInf(z.lp, 0) {
+		z.lp = math.Inf(-1)
+		return false
+	}
+	return true
 }
 
 // leapfrogOne is one leapfrog step of size eps from z, in place.
