@@ -58,6 +58,8 @@ var kernelGolden = []struct {
 	{"nuts", "[model]\nkind = \"phi4\"\nL = 4\n[sampler]\nkind = \"nuts\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "", "33fc40de7ae9a87a"},
 	{"latent-nuts", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"latent-nuts\"\nchains = 2\nthermalize = 20\nsweeps = 20\n", "ring2d-realnvp.h5", "a182a6f67e123f24"},
 	{"flow-mh-nuts", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"flow-mh\"\nlocal_kernel = \"nuts\"\nchains = 2\nthermalize = 20\nsweeps = 40\n", "ring2d-realnvp.h5", "32ce719651988794"},
+	{"nuts-dense", "[model]\nkind = \"mvn\"\ndim = 3\nrho = 0.5\n[sampler]\nkind = \"nuts\"\ndense_metric = true\nchains = 2\nthermalize = 200\nsweeps = 20\n", "", "813dcd13da236152"},
+	{"hmc-jitter", "[model]\nkind = \"phi4\"\nL = 4\n[sampler]\nkind = \"hmc\"\nsteps = 0\nlength = 1.0\njitter = 0.5\nchains = 2\nthermalize = 20\nsweeps = 20\n", "", "45889e95cd6d8f78"},
 	{"train", "[model]\nkind = \"toy2d\"\n[train]\nepochs = 3\nbatch = 64\nhidden = [4]\nlayers = 2\neval_samples = 1000\n[sampler]\nkind = \"flow-mh\"\nchains = 1\nthermalize = 2\nsweeps = 4\n", "", "9fd98a202207a706"},
 }
 
