@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # make bench: mcflow's benchmarks side by side with the references in
-# ../shared/bench, measured in one run on this machine, as ratios.
+# bench/ (the C Ising reference, bench/ising_ref.c, and the PyTorch
+# workloads, bench/torch_ref.py), measured in one run on this machine, as
+# ratios.
 # Each figure is the median of 3 interleaved runs (C, Go, C, Go, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REF_DIR=${BENCH_REF_DIR:-../shared/bench}
-if [ ! -f "$REF_DIR/ising_ref.c" ]; then
-  echo "bench: $REF_DIR/ising_ref.c not found; set BENCH_REF_DIR to the folder of the references" >&2
-  exit 1
-fi
+REF_DIR=bench
 mkdir -p build
 gcc -O3 -march=native -o build/ising_ref "$REF_DIR/ising_ref.c" -lm
 go test -c -o build/ising.test ./mc/ising >/dev/null
