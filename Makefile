@@ -64,7 +64,7 @@ testdata: build
 	scripts/testdata.sh
 
 # Train RealNVP and Monge-Ampere flows on the five 2D toy densities and
-# print the README's table (~30 min).
+# print docs/flows.md's table (~30 min).
 train-toys: build
 	scripts/train-toys.sh
 

@@ -24,7 +24,7 @@ import (
 // Version is mcflow's version, recorded in checkpoints and summaries.
 var Version = "0.1.0"
 
-// Exit codes of `mcflow run`, documented in the README.
+// Exit codes of `mcflow run`, documented in docs/jobs.md.
 const (
 	ExitDone     = 0  // every task finished (now or before)
 	ExitError    = 1  // a runtime error; the last checkpoint is intact

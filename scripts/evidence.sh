@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's sampler comparison: runs examples/evidence/*.toml (HMC,
+# docs/samplers.md's sampler comparison: runs examples/evidence/*.toml (HMC,
 # latent-space HMC, flow-MH and flow-MH mixed with HMC on phi^4 L=8 at lam = 8 and 4, and on the
 # Ising relaxation at L=16, beta_c; the flows are those of testdata/flows)
 # and prints tau_int and ESS per second of M and |M|, without and with the

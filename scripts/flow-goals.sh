@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The lattice-flow goal table of the README: trains each job file in
+# The lattice-flow goal table of docs/flows.md: trains each job file in
 # examples/flows/ named below with --workers 2 and prints, per flow, the
 # training's ESS per sample on fresh samples (train.ess_per_sample of
 # OUT/summary/<task>.json), F_q, the gap where -ln Z is exact, and the

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains a RealNVP and a Monge–Ampère flow on each of the five 2D toy
 # densities (the job files in examples/flows/ with model.name replaced) and
-# prints the Markdown table of the README: F_q, exact −ln Z, gap, ESS per
+# prints the Markdown table of docs/flows.md: F_q, exact −ln Z, gap, ESS per
 # sample (100 000 fresh samples each) and training time.
 #   scripts/train-toys.sh [OUT]      (default out/toys; ~25 min on 2 cores)
 set -euo pipefail
