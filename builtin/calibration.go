@@ -82,6 +82,6 @@ type funnel struct{ target }
 func (f funnel) Exact() (map[string]float64, string) {
 	d := f.tg.Dim()
 	return map[string]float64{"v": 0, "v2": 9, "x1": 0,
-		"x1_lt_0.1": model.FunnelExact(0.1), "x1_lt_1": model.FunnelExact(1), "x1_lt_10": model.FunnelExact(10), "logp": -float64(d) / 2},
+			"x1_lt_0.1": model.FunnelExact(0.1), "x1_lt_1": model.FunnelExact(1), "x1_lt_10": model.FunnelExact(10), "logp": -float64(d) / 2},
 		"v's moments; P(|x1| < c) by quadrature over v; E[logp] = −dim/2"
 }

@@ -131,16 +131,7 @@ func (c *contChain) MarshalBinary() ([]byte, error) {
 		out = d.marshal(out)
 	}
 	if a := c.adapt; a != nil {
-		on := byte(0)
-		if a.on {
-			on = 1
-		}
-		out = append(out, on)
-		out = binary.LittleEndian.AppendUint64(out, uint64(a.count))
-		out = binary.LittleEndian.AppendUint64(out, uint64(len(a.buf)))
-		for _, v := range a.buf {
-			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
-		}
+		out = appendFloats(appendHead(out, a.on, a.count, len(a.buf)), a.buf)
 	}
 	return out, nil
 }
@@ -176,21 +167,13 @@ func (c *contChain) UnmarshalBinary(b []byte) error {
 		}
 	}
 	if a := c.adapt; a != nil {
-		if len(b) < 17 {
+		on, count, m, rest, ok := readHead(b)
+		if !ok || m > uint64(len(rest))/8 || uint64(len(rest)) != 8*m {
 			return errState
 		}
-		a.on = b[0] == 1
-		a.count = int(binary.LittleEndian.Uint64(b[1:]))
-		m := binary.LittleEndian.Uint64(b[9:])
-		b = b[17:]
-		if m > uint64(len(b))/8 || uint64(len(b)) != 8*m {
-			return errState
-		}
+		a.on, a.count = on, int(count)
 		a.buf = make([]float64, m, max(int(m), cap(a.buf)))
-		for i := range a.buf {
-			a.buf[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-		}
-		b = b[8*m:]
+		b = readFloats(rest, a.buf)
 	}
 	if len(b) != 0 {
 		return errState
@@ -200,42 +183,60 @@ func (c *contChain) UnmarshalBinary(b []byte) error {
 
 // marshal appends on, step, the count and the draws and states.
 func (d *divBuf) marshal(out []byte) []byte {
-	on := byte(0)
-	if d.on {
-		on = 1
-	}
-	out = append(out, on)
-	out = binary.LittleEndian.AppendUint64(out, uint64(d.step))
-	out = binary.LittleEndian.AppendUint64(out, uint64(len(d.draws)))
+	out = appendHead(out, d.on, d.step, len(d.draws))
 	for _, v := range d.draws {
 		out = binary.LittleEndian.AppendUint64(out, uint64(v))
 	}
-	for _, v := range d.states {
-		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
-	}
-	return out
+	return appendFloats(out, d.states)
 }
 
 // unmarshal reads what marshal wrote from the start of b and returns the
 // rest.
 func (d *divBuf) unmarshal(b []byte) ([]byte, bool) {
-	if len(b) < 17 {
+	on, step, k, b, ok := readHead(b)
+	if !ok || k > maxDivergences || uint64(len(b)) < 8*k*uint64(1+d.dim) {
 		return nil, false
 	}
-	d.on = b[0] == 1
-	d.step = int(binary.LittleEndian.Uint64(b[1:]))
-	k := binary.LittleEndian.Uint64(b[9:])
-	b = b[17:]
-	if k > maxDivergences || uint64(len(b)) < 8*k*uint64(1+d.dim) {
-		return nil, false
-	}
+	d.on, d.step = on, int(step)
 	d.draws, d.states = make([]int, k), make([]float64, int(k)*d.dim)
 	for i := range d.draws {
 		d.draws[i] = int(binary.LittleEndian.Uint64(b[8*i:]))
 	}
-	b = b[8*k:]
-	for i := range d.states {
-		d.states[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	return readFloats(b[8*k:], d.states), true
+}
+
+// appendHead appends the header of a chain's buffer: a flag and two
+// counts.
+func appendHead(out []byte, on bool, a, n int) []byte {
+	flag := byte(0)
+	if on {
+		flag = 1
 	}
-	return b[8*len(d.states):], true
+	out = binary.LittleEndian.AppendUint64(append(out, flag), uint64(a))
+	return binary.LittleEndian.AppendUint64(out, uint64(n))
+}
+
+// readHead reads what appendHead wrote and returns the rest.
+func readHead(b []byte) (on bool, a, n uint64, rest []byte, ok bool) {
+	if len(b) < 17 {
+		return false, 0, 0, nil, false
+	}
+	return b[0] == 1, binary.LittleEndian.Uint64(b[1:]), binary.LittleEndian.Uint64(b[9:]), b[17:], true
+}
+
+// appendFloats appends v's bits.
+func appendFloats(out []byte, v []float64) []byte {
+	for _, x := range v {
+		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(x))
+	}
+	return out
+}
+
+// readFloats fills dst from b (which holds at least len(dst) values) and
+// returns the rest.
+func readFloats(b []byte, dst []float64) []byte {
+	for i := range dst {
+		dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+	return b[8*len(dst):]
 }
