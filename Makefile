@@ -17,11 +17,11 @@ deps-bench:
 	@./scripts/deps.sh $(PKGS) $(BENCH_PKGS)
 
 build: deps
-	$(GO) build -o $(BIN) ./cmd/mcflow
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/mcflow
 
 # A pure-Go binary without HDF5 (NPY output only).
 build-nohdf5:
-	CGO_ENABLED=0 $(GO) build -tags nohdf5 -o bin/mcflow-nohdf5 ./cmd/mcflow
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -tags nohdf5 -o bin/mcflow-nohdf5 ./cmd/mcflow
 
 run: build
 	./$(BIN) run --out $(OUT)

@@ -17,8 +17,12 @@ import (
 // 2, …, P workers, with throughput and parallel efficiency.
 func cmdBench(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] != "scaling" {
-		fmt.Fprintf(stderr, "Usage: mcflow bench scaling [flags]\n  (make bench runs the benchmarks against the C and PyTorch references)\n")
-		return jobs.ExitUsage
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			args = []string{"scaling", "-h"}
+		} else {
+			fmt.Fprintf(stderr, "mcflow bench: want `mcflow bench scaling [flags]` (make bench runs the benchmarks against the C and PyTorch references)\n")
+			return jobs.ExitUsage
+		}
 	}
 	fs := flag.NewFlagSet("bench scaling", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -27,10 +31,6 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	chains := fs.Int("chains", 0, "chains (default 8·P; a multiple of 64 replicas for multispin: 64·P)")
 	sweeps := fs.Int("sweeps", 0, "sweeps per chain (default: about 2 s of work on one worker)")
 	engine := fs.String("engine", "plain", "Metropolis engine: plain or multispin")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mcflow bench scaling [flags]\n\nRuns one fixed Metropolis workload (2D Ising at beta_c, measuring every 10 sweeps)\non 1, 2, ..., P workers and prints throughput and parallel efficiency.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	if _, err := parseInterleaved(fs, args[1:]); err != nil {
 		if err == flag.ErrHelp {
 			return jobs.ExitDone

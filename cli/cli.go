@@ -26,6 +26,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -78,87 +79,28 @@ func stoppedBy(ctx context.Context) os.Signal {
 	return nil
 }
 
-const usage = `mcflow: Monte Carlo sampling of Boltzmann distributions on every core.
-
-Usage:
-  mcflow run [JOB.toml] [flags]   run a job (the embedded default job without a file)
-  mcflow train JOB.toml [flags]   train a normalizing flow per task ([model] target, [train] flow)
-  mcflow tasks [JOB.toml] [--chains-per-task K]
-                                  list a job's tasks (and array indices) and their parameters
-  mcflow slurm JOB.toml [-o FILE] [--chains-per-task K] [--submit]
-                                  an sbatch array script that checkpoints, requeues and resumes
-  mcflow merge OUTDIR [--strict]  combine the tasks/slices of an array run into results.h5, summary.json
-  mcflow summary OUTDIR [--strict]
-                                  print the results table of a run's finished tasks, with warnings
-  mcflow status OUTDIR            per task: done/running/checkpointed, sweeps, last checkpoint, ETA
-  mcflow export OUTDIR --npy      NPY files from the HDF5 results
-  mcflow keys [KIND...]           the job-file keys of every model and sampler kind (or of KIND)
-  mcflow default                  print the embedded default job file
-  mcflow onsager [--beta B]       exact infinite-lattice lnZ/N, E/N, C/N (AD through Onsager's quadrature)
-  mcflow trg [--beta B] [--dcut D] [--steps N]
-                                  TRG lnZ/N, with E/N and C/N by reverse-mode AD, beside Onsager
-  mcflow tfim [--L 6] [--target tfim|random|FILE.npy] [--steps 300]
-                                  learn TFIM couplings and fields whose ground state is the target
-  mcflow bench scaling [--max-workers P] [--engine plain|multispin]
-                                  throughput and parallel efficiency on 1..P workers
-  mcflow version                  print the version
-
-B is start:stop:count (e.g. 0.40:0.50:51) or a comma list; --out DIR writes
-one .npy per column and a plot. Run 'mcflow CMD -h' for a command's flags.
-Exit codes: 0 done, 1 error, 2 bad input (nothing written), 3 done but with
-warnings under --strict (run, merge, summary), 75 stopped by SIGINT/SIGTERM/SIGUSR1
-after a checkpoint (run again to resume).
-`
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		usage(stderr)
 		return jobs.ExitUsage
 	}
 	switch args[0] {
-	case "run":
-		return cmdRun(ctx, args[1:], stdout, stderr)
-	case "train":
-		return cmdTrain(ctx, args[1:], stdout, stderr)
-	case "tasks":
-		return cmdTasks(args[1:], stdout, stderr)
-	case "slurm":
-		return cmdSlurm(args[1:], stdout, stderr)
-	case "merge":
-		return cmdMerge(args[1:], stdout, stderr)
-	case "status":
-		return cmdStatus(args[1:], stdout, stderr)
-	case "summary":
-		return cmdSummary(args[1:], stdout, stderr)
-	case "export":
-		return cmdExport(args[1:], stdout, stderr)
-	case "bench":
-		return cmdBench(args[1:], stdout, stderr)
-	case "onsager":
-		return cmdOnsager(args[1:], stdout, stderr)
-	case "trg":
-		return cmdTRG(ctx, args[1:], stdout, stderr)
-	case "tfim":
-		return cmdTFIM(args[1:], stdout, stderr)
-	case "default":
-		stdout.Write(jobs.DefaultTOML())
+	case "-h", "--help", "-help":
+		usage(stdout)
 		return jobs.ExitDone
-	case "keys":
-		return cmdKeys(args[1:], stdout, stderr)
-	case "version", "--version", "-version":
-		fmt.Fprintf(stdout, "mcflow %s\n", jobs.Version)
-		return jobs.ExitDone
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return jobs.ExitDone
+	case "--version", "-version":
+		return cmdVersion(nil, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "mcflow: unknown command %q\n\n%s", args[0], usage)
-	return jobs.ExitUsage
+	if c := lookup(args[0]); c != nil {
+		return c.run(ctx, args[1:], stdout, stderr)
+	}
+	return unknownCommand(args[0], stderr)
 }
 
 // parseInterleaved parses flags that may come before or after positional
 // arguments.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	describe(fs)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -218,7 +160,7 @@ func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags
 	f := &jobFlags{}
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.out, "out", "", "output directory (default: the job's [output].dir)")
-	fs.IntVar(&f.workers, "workers", 0, "worker goroutines (default: the CPUs this process may use; SLURM_CPUS_PER_TASK under SLURM)")
+	fs.Var(countFlag{&f.workers, "auto"}, "workers", "worker goroutines, at least 1 (auto: the CPUs this process may use; SLURM_CPUS_PER_TASK under SLURM)")
 	fs.StringVar(&f.task, "task", "", what+" only task `I` of the scan, a position (0, 1, …) or a task id (touches only that task's files)")
 	fs.BoolVar(&f.force, "force-spec", false, "resume a checkpoint written by a different job")
 	fs.BoolVar(&f.breakLock, "break-lock", false, "take the task lock whoever holds it")
@@ -229,15 +171,11 @@ func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags
 	fs.IntVar(&f.arrayIndex, "array-index", -1, what+" the task (or, with --chains-per-task, the slice) of array index `I` ($SLURM_ARRAY_TASK_ID)")
 	f.chainsPerTask, f.slice = 0, -1
 	if cmd == "run" {
-		fs.IntVar(&f.chainsPerTask, "chains-per-task", 0, "split every task's chains into slices of `K` (array index i: task i/S, slice i%S; see `mcflow tasks --chains-per-task K`)")
-		fs.IntVar(&f.tasksPerIndex, "tasks-per-index", 0, "with --array-index: run `K` whole tasks, i·K … i·K + K − 1, one after the other")
+		fs.Var(countFlag{&f.chainsPerTask, "none"}, "chains-per-task", "split every task's chains into slices of `K` (array index i: task i/S, slice i%S; see `mcflow tasks --chains-per-task K`)")
+		fs.Var(countFlag{&f.tasksPerIndex, "none"}, "tasks-per-index", "with --array-index: run `K` whole tasks, i·K … i·K + K − 1, one after the other")
 		fs.IntVar(&f.slice, "slice", -1, "with --task and --chains-per-task: run only slice `J` of the task")
 		fs.BoolVar(&f.requeue, "requeue", false, "under SLURM: after checkpointing on SIGUSR1, requeue the job (scontrol requeue $SLURM_JOB_ID) so that it resumes")
 		f.strict = strictFlag(fs)
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mcflow %s [JOB.toml] [flags]\n\nFlags:\n", cmd)
-		fs.PrintDefaults()
 	}
 	return f
 }
@@ -294,6 +232,10 @@ func (f *jobFlags) options(spec *jobs.Spec, stdout, stderr io.Writer) (opts jobs
 		slice = sl
 	case f.chainsPerTask != 0:
 		fmt.Fprintf(stderr, "mcflow: --chains-per-task needs --array-index (or --task and --slice)\n")
+		return opts, stop, jobs.ExitUsage
+	}
+	if f.every <= 0 {
+		fmt.Fprintf(stderr, "mcflow: --progress-every %v: want a positive duration\n", f.every)
 		return opts, stop, jobs.ExitUsage
 	}
 	if f.barrier <= 0 {
@@ -502,17 +444,40 @@ func cmdTasks(args []string, stdout, stderr io.Writer) int {
 func cmdKeys(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("keys", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: mcflow keys [KIND...]\n\nPrints the job-file keys of every registered model and sampler kind\n"+
-			"(type, default, allowed values, meaning) as Markdown, or of the kinds named.\n"+
-			"docs/keys.md is its output (make docs).\n\nexample: mcflow keys potts wolff\n")
-	}
-	if err := fs.Parse(args); err != nil {
+	kinds, err := parseInterleaved(fs, args)
+	if err != nil {
 		return flagExit(err)
 	}
-	if err := jobs.Keys(stdout, fs.Args()...); err != nil {
+	if err := jobs.Keys(stdout, kinds...); err != nil {
 		fmt.Fprintf(stderr, "mcflow keys: %v\n", err)
 		return jobs.ExitUsage
 	}
 	return jobs.ExitDone
+}
+
+// countFlag is an integer flag of at least 1 whose zero value means
+// "unset" (shown as unset in the help): --workers 0 or a negative count
+// is a usage error, not the default.
+type countFlag struct {
+	n     *int
+	unset string
+}
+
+func (c countFlag) String() string {
+	if c.n == nil || *c.n == 0 {
+		return c.unset
+	}
+	return strconv.Itoa(*c.n)
+}
+
+func (c countFlag) Set(s string) error {
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("%q is not an integer", s)
+	}
+	if v < 1 {
+		return fmt.Errorf("%d: want at least 1", v)
+	}
+	*c.n = v
+	return nil
 }

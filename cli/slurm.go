@@ -65,10 +65,6 @@ func cmdSlurm(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&sl.CPUs, "cpus", 0, "CPUs per array task = mcflow's workers (default: [slurm] cpus, else 1)")
 	fs.IntVar(&sl.MaxParallel, "max-parallel", -1, "array tasks running at once, the %M of --array (default: [slurm] max_parallel; 0 no limit)")
 	fs.DurationVar(&lead, "signal-lead", 0, "send USR1 this long before the time limit (default: [slurm] signal_lead, else 5m)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mcflow slurm JOB.toml [flags]\n\nPrints an sbatch script of an array over the job's tasks.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
