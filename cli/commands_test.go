@@ -23,7 +23,7 @@ func TestCommandHelp(t *testing.T) {
 		for _, h := range []string{"-h", "--help"} {
 			code, stdout, stderr := runCLI(t, c.name, h)
 			out := stdout + stderr
-			if code != jobs.ExitDone || !strings.HasPrefix(out, "Usage: mcflow "+c.name+" "+c.args) || !strings.Contains(out, "\nExample:\n  mcflow "+c.name) || len(out) < 100 {
+			if code != jobs.ExitDone || !strings.HasPrefix(out, "Usage: mcflow "+c.name+" "+c.args) || !strings.Contains(out, "\nExample:\n  ") || !strings.Contains(c.example, "mcflow "+c.name) || len(out) < 100 {
 				t.Errorf("mcflow %s %s: exit %d, output\n%s", c.name, h, code, out)
 			}
 		}
