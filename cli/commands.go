@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/kind"
 )
 
 // A command of the mcflow command line: its usage line, its help and the
@@ -149,51 +150,6 @@ after a checkpoint (run again to resume).
 `)
 }
 
-// nearest returns the command name closest to s (edit distance at most
-// 2, or s a prefix of exactly one), or "".
-func nearest(s string, names []string) string {
-	best, bestD := "", 3
-	prefix := ""
-	for _, n := range names {
-		if d := editDistance(strings.ToLower(s), n); d < bestD {
-			best, bestD = n, d
-		}
-		if strings.HasPrefix(n, s) {
-			if prefix != "" {
-				prefix = "-" // more than one
-			} else {
-				prefix = n
-			}
-		}
-	}
-	if best == "" && prefix != "" && prefix != "-" {
-		return prefix
-	}
-	return best
-}
-
-// editDistance is Levenshtein's distance of a and b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}
-
 // parseNone parses the flags of a command that has none (-h only).
 func parseNone(name string, args []string, stderr io.Writer) ([]string, int) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -239,10 +195,6 @@ func unknownCommand(name string, stderr io.Writer) int {
 	for _, c := range commands {
 		names = append(names, c.name)
 	}
-	fmt.Fprintf(stderr, "mcflow: unknown command %q", name)
-	if n := nearest(name, names); n != "" {
-		fmt.Fprintf(stderr, "; did you mean %q?", n)
-	}
-	fmt.Fprintf(stderr, " ('mcflow help' lists the commands)\n")
+	fmt.Fprintf(stderr, "mcflow: unknown command %q%s ('mcflow help' lists the commands)\n", name, kind.DidYouMean(name, names))
 	return jobs.ExitUsage
 }

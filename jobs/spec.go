@@ -18,6 +18,7 @@ import (
 	"github.com/pelletier/go-toml/v2/unstable"
 
 	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/kind"
 )
 
 // Spec is a validated job file with every default filled in.
@@ -205,7 +206,7 @@ func (p *parser) table(prefix string, m map[string]any, known []string) ([]strin
 			if prefix != "" {
 				where = "in [" + prefix + "]"
 			}
-			return nil, p.errf(full(k), "unknown key %s; known keys %s: %s", where, where, strings.Join(known, ", "))
+			return nil, p.errf(full(k), "unknown key %s%s; known keys %s: %s", where, kind.DidYouMean(k, known), where, strings.Join(known, ", "))
 		}
 	}
 	return keys, nil

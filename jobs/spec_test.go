@@ -15,9 +15,12 @@ func TestParseErrors(t *testing.T) {
 		line      int
 		want      []string
 	}{
-		{"unknown key", "name = \"x\"\n[sampler]\nchains = 2\nsweps = 10\n", 4, []string{"sampler.sweps", "unknown key", "sweeps"}},
-		{"unknown top key", "nam = \"x\"\n", 1, []string{"nam", "unknown key"}},
-		{"unknown table", "[sampler]\nchains = 2\n[outptu]\ndir = \"a\"\n", 3, []string{"outptu", "unknown key"}},
+		{"unknown key", "name = \"x\"\n[sampler]\nchains = 2\nsweps = 10\n", 4, []string{"sampler.sweps", "unknown key", `did you mean "sweeps"?`}},
+		{"unknown top key", "nam = \"x\"\n", 1, []string{"nam", "unknown key", `did you mean "name"?`}},
+		{"unknown table", "[sampler]\nchains = 2\n[outptu]\ndir = \"a\"\n", 3, []string{"outptu", "unknown key", `did you mean "output"?`}},
+		{"misspelled sampler", "[sampler]\nkind = \"Metropolis\"\n", 2, []string{"sampler.kind", `did you mean "metropolis"?`}},
+		{"misspelled model", "[model]\nkind = \"ising2\"\n", 2, []string{"model.kind", `did you mean "ising2d"?`}},
+		{"misspelled choice", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nlocal_kernel = \"HMC\"\n", 6, []string{"sampler.local_kernel", `did you mean "hmc"?`}},
 		{"wrong type", "[sampler]\nchains = \"eight\"\n", 2, []string{"sampler.chains", "is a string, want an integer"}},
 		{"L = 0", "[model]\nL = 0\n", 2, []string{"model.L", "want 2 <= L"}},
 		{"L in a list", "[model]\nL = [8, 1]\n", 2, []string{"model.L", "= 1"}},

@@ -193,7 +193,7 @@ func (p *parser) model(m *ModelSpec, t map[string]any) error {
 		if p.lenient {
 			return p.unknownModel(m, t)
 		}
-		return p.errf("model.kind", "= %q is not a model this program knows; known: %s (`mcflow keys` lists their keys)", m.Kind, strings.Join(kind.ModelNames(), ", "))
+		return p.errf("model.kind", "= %q is not a model this program knows%s; known: %s (`mcflow keys` lists their keys)", m.Kind, kind.DidYouMean(m.Kind, kind.ModelNames()), strings.Join(kind.ModelNames(), ", "))
 	}
 	m.Def = def
 	known := []string{"kind"}
@@ -313,7 +313,7 @@ func (p *parser) sampler(s *SamplerSpec, t map[string]any) error {
 	}
 	def, ok := kind.LookupSampler(s.Kind)
 	if !ok && !p.lenient {
-		return p.errf("sampler.kind", "= %q is not a sampler this program knows; known: %s (`mcflow keys` lists their keys)", s.Kind, strings.Join(kind.SamplerNames(), ", "))
+		return p.errf("sampler.kind", "= %q is not a sampler this program knows%s; known: %s (`mcflow keys` lists their keys)", s.Kind, kind.DidYouMean(s.Kind, kind.SamplerNames()), strings.Join(kind.SamplerNames(), ", "))
 	}
 	s.Def = def
 	if def != nil && def.Wraps {

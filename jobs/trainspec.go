@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mcflow/mcflow/kind"
 	"github.com/mcflow/mcflow/nf"
 )
 
@@ -108,7 +109,7 @@ func (p *parser) choice(key string, v any, choices ...string) (string, error) {
 			return s, nil
 		}
 	}
-	return "", p.errf(key, "= %q, want %s", s, quoteList(choices))
+	return "", p.errf(key, "= %q, want %s%s", s, quoteList(choices), kind.DidYouMean(s, choices))
 }
 
 func quoteList(s []string) string {

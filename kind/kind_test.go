@@ -62,3 +62,20 @@ func TestKeyRange(t *testing.T) {
 		}
 	}
 }
+
+// Nearest suggests the closest name: case, a typo or two, a unique
+// prefix; nothing when no name is close.
+func TestNearest(t *testing.T) {
+	names := []string{"metropolis", "wolff", "swendsen-wang", "hmc", "nuts", "mala", "flow-mh", "latent-hmc"}
+	for _, c := range []struct{ s, want string }{
+		{"Metropolis", "metropolis"}, {"metropolsi", "metropolis"}, {"wolf", "wolff"}, {"swendsen", "swendsen-wang"},
+		{"flowmh", "flow-mh"}, {"nut", "nuts"}, {"latent-hcm", "latent-hmc"}, {"annealing", ""}, {"x", ""},
+	} {
+		if got := Nearest(c.s, names); got != c.want {
+			t.Errorf("Nearest(%q) = %q, want %q", c.s, got, c.want)
+		}
+	}
+	if got := DidYouMean("Wolff", names); got != `; did you mean "wolff"?` {
+		t.Errorf("DidYouMean: %q", got)
+	}
+}
