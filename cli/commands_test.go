@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -34,11 +35,13 @@ func TestCommandHelp(t *testing.T) {
 	}
 }
 
-// Unknown commands suggest the nearest; invalid flag values are usage
-// errors (exit 2) that name the flag, before anything is written.
+// Unknown commands suggest the nearest; invalid flag values and a job
+// naming a missing flow file are usage errors (exit 2) that say what is
+// wrong, before anything is written.
 func TestCommandErrors(t *testing.T) {
 	dir := t.TempDir()
 	job := writeJob(t, dir, "job.toml", "[model]\nL = 4\n[sampler]\nchains = 1\nthermalize = 1\nsweeps = 2\n")
+	noflow := writeJob(t, dir, "noflow.toml", "[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"flows/none.h5\"\n")
 	for _, c := range []struct {
 		args []string
 		want string
@@ -53,13 +56,15 @@ func TestCommandErrors(t *testing.T) {
 		{[]string{"run", job, "--progress", "fancy"}, "want auto, bar, plain or none"},
 		{[]string{"run", job, "--progress-every", "0s"}, "want a positive duration"},
 		{[]string{"bench"}, "mcflow bench scaling"},
+		{[]string{"run", noflow, "--out", filepath.Join(dir, "out")}, "sampler.flow: = \"flows/none.h5\": no such file"},
+		{[]string{"tasks", noflow}, "no such file"},
 	} {
 		code, _, stderr := runCLI(t, c.args...)
 		if code != jobs.ExitUsage || !strings.Contains(stderr, c.want) {
 			t.Errorf("mcflow %s: exit %d, stderr %q; want exit 2 saying %q", strings.Join(c.args, " "), code, stderr, c.want)
 		}
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("usage errors wrote files: %v", entries)
 	}
 }

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -30,8 +31,12 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("[model]\nkind = \"potts\"\nq = [2, 3]\n[sampler]\nkind = \"swendsen-wang\"\n"))
 	f.Add([]byte("[model]\nkind = \"xy\"\nbeta = [1.0, 1.1]\n[sampler]\nstep = 0.5\n"))
 	f.Add([]byte("[model]\nkind = \"ising3d\"\nL = 4\n[sampler]\nengine = \"multispin\"\nchains = 64\n"))
+	dir := f.TempDir() // holds f.h5: a job's paths must name existing files
+	if err := os.WriteFile(filepath.Join(dir, "f.h5"), nil, 0o644); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := Parse(data, "fuzz.toml", "/tmp/job")
+		s, err := Parse(data, "fuzz.toml", dir)
 		if err != nil {
 			var se *SpecError
 			if !errors.As(err, &se) {
@@ -39,7 +44,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		checkRoundTrip(t, s, "/tmp/job/out/critical")
+		checkRoundTrip(t, s, filepath.Join(dir, "out", "critical"))
 	})
 }
 

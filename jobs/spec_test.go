@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown table", "[sampler]\nchains = 2\n[outptu]\ndir = \"a\"\n", 3, []string{"outptu", "unknown key", `did you mean "output"?`}},
 		{"misspelled sampler", "[sampler]\nkind = \"Metropolis\"\n", 2, []string{"sampler.kind", `did you mean "metropolis"?`}},
 		{"misspelled model", "[model]\nkind = \"ising2\"\n", 2, []string{"model.kind", `did you mean "ising2d"?`}},
+		{"missing flow file", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"flows/none.h5\"\n", 5, []string{"sampler.flow", "no such file", "flows/none.h5", "relative paths resolve against the job file's folder"}},
 		{"misspelled choice", "[model]\nkind = \"phi4\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"f.h5\"\nlocal_kernel = \"HMC\"\n", 6, []string{"sampler.local_kernel", `did you mean "hmc"?`}},
 		{"wrong type", "[sampler]\nchains = \"eight\"\n", 2, []string{"sampler.chains", "is a string, want an integer"}},
 		{"L = 0", "[model]\nL = 0\n", 2, []string{"model.L", "want 2 <= L"}},
@@ -80,7 +82,11 @@ func TestParseErrors(t *testing.T) {
 		{"train conv potential off lattice", "[model]\nkind = \"toy2d\"\n[train]\nflow = \"monge-ampere\"\npotential = \"conv\"\n", 5, []string{"train.potential", "lattice"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.doc), "job.toml", "/tmp")
+			dir := t.TempDir() // with the flow file the jobs name (its content is not read)
+			if err := os.WriteFile(filepath.Join(dir, "f.h5"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Parse([]byte(tc.doc), "job.toml", dir)
 			if err == nil {
 				t.Fatal("no error")
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -166,10 +167,18 @@ func (p *parser) keyValue(full string, k kind.Key, v any) (any, error) {
 		return out, nil
 	case kind.Path:
 		path, err := p.str(full, v)
-		if err == nil && !filepath.IsAbs(path) {
+		if err != nil {
+			return nil, err
+		}
+		if !filepath.IsAbs(path) {
 			path = filepath.Join(p.dir, path)
 		}
-		return path, err
+		// A job names existing files: refused here, before a run creates
+		// anything (outputs read back leniently may outlive them).
+		if _, err := os.Stat(path); err != nil && !p.lenient {
+			return nil, p.errf(full, "= %q: no such file (%s; relative paths resolve against the job file's folder)", v, path)
+		}
+		return path, nil
 	}
 	return p.str(full, v)
 }
