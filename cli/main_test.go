@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -924,7 +925,8 @@ func TestStaleLockRace(t *testing.T) {
 
 // --strict: a run with a warning that counts exits 3 (run, summary,
 // merge); a run whose only warnings are symmetry ones (m below T_c) exits
-// 0; `summary` prints the table and the warnings again without running.
+// 0; `summary` prints the table and the warnings again without running,
+// or with --json the summary.json schema.
 func TestStrict(t *testing.T) {
 	dir := t.TempDir()
 	short := writeJob(t, dir, "short.toml", "seed = 3\n[model]\nL = 8\nbeta = 0.44\n[sampler]\nchains = 2\nthermalize = 50\nsweeps = 60\n")
@@ -935,6 +937,19 @@ func TestStrict(t *testing.T) {
 	}
 	if code, o, _ := runCLI(t, "summary", out); code != 0 || !strings.Contains(o, "ess: e:") || !strings.Contains(o, "*") {
 		t.Errorf("summary: exit %d\n%s", code, o)
+	}
+	// --json: the summary.json schema, equal to the run's own file; --task.
+	code, o, e = runCLI(t, "summary", out, "--json", "--task", "0")
+	var rs jobs.RunSummary
+	if err := json.Unmarshal([]byte(o), &rs); code != 0 || err != nil || len(rs.Tasks) != 1 || len(rs.Warnings) == 0 {
+		t.Errorf("summary --json --task 0: exit %d, %v\n%s\n%s", code, err, o, e)
+	}
+	var file jobs.RunSummary
+	if b, err := os.ReadFile(filepath.Join(out, "summary.json")); err != nil || json.Unmarshal(b, &file) != nil || !reflect.DeepEqual(file.Tasks[0].Observables, rs.Tasks[0].Observables) || !reflect.DeepEqual(file.Warnings, rs.Warnings) {
+		t.Errorf("summary --json differs from summary.json (%v)", err)
+	}
+	if code, _, e := runCLI(t, "summary", out, "--task", "7"); code != jobs.ExitUsage || !strings.Contains(e, "--task") {
+		t.Errorf("summary --task 7 of a 1-task run: exit %d\n%s", code, e)
 	}
 	for _, cmd := range []string{"summary", "merge"} {
 		if code, _, e := runCLI(t, cmd, out, "--strict"); code != jobs.ExitWarnings {

@@ -2,12 +2,14 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -200,12 +202,15 @@ func cmdMerge(args []string, stdout, stderr io.Writer) int {
 }
 
 // cmdSummary prints the results table of an output directory's finished
-// tasks with their warnings, as `run` printed it: from the summaries, so
-// nothing is rerun or rewritten.
+// tasks with their warnings, as `run` printed it, or (--json) the
+// summary.json schema: from the summaries, so nothing is rerun or
+// rewritten.
 func cmdSummary(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("summary", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	strict := strictFlag(fs)
+	task := fs.String("task", "", "only task `I`, a position (0, 1, …) or a task id")
+	asJSON := fs.Bool("json", false, "print the summary.json schema (name, mcflow_version, scanned, warnings, tasks) instead of the table")
 	out, code := outDirArg(fs, args, stderr)
 	if code >= 0 {
 		return code
@@ -215,12 +220,32 @@ func cmdSummary(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mcflow summary: %v\n", err)
 		return jobs.ExitError
 	}
-	fmt.Fprint(stdout, jobs.Table(sums, spec.Scanned()))
+	var disorder []*jobs.DisorderGroup
 	if len(missing) == 0 {
-		fmt.Fprint(stdout, jobs.DisorderTable(jobs.ReadDisorder(out)))
+		disorder = jobs.ReadDisorder(out)
+	}
+	if *task != "" {
+		t, err := spec.TaskOf(*task)
+		if err != nil {
+			fmt.Fprintf(stderr, "mcflow summary: --task: %v\n", err)
+			return jobs.ExitUsage
+		}
+		sums = slices.DeleteFunc(sums, func(s *jobs.TaskSummary) bool { return s.Task != t.Index })
+		missing, disorder = nil, nil
+		if len(sums) == 0 {
+			missing = []string{t.Name()}
+		}
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(jobs.RunSummary{Name: spec.Name, Version: jobs.Version, Scanned: spec.Scanned(),
+			Warnings: jobs.RunWarnings(sums), Tasks: sums, Disorder: disorder}, "", "  ")
+		fmt.Fprintf(stdout, "%s\n", b)
+	} else {
+		fmt.Fprint(stdout, jobs.Table(sums, spec.Scanned()))
+		fmt.Fprint(stdout, jobs.DisorderTable(disorder))
 	}
 	if len(missing) > 0 {
-		fmt.Fprintf(stdout, "\n%d of %d task(s) have no results yet: %s (`mcflow status %s` shows where they stand; sliced tasks need `mcflow merge`)\n",
+		fmt.Fprintf(stderr, "\n%d of %d task(s) have no results yet: %s (`mcflow status %s` shows where they stand; sliced tasks need `mcflow merge`)\n",
 			len(missing), len(spec.Tasks()), strings.Join(missing, ", "), out)
 	}
 	return strictCode(sums, *strict, jobs.ExitDone, stderr)
