@@ -4,20 +4,23 @@ with error bars, and the autocorrelation of the energy of every task.
 
 usage: analyze.py OUT [PNG]
 
-Shows the three ways into a run: summary.json (statistics computed by
-mcflow), results.h5 (all draws, parameters as attributes; needs h5py) and
-npy/<task>/<name>.npy (float64 arrays of shape (chain, draw)).
+Reads the run with python/mcflow_reader.py (every task's summary, the
+statistics computed by mcflow, and its draws: float64 arrays of shape
+(chain, draw) from npy/<task>/<name>.npy), and shows the same draws in
+results.h5 (parameters as attributes; needs h5py).
 """
-import json
 import os
 import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import mcflow_reader  # noqa: E402
+
 out = sys.argv[1]
 png = sys.argv[2] if len(sys.argv) > 2 else os.path.join(out, "plots", "analysis.png")
-summary = json.load(open(os.path.join(out, "summary.json")))
-x = summary["scanned"][0] if summary["scanned"] else "beta"
+run = mcflow_reader.load(out)
+x = run["scanned"][0] if run["scanned"] else "beta"
 
 def autocorr(x):
     """Normalised autocorrelation of (chain, draw) draws, chain-averaged (FFT)."""
@@ -40,9 +43,11 @@ def tau_int(rho, c=5.0):
 
 rows = []
 acfs = []
-for t in summary["tasks"]:
-    task = t["name"]
-    e = np.load(os.path.join(out, "npy", task, "e.npy"))  # (chain, draw)
+for task, tr in run["tasks"].items():
+    t = tr["summary"]
+    if t is None:  # not finished yet
+        continue
+    e = tr["arrays"]["e"]  # (chain, draw)
     N = t["params"]["L"] ** 2
     beta = t["params"]["beta"]
     # Our own estimate from the raw draws, with a blocking error bar.
