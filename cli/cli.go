@@ -167,10 +167,11 @@ func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto, bar, plain or none")
 	fs.DurationVar(&f.every, "progress-every", 30*time.Second, "interval of plain progress lines")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a pprof CPU profile to `FILE`")
-	fs.DurationVar(&f.barrier, "barrier-every", 100*time.Millisecond, "wall time between the barriers where a stop signal is honoured (a checkpoint follows within about this)")
 	fs.IntVar(&f.arrayIndex, "array-index", -1, what+" the task (or, with --chains-per-task, the slice) of array index `I` ($SLURM_ARRAY_TASK_ID)")
 	f.chainsPerTask, f.slice = 0, -1
-	if cmd == "run" {
+	f.barrier = 100 * time.Millisecond
+	if cmd == "run" { // training stops and checkpoints between epochs, not at barriers
+		fs.DurationVar(&f.barrier, "barrier-every", f.barrier, "wall time between the barriers where a stop signal is honoured (a checkpoint follows within about this)")
 		fs.Var(countFlag{&f.chainsPerTask, "none"}, "chains-per-task", "split every task's chains into slices of `K` (array index i: task i/S, slice i%S; see `mcflow tasks --chains-per-task K`)")
 		fs.Var(countFlag{&f.tasksPerIndex, "none"}, "tasks-per-index", "with --array-index: run `K` whole tasks, i·K … i·K + K − 1, one after the other")
 		fs.IntVar(&f.slice, "slice", -1, "with --task and --chains-per-task: run only slice `J` of the task")
