@@ -44,7 +44,7 @@ func init() {
 			"Checks that every task (and every slice of a sliced task) of an output directory finished, joins the slices, and writes the run's results.h5, summary.json and plots.",
 			"mcflow merge /scratch/crit", noCtx(cmdMerge)},
 		{"summary", "OUTDIR [flags]", "print the results table of a run's finished tasks, with warnings",
-			"Prints the results table of an output directory from its summaries, as run printed it, with the warnings, or with --json the summary.json schema; --task picks one task. Reads only; tasks without results yet are named on stderr.",
+			"Prints the results table of an output directory from its summaries, as run printed it, with the warnings, or with --json the summary.json schema; --task picks one task. A task that has not finished is summarised from its last checkpoint's draws, marked partial and warned about. Reads only; tasks without any draws are named on stderr.",
 			"mcflow summary out/critical --strict", noCtx(cmdSummary)},
 		{"status", "OUTDIR", "per task: done, running or checkpointed, sweeps, last checkpoint, ETA",
 			"Shows where each task of an output directory stands, from its checkpoints and locks; reads only.",

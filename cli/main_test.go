@@ -1022,3 +1022,42 @@ print("ok")
 		t.Fatalf("mcflow_reader: %v\n%s", err, b)
 	}
 }
+
+// summary of a stopped run: the unfinished task is summarised from its
+// last checkpoint's draws, marked partial in the table and the JSON, and
+// warned about (so --strict exits 3); nothing is written.
+func TestSummaryPartial(t *testing.T) {
+	dir := t.TempDir()
+	job := writeJob(t, dir, "long.toml", "seed = 5\n[model]\nL = 32\nbeta = 0.3\n[sampler]\nchains = 2\nthermalize = 100\nsweeps = 2000000\nmeasure_every = 100\n[checkpoint]\nevery = 20000\n")
+	out := filepath.Join(dir, "out")
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	var o, e bytes.Buffer
+	code := run(ctx, []string{"run", job, "--out", out, "--progress", "none", "--barrier-every", "5ms"}, &o, &e)
+	cancel()
+	if code != jobs.ExitStopped {
+		t.Fatalf("run: exit %d, want a stop\n%s", code, e.String())
+	}
+	before := arrays(t, out)
+	code, stdout, stderr := runCLI(t, "summary", out, "--json")
+	var rs jobs.RunSummary
+	if err := json.Unmarshal([]byte(stdout), &rs); code != jobs.ExitDone || err != nil || len(rs.Tasks) != 1 {
+		t.Fatalf("summary --json: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
+	}
+	s := rs.Tasks[0]
+	if !s.Partial || s.Draws < 2 || s.Draws >= 20000 || s.Observables["e"].N != 2*s.Draws || !hasPrefixW(s.Warnings, "partial: ") {
+		t.Errorf("partial summary: partial %v, draws %d, n(e) %d, warnings %q", s.Partial, s.Draws, s.Observables["e"].N, s.Warnings)
+	}
+	if code, stdout, _ := runCLI(t, "summary", out, "--strict"); code != jobs.ExitWarnings || !strings.Contains(stdout, "(partial)") {
+		t.Errorf("summary --strict of a partial run: exit %d\n%s", code, stdout)
+	}
+	sameArrays(t, "summary of a stopped run", before, arrays(t, out))
+}
+
+func hasPrefixW(ws []string, p string) bool {
+	for _, w := range ws {
+		if strings.HasPrefix(w, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -6,8 +6,11 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/mcflow/mcflow/io/ckpt"
+	"github.com/mcflow/mcflow/io/npy"
 	"github.com/mcflow/mcflow/mc/stats"
 )
 
@@ -63,16 +66,19 @@ type Val struct {
 
 // TaskSummary is summary/<task>.json.
 type TaskSummary struct {
-	Task         int                `json:"task"`
-	Name         string             `json:"name"`
-	Params       map[string]float64 `json:"params"`
-	Model        string             `json:"model"`
-	Sampler      string             `json:"sampler"`
-	Engine       string             `json:"engine,omitempty"`
-	Chains       int                `json:"chains"`
-	Draws        int                `json:"draws"`
-	Thermalize   int                `json:"thermalize"`
-	MeasureEvery int                `json:"measure_every"`
+	Task    int                `json:"task"`
+	Name    string             `json:"name"`
+	Params  map[string]float64 `json:"params"`
+	Model   string             `json:"model"`
+	Sampler string             `json:"sampler"`
+	Engine  string             `json:"engine,omitempty"`
+	Chains  int                `json:"chains"`
+	Draws   int                `json:"draws"`
+	// Partial marks the summary of a task that has not finished: its
+	// statistics are of the draws of its last checkpoint (`mcflow summary`).
+	Partial      bool `json:"partial,omitempty"`
+	Thermalize   int  `json:"thermalize"`
+	MeasureEvery int  `json:"measure_every"`
 	// Recorded names the recorded series in order (npy/<task>/<name>.npy).
 	Recorded    []string       `json:"recorded"`
 	Observables map[string]Est `json:"observables"`
@@ -277,6 +283,9 @@ func Table(tasks []*TaskSummary, scanned []string) string {
 	rows := [][]string{header}
 	for _, s := range sums {
 		row := []string{s.Name}
+		if s.Partial {
+			row[0] += " (partial)"
+		}
 		for _, p := range scanned {
 			row = append(row, fmt.Sprintf("%.6g", s.Params[p]))
 		}
@@ -444,10 +453,44 @@ func ReadSummaries(out string) (s *Spec, sums []*TaskSummary, missing []string, 
 	for _, t := range s.Tasks() {
 		sum, err := readSummary(lay.Summary(t.Name()))
 		if err != nil || (len(sum.Observables) == 0 && sum.Ladder == nil) { // none, or a training summary only
-			missing = append(missing, t.Name())
-			continue
+			if sum, err = partialSummary(s, t, lay); err != nil || sum == nil {
+				missing = append(missing, t.Name())
+				continue
+			}
 		}
 		sums = append(sums, sum)
 	}
 	return s, sums, missing, nil
+}
+
+// partialSummary summarises a task that has not finished from the draws of
+// its last checkpoint (nil without one, or with fewer than 2 draws),
+// reading only: its arrays are cut to those draws, its summary is marked
+// partial and warns so.
+func partialSummary(s *Spec, t Task, lay Layout) (*TaskSummary, error) {
+	name := t.Name()
+	c, _, err := ckpt.Load(lay.Ckpt(name))
+	if err != nil || c.Finished || c.Draws < 2 {
+		return nil, err
+	}
+	b, err := build(s, t, lay, 1)
+	if err != nil {
+		return nil, err
+	}
+	obs := map[string][][]float64{}
+	for _, o := range b.names {
+		a, err := npy.Read(lay.NPY(name, o))
+		if err != nil {
+			return nil, err
+		}
+		for i := range a {
+			a[i] = a[i][:min(c.Draws, len(a[i]))]
+		}
+		obs[o] = a
+	}
+	seconds, _ := strconv.ParseFloat(c.Meta["seconds"], 64)
+	sum := summarize(s, t, b, obs, seconds)
+	sum.Partial, sum.Draws = true, c.Draws
+	sum.Warnings = append(sum.Warnings, fmt.Sprintf("partial: %d of %d draws per chain (the task is running or was stopped; run it again to finish)", c.Draws, s.Draws()))
+	return sum, nil
 }
