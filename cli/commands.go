@@ -161,14 +161,20 @@ func parseNone(name string, args []string, stderr io.Writer) ([]string, int) {
 	return pos, -1
 }
 
-func cmdDefault(args []string, stdout, stderr io.Writer) int {
-	pos, code := parseNone("default", args, stderr)
-	if code >= 0 {
-		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "mcflow default: takes no arguments (got %q)\n", pos)
+// parseNoArgs parses the command line of a command without flags or
+// arguments; a code >= 0 is to be returned.
+func parseNoArgs(name string, args []string, stderr io.Writer) int {
+	pos, code := parseNone(name, args, stderr)
+	if code < 0 && len(pos) > 0 {
+		fmt.Fprintf(stderr, "mcflow %s: takes no arguments (got %q)\n", name, pos)
 		return jobs.ExitUsage
+	}
+	return code
+}
+
+func cmdDefault(args []string, stdout, stderr io.Writer) int {
+	if code := parseNoArgs("default", args, stderr); code >= 0 {
+		return code
 	}
 	stdout.Write(jobs.DefaultTOML())
 	return jobs.ExitDone

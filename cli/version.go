@@ -15,13 +15,8 @@ import (
 // information: vcs.revision, vcs.modified), the Go version, and what is
 // built in.
 func cmdVersion(args []string, stdout, stderr io.Writer) int {
-	pos, code := parseNone("version", args, stderr)
-	if code >= 0 {
+	if code := parseNoArgs("version", args, stderr); code >= 0 {
 		return code
-	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "mcflow version: takes no arguments (got %q)\n", pos)
-		return jobs.ExitUsage
 	}
 	commit, modified := "unknown (not built from a git checkout)", ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
