@@ -3,7 +3,7 @@
 # machine lacks (apt-get when root; otherwise it prints the install line).
 
 GO      ?= go
-PKGS    := gcc pkg-config libhdf5-dev libopenblas-dev python3-numpy python3-h5py python3-matplotlib
+PKGS    := gcc pkg-config libhdf5-dev libopenblas-dev python3-numpy python3-h5py python3-matplotlib python3-xarray python3-netcdf4 zsh fish
 BENCH_PKGS := python3-torch
 BIN     := bin/mcflow
 OUT     ?= out/default

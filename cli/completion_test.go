@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,13 +50,26 @@ func TestCompletion(t *testing.T) {
 			t.Errorf("bash completion of %q: %q (%v), want %q", c.words, out, err, c.want)
 		}
 	}
-	for _, sh := range []string{"zsh", "fish"} {
-		if path, err := exec.LookPath(sh); err == nil {
-			if out, err := exec.Command(path, "-n", scripts[sh]).CombinedOutput(); err != nil {
-				t.Errorf("%s -n: %v\n%s", sh, err, out)
-			}
-		} else {
-			t.Logf("%s not installed: its script's syntax is not checked", sh)
+	// Where installed (make deps installs both): each script parses, zsh
+	// registers the completion function, and fish completes a command and
+	// a flag.
+	for _, c := range []struct{ sh, script, want string }{
+		{"zsh", "autoload -U compinit && compinit -u; source %s; echo $_comps[mcflow]", "-F _mcflow"},
+		{"fish", "source %s; complete -C 'mcflow ru'", "run\trun a job"},
+		{"fish", "source %s; complete -C 'mcflow run --wor'", "--workers"},
+	} {
+		path, err := exec.LookPath(c.sh)
+		if err != nil {
+			t.Logf("%s not installed: its script is not checked", c.sh)
+			continue
+		}
+		if out, err := exec.Command(path, "-n", scripts[c.sh]).CombinedOutput(); err != nil {
+			t.Errorf("%s -n: %v\n%s", c.sh, err, out)
+		}
+		cmd := exec.Command(path, "-c", fmt.Sprintf(c.script, scripts[c.sh]))
+		cmd.Env = append(os.Environ(), "HOME="+dir)
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), c.want) {
+			t.Errorf("%s completion: %v\n%s\nwant %q", c.sh, err, out, c.want)
 		}
 	}
 }

@@ -270,15 +270,19 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 func cmdExport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	asNPY := fs.Bool("npy", false, "write NPY files (the only format so far; required)")
-	to := fs.String("to", "", "destination `DIR` (default: OUTDIR/export/npy)")
+	asNPY := fs.Bool("npy", false, "write one .npy file per task and series, from the HDF5 results")
+	to := fs.String("to", "", "destination `DIR` of --npy (default: OUTDIR/export/npy)")
+	netcdf := fs.String("netcdf", "", "write one netCDF-4 file per task, `DIR`/<task>.nc, in ArviZ's InferenceData layout")
 	out, code := outDirArg(fs, args, stderr)
 	if code >= 0 {
 		return code
 	}
-	if !*asNPY {
-		fmt.Fprintf(stderr, "mcflow export: say which format: --npy\n")
+	if *asNPY == (*netcdf != "") {
+		fmt.Fprintf(stderr, "mcflow export: say which format, one of --npy or --netcdf DIR\n")
 		return jobs.ExitUsage
+	}
+	if *netcdf != "" {
+		return exportNetCDF(out, *netcdf, stdout, stderr)
 	}
 	dir := *to
 	if dir == "" {
@@ -290,5 +294,24 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		return jobs.ExitError
 	}
 	fmt.Fprintf(stdout, "wrote %d file(s) in %s\n", len(files), dir)
+	return jobs.ExitDone
+}
+
+func exportNetCDF(out, dir string, stdout, stderr io.Writer) int {
+	rep, err := jobs.ExportNetCDF(out, dir)
+	if rep != nil {
+		for _, s := range rep.Skipped {
+			fmt.Fprintf(stderr, "mcflow export: skipped %s\n", s)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mcflow export: %v\n", err)
+		return jobs.ExitError
+	}
+	if len(rep.Files) == 0 {
+		fmt.Fprintf(stderr, "mcflow export: no task of %s has draws to export\n", out)
+		return jobs.ExitError
+	}
+	fmt.Fprintf(stdout, "wrote %d file(s) in %s\n", len(rep.Files), dir)
 	return jobs.ExitDone
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/mcflow/mcflow/io/h5"
+	"github.com/mcflow/mcflow/io/npy"
 )
 
 // Export writes every task's observables from the HDF5 results of an
@@ -23,13 +24,9 @@ func Export(out, dir string) ([]string, error) {
 	lay := Layout{Out: out}
 	var written []string
 	for _, t := range s.Tasks() {
-		src := lay.Results()
-		if _, err := os.Stat(src); err != nil {
-			src = lay.H5(t.Name())
-		}
-		if _, err := os.Stat(src); err != nil {
-			return written, fmt.Errorf("task %s: no HDF5 results (%s or %s): the task is not finished, or the job's [output] formats has no \"hdf5\"; `mcflow status %s` shows where it stands",
-				t.Name(), lay.Results(), lay.H5(t.Name()), out)
+		src, err := h5Results(t, lay)
+		if err != nil {
+			return written, err
 		}
 		f, err := h5.Open(src)
 		if err != nil {
@@ -69,4 +66,65 @@ func Export(out, dir string) ([]string, error) {
 		f.Close()
 	}
 	return written, nil
+}
+
+// h5Results returns the HDF5 file that holds a finished task's series:
+// results.h5, or h5/<task>.h5 for the tasks of an unmerged array run.
+func h5Results(t Task, lay Layout) (string, error) {
+	for _, src := range []string{lay.Results(), lay.H5(t.Name())} {
+		if _, err := os.Stat(src); err == nil {
+			return src, nil
+		}
+	}
+	return "", fmt.Errorf("task %s: no HDF5 results (%s or %s): the task is not finished, or the job's [output] formats has no \"hdf5\"; `mcflow status %s` shows where it stands",
+		t.Name(), lay.Results(), lay.H5(t.Name()), lay.Out)
+}
+
+// seriesSource reads a task's recorded series: from npy/<task>/ when the
+// run wrote NPY, else from its HDF5 results.
+type seriesSource struct {
+	task string
+	lay  Layout
+	f    *h5.File // nil when reading NPY
+}
+
+func openSeries(t Task, lay Layout) (*seriesSource, error) {
+	src := &seriesSource{task: t.Name(), lay: lay}
+	if _, err := os.Stat(lay.NPYDir(t.Name())); err == nil {
+		return src, nil
+	}
+	path, err := h5Results(t, lay)
+	if err == nil {
+		src.f, err = h5.Open(path)
+	}
+	return src, err
+}
+
+func (s *seriesSource) read(name string) ([]int, []float64, error) {
+	if s.f == nil {
+		return npy.ReadAny(s.lay.NPY(s.task, name))
+	}
+	return s.f.Read(s.task + "/obs/" + name)
+}
+
+// ladder returns a finished tempering task's inverse temperatures, or
+// nil (not a ladder, or not finished).
+func (s *seriesSource) ladder() []float64 {
+	var betas []float64
+	var err error
+	if s.f == nil {
+		_, betas, err = npy.ReadAny(s.lay.NPY(s.task, "beta"))
+	} else {
+		_, betas, err = s.f.Read(s.task + "/ladder/beta")
+	}
+	if err != nil {
+		return nil
+	}
+	return betas
+}
+
+func (s *seriesSource) close() {
+	if s.f != nil {
+		s.f.Close()
+	}
 }

@@ -68,11 +68,17 @@ func writeAttrs(obj attributer, attrs Attrs) error {
 func WriteFile(path string, groups []Group) error {
 	mu.Lock()
 	defer mu.Unlock()
+	return replace(path, func(tmp string) error { return writeFile(tmp, groups) })
+}
+
+// replace writes a file at path through write(tmp) and a durable rename,
+// so that a reader never sees a partial file. The caller holds mu.
+func replace(path string, write func(tmp string) error) error {
 	tmp := path + ".tmp"
 	if err := crash.Fault("h5-write"); err != nil {
 		return err
 	}
-	if err := writeFile(tmp, groups); err != nil {
+	if err := write(tmp); err != nil {
 		os.Remove(tmp)
 		return err
 	}

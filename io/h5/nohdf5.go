@@ -17,3 +17,6 @@ func Open(path string) (*File, error) { return nil, ErrUnavailable }
 func (r *File) Close() error                                  { return ErrUnavailable }
 func (r *File) AttrString(group, name string) (string, error) { return "", ErrUnavailable }
 func (r *File) Read(name string) ([]int, []float64, error)    { return nil, nil, ErrUnavailable }
+
+// WriteNetCDF returns ErrUnavailable: this build has no HDF5.
+func WriteNetCDF(path string, groups []NCGroup) error { return ErrUnavailable }
