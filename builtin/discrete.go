@@ -43,7 +43,7 @@ func init() {
 		},
 		Kernels: func(v kind.Values) map[string]int {
 			if v.String("engine") == "multispin" {
-				return map[string]int{"sampler/metropolis-multispin": 2}
+				return map[string]int{"sampler/metropolis-multispin": 3}
 			}
 			return map[string]int{"sampler/metropolis": 2}
 		},

@@ -33,6 +33,7 @@ import (
 
 	"github.com/mcflow/mcflow/jobs"
 	"github.com/mcflow/mcflow/kind"
+	"github.com/mcflow/mcflow/mc/multispin"
 )
 
 // Main runs the command line of os.Args and returns the process's exit
@@ -41,6 +42,10 @@ import (
 // reported before anything runs.
 func Main() int {
 	if err := kind.Err(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", filepath.Base(os.Args[0]), err)
+		return jobs.ExitUsage
+	}
+	if err := multispin.EnvError(); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", filepath.Base(os.Args[0]), err)
 		return jobs.ExitUsage
 	}
@@ -316,6 +321,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (code 
 	}
 	if sl := opts.Slice; sl != nil {
 		what += fmt.Sprintf(", slice %d of %d (chains %d..%d)", sl.Slice, sl.Slices, sl.Lo, sl.Hi-1)
+	}
+	if spec.Sampler.Values.String("engine") == "multispin" {
+		what += ", multispin kernel " + multispin.Active().String()
 	}
 	fmt.Fprintf(stderr, "mcflow %s: job %s, %s, %d worker(s), output in %s\n",
 		jobs.Version, spec.Name, what, opts.Workers, outDir(spec, jf.out))

@@ -9,6 +9,7 @@ import (
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/mc/multispin"
 )
 
 // cmdVersion prints mcflow's version, the commit of the build (Go's build
@@ -33,7 +34,8 @@ func cmdVersion(args []string, stdout, stderr io.Writer) int {
 	if h5.Available {
 		hdf5 = "yes"
 	}
-	fmt.Fprintf(stdout, "mcflow %s\ncommit: %s%s\ngo: %s %s/%s\nhdf5: %s\nmatrix products: %s\n",
-		jobs.Version, commit, modified, runtime.Version(), runtime.GOOS, runtime.GOARCH, hdf5, ad.BLASName)
+	fmt.Fprintf(stdout, "mcflow %s\ncommit: %s%s\ngo: %s %s/%s\nhdf5: %s\nmatrix products: %s\nmultispin kernel: %s (this machine runs %v; MCFLOW_KERNEL chooses)\n",
+		jobs.Version, commit, modified, runtime.Version(), runtime.GOOS, runtime.GOARCH, hdf5, ad.BLASName,
+		multispin.Active(), multispin.Supported())
 	return jobs.ExitDone
 }

@@ -137,13 +137,28 @@ func (e *ExactRef) valuesOf() map[string]F {
 type Timing struct {
 	Seconds      F            `json:"seconds"`
 	ESSPerSecond map[string]F `json:"ess_per_second"`
+	// Kernel names the vector kernel the chains ran (a kernelled chain's:
+	// the multispin engines' "avx512", "avx2" or "portable"); the results
+	// are the same on every kernel.
+	Kernel string `json:"kernel,omitempty"`
 }
 
+// kernelled is a chain that runs one of several equivalent kernels.
+type kernelled interface{ Kernel() string }
+
 func summarize(s *Spec, t Task, b *built, obs map[string][][]float64, seconds float64) *TaskSummary {
+	var sum *TaskSummary
 	if b.ladder != nil {
-		return summarizeLadder(s, t, b, obs, seconds)
+		sum = summarizeLadder(s, t, b, obs, seconds)
+	} else {
+		sum = summarizeChains(s, t, b, obs, seconds)
 	}
-	return summarizeChains(s, t, b, obs, seconds)
+	if len(b.chains) > 0 {
+		if k, ok := b.chains[0].(kernelled); ok {
+			sum.Timing.Kernel = k.Kernel()
+		}
+	}
+	return sum
 }
 
 // newSummary is a task's summary without statistics.
@@ -317,7 +332,22 @@ func Table(tasks []*TaskSummary, scanned []string) string {
 		}
 		rows = append(rows, row)
 	}
-	return Columns(rows) + LadderText(tasks) + WarningsText(tasks)
+	return Columns(rows) + kernelText(tasks) + LadderText(tasks) + WarningsText(tasks)
+}
+
+// kernelText names the kernels the tasks ran on, if any ran a kernelled
+// chain ("" otherwise).
+func kernelText(tasks []*TaskSummary) string {
+	var ks []string
+	for _, t := range tasks {
+		if k := t.Timing.Kernel; k != "" && !slices.Contains(ks, k) {
+			ks = append(ks, k)
+		}
+	}
+	if len(ks) == 0 {
+		return ""
+	}
+	return "kernel: " + strings.Join(ks, ", ") + " (results are identical on every kernel)\n"
 }
 
 // WarningsText lists the tasks' warnings below a table ("" when there are

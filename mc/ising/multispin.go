@@ -2,11 +2,14 @@ package ising
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/multispin"
 )
 
 // Replicas is the number of chains a Multispin unit holds: one per bit of
@@ -24,35 +27,38 @@ const Replicas = 64
 //
 // Each replica's decision is exactly the plain engine's: flip iff u < t,
 // with t = ⌊p·2⁶⁴⌋ for p = min(1, e^{−βΔE}) and u a uniform 64-bit number
-// (so the bias is at most 2⁻⁶⁴ per decision, none beyond it). The 64
-// numbers u are compared bit-serially, most significant bit first: level b
-// draws one random word whose bit r is bit b of replica r's u, settles
-// every replica whose bit differs from bit b of its threshold (u < t where
-// t has the 1), and keeps the rest. A replica is settled at each level
-// with probability ½, so a site needs about log₂(undecided) + 1.3 random
-// words for its 64 decisions instead of 64; a replica still undecided
-// after all 64 levels has u = t and is not flipped. Replicas whose move
-// always succeeds (t = 2⁶⁴ − 1 marks p ≥ 1) flip without random bits.
+// (so the bias is at most 2⁻⁶⁴ per decision, none beyond it), compared
+// bit-serially by package multispin, whose kernels (portable Go, AVX2,
+// AVX-512) take identical decisions. Replicas whose move always succeeds
+// (t = 2⁶⁴ − 1 marks p ≥ 1) flip without random bits.
+//
+// # Sweeps
+//
+// A half-sweep goes row by row; in a row, the bit-sliced counts of all its
+// sites of the colour are computed first (they depend only on the other
+// colour), then decided together, eight sites at a time on the vector
+// kernels, then applied. For odd L the last site of a row neighbours the
+// first through the boundary and has the same colour: it is decided after
+// the others, as a sequential sweep would.
 //
 // # Random streams
 //
-// The 64 replicas of a unit share one RNG stream (the unit's, derived by
-// the caller from (seed, task id, mc.Moves, unit) with mc.NewStream): the
-// replicas of a multi-spin word are not independent streams, by design;
-// units are.
+// The unit's stream (the caller derives it from (seed, task, mc.Moves,
+// unit) with mc.NewStream) draws the hot start, and is then split into
+// multispin.Lanes lanes; the k-th site of a row draws from lane k mod
+// Lanes. The 64 replicas of a unit share its lanes: they are not
+// independent streams, by design; units are.
 type Multispin struct {
-	P   Params
-	s   []uint64 // L·L words
-	rng *mc.PCG
-	// thr[c] for class c = 2k + sbit: k aligned neighbours, sbit the
-	// replica's spin bit (1 = +1).
-	thr [10]uint64
-	// Classes that need a random decision, grouped by equal threshold:
-	// group g's threshold is gthr[g] and cls[g] lists its classes.
-	gthr []uint64
-	gcls [][]int
-	// always: classes whose move always succeeds (p ≥ 1).
+	P Params
+	s []uint64 // L·L words
+	u *multispin.Unit
+	// classes (2k + sbit: k aligned neighbours, sbit the replica's spin
+	// bit, 1 = +1) that always flip, and the classes of each threshold
+	// group; ferro marks the grouping of h = 0, J > 0 (classes 6, 7 and 8,
+	// 9), whose planes fillFerro computes directly.
 	always []int
+	groups [][]int
+	ferro  bool
 
 	// scratch for Observe: bit-sliced counters
 	cnt [3][]uint64
@@ -63,37 +69,26 @@ type Multispin struct {
 // must be valid (see Params.Validate).
 func NewMultispin(p Params, hot bool, rng *mc.PCG) *Multispin {
 	n := p.L * p.L
-	c := &Multispin{P: p, s: make([]uint64, n), rng: rng}
+	c := &Multispin{P: p, s: make([]uint64, n)}
 	for i := range c.s {
 		c.s[i] = math.MaxUint64
 		if hot {
 			c.s[i] = rng.Uint64()
 		}
 	}
-	groups := map[uint64]int{}
+	var thr [10]uint64
 	for k := range 5 {
 		for sb := range 2 {
 			s := float64(2*sb - 1)
 			dE := 2 * (p.J*float64(2*k-4) + p.H*s)
-			t := mc.Threshold(math.Exp(-p.Beta * dE))
-			cl := 2*k + sb
-			c.thr[cl] = t
-			switch t {
-			case math.MaxUint64:
-				c.always = append(c.always, cl)
-			case 0: // never accepted: no flips, no random bits
-			default:
-				g, ok := groups[t]
-				if !ok {
-					g = len(c.gthr)
-					groups[t] = g
-					c.gthr = append(c.gthr, t)
-					c.gcls = append(c.gcls, nil)
-				}
-				c.gcls[g] = append(c.gcls[g], cl)
-			}
+			thr[2*k+sb] = mc.Threshold(math.Exp(-p.Beta * dE))
 		}
 	}
+	var gthr []uint64
+	c.always, gthr, c.groups = multispin.Classes(thr[:])
+	c.u = multispin.NewUnit(rng, p.L, gthr...)
+	c.ferro = p.H == 0 && p.J > 0 && len(c.groups) == 2 && len(c.always) == 6 &&
+		slices.Equal(c.groups[0], []int{6, 7}) && slices.Equal(c.groups[1], []int{8, 9})
 	w := bits.Len(uint(2*n)) + 1
 	for i := range c.cnt {
 		c.cnt[i] = make([]uint64, w)
@@ -121,15 +116,7 @@ func classMasks(m *[10]uint64, w, n1, n2, n3, n4 uint64) {
 // Step performs one checkerboard sweep of all 64 replicas: 64·L² attempted
 // flips.
 func (c *Multispin) Step() error {
-	if c.P.H == 0 && c.P.J > 0 {
-		c.stepFerro()
-		return nil
-	}
 	L, s := c.P.L, c.s
-	hi, lo := c.rng.Hi, c.rng.Lo
-	var m [10]uint64
-	var gm [10]uint64
-	ng := len(c.gthr)
 	for color := range 2 {
 		for y := range L {
 			yu, yd := y-1, y+1
@@ -142,97 +129,72 @@ func (c *Multispin) Step() error {
 			row := s[y*L : (y+1)*L : (y+1)*L]
 			up := s[yu*L : (yu+1)*L : (yu+1)*L]
 			dn := s[yd*L : (yd+1)*L : (yd+1)*L]
-			for x := (y + color) & 1; x < L; x += 2 {
-				xl, xr := x-1, x+1
-				if x == 0 {
-					xl = L - 1
-				}
-				if xr == L {
-					xr = 0
-				}
-				w := row[x]
-				classMasks(&m, w, up[x], dn[x], row[xl], row[xr])
-				var flip uint64
-				for _, cl := range c.always {
-					flip |= m[cl]
-				}
-				var und uint64
-				for g := range ng {
-					var v uint64
-					for _, cl := range c.gcls[g] {
-						v |= m[cl]
-					}
-					gm[g] = v
-					und |= v
-				}
-				for b := 63; und != 0 && b >= 0; b-- {
-					var r uint64
-					r, hi, lo = mc.Next(hi, lo)
-					var t uint64 // bit b of each replica's threshold
-					for g := range ng {
-						t |= gm[g] & -(c.gthr[g] >> uint(b) & 1)
-					}
-					flip |= und & t &^ r // u's bit 0 where t's is 1: u < t
-					und &^= r ^ t        // settled where the bits differ
-				}
-				row[x] = w ^ flip
+			p := (y + color) & 1
+			if c.ferro {
+				c.u.Row(row, p, func(k0, k1 int) { c.fillFerro(row, up, dn, p, k0, k1) })
+			} else {
+				c.u.Row(row, p, func(k0, k1 int) { c.fill(row, up, dn, p, k0, k1) })
 			}
 		}
 	}
-	c.rng.Hi, c.rng.Lo = hi, lo
 	return nil
 }
 
-// stepFerro is Step for h = 0, J > 0, specialised: moves with k ≤ 2
-// aligned neighbours always succeed, k = 3 and k = 4 have the thresholds
-// t3 and t4 whatever the spin, so the class masks are three bit-sliced
-// expressions and the comparison level has two terms.
-func (c *Multispin) stepFerro() {
-	L, s := c.P.L, c.s
-	t3, t4 := c.thr[6], c.thr[8]
-	hi, lo := c.rng.Hi, c.rng.Lo
-	for color := range 2 {
-		for y := range L {
-			yu, yd := y-1, y+1
-			if y == 0 {
-				yu = L - 1
+// fill sets the decision planes of sites [k0, k1) for any J and h.
+func (c *Multispin) fill(row, up, dn []uint64, p, k0, k1 int) {
+	L := c.P.L
+	var m [10]uint64
+	always := c.u.Plane(0)
+	for k := k0; k < k1; k++ {
+		x := 2*k + p
+		xl, xr := x-1, x+1
+		if x == 0 {
+			xl = L - 1
+		}
+		if xr == L {
+			xr = 0
+		}
+		classMasks(&m, row[x], up[x], dn[x], row[xl], row[xr])
+		var flip uint64
+		for _, cl := range c.always {
+			flip |= m[cl]
+		}
+		always[k] = flip
+		for g, cls := range c.groups {
+			var v uint64
+			for _, cl := range cls {
+				v |= m[cl]
 			}
-			if yd == L {
-				yd = 0
-			}
-			row := s[y*L : (y+1)*L : (y+1)*L]
-			up := s[yu*L : (yu+1)*L : (yu+1)*L]
-			dn := s[yd*L : (yd+1)*L : (yd+1)*L]
-			for x := (y + color) & 1; x < L; x += 2 {
-				xl, xr := x-1, x+1
-				if x == 0 {
-					xl = L - 1
-				}
-				if xr == L {
-					xr = 0
-				}
-				w := row[x]
-				a1, a2, a3, a4 := ^(w ^ up[x]), ^(w ^ dn[x]), ^(w ^ row[xl]), ^(w ^ row[xr])
-				t1, c1 := a1^a2, a1&a2
-				t2, c2 := a3^a4, a3&a4
-				k0, cr := t1^t2, t1&t2
-				k1 := c1 ^ c2 ^ cr
-				k4 := (c1 & c2) | (c1 & cr) | (c2 & cr) // k = k0 + 2k1 + 4k2, k2 only at k = 4
-				k3 := k0 & k1
-				und := k3 | k4
-				flip := ^und
-				for b := 63; und != 0 && b >= 0; b-- {
-					var r uint64
-					r, hi, lo = mc.Next(hi, lo)
-					t := k3&-(t3>>uint(b)&1) | k4&-(t4>>uint(b)&1)
-					flip |= und & t &^ r
-					und &^= r ^ t
-				}
-				row[x] = w ^ flip
-			}
+			c.u.Plane(1 + g)[k] = v
 		}
 	}
-	c.rng.Hi, c.rng.Lo = hi, lo
+}
+
+// fillFerro is fill for h = 0, J > 0: moves with k ≤ 2 aligned
+// neighbours always succeed, k = 3 and k = 4 are the two groups whatever
+// the spin, so the planes are three bit-sliced expressions.
+func (c *Multispin) fillFerro(row, up, dn []uint64, p, k0, k1 int) {
+	L := c.P.L
+	always, g3, g4 := c.u.Plane(0)[:k1], c.u.Plane(1)[:k1], c.u.Plane(2)[:k1]
+	for k := k0; k < k1; k++ {
+		x := 2*k + p
+		xl, xr := x-1, x+1
+		if x == 0 {
+			xl = L - 1
+		}
+		if xr == L {
+			xr = 0
+		}
+		w := row[x]
+		a1, a2, a3, a4 := ^(w ^ up[x]), ^(w ^ dn[x]), ^(w ^ row[xl]), ^(w ^ row[xr])
+		t1, c1 := a1^a2, a1&a2
+		t2, c2 := a3^a4, a3&a4
+		b0, cr := t1^t2, t1&t2
+		b1 := c1 ^ c2 ^ cr
+		k4 := (c1 & c2) | (c1 & cr) | (c2 & cr) // k = b0 + 2b1 + 4k4, k4 only at k = 4
+		k3 := b0 & b1
+		always[k], g3[k], g4[k] = ^(k3 | k4), k3, k4
+	}
 }
 
 // AddBits adds the bits of x to the bit-sliced counters planes (bit r of
@@ -299,21 +261,16 @@ func (c *Multispin) Replica(r int) []int8 {
 	return out
 }
 
-// MarshalBinary encodes the words and the RNG state.
+// MarshalBinary encodes the words and the lanes' states.
 func (c *Multispin) MarshalBinary() ([]byte, error) {
-	r, err := c.rng.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, len(magic)+5+8*len(c.s)+1+len(r))
+	b := make([]byte, 0, len(magic)+5+8*len(c.s)+multispin.StreamsSize)
 	b = append(b, magic...)
-	b = append(b, 'S')
+	b = append(b, 'X')
 	b = binary.LittleEndian.AppendUint32(b, uint32(c.P.L))
 	for _, w := range c.s {
 		b = binary.LittleEndian.AppendUint64(b, w)
 	}
-	b = append(b, byte(len(r)))
-	return append(b, r...), nil
+	return c.u.Lanes.AppendBinary(b), nil
 }
 
 // UnmarshalBinary restores a state written by MarshalBinary for the same L.
@@ -321,7 +278,11 @@ func (c *Multispin) UnmarshalBinary(b []byte) error {
 	if len(b) < len(magic)+5 || string(b[:len(magic)]) != magic {
 		return errState
 	}
-	if b[len(magic)] != 'S' {
+	switch b[len(magic)] {
+	case 'X':
+	case 'S':
+		return errors.New("ising: the chain state is of the earlier multispin engine (one random stream per unit); restart the task")
+	default:
 		return fmt.Errorf("ising: chain state is of sampler kind %q, want the multispin engine", b[len(magic)])
 	}
 	b = b[len(magic)+1:]
@@ -330,23 +291,20 @@ func (c *Multispin) UnmarshalBinary(b []byte) error {
 	}
 	b = b[4:]
 	n := len(c.s)
-	if len(b) < 8*n+1 {
+	if len(b) != 8*n+multispin.StreamsSize {
 		return errState
 	}
-	words := make([]uint64, n)
-	for i := range words {
-		words[i] = binary.LittleEndian.Uint64(b[8*i:])
-	}
-	b = b[8*n:]
-	nr := int(b[0])
-	if len(b) != 1+nr {
-		return errState
-	}
-	if err := c.rng.UnmarshalBinary(b[1:]); err != nil {
+	if err := c.u.Lanes.UnmarshalBinary(b[8*n:]); err != nil {
 		return fmt.Errorf("ising: chain RNG state: %w", err)
 	}
-	copy(c.s, words)
+	for i := range c.s {
+		c.s[i] = binary.LittleEndian.Uint64(b[8*i:])
+	}
 	return nil
 }
 
 var _ mc.Chain = (*Multispin)(nil)
+
+// Kernel names the kernel the unit's decisions run on (package
+// multispin): results are the same on every one.
+func (c *Multispin) Kernel() string { return multispin.Active().String() }

@@ -1,14 +1,17 @@
 package ising
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/mcflow/mcflow/exact"
+	"github.com/mcflow/mcflow/mc/multispin"
 	"github.com/mcflow/mcflow/mc/stats"
 
 	"github.com/mcflow/mcflow/mc"
@@ -105,6 +108,8 @@ func TestMultispinKaufman(t *testing.T) {
 // 300 sweeps) on the 4×4 torus with the exact one by enumeration, with a
 // field and with an antiferromagnetic coupling, by a χ² test: every
 // class of move (k aligned neighbours, spin ±1) has its own probability.
+// The 3×3 torus checks odd L, whose last site of a row neighbours its
+// first and is decided after it.
 //
 // The replicas start cold. On the 4×4 torus a hot start can land (with
 // probability ~37/2¹⁶) in a state where every spin has two aligned
@@ -115,8 +120,8 @@ func TestMultispinKaufman(t *testing.T) {
 // there). The plain engine does the same; on lattices of interest such
 // states are a vanishing fraction of the starts.
 func TestMultispinDistribution(t *testing.T) {
-	for _, p := range []Params{{L: 4, Beta: 0.35, J: 1, H: 0.3}, {L: 4, Beta: 0.3, J: -0.8, H: 0.5}, {L: 4, Beta: 0.44, J: 1}} {
-		t.Run(fmt.Sprintf("J=%v/h=%v", p.J, p.H), func(t *testing.T) {
+	for _, p := range []Params{{L: 4, Beta: 0.35, J: 1, H: 0.3}, {L: 4, Beta: 0.3, J: -0.8, H: 0.5}, {L: 4, Beta: 0.44, J: 1}, {L: 3, Beta: 0.5, J: 1, H: 0.2}} {
+		t.Run(fmt.Sprintf("L=%d/J=%v/h=%v", p.L, p.J, p.H), func(t *testing.T) {
 			// exact: probability of each energy level
 			N := p.L * p.L
 			lat := Lattice{L: p.L, Spin: make([]int8, N)}
@@ -220,6 +225,95 @@ func TestMultispinObserve(t *testing.T) {
 		for k := range want {
 			if math.Abs(got[4*r+k]-want[k]) > 1e-15 {
 				t.Fatalf("replica %d observable %d: %v, want %v", r, k, got[4*r+k], want[k])
+			}
+		}
+	}
+}
+
+// Every vector kernel this machine runs sweeps bit-identically to the
+// portable one — words, lanes and observables — for ferro- and
+// antiferromagnetic couplings, fields, β from 0 to ∞ and sizes that are
+// odd, smaller than a vector or not a multiple of one; and a unit
+// checkpointed on one kernel resumes identically on every other.
+func TestMultispinKernelsIdentical(t *testing.T) {
+	kernels := multispin.Supported()
+	if len(kernels) == 1 {
+		t.Skip("this machine runs only the portable kernel")
+	}
+	use := func(k multispin.Kernel) {
+		t.Helper()
+		if _, err := multispin.Use(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer use(multispin.Active())
+	sizes := []int{3, 6, 10, 16, 34, 49}
+	couplings := [][2]float64{{1, 0}, {1, 0.3}, {-0.7, 0.2}, {1, -1.5}, {0.5, 0}}
+	for _, L := range sizes {
+		for i, jh := range couplings {
+			beta := []float64{0, 0.2, 0.4406868, 1, math.Inf(1)}[(L+i)%5]
+			p := Params{L: L, Beta: beta, J: jh[0], H: jh[1]}
+			var ref []byte
+			var refObs string
+			for _, k := range kernels {
+				use(k)
+				c := NewMultispin(p, true, mc.NewStream(3, "", mc.Moves, uint64(L), uint64(i)))
+				for range 25 {
+					c.Step()
+				}
+				b, _ := c.MarshalBinary()
+				obs := fmt.Sprint(c.Observe(nil))
+				if ref == nil {
+					ref, refObs = b, obs
+				} else if !bytes.Equal(b, ref) || obs != refObs {
+					t.Errorf("%+v: kernel %v differs from %v after 25 sweeps", p, k, kernels[0])
+				}
+			}
+		}
+	}
+	// Checkpointed on the widest kernel, resumed on each.
+	p := Params{L: 20, Beta: 0.4406868, J: 1}
+	use(kernels[len(kernels)-1])
+	c := NewMultispin(p, true, mc.NewStream(4, "", mc.Moves, 0, 0))
+	for range 10 {
+		c.Step()
+	}
+	state, _ := c.MarshalBinary()
+	var want []byte
+	for _, k := range kernels {
+		use(k)
+		r := NewMultispin(p, false, mc.NewStream(5, "", mc.Moves, 0, 0))
+		if err := r.UnmarshalBinary(state); err != nil {
+			t.Fatal(err)
+		}
+		for range 10 {
+			r.Step()
+		}
+		b, _ := r.MarshalBinary()
+		if want == nil {
+			want = b
+		} else if !bytes.Equal(b, want) {
+			t.Errorf("a checkpoint of kernel %v resumed on %v differs from %v", kernels[len(kernels)-1], k, kernels[0])
+		}
+	}
+}
+
+// The ferromagnetic sweep (fillFerro) makes the general sweep's
+// decisions, on a lattice of odd size too.
+func TestMultispinFerroIsGeneral(t *testing.T) {
+	for _, L := range []int{6, 7} {
+		p := Params{L: L, Beta: 0.44, J: 1}
+		a := NewMultispin(p, true, mc.NewStream(2, "", mc.Moves, 0))
+		b := NewMultispin(p, true, mc.NewStream(2, "", mc.Moves, 0))
+		if !a.ferro {
+			t.Fatal("h = 0, J > 0 does not take the ferromagnetic sweep")
+		}
+		b.ferro = false
+		for i := range 30 {
+			a.Step()
+			b.Step()
+			if !slices.Equal(a.s, b.s) || a.u.Lanes != b.u.Lanes {
+				t.Fatalf("L = %d, sweep %d: the sweeps differ", L, i)
 			}
 		}
 	}

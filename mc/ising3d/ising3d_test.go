@@ -1,6 +1,7 @@
 package ising3d
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"github.com/mcflow/mcflow/kind/kindtest"
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/mc/ising"
+	"github.com/mcflow/mcflow/mc/multispin"
 )
 
 // bruteForce returns ⟨e⟩, ⟨|m|⟩ and ⟨m2⟩ per site over all 2^(L³)
@@ -137,16 +139,51 @@ func TestBinderAtCriticality(t *testing.T) {
 	}
 }
 
-// The ferromagnetic multispin sweep makes the general sweep's decisions.
+// The ferromagnetic multispin sweep makes the general sweep's decisions,
+// on a lattice of odd size too.
 func TestMultispinFerroIsGeneral(t *testing.T) {
-	p := Params{L: 4, Beta: 0.25, J: 1}
-	a := NewMultispin(p, true, mc.NewStream(2, "", mc.Moves, 0))
-	b := NewMultispin(p, true, mc.NewStream(2, "", mc.Moves, 0))
-	for i := range 30 {
-		a.stepFerro()
-		b.stepGeneral()
-		if !slices.Equal(a.s, b.s) || *a.rng != *b.rng {
-			t.Fatalf("sweep %d: the sweeps differ", i)
+	for _, L := range []int{4, 5} {
+		p := Params{L: L, Beta: 0.25, J: 1}
+		a := NewMultispin(p, true, mc.NewStream(2, "", mc.Moves, 0))
+		b := NewMultispin(p, true, mc.NewStream(2, "", mc.Moves, 0))
+		if !a.ferro {
+			t.Fatal("h = 0, J > 0 does not take the ferromagnetic sweep")
+		}
+		b.ferro = false
+		for i := range 30 {
+			a.Step()
+			b.Step()
+			if !slices.Equal(a.s, b.s) || a.u.Lanes != b.u.Lanes {
+				t.Fatalf("L = %d, sweep %d: the sweeps differ", L, i)
+			}
+		}
+	}
+}
+
+// Every vector kernel sweeps bit-identically to the portable one, for
+// odd and even sizes, fields and both signs of J.
+func TestMultispinKernelsIdentical(t *testing.T) {
+	kernels := multispin.Supported()
+	if len(kernels) == 1 {
+		t.Skip("this machine runs only the portable kernel")
+	}
+	defer multispin.Use(multispin.Active())
+	for i, p := range []Params{{L: 3, Beta: 0.3, J: 1}, {L: 4, Beta: 0.22, J: 1, H: 0.2}, {L: 6, Beta: 0.5, J: -0.6, H: -0.1}, {L: 10, Beta: 0.2216546, J: 1}} {
+		var ref []byte
+		for _, k := range kernels {
+			if _, err := multispin.Use(k); err != nil {
+				t.Fatal(err)
+			}
+			c := NewMultispin(p, true, mc.NewStream(6, "", mc.Moves, uint64(i)))
+			for range 15 {
+				c.Step()
+			}
+			b, _ := c.MarshalBinary()
+			if ref == nil {
+				ref = b
+			} else if !bytes.Equal(b, ref) {
+				t.Errorf("%+v: kernel %v differs from %v", p, k, kernels[0])
+			}
 		}
 	}
 }

@@ -2,11 +2,14 @@ package ising3d
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/mc/ising"
+	"github.com/mcflow/mcflow/mc/multispin"
 )
 
 // Replicas is the number of chains a Multispin unit holds.
@@ -17,44 +20,45 @@ const Replicas = 64
 // replica r's spin at site i (1 = +1); a checkerboard sweep counts each
 // replica's aligned neighbours k ∈ 0..6 with a bit-sliced adder and
 // decides the 64 moves of the class (k, s) with the exact bit-serial
-// comparison u < t of the 2D engine (t = ⌊p·2⁶⁴⌋, bias ≤ 2⁻⁶⁴ per
-// decision). The 64 replicas of a unit share its stream.
+// comparison u < t of package multispin (t = ⌊p·2⁶⁴⌋, bias ≤ 2⁻⁶⁴ per
+// decision), row by row as the 2D engine, on the same kernels and lanes.
 type Multispin struct {
-	P   Params
-	s   []uint64
-	rng *mc.PCG
-	thr [14]uint64 // class 2k + sbit
-	// classes that need random bits; classes that always flip
-	rand, always []int
-	cnt          [2][]uint64 // scratch for Observe
+	P Params
+	s []uint64
+	u *multispin.Unit
+	// classes (2k + sbit) that always flip, and the classes of each
+	// threshold group; ferro marks the grouping of h = 0, J > 0 (k = 4, 5,
+	// 6 whatever the spin), whose planes fillFerro computes directly.
+	always []int
+	groups [][]int
+	ferro  bool
+	cnt    [2][]uint64 // scratch for Observe
 }
 
 // NewMultispin returns a unit of 64 replicas started hot or cold.
 func NewMultispin(p Params, hot bool, rng *mc.PCG) *Multispin {
 	n := p.L * p.L * p.L
-	c := &Multispin{P: p, s: make([]uint64, n), rng: rng}
+	c := &Multispin{P: p, s: make([]uint64, n)}
 	for i := range c.s {
 		c.s[i] = math.MaxUint64
 		if hot {
 			c.s[i] = rng.Uint64()
 		}
 	}
+	var thr [14]uint64
 	for k := range 7 {
 		for sb := range 2 {
 			s := float64(2*sb - 1)
 			// k aligned neighbours: the neighbour sum is s(2k − 6).
 			dE := 2 * (p.J*float64(2*k-6) + p.H*s)
-			cl := 2*k + sb
-			c.thr[cl] = mc.Threshold(math.Exp(-p.Beta * dE))
-			switch c.thr[cl] {
-			case math.MaxUint64:
-				c.always = append(c.always, cl)
-			case 0:
-			default:
-				c.rand = append(c.rand, cl)
-			}
+			thr[2*k+sb] = mc.Threshold(math.Exp(-p.Beta * dE))
 		}
 	}
+	var gthr []uint64
+	c.always, gthr, c.groups = multispin.Classes(thr[:])
+	c.u = multispin.NewUnit(rng, p.L, gthr...)
+	c.ferro = p.H == 0 && p.J > 0 && len(c.always) == 8 && len(c.groups) == 3 &&
+		slices.Equal(c.groups[0], []int{8, 9}) && slices.Equal(c.groups[1], []int{10, 11}) && slices.Equal(c.groups[2], []int{12, 13})
 	w := bits.Len(uint(3*n)) + 1
 	for i := range c.cnt {
 		c.cnt[i] = make([]uint64, w)
@@ -92,95 +96,70 @@ func sel(x uint64, bit int) uint64 {
 
 // Step performs one checkerboard sweep of the 64 replicas.
 func (c *Multispin) Step() error {
-	if c.P.H == 0 && c.P.J > 0 {
-		c.stepFerro()
-	} else {
-		c.stepGeneral()
+	L, s := c.P.L, c.s
+	for color := range 2 {
+		for r := range L * L {
+			row, up, dn, fw, bw := rows(s, L, r)
+			p := (r/L + r%L + color) & 1
+			if c.ferro {
+				c.u.Row(row, p, func(k0, k1 int) { c.fillFerro(row, up, dn, fw, bw, p, k0, k1) })
+			} else {
+				c.u.Row(row, p, func(k0, k1 int) { c.fill(row, up, dn, fw, bw, p, k0, k1) })
+			}
+		}
 	}
 	return nil
 }
 
-// stepGeneral is a sweep for any h and J.
-func (c *Multispin) stepGeneral() {
-	L, s := c.P.L, c.s
-	hi, lo := c.rng.Hi, c.rng.Lo
+// fill sets the decision planes of sites [k0, k1) for any J and h.
+func (c *Multispin) fill(row, up, dn, fw, bw []uint64, p, k0, k1 int) {
+	L := c.P.L
 	var m [14]uint64
-	var n [6]uint64
-	for color := range 2 {
-		for r := range L * L {
-			row, up, dn, fw, bw := rows(s, L, r)
-			for x := (r/L + r%L + color) & 1; x < L; x += 2 {
-				n = [6]uint64{row[(x+1)%L], row[(x+L-1)%L], dn[x], up[x], fw[x], bw[x]}
-				w := row[x]
-				classes(&m, w, &n)
-				var flip, und uint64
-				for _, cl := range c.always {
-					flip |= m[cl]
-				}
-				for _, cl := range c.rand {
-					und |= m[cl]
-				}
-				for b := 63; und != 0 && b >= 0; b-- {
-					var r, t uint64
-					r, hi, lo = mc.Next(hi, lo)
-					for _, cl := range c.rand {
-						t |= m[cl] & -(c.thr[cl] >> uint(b) & 1)
-					}
-					flip |= und & t &^ r
-					und &^= r ^ t
-				}
-				row[x] = w ^ flip
+	always := c.u.Plane(0)
+	for k := k0; k < k1; k++ {
+		x := 2*k + p
+		n := [6]uint64{row[(x+1)%L], row[(x+L-1)%L], dn[x], up[x], fw[x], bw[x]}
+		classes(&m, row[x], &n)
+		var flip uint64
+		for _, cl := range c.always {
+			flip |= m[cl]
+		}
+		always[k] = flip
+		for g, cls := range c.groups {
+			var v uint64
+			for _, cl := range cls {
+				v |= m[cl]
 			}
+			c.u.Plane(1 + g)[k] = v
 		}
 	}
-	c.rng.Hi, c.rng.Lo = hi, lo
 }
 
-// stepFerro is Step for h = 0, J > 0, specialised as the 2D engine's:
-// moves with k ≤ 3 aligned neighbours always succeed (ΔE ≤ 0), k = 4, 5, 6
-// have the thresholds t4, t5, t6 whatever the spin, so the classes are a
-// few bit-sliced expressions and a comparison level has three terms. The
-// decisions are Step's, bit for bit.
-func (c *Multispin) stepFerro() {
-	L, s := c.P.L, c.s
-	t4, t5, t6 := c.thr[8], c.thr[10], c.thr[12]
-	hi, lo := c.rng.Hi, c.rng.Lo
-	for color := range 2 {
-		for r := range L * L {
-			row, up, dn, fw, bw := rows(s, L, r)
-			for x := (r/L + r%L + color) & 1; x < L; x += 2 {
-				xl, xr := x-1, x+1
-				if x == 0 {
-					xl = L - 1
-				}
-				if xr == L {
-					xr = 0
-				}
-				w := row[x]
-				a0, a1, a2 := ^(w ^ row[xr]), ^(w ^ row[xl]), ^(w ^ dn[x])
-				a3, a4, a5 := ^(w ^ up[x]), ^(w ^ fw[x]), ^(w ^ bw[x])
-				s1, c1 := a0^a1^a2, (a0&a1)|(a2&(a0^a1))
-				s2, c2 := a3^a4^a5, (a3&a4)|(a5&(a3^a4))
-				k0, cr := s1^s2, s1&s2
-				k1 := c1 ^ c2 ^ cr
-				k2 := (c1 & c2) | (cr & (c1 ^ c2))
-				k4 := k2 &^ k1 &^ k0
-				k5 := k2 &^ k1 & k0
-				k6 := k2 & k1
-				und := k2
-				flip := ^k2
-				for b := 63; und != 0 && b >= 0; b-- {
-					var r uint64
-					r, hi, lo = mc.Next(hi, lo)
-					t := k4&-(t4>>uint(b)&1) | k5&-(t5>>uint(b)&1) | k6&-(t6>>uint(b)&1)
-					flip |= und & t &^ r
-					und &^= r ^ t
-				}
-				row[x] = w ^ flip
-			}
+// fillFerro is fill for h = 0, J > 0: moves with k ≤ 3 aligned
+// neighbours always succeed (ΔE ≤ 0), and k = 4, 5, 6 are the three
+// groups whatever the spin, so the planes are bit-sliced expressions.
+func (c *Multispin) fillFerro(row, up, dn, fw, bw []uint64, p, k0, k1 int) {
+	L := c.P.L
+	always, g4, g5, g6 := c.u.Plane(0)[:k1], c.u.Plane(1)[:k1], c.u.Plane(2)[:k1], c.u.Plane(3)[:k1]
+	for k := k0; k < k1; k++ {
+		x := 2*k + p
+		xl, xr := x-1, x+1
+		if x == 0 {
+			xl = L - 1
 		}
+		if xr == L {
+			xr = 0
+		}
+		w := row[x]
+		a0, a1, a2 := ^(w ^ row[xr]), ^(w ^ row[xl]), ^(w ^ dn[x])
+		a3, a4, a5 := ^(w ^ up[x]), ^(w ^ fw[x]), ^(w ^ bw[x])
+		s1, c1 := a0^a1^a2, (a0&a1)|(a2&(a0^a1))
+		s2, c2 := a3^a4^a5, (a3&a4)|(a5&(a3^a4))
+		b0, cr := s1^s2, s1&s2
+		b1 := c1 ^ c2 ^ cr
+		b2 := (c1 & c2) | (cr & (c1 ^ c2)) // k = b0 + 2b1 + 4b2
+		always[k], g4[k], g5[k], g6[k] = ^b2, b2&^b1&^b0, b2&^b1&b0, b2&b1
 	}
-	c.rng.Hi, c.rng.Lo = hi, lo
 }
 
 // rows returns row r (= z·L + y) of the lattice and its neighbour rows in
@@ -235,20 +214,29 @@ func (c *Multispin) Replica(r int) []int8 {
 }
 
 func (c *Multispin) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 0, 8*len(c.s))
+	b := make([]byte, 0, len(magic)+5+8*len(c.s)+multispin.StreamsSize)
+	b = append(append(b, magic...), 'X')
+	b = binary.LittleEndian.AppendUint32(b, uint32(c.P.L))
 	for _, w := range c.s {
 		b = binary.LittleEndian.AppendUint64(b, w)
 	}
-	return marshalCommon('S', c.P.L, b, c.rng, nil)
+	return c.u.Lanes.AppendBinary(b), nil
 }
 
 func (c *Multispin) UnmarshalBinary(b []byte) error {
-	words, extra, err := unmarshalCommon('S', c.P.L, 8*len(c.s), c.rng, b)
-	if err != nil {
-		return err
-	}
-	if len(extra) != 0 {
+	if len(b) < len(magic)+5 || string(b[:len(magic)]) != magic || b[len(magic)] != 'X' {
 		return errState
+	}
+	b = b[len(magic)+1:]
+	if l := int(binary.LittleEndian.Uint32(b)); l != c.P.L {
+		return fmt.Errorf("ising3d: chain state has L = %d, want %d", l, c.P.L)
+	}
+	words := b[4:]
+	if len(words) != 8*len(c.s)+multispin.StreamsSize {
+		return errState
+	}
+	if err := c.u.Lanes.UnmarshalBinary(words[8*len(c.s):]); err != nil {
+		return fmt.Errorf("ising3d: chain RNG state: %w", err)
 	}
 	for i := range c.s {
 		c.s[i] = binary.LittleEndian.Uint64(words[8*i:])
@@ -261,3 +249,7 @@ var (
 	_ mc.Chain = (*Wolff)(nil)
 	_ mc.Chain = (*Multispin)(nil)
 )
+
+// Kernel names the kernel the unit's decisions run on (package
+// multispin): results are the same on every one.
+func (c *Multispin) Kernel() string { return multispin.Active().String() }

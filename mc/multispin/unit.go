@@ -1,0 +1,84 @@
+package multispin
+
+import (
+	"math"
+
+	"github.com/mcflow/mcflow/mc"
+)
+
+// Classes sorts the classes of a move by threshold (thr[c] of class c,
+// from mc.Threshold): always lists those that always succeed (2⁶⁴ − 1),
+// groups those that need a random decision, grouped by equal threshold
+// (group g's threshold is gthr[g]); classes of threshold 0 never flip.
+func Classes(thr []uint64) (always []int, gthr []uint64, groups [][]int) {
+	index := map[uint64]int{}
+	for c, t := range thr {
+		switch t {
+		case math.MaxUint64:
+			always = append(always, c)
+		case 0:
+		default:
+			g, ok := index[t]
+			if !ok {
+				g = len(gthr)
+				index[t] = g
+				gthr = append(gthr, t)
+				groups = append(groups, nil)
+			}
+			groups[g] = append(groups[g], c)
+		}
+	}
+	return always, gthr, groups
+}
+
+// Unit is what a multispin unit decides with: its lanes, the levels of
+// its thresholds and the decision planes of one row.
+type Unit struct {
+	Lanes  Streams
+	levels *Levels
+	planes []uint64
+	stride int
+}
+
+// NewUnit returns the decisions of a unit whose rows have at most L
+// sites, with the lanes of rng's stream (rng is not changed) and the
+// group thresholds gthr.
+func NewUnit(rng *mc.PCG, L int, gthr ...uint64) *Unit {
+	stride := (L/2 + 1 + Lanes - 1) / Lanes * Lanes
+	return &Unit{Lanes: NewStreams(rng), levels: NewLevels(gthr...), planes: make([]uint64, (len(gthr)+1)*stride), stride: stride}
+}
+
+// Plane returns decision plane i of the row (0: the replicas that flip
+// without a decision; 1 + g: those in group g), indexed by site.
+func (u *Unit) Plane(i int) []uint64 { return u.planes[i*u.stride : (i+1)*u.stride : (i+1)*u.stride] }
+
+// Row updates the sites x = 2k + p of a row (of len(row) words): fill(k0,
+// k1) sets the planes of the sites [k0, k1) from their neighbours, then
+// they are decided and their words flipped. For odd len(row) and p = 0
+// the last site neighbours the first through the boundary: it is filled
+// and decided after the others are flipped, as a sequential sweep would.
+func (u *Unit) Row(row []uint64, p int, fill func(k0, k1 int)) {
+	L := len(row)
+	n := (L - p + 1) / 2
+	if L%2 == 1 && p == 0 {
+		u.row(row, p, 0, n-1, fill)
+		u.row(row, p, n-1, n, fill)
+		return
+	}
+	u.row(row, p, 0, n, fill)
+}
+
+func (u *Unit) row(row []uint64, p, k0, k1 int, fill func(k0, k1 int)) {
+	g0 := k0 / Lanes * Lanes // the first site of k0's lanes
+	g1 := (k1 + Lanes - 1) / Lanes * Lanes
+	for g := 0; g < len(u.planes); g += u.stride { // outside [k0, k1): nothing to decide
+		clear(u.planes[g+g0 : g+k0])
+		clear(u.planes[g+k1 : g+g1])
+	}
+	fill(k0, k1)
+	u.levels.Decide(u.planes[g0:], u.stride, g1-g0, &u.Lanes)
+	flip := u.planes[k0:k1]
+	for i, f := range flip {
+		row[2*(k0+i)+p] ^= f
+	}
+}
