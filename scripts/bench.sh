@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 REF_DIR=bench
 mkdir -p build
 gcc -O3 -march=native -o build/ising_ref "$REF_DIR/ising_ref.c" -lm
+go build -o build/mcflow ./cmd/mcflow
 go test -c -o build/ising.test ./mc/ising >/dev/null
 go test -c -o build/ad.test ./ad >/dev/null
 go test -c -o build/tn.test ./tn >/dev/null
@@ -33,7 +34,7 @@ export OPENBLAS_NUM_THREADS=1
 metric() { # benchmark pattern, unit -> value (single-threaded: -test.cpu 1)
   ./build/ad.test -test.run '^$' -test.bench "$1" -test.benchtime 2s -test.cpu 1 | awk -v u="$2" '{for (i=1;i<=NF;i++) if ($(i+1)==u) print $i}'
 }
-c=(); g=(); ms=(); eams=(); p1=(); p2=(); tm=(); gm=(); to=(); go_=()
+c=(); g=(); ms=(); msi=(); ms2=(); msp=(); eams=(); p1=(); p2=(); tm=(); gm=(); to=(); go_=()
 for i in 1 2 3; do
   tm+=("$($PY "$REF_DIR/torch_ref.py" mlp_step | awk '{print $2 * 1000}')")
   gm+=("$(metric 'MLPStep$' ms/step)")
@@ -41,7 +42,11 @@ for i in 1 2 3; do
   go_+=("$(metric 'OpOverhead$' us/op)")
   c+=("$(./build/ising_ref 256 0.4406868 3000 | awk '{print $2}')")
   g+=("$(gobench 'Metropolis/L=256$')")
-  ms+=("$(./build/ising.test -test.run '^$' -test.bench 'Multispin/L=256$' -test.benchtime 2s -test.cpu 1 | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}')")
+  msout=$(./build/ising.test -test.run '^$' -test.bench 'Multispin/L=256$' -test.benchtime 2s -test.cpu 1)
+  ms+=("$(echo "$msout" | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}')")
+  msi+=("$(echo "$msout" | awk '/instr\/flip/ {for (i=1;i<=NF;i++) if ($(i+1)=="instr/flip") print $i}')")
+  ms2+=("$(MCFLOW_KERNEL=avx2 ./build/ising.test -test.run '^$' -test.bench 'Multispin/L=256$' -test.benchtime 2s -test.cpu 1 2>/dev/null | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}' || true)")
+  msp+=("$(MCFLOW_KERNEL=portable ./build/ising.test -test.run '^$' -test.bench 'Multispin/L=256$' -test.benchtime 2s -test.cpu 1 | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}')")
   eams+=("$(./build/ea.test -test.run '^$' -test.bench 'Multispin/dim=2/L=256$' -test.benchtime 2s -test.cpu 1 | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}')")
   pool=$(./build/ising.test -test.run '^$' -test.bench 'Pool' -test.benchtime 2s | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}')
   p1+=("$(echo "$pool" | sed -n 1p)"); p2+=("$(echo "$pool" | sed -n 2p)")
@@ -49,6 +54,10 @@ done
 C=$(printf '%s\n' "${c[@]}" | median)
 G=$(printf '%s\n' "${g[@]}" | median)
 MS=$(printf '%s\n' "${ms[@]}" | median)
+MSI=$(printf '%s\n' "${msi[@]}" | median)
+MS2=$(printf '%s\n' "${ms2[@]}" | median)
+MSP=$(printf '%s\n' "${msp[@]}" | median)
+KERNEL=$(./build/mcflow version 2>/dev/null | awk -F': ' '/^multispin kernel/ {split($2, a, " "); print a[1]}')
 EAMS=$(printf '%s\n' "${eams[@]}" | median)
 P1=$(printf '%s\n' "${p1[@]}" | median)
 P2=$(printf '%s\n' "${p2[@]}" | median)
@@ -61,7 +70,14 @@ cpu=$(lscpu 2>/dev/null | awk -F: '/Model name/ {gsub(/^ +/, "", $2); print $2; 
 echo "mcflow benchmarks on $(nproc) CPU(s) ($cpu), $(date -u +%Y-%m-%d), median of 3"
 printf '%-52s %12s %12s %8s\n' "workload" "mcflow" "reference" "speed-up"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "Metropolis L=256, 1 core, flips/ns (vs ising_ref.c)" "$G" "$C" "$(awk -v a="$G" -v b="$C" 'BEGIN {print a / b}')"
-printf "%-52s %12.4f %12.4f %7.2fx\n" "Multispin L=256 (64 replicas), 1 core, flips/ns (vs C)" "$MS" "$C" "$(awk -v a="$MS" -v b="$C" 'BEGIN {print a / b}')"
+printf "%-52s %12.4f %12.4f %7.2fx\n" "Multispin L=256 (64 replicas), 1 core, flips/ns, $KERNEL kernel (vs C)" "$MS" "$C" "$(awk -v a="$MS" -v b="$C" 'BEGIN {print a / b}')"
+if [ -n "$MS2" ]; then
+  printf "%-52s %12.4f %12.4f %7.2fx\n" "  the same, avx2 kernel (vs C)" "$MS2" "$C" "$(awk -v a="$MS2" -v b="$C" 'BEGIN {print a / b}')"
+fi
+printf "%-52s %12.4f %12.4f %7.2fx\n" "  the same, portable Go (MCFLOW_KERNEL=portable; vs C)" "$MSP" "$C" "$(awk -v a="$MSP" -v b="$C" 'BEGIN {print a / b}')"
+if [ -n "$MSI" ]; then
+  printf "%-52s %12.4f\n" "  AVX-512 kernels' instructions per flip (counted)" "$MSI"
+fi
 printf "%-52s %12.4f %12.4f %7.2fx\n" "EA ±J multispin 2D L=256 (64 pairs), flips/ns (vs Ising ms)" "$EAMS" "$MS" "$(awk -v a="$EAMS" -v b="$MS" 'BEGIN {print a / b}')"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "Pool 8 chains L=64, flips/ns: 2 workers vs 1 worker" "$P2" "$P1" "$(awk -v a="$P2" -v b="$P1" 'BEGIN {print a / b}')"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }

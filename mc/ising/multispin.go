@@ -174,6 +174,13 @@ func (c *Multispin) fill(row, up, dn []uint64, p, k0, k1 int) {
 // neighbours always succeed, k = 3 and k = 4 are the two groups whatever
 // the spin, so the planes are three bit-sliced expressions.
 func (c *Multispin) fillFerro(row, up, dn []uint64, p, k0, k1 int) {
+	v0, v1 := c.fillFerroVector(row, up, dn, p, k0, k1)
+	c.fillFerroScalar(row, up, dn, p, k0, v0)
+	c.fillFerroScalar(row, up, dn, p, v1, k1)
+}
+
+// fillFerroScalar is fillFerro one site after another.
+func (c *Multispin) fillFerroScalar(row, up, dn []uint64, p, k0, k1 int) {
 	L := c.P.L
 	always, g3, g4 := c.u.Plane(0)[:k1], c.u.Plane(1)[:k1], c.u.Plane(2)[:k1]
 	for k := k0; k < k1; k++ {

@@ -20,6 +20,9 @@ import (
 // BenchmarkMultispin: 64 replicas of an L×L lattice at β_c, flips/ns
 // counting every replica's attempted flip.
 func BenchmarkMultispin(b *testing.B) {
+	if err := multispin.EnvError(); err != nil {
+		b.Fatal(err) // a kernel asked for by MCFLOW_KERNEL that does not run here
+	}
 	for _, L := range []int{64, 256} {
 		b.Run(fmt.Sprintf("L=%d", L), func(b *testing.B) {
 			m := NewMultispin(Params{L: L, Beta: 0.4406868, J: 1}, true, mc.NewStream(1, "", mc.Moves, uint64(0), uint64(0)))
@@ -32,6 +35,16 @@ func BenchmarkMultispin(b *testing.B) {
 				m.Step()
 			}
 			b.ReportMetric(float64(b.N)*Replicas*float64(L*L)/float64(b.Elapsed().Nanoseconds()), "flips/ns")
+			if multispin.Active() == multispin.AVX512 { // the AVX-512 kernels' instructions, counted over 10 sweeps
+				c := &multispin.Count{}
+				m.u.Count = c
+				for range 10 {
+					m.Step()
+				}
+				m.u.Count = nil
+				in := multispin.Instructions(*c, m.u.Groups()) + FillInstructions*c.Fill
+				b.ReportMetric(float64(in)/(10*Replicas*float64(L*L)), "instr/flip")
+			}
 		})
 	}
 }
@@ -247,7 +260,7 @@ func TestMultispinKernelsIdentical(t *testing.T) {
 		}
 	}
 	defer use(multispin.Active())
-	sizes := []int{3, 6, 10, 16, 34, 49}
+	sizes := []int{3, 6, 10, 16, 34, 49, 64}
 	couplings := [][2]float64{{1, 0}, {1, 0.3}, {-0.7, 0.2}, {1, -1.5}, {0.5, 0}}
 	for _, L := range sizes {
 		for i, jh := range couplings {

@@ -164,9 +164,21 @@ func (lv *Levels) Decide(planes []uint64, stride, n int, st *Streams) {
 // decidePortable is Decide one site after another: the reference of the
 // vector kernels.
 func decidePortable(lv *Levels, planes []uint64, stride, n int, st *Streams) {
+	lv.decideCounting(planes, stride, n, st)
+}
+
+// decideCounting is decidePortable, returning the levels a vector kernel
+// runs for these sites: for each group of Lanes sites, the most levels
+// any of them needs.
+func (lv *Levels) decideCounting(planes []uint64, stride, n int, st *Streams) (trips int) {
 	G := len(lv.thr)
 	var gm [MaxGroups]uint64
+	most := 0
 	for k := range n {
+		if k%Lanes == 0 {
+			trips += most
+			most = 0
+		}
 		var und uint64
 		for g := range G {
 			gm[g] = planes[(1+g)*stride+k]
@@ -178,7 +190,8 @@ func decidePortable(lv *Levels, planes []uint64, stride, n int, st *Streams) {
 		j := k % Lanes
 		flip := planes[k]
 		s0, s1, s2, s3 := st.S[0][j], st.S[1][j], st.S[2][j], st.S[3][j]
-		for l := 0; und != 0 && l < 64; l++ {
+		l := 0
+		for ; und != 0 && l < 64; l++ {
 			r := bits.RotateLeft64(s0+s3, 23) + s0 // xoshiro256++, as Streams.next
 			x := s1 << 17
 			s2 ^= s0
@@ -194,9 +207,11 @@ func decidePortable(lv *Levels, planes []uint64, stride, n int, st *Streams) {
 			flip |= und & t &^ r // u's bit 0 where t's is 1: u < t
 			und &^= r ^ t        // settled where the bits differ
 		}
+		most = max(most, l)
 		planes[k] = flip
 		st.S[0][j], st.S[1][j], st.S[2][j], st.S[3][j] = s0, s1, s2, s3
 	}
+	return trips + most
 }
 
 // Kernel names a Decide implementation.

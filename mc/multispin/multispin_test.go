@@ -2,7 +2,10 @@ package multispin
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/mcflow/mcflow/mc"
@@ -184,5 +187,38 @@ func BenchmarkDecide(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N*n)/float64(b.Elapsed().Nanoseconds()), "sites/ns")
 		})
+	}
+}
+
+// The block sizes of avx512Groups that Instructions counts with: a change
+// of the kernel must change them there too.
+func TestInstructionCounts(t *testing.T) {
+	src, err := os.ReadFile("kernels_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := map[string]int{}
+	in, blk := false, ""
+	for _, line := range strings.Split(string(src), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "TEXT ·avx512Groups"):
+			in, blk = true, "entry"
+		case !in || line == "" || strings.HasPrefix(line, "//"):
+		case strings.HasSuffix(line, ":"):
+			blk = strings.TrimSuffix(line, ":")
+		default:
+			blocks[blk]++
+			if line == "RET" {
+				in = false
+			}
+		}
+	}
+	want := map[string]int{"entry": 10, "group512": 8, "und512": 6, "level512": 20, "thr512": 11, "done512": 10}
+	if !maps.Equal(blocks, want) {
+		t.Errorf("avx512Groups' blocks have %v instructions, Instructions counts with %v", blocks, want)
+	}
+	if got := Instructions(Count{Groups: 1, Levels: 1}, 2); got != 17+8+25+12 {
+		t.Errorf("Instructions(1 group, 1 level, G = 2) = %d", got)
 	}
 }

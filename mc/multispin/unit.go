@@ -38,6 +38,27 @@ type Unit struct {
 	levels *Levels
 	planes []uint64
 	stride int
+	// Count, when set, counts the work of the unit's rows for a vector
+	// kernel (benchmarks' instructions per flip); the rows are then
+	// decided by the portable kernel, with the same decisions.
+	Count *Count
+}
+
+// Count is the work of deciding rows on a vector kernel.
+type Count struct {
+	Groups int64 // groups of Lanes sites
+	Levels int64 // level iterations, summed over the groups
+	Fill   int64 // groups whose planes a vector kernel computed (the engine counts them)
+}
+
+// Instructions returns the instructions the AVX-512 kernel executes for
+// the work c with G threshold groups, counted from kernels_amd64.s
+// (TestInstructionCounts recounts the blocks): per group of eight sites
+// the blocks group512 (8), und512 (4 per threshold group + 2), the last
+// level's test (3) and done512's loop part (4); per level the block
+// level512 (20) and thr512 (6 per threshold group + 5).
+func Instructions(c Count, G int) int64 {
+	return c.Groups*int64(17+4*G) + c.Levels*int64(25+6*G)
 }
 
 // NewUnit returns the decisions of a unit whose rows have at most L
@@ -47,6 +68,9 @@ func NewUnit(rng *mc.PCG, L int, gthr ...uint64) *Unit {
 	stride := (L/2 + 1 + Lanes - 1) / Lanes * Lanes
 	return &Unit{Lanes: NewStreams(rng), levels: NewLevels(gthr...), planes: make([]uint64, (len(gthr)+1)*stride), stride: stride}
 }
+
+// Groups returns the number of threshold groups.
+func (u *Unit) Groups() int { return len(u.levels.thr) }
 
 // Plane returns decision plane i of the row (0: the replicas that flip
 // without a decision; 1 + g: those in group g), indexed by site.
@@ -76,7 +100,12 @@ func (u *Unit) row(row []uint64, p, k0, k1 int, fill func(k0, k1 int)) {
 		clear(u.planes[g+k1 : g+g1])
 	}
 	fill(k0, k1)
-	u.levels.Decide(u.planes[g0:], u.stride, g1-g0, &u.Lanes)
+	if c := u.Count; c != nil && len(u.levels.thr) > 0 {
+		c.Groups += int64(g1-g0) / Lanes
+		c.Levels += int64(u.levels.decideCounting(u.planes[g0:], u.stride, g1-g0, &u.Lanes))
+	} else {
+		u.levels.Decide(u.planes[g0:], u.stride, g1-g0, &u.Lanes)
+	}
 	flip := u.planes[k0:k1]
 	for i, f := range flip {
 		row[2*(k0+i)+p] ^= f
