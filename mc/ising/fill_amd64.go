@@ -2,10 +2,6 @@ package ising
 
 import "github.com/mcflow/mcflow/mc/multispin"
 
-// FillInstructions is what fillFerro512 executes per group of eight
-// sites: its loop's 44 instructions (fill_amd64.s).
-const FillInstructions = 44
-
 //go:noescape
 func fillFerro512(row, up, dn, planes *uint64, stride, groups int)
 
