@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -329,5 +331,29 @@ func TestMultispinFerroIsGeneral(t *testing.T) {
 				t.Fatalf("L = %d, sweep %d: the sweeps differ", L, i)
 			}
 		}
+	}
+}
+
+// FillInstructions is the size of fillFerro512's loop in fill_amd64.s.
+func TestFillInstructions(t *testing.T) {
+	src, err := os.ReadFile("fill_amd64.s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, in := 0, false
+	for _, line := range strings.Split(string(src), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "loop:":
+			in = true
+		case !in || line == "" || strings.HasPrefix(line, "//"):
+		case line == "VZEROUPPER":
+			in = false
+		default:
+			n++
+		}
+	}
+	if n != FillInstructions {
+		t.Errorf("fillFerro512's loop has %d instructions, FillInstructions = %d", n, FillInstructions)
 	}
 }
