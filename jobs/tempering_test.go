@@ -198,10 +198,11 @@ func TestDisorderAverages(t *testing.T) {
 }
 
 // The multispin engine of the ±J spin glass (64 replica pairs a word),
-// 2D L = 4 at β = 0.5 and 1.5 and 3D L = 2 at β = 1: e, ⟨q²⟩ and q_l
+// 2D L = 4 at β = 0.5 and 1.5, 3D L = 2 at β = 1 and 2D L = 3 (odd: not
+// bipartite) at β = 0.8: e, ⟨q²⟩ and q_l
 // against exact enumeration within 4 standard errors.
 func TestEAMultispinExact(t *testing.T) {
-	for _, model := range []string{"dim = 2\nL = 4\nbeta = [0.5, 1.5]\n", "dim = 3\nL = 2\nbeta = 1.0\n"} {
+	for _, model := range []string{"dim = 2\nL = 4\nbeta = [0.5, 1.5]\n", "dim = 3\nL = 2\nbeta = 1.0\n", "dim = 2\nL = 3\nbeta = 0.8\n"} {
 		doc := "seed = 8\n[model]\nkind = \"ea\"\nsample = 1\n" + model + "[sampler]\nengine = \"multispin\"\nchains = 64\nthermalize = 500\nsweeps = 3000\nmeasure_every = 3\n"
 		_, rep, _ := runJob(t, doc)
 		for _, sum := range rep.Tasks {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/mc/ising"
+	"github.com/mcflow/mcflow/mc/multispin"
 )
 
 // Replicas is the number of replica pairs of a Multispin unit.
@@ -15,23 +16,32 @@ const Replicas = 64
 
 // Multispin is 64 pairs of replicas of one ±J sample, multi-spin coded:
 // bit r of a[i] and of b[i] are pair r's two spins at site i (1 = +1). A
-// sweep visits the sites in order and updates the 128 spins of a site
-// with bitwise operations: bond k is satisfied where ¬(s ⊕ n_k ⊕ neg_k)
-// (neg_k all ones for J = −1), their count c by a bit-sliced adder, and a
-// flip costs ΔE = 2(2c − z), z = 2d.
+// checkerboard sweep of a, then of b, updates the spins of a row's sites
+// of one colour together with bitwise operations: bond k is satisfied
+// where ¬(s ⊕ n_k ⊕ neg_k) (neg_k all ones for J = −1), their count c by
+// a bit-sliced adder, and a flip costs ΔE = 2(2c − z), z = 2d.
 //
-// The decisions are exact as in the Ising engine (ising.Multispin): flip
-// iff u < ⌊p·2⁶⁴⌋ for p = min(1, e^{−βΔE}), the 64-bit uniforms u
-// compared bit-serially, one random word per level for all undecided
-// replicas; moves with c <= z/2 always succeed. The 64 pairs of a unit
-// share its stream; units are independent.
+// The decisions are the Ising engines' (package multispin): flip iff u <
+// ⌊p·2⁶⁴⌋ for p = min(1, e^{−βΔE}), the 64-bit uniforms u compared
+// bit-serially, one random word per level for all undecided replicas, on
+// the unit's lanes and the same vector kernels; moves with c ≤ z/2 always
+// succeed. The 64 pairs of a unit share its lanes; units are independent.
+// For odd L the lattice is not bipartite: a row's last site is decided
+// after its first, and rows go in order, so that every site sees its
+// neighbours' new spins as a sequential sweep would.
 type Multispin struct {
 	lat  *Lattice
 	beta float64
 	a, b []uint64
 	neg  []uint64 // neg[z·i + k]: all ones where site i's bond k has J = −1
-	rng  *mc.PCG
-	thr  [7]uint64 // thr[c] for c satisfied bonds
+	u    *multispin.Unit
+	// the classes (c satisfied bonds) that always flip, and those of each
+	// threshold group
+	always []int
+	groups [][]int
+	// fast marks the usual grouping (c ≤ z/2 always flips, each larger c
+	// its own group), whose planes fill takes straight from the count
+	fast bool
 
 	// scratch for Observe: bit-sliced counters
 	satA, satB, same, link []uint64
@@ -42,7 +52,7 @@ type Multispin struct {
 // or cold (all +1) from rng's stream; the couplings must be ±1.
 func NewMultispin(lat *Lattice, beta float64, hot bool, rng *mc.PCG) (*Multispin, error) {
 	z := 2 * lat.Dim
-	c := &Multispin{lat: lat, beta: beta, rng: rng, a: make([]uint64, lat.N), b: make([]uint64, lat.N), neg: make([]uint64, z*lat.N)}
+	c := &Multispin{lat: lat, beta: beta, a: make([]uint64, lat.N), b: make([]uint64, lat.N), neg: make([]uint64, z*lat.N)}
 	for i, j := range lat.jn {
 		switch j {
 		case 1:
@@ -60,8 +70,16 @@ func NewMultispin(lat *Lattice, beta float64, hot bool, rng *mc.PCG) (*Multispin
 			}
 		}
 	}
-	for k := range z + 1 {
-		c.thr[k] = mc.Threshold(math.Exp(-beta * 2 * float64(2*k-z)))
+	thr := make([]uint64, z+1) // thr[c] for c satisfied bonds
+	for k := range thr {
+		thr[k] = mc.Threshold(math.Exp(-beta * 2 * float64(2*k-z)))
+	}
+	var gthr []uint64
+	c.always, gthr, c.groups = multispin.Classes(thr)
+	c.u = multispin.NewUnit(rng, lat.L, gthr...)
+	c.fast = len(c.always) == z/2+1 && len(c.groups) == z/2
+	for g, cls := range c.groups {
+		c.fast = c.fast && len(cls) == 1 && cls[0] == z/2+1+g
 	}
 	w := bits.Len(uint(z*lat.N)) + 1
 	for _, p := range []*[]uint64{&c.satA, &c.satB, &c.same, &c.link} {
@@ -73,83 +91,94 @@ func NewMultispin(lat *Lattice, beta float64, hot bool, rng *mc.PCG) (*Multispin
 	return c, nil
 }
 
-// Step sweeps each of the 64 pairs' two replicas once.
+// Step sweeps the a replicas, then the b replicas.
 func (c *Multispin) Step() error {
 	c.sweep(c.a)
 	c.sweep(c.b)
 	return nil
 }
 
+// sweep is a checkerboard sweep of s: row by row (rows along the last
+// axis, x), the sites x = 2k + p of the colour.
 func (c *Multispin) sweep(s []uint64) {
-	if c.lat.Dim == 2 {
-		c.sweep2(s)
-	} else {
-		c.sweep3(s)
+	L := c.lat.L
+	for color := range 2 {
+		for r := range c.lat.N / L {
+			sum := 0 // the row's other coordinates' sum
+			for q := r; q > 0; q /= L {
+				sum += q % L
+			}
+			p := (sum + color) & 1
+			base := r * L
+			c.u.Row(s[base:base+L:base+L], p, func(k0, k1 int) { c.fill(s, base, p, k0, k1) })
+		}
 	}
 }
 
-// sweep2 is the 2D sweep: 4 bonds a site; counts 3 and 4 need random
-// bits (thresholds thr[3], thr[4]), counts <= 2 always flip.
-func (c *Multispin) sweep2(s []uint64) {
+// fill sets the decision planes of a row's sites [k0, k1) (site base +
+// 2k + p): the classes by satisfied bonds, in the unit's groups.
+func (c *Multispin) fill(s []uint64, base, p, k0, k1 int) {
+	z := 2 * c.lat.Dim
 	nbr, neg := c.lat.nbr, c.neg
-	t3, t4 := c.thr[3], c.thr[4]
-	hi, lo := c.rng.Hi, c.rng.Lo
-	for i := range s {
-		w := s[i]
-		nb, ng := nbr[4*i:4*i+4:4*i+4], neg[4*i:4*i+4:4*i+4]
-		x1, x2 := ^(w ^ s[nb[0]] ^ ng[0]), ^(w ^ s[nb[1]] ^ ng[1])
-		x3, x4 := ^(w ^ s[nb[2]] ^ ng[2]), ^(w ^ s[nb[3]] ^ ng[3])
-		t1, c1 := x1^x2, x1&x2
-		t2, c2 := x3^x4, x3&x4
-		k0, cr := t1^t2, t1&t2
-		k1 := c1 ^ c2 ^ cr
-		k4 := (c1 & c2) | (c1 & cr) | (c2 & cr) // count = k0 + 2k1 + 4k4
-		k3 := k0 & k1
-		und := k3 | k4
-		flip := ^und
-		for b := 63; und != 0 && b >= 0; b-- {
-			var r uint64
-			r, hi, lo = mc.Next(hi, lo)
-			t := k3&-(t3>>uint(b)&1) | k4&-(t4>>uint(b)&1)
-			flip |= und & t &^ r
-			und &^= r ^ t
-		}
-		s[i] = w ^ flip
+	var planes [multispin.MaxGroups + 1][]uint64
+	for g := range len(c.groups) + 1 {
+		planes[g] = c.u.Plane(g)
 	}
-	c.rng.Hi, c.rng.Lo = hi, lo
+	for k := k0; k < k1; k++ {
+		i := base + 2*k + p
+		w := s[i]
+		nb, ng := nbr[z*i:z*i+z:z*i+z], neg[z*i:z*i+z:z*i+z]
+		var b0, b1, b2 uint64 // the satisfied bonds' count, b0 + 2b1 + 4b2
+		if z == 4 {
+			x1, x2 := ^(w ^ s[nb[0]] ^ ng[0]), ^(w ^ s[nb[1]] ^ ng[1])
+			x3, x4 := ^(w ^ s[nb[2]] ^ ng[2]), ^(w ^ s[nb[3]] ^ ng[3])
+			t1, c1 := x1^x2, x1&x2
+			t2, c2 := x3^x4, x3&x4
+			var cr uint64
+			b0, cr = t1^t2, t1&t2
+			b1 = c1 ^ c2 ^ cr
+			b2 = (c1 & c2) | (c1 & cr) | (c2 & cr)
+		} else {
+			x1, x2, x3 := ^(w ^ s[nb[0]] ^ ng[0]), ^(w ^ s[nb[1]] ^ ng[1]), ^(w ^ s[nb[2]] ^ ng[2])
+			x4, x5, x6 := ^(w ^ s[nb[3]] ^ ng[3]), ^(w ^ s[nb[4]] ^ ng[4]), ^(w ^ s[nb[5]] ^ ng[5])
+			s1, c1 := x1^x2^x3, (x1&x2)|(x1&x3)|(x2&x3) // full adders
+			s2, c2 := x4^x5^x6, (x4&x5)|(x4&x6)|(x5&x6)
+			var cr uint64
+			b0, cr = s1^s2, s1&s2
+			b1 = c1 ^ c2 ^ cr
+			b2 = (c1 & c2) | (c1 & cr) | (c2 & cr)
+		}
+		if c.fast && z == 4 { // groups c = 3 and c = 4 (b2 only at 4)
+			k3 := b0 & b1
+			planes[0][k], planes[1][k], planes[2][k] = ^(k3 | b2), k3, b2
+			continue
+		}
+		if c.fast { // groups c = 4, 5, 6
+			planes[0][k], planes[1][k], planes[2][k], planes[3][k] = ^b2, b2&^b1&^b0, b2&^b1&b0, b2&b1
+			continue
+		}
+		class := func(n int) uint64 { return sel(b0, n&1) & sel(b1, n>>1&1) & sel(b2, n>>2&1) }
+		var flip uint64
+		for _, n := range c.always {
+			flip |= class(n)
+		}
+		planes[0][k] = flip
+		for g, cls := range c.groups {
+			var v uint64
+			for _, n := range cls {
+				v |= class(n)
+			}
+			planes[1+g][k] = v
+		}
+	}
 }
 
-// sweep3 is the 3D sweep: 6 bonds a site; counts 4, 5, 6 need random
-// bits, counts <= 3 always flip.
-func (c *Multispin) sweep3(s []uint64) {
-	nbr, neg := c.lat.nbr, c.neg
-	t4, t5, t6 := c.thr[4], c.thr[5], c.thr[6]
-	hi, lo := c.rng.Hi, c.rng.Lo
-	for i := range s {
-		w := s[i]
-		nb, ng := nbr[6*i:6*i+6:6*i+6], neg[6*i:6*i+6:6*i+6]
-		x1, x2, x3 := ^(w ^ s[nb[0]] ^ ng[0]), ^(w ^ s[nb[1]] ^ ng[1]), ^(w ^ s[nb[2]] ^ ng[2])
-		x4, x5, x6 := ^(w ^ s[nb[3]] ^ ng[3]), ^(w ^ s[nb[4]] ^ ng[4]), ^(w ^ s[nb[5]] ^ ng[5])
-		s1, c1 := x1^x2^x3, (x1&x2)|(x1&x3)|(x2&x3) // full adders
-		s2, c2 := x4^x5^x6, (x4&x5)|(x4&x6)|(x5&x6)
-		b0, cr := s1^s2, s1&s2
-		b1 := c1 ^ c2 ^ cr
-		b2 := (c1 & c2) | (c1 & cr) | (c2 & cr) // count = b0 + 2b1 + 4b2
-		k4 := b2 &^ b1 &^ b0
-		k5 := b2 &^ b1 & b0
-		k6 := b2 & b1
-		und := b2
-		flip := ^und
-		for b := 63; und != 0 && b >= 0; b-- {
-			var r uint64
-			r, hi, lo = mc.Next(hi, lo)
-			t := k4&-(t4>>uint(b)&1) | k5&-(t5>>uint(b)&1) | k6&-(t6>>uint(b)&1)
-			flip |= und & t &^ r
-			und &^= r ^ t
-		}
-		s[i] = w ^ flip
+// sel returns x if bit is 1, else ^x.
+func sel(x uint64, bit int) uint64 {
+	if bit == 1 {
+		return x
 	}
-	c.rng.Hi, c.rng.Lo = hi, lo
+	return ^x
 }
 
 // Observe appends the Observables of each pair in turn (64 × 7 values).
@@ -206,32 +235,38 @@ func (c *Multispin) Observe(dst []float64) []float64 {
 
 // MarshalBinary encodes the words and the stream.
 func (c *Multispin) MarshalBinary() ([]byte, error) {
-	r, err := c.rng.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	b := []byte("mcfM")
+	b := []byte("mcfX")
 	b = binary.LittleEndian.AppendUint32(b, uint32(c.lat.N))
 	for _, s := range [][]uint64{c.a, c.b} {
 		for _, w := range s {
 			b = binary.LittleEndian.AppendUint64(b, w)
 		}
 	}
-	return append(b, r...), nil
+	return c.u.Lanes.AppendBinary(b), nil
 }
 
 // UnmarshalBinary restores a state written by MarshalBinary for the same
 // lattice.
 func (c *Multispin) UnmarshalBinary(b []byte) error {
 	n := c.lat.N
-	if len(b) < 8+16*n || string(b[:4]) != "mcfM" || int(binary.LittleEndian.Uint32(b[4:])) != n {
+	if len(b) >= 4 && string(b[:4]) == "mcfM" {
+		return errors.New("ea: the chain state is of the earlier multispin engine (one random stream per unit, sequential sweeps); restart the task")
+	}
+	if len(b) != 8+16*n+multispin.StreamsSize || string(b[:4]) != "mcfX" || int(binary.LittleEndian.Uint32(b[4:])) != n {
 		return errState
 	}
 	b = b[8:]
+	if err := c.u.Lanes.UnmarshalBinary(b[16*n:]); err != nil {
+		return err
+	}
 	for k, s := range [][]uint64{c.a, c.b} {
 		for i := range s {
 			s[i] = binary.LittleEndian.Uint64(b[8*(k*n+i):])
 		}
 	}
-	return c.rng.UnmarshalBinary(append([]byte(nil), b[16*n:]...))
+	return nil
 }
+
+// Kernel names the kernel the unit's decisions run on (package
+// multispin): results are the same on every one.
+func (c *Multispin) Kernel() string { return multispin.Active().String() }

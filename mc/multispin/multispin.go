@@ -1,5 +1,5 @@
 // Package multispin holds the Metropolis decisions the multi-spin coded
-// engines (2D and 3D Ising) share: 64 replicas per machine word, each
+// engines (2D and 3D Ising, the ±J spin glass) share: 64 replicas per machine word, each
 // accepted exactly (flip iff u < t for a uniform 64-bit u and the
 // threshold t = ⌊p·2⁶⁴⌋ of mc.Threshold), with u compared bit-serially
 // against t, most significant bit first, one random word per level for
