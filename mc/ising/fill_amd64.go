@@ -5,12 +5,20 @@ import "github.com/mcflow/mcflow/mc/multispin"
 //go:noescape
 func fillFerro512(row, up, dn, planes *uint64, stride, groups int)
 
+//go:noescape
+func fillFerro256(row, up, dn, planes *uint64, stride, groups int)
+
 // fillFerroVector fills the planes of the whole groups of eight sites in
-// [k0, k1) whose neighbour windows lie inside the row, on the AVX-512
-// kernel, and returns the first and last + 1 site it filled (k0, k0 when
-// it filled none).
+// [k0, k1) whose neighbour windows lie inside the row, on the AVX-512 or
+// AVX2 kernel, and returns the first and last + 1 site it filled (k0, k0
+// when it filled none).
 func (c *Multispin) fillFerroVector(row, up, dn []uint64, p, k0, k1 int) (int, int) {
-	if multispin.Active() != multispin.AVX512 {
+	fill := fillFerro512
+	switch multispin.Active() {
+	case multispin.AVX512:
+	case multispin.AVX2:
+		fill = fillFerro256
+	default:
 		return k0, k0
 	}
 	L := c.P.L
@@ -27,7 +35,7 @@ func (c *Multispin) fillFerroVector(row, up, dn []uint64, p, k0, k1 int) (int, i
 	}
 	q := 16*g0 + p - 1
 	always := c.u.Plane(0)
-	fillFerro512(&row[q], &up[q], &dn[q], &always[8*g0], 8*len(always), g1-g0)
+	fill(&row[q], &up[q], &dn[q], &always[8*g0], 8*len(always), g1-g0)
 	if c := c.u.Count; c != nil {
 		c.Fill += int64(g1 - g0)
 	}

@@ -90,3 +90,71 @@ loop:
 	JNZ  loop
 	VZEROUPPER
 	RET
+
+// FILL4 computes the planes of four sites for fillFerro256: the row
+// window at byte off (8 words from q) holds their left neighbours at even
+// and the sites at odd offsets, the window 2 words on their right
+// neighbours at even ones; the planes go to byte poff. Y15 is all ones.
+#define FILL4(off, poff) \
+	VMOVDQU     off(SI), Y0; \
+	VMOVDQU     off+32(SI), Y1; \
+	VPUNPCKLQDQ Y1, Y0, Y2; \
+	VPUNPCKHQDQ Y1, Y0, Y3; \
+	VPERMQ      $0xd8, Y2, Y2; \
+	VPERMQ      $0xd8, Y3, Y3; \
+	VMOVDQU     off+16(SI), Y0; \
+	VMOVDQU     off+48(SI), Y1; \
+	VPUNPCKLQDQ Y1, Y0, Y4; \
+	VPERMQ      $0xd8, Y4, Y4; \
+	VMOVDQU     off(DI), Y0; \
+	VMOVDQU     off+32(DI), Y1; \
+	VPUNPCKHQDQ Y1, Y0, Y5; \
+	VPERMQ      $0xd8, Y5, Y5; \
+	VMOVDQU     off(R8), Y0; \
+	VMOVDQU     off+32(R8), Y1; \
+	VPUNPCKHQDQ Y1, Y0, Y6; \
+	VPERMQ      $0xd8, Y6, Y6; \
+	VPXOR       Y3, Y2, Y2; \
+	VPXOR       Y3, Y4, Y4; \
+	VPXOR       Y3, Y5, Y5; \
+	VPXOR       Y3, Y6, Y6; \
+	VPOR        Y4, Y2, Y7; \
+	VPAND       Y4, Y2, Y8; \
+	VPOR        Y6, Y5, Y9; \
+	VPAND       Y6, Y5, Y10; \
+	VPXOR       Y9, Y7, Y11; \
+	VPANDN      Y11, Y8, Y11; \
+	VPANDN      Y11, Y10, Y11; \
+	VPOR        Y9, Y7, Y12; \
+	VPXOR       Y15, Y12, Y12; \
+	VPOR        Y12, Y11, Y13; \
+	VPXOR       Y15, Y13, Y13; \
+	VMOVDQU     Y13, poff(AX); \
+	VMOVDQU     Y11, poff(AX)(BX*1); \
+	VMOVDQU     Y12, poff(AX)(BX*2)
+
+// func fillFerro256(row, up, dn, planes *uint64, stride, groups int)
+//
+// fillFerro512 on AVX2, four sites at a time: the even and odd words of an
+// 8-word window are separated by VPUNPCKLQDQ/VPUNPCKHQDQ and VPERMQ, and
+// the ternary logic is two instructions each.
+TEXT ·fillFerro256(SB), NOSPLIT, $0-48
+	MOVQ row+0(FP), SI
+	MOVQ up+8(FP), DI
+	MOVQ dn+16(FP), R8
+	MOVQ planes+24(FP), AX
+	MOVQ stride+32(FP), BX
+	MOVQ groups+40(FP), CX
+	VPCMPEQQ Y15, Y15, Y15
+
+loop2:
+	FILL4(0, 0)
+	FILL4(64, 32)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	ADDQ $128, R8
+	ADDQ $64, AX
+	DECQ CX
+	JNZ  loop2
+	VZEROUPPER
+	RET
