@@ -68,17 +68,17 @@ func writeAttrs(obj attributer, attrs Attrs) error {
 func WriteFile(path string, groups []Group) error {
 	mu.Lock()
 	defer mu.Unlock()
-	return replace(path, func(tmp string) error { return writeFile(tmp, groups) })
+	return replace(path, func(f *hdf5.File) error { return writeFile(f, groups) })
 }
 
-// replace writes a file at path through write(tmp) and a durable rename,
-// so that a reader never sees a partial file. The caller holds mu.
-func replace(path string, write func(tmp string) error) error {
+// replace writes a new HDF5 file at path through write and a durable
+// rename, so that a reader never sees a partial file. The caller holds mu.
+func replace(path string, write func(f *hdf5.File) error) error {
 	tmp := path + ".tmp"
 	if err := crash.Fault("h5-write"); err != nil {
 		return err
 	}
-	if err := write(tmp); err != nil {
+	if err := create(tmp, write); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -97,7 +97,8 @@ func replace(path string, write func(tmp string) error) error {
 	return npy.SyncDir(filepath.Dir(path))
 }
 
-func writeFile(path string, groups []Group) (err error) {
+// create writes the file path through write, and closes it.
+func create(path string, write func(f *hdf5.File) error) (err error) {
 	f, err := hdf5.CreateFile(path, hdf5.F_ACC_TRUNC)
 	if err != nil {
 		return fmt.Errorf("h5: could not create %s: %w", path, err)
@@ -107,6 +108,10 @@ func writeFile(path string, groups []Group) (err error) {
 			err = cerr
 		}
 	}()
+	return write(f)
+}
+
+func writeFile(f *hdf5.File, groups []Group) error {
 	open := map[string]*hdf5.Group{}
 	defer func() {
 		for _, g := range open {

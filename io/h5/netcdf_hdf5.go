@@ -21,21 +21,13 @@ import (
 func WriteNetCDF(path string, groups []NCGroup) error {
 	mu.Lock()
 	defer mu.Unlock()
-	return replace(path, func(tmp string) error { return writeNetCDF(tmp, groups) })
+	return replace(path, func(f *hdf5.File) error { return writeNetCDF(f, groups) })
 }
 
-func writeNetCDF(path string, groups []NCGroup) (err error) {
-	f, err := hdf5.CreateFile(path, hdf5.F_ACC_TRUNC)
-	if err != nil {
-		return fmt.Errorf("h5: could not create %s: %w", path, err)
-	}
-	defer func() {
-		if cerr := f.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-	}()
+func writeNetCDF(f *hdf5.File, groups []NCGroup) error {
 	for _, g := range groups {
 		var grp *hdf5.Group
+		var err error
 		if g.Path == "" {
 			grp, err = f.OpenGroup("/")
 		} else {

@@ -35,12 +35,9 @@ type Multispin struct {
 	a, b []uint64
 	neg  []uint64 // neg[z·i + k]: all ones where site i's bond k has J = −1
 	u    *multispin.Unit
-	// the classes (c satisfied bonds) that always flip, and those of each
-	// threshold group
-	always []int
-	groups [][]int
-	// fast marks the usual grouping (c ≤ z/2 always flips, each larger c
-	// its own group), whose planes fill takes straight from the count
+	// fast marks the usual grouping of the classes (c satisfied bonds): c
+	// ≤ z/2 always flips, each larger c is its own group; fill takes its
+	// planes straight from the count
 	fast bool
 
 	// scratch for Observe: bit-sliced counters
@@ -74,11 +71,10 @@ func NewMultispin(lat *Lattice, beta float64, hot bool, rng *mc.PCG) (*Multispin
 	for k := range thr {
 		thr[k] = mc.Threshold(math.Exp(-beta * 2 * float64(2*k-z)))
 	}
-	var gthr []uint64
-	c.always, gthr, c.groups = multispin.Classes(thr)
-	c.u = multispin.NewUnit(rng, lat.L, gthr...)
-	c.fast = len(c.always) == z/2+1 && len(c.groups) == z/2
-	for g, cls := range c.groups {
+	c.u = multispin.NewUnit(rng, lat.L, thr)
+	always, groups := c.u.Classes()
+	c.fast = len(always) == z/2+1 && len(groups) == z/2
+	for g, cls := range groups {
 		c.fast = c.fast && len(cls) == 1 && cls[0] == z/2+1+g
 	}
 	w := bits.Len(uint(z*lat.N)) + 1
@@ -120,10 +116,13 @@ func (c *Multispin) sweep(s []uint64) {
 func (c *Multispin) fill(s []uint64, base, p, k0, k1 int) {
 	z := 2 * c.lat.Dim
 	nbr, neg := c.lat.nbr, c.neg
-	var planes [multispin.MaxGroups + 1][]uint64
-	for g := range len(c.groups) + 1 {
-		planes[g] = c.u.Plane(g)
+	var planes [4][]uint64 // the fast grouping's: always, then c = z/2 + 1, …, z
+	if c.fast {
+		for g := range z/2 + 1 {
+			planes[g] = c.u.Plane(g)
+		}
 	}
+	var m [7]uint64 // class masks
 	for k := k0; k < k1; k++ {
 		i := base + 2*k + p
 		w := s[i]
@@ -157,19 +156,10 @@ func (c *Multispin) fill(s []uint64, base, p, k0, k1 int) {
 			planes[0][k], planes[1][k], planes[2][k], planes[3][k] = ^b2, b2&^b1&^b0, b2&^b1&b0, b2&b1
 			continue
 		}
-		class := func(n int) uint64 { return sel(b0, n&1) & sel(b1, n>>1&1) & sel(b2, n>>2&1) }
-		var flip uint64
-		for _, n := range c.always {
-			flip |= class(n)
+		for n := range z + 1 {
+			m[n] = sel(b0, n&1) & sel(b1, n>>1&1) & sel(b2, n>>2&1)
 		}
-		planes[0][k] = flip
-		for g, cls := range c.groups {
-			var v uint64
-			for _, n := range cls {
-				v |= class(n)
-			}
-			planes[1+g][k] = v
-		}
+		c.u.SetClasses(k, m[:z+1])
 	}
 }
 

@@ -52,13 +52,11 @@ type Multispin struct {
 	P Params
 	s []uint64 // L·L words
 	u *multispin.Unit
-	// classes (2k + sbit: k aligned neighbours, sbit the replica's spin
-	// bit, 1 = +1) that always flip, and the classes of each threshold
-	// group; ferro marks the grouping of h = 0, J > 0 (classes 6, 7 and 8,
-	// 9), whose planes fillFerro computes directly.
-	always []int
-	groups [][]int
-	ferro  bool
+	// ferro marks the grouping of the classes (2k + sbit: k aligned
+	// neighbours, sbit the replica's spin bit) of h = 0, J > 0: 0–5 always
+	// flip, 6, 7 and 8, 9 are the groups; fillFerro computes its planes
+	// directly.
+	ferro bool
 
 	// scratch for Observe: bit-sliced counters
 	cnt [3][]uint64
@@ -84,11 +82,9 @@ func NewMultispin(p Params, hot bool, rng *mc.PCG) *Multispin {
 			thr[2*k+sb] = mc.Threshold(math.Exp(-p.Beta * dE))
 		}
 	}
-	var gthr []uint64
-	c.always, gthr, c.groups = multispin.Classes(thr[:])
-	c.u = multispin.NewUnit(rng, p.L, gthr...)
-	c.ferro = p.H == 0 && p.J > 0 && len(c.groups) == 2 && len(c.always) == 6 &&
-		slices.Equal(c.groups[0], []int{6, 7}) && slices.Equal(c.groups[1], []int{8, 9})
+	c.u = multispin.NewUnit(rng, p.L, thr[:])
+	always, groups := c.u.Classes()
+	c.ferro = len(always) == 6 && len(groups) == 2 && slices.Equal(groups[0], []int{6, 7}) && slices.Equal(groups[1], []int{8, 9})
 	w := bits.Len(uint(2*n)) + 1
 	for i := range c.cnt {
 		c.cnt[i] = make([]uint64, w)
@@ -144,7 +140,6 @@ func (c *Multispin) Step() error {
 func (c *Multispin) fill(row, up, dn []uint64, p, k0, k1 int) {
 	L := c.P.L
 	var m [10]uint64
-	always := c.u.Plane(0)
 	for k := k0; k < k1; k++ {
 		x := 2*k + p
 		xl, xr := x-1, x+1
@@ -155,18 +150,7 @@ func (c *Multispin) fill(row, up, dn []uint64, p, k0, k1 int) {
 			xr = 0
 		}
 		classMasks(&m, row[x], up[x], dn[x], row[xl], row[xr])
-		var flip uint64
-		for _, cl := range c.always {
-			flip |= m[cl]
-		}
-		always[k] = flip
-		for g, cls := range c.groups {
-			var v uint64
-			for _, cl := range cls {
-				v |= m[cl]
-			}
-			c.u.Plane(1 + g)[k] = v
-		}
+		c.u.SetClasses(k, m[:])
 	}
 }
 

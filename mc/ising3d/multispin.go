@@ -26,13 +26,11 @@ type Multispin struct {
 	P Params
 	s []uint64
 	u *multispin.Unit
-	// classes (2k + sbit) that always flip, and the classes of each
-	// threshold group; ferro marks the grouping of h = 0, J > 0 (k = 4, 5,
-	// 6 whatever the spin), whose planes fillFerro computes directly.
-	always []int
-	groups [][]int
-	ferro  bool
-	cnt    [2][]uint64 // scratch for Observe
+	// ferro marks the grouping of the classes (2k + sbit) of h = 0, J > 0
+	// (k ≤ 3 always flip, k = 4, 5, 6 are the groups whatever the spin),
+	// whose planes fillFerro computes directly.
+	ferro bool
+	cnt   [2][]uint64 // scratch for Observe
 }
 
 // NewMultispin returns a unit of 64 replicas started hot or cold.
@@ -54,11 +52,10 @@ func NewMultispin(p Params, hot bool, rng *mc.PCG) *Multispin {
 			thr[2*k+sb] = mc.Threshold(math.Exp(-p.Beta * dE))
 		}
 	}
-	var gthr []uint64
-	c.always, gthr, c.groups = multispin.Classes(thr[:])
-	c.u = multispin.NewUnit(rng, p.L, gthr...)
-	c.ferro = p.H == 0 && p.J > 0 && len(c.always) == 8 && len(c.groups) == 3 &&
-		slices.Equal(c.groups[0], []int{8, 9}) && slices.Equal(c.groups[1], []int{10, 11}) && slices.Equal(c.groups[2], []int{12, 13})
+	c.u = multispin.NewUnit(rng, p.L, thr[:])
+	always, groups := c.u.Classes()
+	c.ferro = len(always) == 8 && len(groups) == 3 &&
+		slices.Equal(groups[0], []int{8, 9}) && slices.Equal(groups[1], []int{10, 11}) && slices.Equal(groups[2], []int{12, 13})
 	w := bits.Len(uint(3*n)) + 1
 	for i := range c.cnt {
 		c.cnt[i] = make([]uint64, w)
@@ -115,23 +112,11 @@ func (c *Multispin) Step() error {
 func (c *Multispin) fill(row, up, dn, fw, bw []uint64, p, k0, k1 int) {
 	L := c.P.L
 	var m [14]uint64
-	always := c.u.Plane(0)
 	for k := k0; k < k1; k++ {
 		x := 2*k + p
 		n := [6]uint64{row[(x+1)%L], row[(x+L-1)%L], dn[x], up[x], fw[x], bw[x]}
 		classes(&m, row[x], &n)
-		var flip uint64
-		for _, cl := range c.always {
-			flip |= m[cl]
-		}
-		always[k] = flip
-		for g, cls := range c.groups {
-			var v uint64
-			for _, cl := range cls {
-				v |= m[cl]
-			}
-			c.u.Plane(1 + g)[k] = v
-		}
+		c.u.SetClasses(k, m[:])
 	}
 }
 

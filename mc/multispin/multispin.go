@@ -65,18 +65,24 @@ func NewStreams(rng *mc.PCG) Streams {
 	return s
 }
 
-// next advances lane j and returns its output (xoshiro256++).
+// next advances lane j and returns its output.
 func (s *Streams) next(j int) uint64 {
-	s0, s1, s2, s3 := s.S[0][j], s.S[1][j], s.S[2][j], s.S[3][j]
-	out := bits.RotateLeft64(s0+s3, 23) + s0
+	var out uint64
+	out, s.S[0][j], s.S[1][j], s.S[2][j], s.S[3][j] = xoshiro(s.S[0][j], s.S[1][j], s.S[2][j], s.S[3][j])
+	return out
+}
+
+// xoshiro is one step of xoshiro256++ on the state (s0, s1, s2, s3): its
+// output and the next state (inlined in the portable kernel's loop).
+func xoshiro(s0, s1, s2, s3 uint64) (out, n0, n1, n2, n3 uint64) {
+	out = bits.RotateLeft64(s0+s3, 23) + s0
 	t := s1 << 17
 	s2 ^= s0
 	s3 ^= s1
 	s1 ^= s2
 	s0 ^= s3
 	s2 ^= t
-	s.S[0][j], s.S[1][j], s.S[2][j], s.S[3][j] = s0, s1, s2, bits.RotateLeft64(s3, 45)
-	return out
+	return out, s0, s1, s2, bits.RotateLeft64(s3, 45)
 }
 
 // streamsTag marks an encoding of Streams.
@@ -192,14 +198,8 @@ func (lv *Levels) decideCounting(planes []uint64, stride, n int, st *Streams) (t
 		s0, s1, s2, s3 := st.S[0][j], st.S[1][j], st.S[2][j], st.S[3][j]
 		l := 0
 		for ; und != 0 && l < 64; l++ {
-			r := bits.RotateLeft64(s0+s3, 23) + s0 // xoshiro256++, as Streams.next
-			x := s1 << 17
-			s2 ^= s0
-			s3 ^= s1
-			s1 ^= s2
-			s0 ^= s3
-			s2 ^= x
-			s3 = bits.RotateLeft64(s3, 45)
+			var r uint64
+			r, s0, s1, s2, s3 = xoshiro(s0, s1, s2, s3)
 			var t uint64 // bit 63 − l of each replica's threshold
 			for g, m := range lv.bit[l] {
 				t |= gm[g] & m

@@ -6,11 +6,11 @@ import (
 	"github.com/mcflow/mcflow/mc"
 )
 
-// Classes sorts the classes of a move by threshold (thr[c] of class c,
+// classes sorts the classes of a move by threshold (thr[c] of class c,
 // from mc.Threshold): always lists those that always succeed (2⁶⁴ − 1),
 // groups those that need a random decision, grouped by equal threshold
 // (group g's threshold is gthr[g]); classes of threshold 0 never flip.
-func Classes(thr []uint64) (always []int, gthr []uint64, groups [][]int) {
+func classes(thr []uint64) (always []int, gthr []uint64, groups [][]int) {
 	index := map[uint64]int{}
 	for c, t := range thr {
 		switch t {
@@ -38,6 +38,8 @@ type Unit struct {
 	levels *Levels
 	planes []uint64
 	stride int
+	always []int   // the classes that always flip
+	groups [][]int // the classes of each threshold group
 	// Count, when set, counts the work of the unit's rows for a vector
 	// kernel (benchmarks' instructions per flip); the rows are then
 	// decided by the portable kernel, with the same decisions.
@@ -62,11 +64,35 @@ func Instructions(c Count, G int) int64 {
 }
 
 // NewUnit returns the decisions of a unit whose rows have at most L
-// sites, with the lanes of rng's stream (rng is not changed) and the
-// group thresholds gthr.
-func NewUnit(rng *mc.PCG, L int, gthr ...uint64) *Unit {
+// sites, with the lanes of rng's stream and the thresholds thr[c] of its
+// move's classes (mc.Threshold of each class's acceptance probability).
+func NewUnit(rng *mc.PCG, L int, thr []uint64) *Unit {
 	stride := (L/2 + 1 + Lanes - 1) / Lanes * Lanes
-	return &Unit{Lanes: NewStreams(rng), levels: NewLevels(gthr...), planes: make([]uint64, (len(gthr)+1)*stride), stride: stride}
+	always, gthr, groups := classes(thr)
+	return &Unit{Lanes: NewStreams(rng), levels: NewLevels(gthr...), planes: make([]uint64, (len(gthr)+1)*stride),
+		stride: stride, always: always, groups: groups}
+}
+
+// Classes returns the classes that always flip and those of each
+// threshold group (groups of equal threshold, in class order), for an
+// engine's planes of its usual classes.
+func (u *Unit) Classes() (always []int, groups [][]int) { return u.always, u.groups }
+
+// SetClasses sets the planes of site k from its class masks (m[c]: the
+// replicas of the site in class c).
+func (u *Unit) SetClasses(k int, m []uint64) {
+	var flip uint64
+	for _, c := range u.always {
+		flip |= m[c]
+	}
+	u.planes[k] = flip
+	for g, cls := range u.groups {
+		var v uint64
+		for _, c := range cls {
+			v |= m[c]
+		}
+		u.planes[(1+g)*u.stride+k] = v
+	}
 }
 
 // Groups returns the number of threshold groups.
