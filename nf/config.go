@@ -8,7 +8,7 @@ import (
 // Config is a flow's architecture: what `[train]` in a job file sets and
 // what a saved flow carries as attributes.
 type Config struct {
-	Kind string // "realnvp" or "monge-ampere"
+	Kind string // "realnvp", "monge-ampere" or "cnf"
 	Dim  int
 
 	// RealNVP: Layers affine coupling layers, each with an MLP of the
@@ -44,6 +44,16 @@ type Config struct {
 	Eps        float64
 	Exact      bool
 	Hutchinson bool
+
+	// CNF (the equivariant continuous flow on an L×L lattice): Features
+	// (A), Frequencies (J) and TimeBasis functions, Steps RK4 steps over
+	// t ∈ [0, 1]. DensityError is the measured standard deviation of the
+	// difference between its RK4 log-density and that of the discrete map
+	// (0 until measured; `mcflow train` measures it).
+	Features     int     `json:",omitempty"`
+	Frequencies  int     `json:",omitempty"`
+	TimeBasis    int     `json:",omitempty"`
+	DensityError float64 `json:",omitempty"`
 
 	// Symmetric: "none", "equivariant" (g(−z) = −g(z)) or "mixture".
 	Symmetric Symmetry
@@ -108,6 +118,21 @@ func (c *Config) Defaults(dim, l int) {
 		}
 		if c.Eps == 0 {
 			c.Eps = 0.1
+		}
+	case "cnf":
+		c.L = l
+		c.Symmetric = Equivariant
+		if c.Features == 0 {
+			c.Features = 20
+		}
+		if c.Frequencies == 0 {
+			c.Frequencies = 49
+		}
+		if c.TimeBasis == 0 {
+			c.TimeBasis = 21
+		}
+		if c.Steps == 0 {
+			c.Steps = 50
 		}
 	}
 }
@@ -200,8 +225,29 @@ func (c *Config) Validate() error {
 		if c.Hutchinson && (c.Exact || c.Potential != "mlp") {
 			return errorf("hutchinson applies to the mlp potential without exact mode")
 		}
+	case "cnf":
+		return c.validateCNF()
 	default:
-		return errorf("flow = %q, want \"realnvp\" or \"monge-ampere\"", c.Kind)
+		return errorf("flow = %q, want \"realnvp\", \"monge-ampere\" or \"cnf\"", c.Kind)
+	}
+	return nil
+}
+
+func (c *Config) validateCNF() error {
+	if c.L < 2 || c.L*c.L != c.Dim {
+		return errorf("flow = \"cnf\" needs an L×L lattice target (L = %d, dimension %d)", c.L, c.Dim)
+	}
+	if c.Features < 1 || c.Frequencies < 1 || c.Steps < 1 {
+		return errorf("cnf with features = %d, frequencies = %d, steps = %d: want each >= 1", c.Features, c.Frequencies, c.Steps)
+	}
+	if c.TimeBasis < 1 || c.TimeBasis%2 == 0 {
+		return errorf("cnf with time_basis = %d: want an odd number (1, then a sine and a cosine per frequency)", c.TimeBasis)
+	}
+	if c.Symmetric != Equivariant {
+		return errorf("cnf is Z2-equivariant by construction (symmetric = %q refused)", c.Symmetric)
+	}
+	if !(c.DensityError >= 0) {
+		return errorf("cnf with density error %v: want >= 0", c.DensityError)
 	}
 	return nil
 }

@@ -120,6 +120,13 @@ func (m *Model) Sample(rng *mc.PCG, n int) (x *ad.Tensor, logq []float64) {
 			flips[i] = rng.Uint64()&1 == 1
 		}
 	}
+	if vf, ok := m.Flow.(valueForwarder); ok && m.Sym != Mixture {
+		x, ld := vf.ForwardValues(z)
+		for i := range ld {
+			ld[i] = logNormalRow(z.Data[i*d:(i+1)*d]) - ld[i]
+		}
+		return x, ld
+	}
 	xv, lq := m.Push(ad.Const(z))
 	x = xv.Value
 	for i, f := range flips {
@@ -130,6 +137,12 @@ func (m *Model) Sample(rng *mc.PCG, n int) (x *ad.Tensor, logq []float64) {
 		}
 	}
 	return x, lq.Value.Data
+}
+
+// valueForwarder is a flow with a graph-free forward map (x and
+// ln|det ∂x/∂z|), which Sample uses.
+type valueForwarder interface {
+	ForwardValues(z *ad.Tensor) (x *ad.Tensor, logDet []float64)
 }
 
 // params collects the parameters of MLPs.
@@ -152,6 +165,8 @@ func New(c Config, rng *mc.PCG) (*Model, error) {
 		f = newRealNVP(c, rng)
 	case "monge-ampere":
 		f = newMongeAmpere(c, rng)
+	case "cnf":
+		f = newCNF(c, rng)
 	}
 	sym := c.Symmetric
 	if sym == "" {

@@ -97,4 +97,5 @@ func Load(path string) (*Model, error) {
 var (
 	_ Flow = (*RealNVP)(nil)
 	_ Flow = (*MongeAmpere)(nil)
+	_ Flow = (*CNF)(nil)
 )
