@@ -177,7 +177,7 @@ func mergeTask(s *Spec, t Task, lay Layout) (*TaskSummary, error) {
 	// The task's observables, derived quantities and exact references; a
 	// flow the job trained is the one in slice 000 (all slices trained the
 	// same bits).
-	b, err := build(s, t, parts[0].lay, 1)
+	b, err := build(s, t, parts[0].lay, 1, nil)
 	if err != nil {
 		return nil, err
 	}

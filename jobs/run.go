@@ -268,7 +268,7 @@ func runTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog p
 	}
 	defer unlock()
 
-	b, err := build(s, t, lay, o.Workers)
+	b, err := build(s, t, lay, o.Workers, o.Stderr)
 	if err != nil {
 		return nil, err
 	}

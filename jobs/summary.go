@@ -503,7 +503,7 @@ func partialSummary(s *Spec, t Task, lay Layout) (*TaskSummary, error) {
 	if err != nil || c.Finished || c.Draws < 2 {
 		return nil, err
 	}
-	b, err := build(s, t, lay, 1)
+	b, err := build(s, t, lay, 1, nil)
 	if err != nil {
 		return nil, err
 	}

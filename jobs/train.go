@@ -55,10 +55,16 @@ type TrainSummary struct {
 	// Monge–Ampère in exact mode) or "approximate" (Monge–Ampère's
 	// RK4-integrated log-determinant: F_q and ln Z are then estimates of
 	// a variational flow, not bounds, and Monte Carlo needs exact mode).
-	Density string `json:"density"`
-	Params  int    `json:"flow_parameters"`
-	Seconds F      `json:"seconds"` // wall-clock training time (differs between identical runs)
-	File    string `json:"flow_file"`
+	//
+	// "rk4" (cnf): ln q is the RK4-integrated divergence, off from the
+	// density of the discrete map by δ(x); DensityError is the measured
+	// standard deviation of δ (step doubling on 1000 draws), the bound
+	// flow-MH prints.
+	Density      string `json:"density"`
+	DensityError *F     `json:"density_error,omitempty"`
+	Params       int    `json:"flow_parameters"`
+	Seconds      F      `json:"seconds"` // wall-clock training time (differs between identical runs)
+	File         string `json:"flow_file"`
 }
 
 // TrainTaskSummary is OUT/summary/<task>.json of a training run.
@@ -346,6 +352,10 @@ func readTrainSummary(path string) (*TrainTaskSummary, error) {
 	return &s, nil
 }
 
+// densitySamples is the number of draws on which a cnf flow's density
+// error is measured.
+const densitySamples = 1000
+
 // finishTraining evaluates the flow on fresh samples and writes the flow,
 // the loss curve, the summary and the figure.
 func finishTraining(s *Spec, t Task, lay Layout, o Options, tr *nf.Trainer, tg model.Target, lnZ func() (float64, string, error), seconds float64) (*TrainTaskSummary, error) {
@@ -360,6 +370,11 @@ func finishTraining(s *Spec, t Task, lay Layout, o Options, tr *nf.Trainer, tg m
 		LnZIS: F(ev.LogZ.Value), LnZISStderr: F(ev.LogZ.Stderr), Seconds: F(seconds), File: lay.Flow(name), Density: "exact"}
 	if !tr.Model.Flow.Exact() {
 		ts.Density = "approximate"
+	}
+	if c, ok := tr.Model.Flow.(*nf.CNF); ok {
+		d := F(c.MeasureDensityError(densitySamples, o.Workers, mc.Streams{Seed: s.Seed, Task: t.Name() + "/density", Purpose: mc.Eval}))
+		c.SetDensityError(float64(d))
+		ts.Density, ts.DensityError = "rk4", &d
 	}
 	if len(tr.Losses) > 0 {
 		ts.LossFinal = F(tr.Losses[len(tr.Losses)-1])

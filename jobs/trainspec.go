@@ -15,7 +15,7 @@ import (
 
 // TrainSpec is the [train] table: the flow, its training and evaluation.
 type TrainSpec struct {
-	Flow     string  // "realnvp" or "monge-ampere"
+	Flow     string  // "realnvp", "monge-ampere" or "cnf"
 	Epochs   int     // optimizer steps (one batch each)
 	Batch    int     // samples per step
 	LR       float64 // Adam's learning rate
@@ -40,6 +40,12 @@ type TrainSpec struct {
 	Exact      bool
 	Hutchinson bool
 
+	// cnf: the features A, the frequencies J of h_a and the time-basis
+	// functions of the kernels (Steps are its RK4 steps).
+	Features    int `json:",omitempty"`
+	Frequencies int `json:",omitempty"`
+	TimeBasis   int `json:",omitempty"`
+
 	EvalSamples int // fresh samples for F_q, ESS and ln Z at the end
 }
 
@@ -48,10 +54,10 @@ type TrainSpec struct {
 type trainKey struct{ name, typ, def, doc string }
 
 var trainKeyDocs = []trainKey{
-	{"flow", "choice", `"realnvp"`, `"realnvp" (coupling layers) or "monge-ampere" (a continuous flow)`},
+	{"flow", "choice", `"realnvp"`, `"realnvp" (coupling layers), "monge-ampere" (a continuous flow) or "cnf" (the equivariant continuous flow of lattices, Gerdes et al. 2022)`},
 	{"epochs", "integer", "500", "optimizer steps, one batch each"},
 	{"batch", "integer", "1024", "samples per step"},
-	{"lr", "number", "0.001 (monge-ampere: 0.01)", "Adam's learning rate"},
+	{"lr", "number", "0.001 (monge-ampere: 0.01; cnf: 0.005)", "Adam's learning rate"},
 	{"loss", "choice", `"reverse"`, `"reverse" (F_q, needs only the target) or "forward" (maximum likelihood on data)`},
 	{"schedule", "choice", `"cosine"`, `"cosine" (to 1% of lr) or "constant"`},
 	{"data", "path", "—", `loss = "forward": an .npy of configurations (…, dim)`},
@@ -64,7 +70,10 @@ var trainKeyDocs = []trainKey{
 	{"bins", "integer", "8", `coupling = "spline": bins per spline (>= 2)`},
 	{"bound", "number", "5", `coupling = "spline": the splines act on [-bound, bound], the identity outside`},
 	{"potential", "choice", `"lncosh"`, `monge-ampere: "lncosh" (hand-written ∇u, ∇²u), "mlp", or "conv" (lattices: u = Σ K_ab(x−y) f_a(φ_x) f_b(φ_y), f_a = ln cosh(w_a φ); translation-invariant and even, exact ∇²u by convolutions)`},
-	{"steps", "integer", "50", "monge-ampere: RK4 steps"},
+	{"steps", "integer", "50", "monge-ampere and cnf: RK4 steps"},
+	{"features", "integer", "20", "cnf: the features h_a(φ) = F_a0 φ + Σ_j F_aj sin(ω_j φ) the kernels act on"},
+	{"frequencies", "integer", "49", "cnf: the frequencies ω_j = 5j/J of the features (fixed; F is trained)"},
+	{"time_basis", "integer", "21", "cnf: the kernels' Fourier basis in t (odd: 1, then a sine and a cosine per frequency)"},
 	{"eps", "number", "0.1", "monge-ampere: the RK4 step size"},
 	{"symmetric", "choice", `"none"`, `"none", "equivariant" (g(−z) = −g(z)) or "mixture" (q symmetrised over ±x)`},
 	{"exact", "boolean", "false", "monge-ampere: the exact density of the RK4 map (a d×d Jacobian per point; affordable to about 150 dimensions)"},
@@ -132,7 +141,7 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 	*tr = TrainSpec{Flow: "realnvp", Epochs: 500, Batch: 1024, Loss: "reverse", Schedule: "cosine",
 		Symmetric: "none", EvalSamples: 100000}
 	if v, ok := t["flow"]; ok {
-		if tr.Flow, err = p.choice("train.flow", v, "realnvp", "monge-ampere"); err != nil {
+		if tr.Flow, err = p.choice("train.flow", v, "realnvp", "monge-ampere", "cnf"); err != nil {
 			return err
 		}
 	}
@@ -165,6 +174,11 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 		}
 	case "monge-ampere":
 		tr.LR, tr.Potential, tr.Hidden, tr.Steps, tr.Eps = 1e-2, "lncosh", []int{32}, 50, 0.1
+	case "cnf":
+		if !lattice {
+			return p.errf("train.flow", "= \"cnf\" needs a lattice model (phi4, ising2d-relaxed)")
+		}
+		tr.LR, tr.Hidden, tr.Steps, tr.Features, tr.Frequencies, tr.TimeBasis, tr.Symmetric = 5e-3, nil, 50, 20, 49, 21, "equivariant"
 	}
 	set := map[string]bool{}
 	for _, k := range keys {
@@ -228,6 +242,14 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			tr.Exact, err = p.boolean(key, v)
 		case "hutchinson":
 			tr.Hutchinson, err = p.boolean(key, v)
+		case "features":
+			tr.Features, err = p.integer(key, v, 1, "the cnf's features")
+		case "frequencies":
+			tr.Frequencies, err = p.integer(key, v, 1, "the cnf's frequencies")
+		case "time_basis":
+			if tr.TimeBasis, err = p.integer(key, v, 1, "the cnf's time-basis functions, odd"); err == nil && tr.TimeBasis%2 == 0 {
+				err = p.errf(key, "= %d: want an odd number (1, then a sine and a cosine per frequency)", tr.TimeBasis)
+			}
 		case "eval_samples":
 			tr.EvalSamples, err = p.integer(key, v, 1000, "fresh samples for the final estimates")
 		}
@@ -253,7 +275,16 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 		return p.errf("train.kernel", "applies to net = \"conv\" (realnvp) or potential = \"conv\" (monge-ampere)")
 	}
 	// Keys of the other flow are refused rather than ignored.
-	other := map[string][]string{"realnvp": {"potential", "steps", "eps", "exact", "hutchinson"}, "monge-ampere": {"layers", "mask", "net", "coupling", "bins", "bound"}}
+	cnfOnly := []string{"features", "frequencies", "time_basis"}
+	other := map[string][]string{"realnvp": append([]string{"potential", "steps", "eps", "exact", "hutchinson"}, cnfOnly...),
+		"monge-ampere": append([]string{"layers", "mask", "net", "coupling", "bins", "bound"}, cnfOnly...),
+		"cnf":          {"layers", "mask", "net", "coupling", "bins", "bound", "potential", "eps", "exact", "hutchinson", "hidden", "kernel"}}
+	if tr.Flow == "cnf" && tr.Loss == "forward" {
+		return p.errf("train.loss", "= \"forward\" does not apply to flow = \"cnf\": its inverse is found by iteration, without gradients; train it by reverse KL")
+	}
+	if tr.Flow == "cnf" && set["symmetric"] {
+		return p.errf("train.symmetric", "does not apply to flow = \"cnf\": the flow is Z2-equivariant by construction (h_a is odd)")
+	}
 	for _, k := range other[tr.Flow] {
 		if set[k] {
 			return p.errf("train."+k, "does not apply to flow = %q", tr.Flow)
@@ -287,7 +318,8 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 func (tr *TrainSpec) FlowConfig(dim, l int) nf.Config {
 	c := nf.Config{Kind: tr.Flow, Layers: tr.Layers, Hidden: tr.Hidden, Mask: tr.Mask, Net: tr.Net, Kernel: tr.Kernel, Potential: tr.Potential,
 		Coupling: tr.Coupling, Bins: tr.Bins, Bound: tr.Bound,
-		Steps: tr.Steps, Eps: tr.Eps, Exact: tr.Exact, Hutchinson: tr.Hutchinson, Symmetric: nf.Symmetry(tr.Symmetric)}
+		Steps: tr.Steps, Eps: tr.Eps, Exact: tr.Exact, Hutchinson: tr.Hutchinson, Symmetric: nf.Symmetry(tr.Symmetric),
+		Features: tr.Features, Frequencies: tr.Frequencies, TimeBasis: tr.TimeBasis}
 	c.Defaults(dim, l)
 	return c
 }
@@ -303,7 +335,9 @@ func (tr *TrainSpec) toml(rel func(string) string) string {
 	for i, v := range tr.Hidden {
 		h[i] = fmt.Sprint(v)
 	}
-	fmt.Fprintf(&b, "hidden = [%s]\nsymmetric = %q\n", strings.Join(h, ", "), tr.Symmetric)
+	if tr.Flow != "cnf" {
+		fmt.Fprintf(&b, "hidden = [%s]\nsymmetric = %q\n", strings.Join(h, ", "), tr.Symmetric)
+	}
 	switch tr.Flow {
 	case "realnvp":
 		fmt.Fprintf(&b, "layers = %d\nmask = %q\nnet = %q\n", tr.Layers, tr.Mask, tr.Net)
@@ -319,6 +353,8 @@ func (tr *TrainSpec) toml(rel func(string) string) string {
 		if tr.Potential == "conv" {
 			fmt.Fprintf(&b, "kernel = %d\n", tr.Kernel)
 		}
+	case "cnf":
+		fmt.Fprintf(&b, "features = %d\nfrequencies = %d\ntime_basis = %d\nsteps = %d\n", tr.Features, tr.Frequencies, tr.TimeBasis, tr.Steps)
 	}
 	fmt.Fprintf(&b, "eval_samples = %d\n", tr.EvalSamples)
 	return b.String()

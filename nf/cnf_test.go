@@ -178,9 +178,9 @@ func transformed(x []float64, L int, kind string) []float64 {
 			case "roll":
 				src = ((y+2)%L)*L + (c+1)%L
 			case "rotate":
-				src = c*L + (L-1-y)
+				src = c*L + (L - 1 - y)
 			case "reflect":
-				src = y*L + (L-1-c)
+				src = y*L + (L - 1 - c)
 			case "negate":
 				src = y*L + c
 			}

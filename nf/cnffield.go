@@ -2,7 +2,6 @@ package nf
 
 import (
 	"math"
-	"math/cmplx"
 
 	"github.com/mcflow/mcflow/ad"
 )
@@ -16,45 +15,45 @@ type cnfRun struct {
 	f     *CNF
 	b, n  int
 	h     float64
-	kh    [][]float64 // per time index: A half spectra (real), A·LH
+	kh    [][]float64 // per time index: A half-spectrum planes (real), A·S
 	kappa [][]float64 // per time index: κ_a = K_a(0)
 	u     [][]float64 // per time index: u_j = Σ_a κ_a F_aj
 	tau   [][]float64 // per time index: τ_b
-	fft   *fft2
+	dft   *dft2
 
-	hs   []float64    // A·V: one sample's features
-	vh   []complex128 // LH
-	gh   []float64    // A·V
-	gp   []float64    // V·J1
-	spec []complex128 // LH
-	tmpc []complex128 // LH
-	kr   []float64    // V
-	v    []float64    // b·V
-	div  []float64    // b
-	xs   []float64    // b·V
+	hs  []float64 // b·A·V: the features h_a
+	vh  []float64 // b·2S: spectra of v, then of its cotangent
+	gh  []float64 // b·A·V, then A·V: the features' cotangents
+	gs  []float64 // b·A·2S: their spectra
+	gp  []float64 // V·J1
+	kr  []float64 // A·V
+	v   []float64 // b·V
+	div []float64 // b
+	xs  []float64 // b·V
 }
 
 // cnfStage is what one stage's evaluation keeps for its gradient: the
 // features P_j(φ) (φ, sin ω_j φ), their derivatives C_j (1, ω_j cos ω_j φ)
 // per site, the spectra of h_a per sample and Σ_x C_j per sample.
 type cnfStage struct {
-	P, C []float64    // b·V·J1
-	hh   []complex128 // b·A·LH
-	cbar []float64    // b·J1
+	P, C []float64 // b·V·J1
+	hh   []float64 // b·A·2S
+	cbar []float64 // b·J1
 }
 
 func (r *cnfRun) newStage() *cnfStage {
 	return &cnfStage{P: make([]float64, r.b*r.V*r.J1), C: make([]float64, r.b*r.V*r.J1),
-		hh: make([]complex128, r.b*r.A*r.LH), cbar: make([]float64, r.b*r.J1)}
+		hh: make([]float64, r.b*r.A*2*r.S), cbar: make([]float64, r.b*r.J1)}
 }
 
 func (f *CNF) newRun(b int) *cnfRun {
 	g := f.geom
 	n := f.cfg.Steps
-	r := &cnfRun{cnfGeom: g, f: f, b: b, n: n, h: 1 / float64(n), fft: newFFT2(g.L),
-		hs: make([]float64, g.A*g.V), vh: make([]complex128, g.LH), gh: make([]float64, g.A*g.V),
-		gp: make([]float64, g.V*g.J1), spec: make([]complex128, g.LH), tmpc: make([]complex128, g.LH),
-		kr: make([]float64, g.V), v: make([]float64, b*g.V), div: make([]float64, b), xs: make([]float64, b*g.V)}
+	r := &cnfRun{cnfGeom: g, f: f, b: b, n: n, h: 1 / float64(n), dft: newDFT2(g.L),
+		hs: make([]float64, b*g.A*g.V), vh: make([]float64, b*2*g.S), gh: make([]float64, b*g.A*g.V),
+		gs: make([]float64, b*g.A*2*g.S), gp: make([]float64, g.V*g.J1),
+		kr: make([]float64, g.A*g.V), v: make([]float64, b*g.V), div: make([]float64, b), xs: make([]float64, b*g.V)}
+	kspec := make([]float64, g.A*2*g.S)
 	W, F := f.W.Value.Data, f.F.Value.Data
 	w := make([]float64, g.O*g.A)
 	for ti := range 2*n + 1 {
@@ -67,16 +66,16 @@ func (f *CNF) newRun(b int) *cnfRun {
 			}
 			w[i] = s
 		}
-		kh, kappa, u := make([]float64, g.A*g.LH), make([]float64, g.A), make([]float64, g.J1)
+		kh, kappa, u := make([]float64, g.A*g.S), make([]float64, g.A), make([]float64, g.J1)
 		for a := range g.A {
 			for d, o := range g.orbit {
-				r.kr[d] = w[o*g.A+a]
+				r.kr[a*g.V+d] = w[o*g.A+a]
 			}
-			r.fft.forward(r.spec, r.kr)
-			for i, c := range r.spec {
-				kh[a*g.LH+i] = real(c)
-			}
-			kappa[a] = w[a] // orbit 0 is the displacement 0
+		}
+		r.dft.forward(kspec, r.kr, g.A)
+		for a := range g.A {
+			copy(kh[a*g.S:(a+1)*g.S], kspec[a*2*g.S:]) // real: K is even
+			kappa[a] = w[a]                            // orbit 0 is the displacement 0
 			for j := range g.J1 {
 				u[j] += kappa[a] * F[a*g.J1+j]
 			}
@@ -106,26 +105,25 @@ func (r *cnfRun) features(st *cnfStage, x []float64) {
 // x (b·V) at time index ti, keeping in st what the gradient needs.
 func (r *cnfRun) field(st *cnfStage, x []float64, ti int, v, div []float64) {
 	r.features(st, x)
-	V, A, J1, LH := r.V, r.A, r.J1, r.LH
+	V, A, J1, S := r.V, r.A, r.J1, r.S
 	kh, u, F := r.kh[ti], r.u[ti], r.f.F.Value.Data
-	inv := 1 / float64(V)
 	for s := range r.b {
-		P := st.P[s*V*J1 : (s+1)*V*J1]
-		ad.Gemm(false, true, A, V, J1, F, J1, P, J1, 0, r.hs)
-		clear(r.vh)
+		ad.Gemm(false, true, A, V, J1, F, J1, st.P[s*V*J1:(s+1)*V*J1], J1, 0, r.hs[s*A*V:(s+1)*A*V])
+	}
+	r.dft.forward(st.hh, r.hs, r.b*A)
+	clear(r.vh)
+	for s := range r.b {
+		vh := r.vh[s*2*S : (s+1)*2*S]
 		for a := range A {
-			hh := st.hh[(s*A+a)*LH : (s*A+a+1)*LH]
-			r.fft.forward(hh, r.hs[a*V:(a+1)*V])
-			k := kh[a*LH : (a+1)*LH]
-			for i, c := range hh {
-				r.vh[i] += complex(real(c)*k[i], imag(c)*k[i])
+			hh, k := st.hh[(s*A+a)*2*S:(s*A+a+1)*2*S], kh[a*S:(a+1)*S]
+			for i, kv := range k {
+				vh[i] += kv * hh[i]
+				vh[S+i] += kv * hh[S+i]
 			}
 		}
-		vs := v[s*V : (s+1)*V]
-		r.fft.inverse(vs, r.vh)
-		for i := range vs {
-			vs[i] *= inv
-		}
+	}
+	r.dft.inverse(v, r.vh, r.b)
+	for s := range r.b {
 		cb := st.cbar[s*J1 : (s+1)*J1]
 		clear(cb)
 		C := st.C[s*V*J1 : (s+1)*V*J1]
@@ -145,41 +143,44 @@ func (r *cnfRun) field(st *cnfStage, x []float64, ti int, v, div []float64) {
 // cnfGrad accumulates the gradient of the parameters over stages.
 type cnfGrad struct {
 	W, F []float64
-	gw   []float64    // O·A: the kernel values' gradient at one time
-	G    []complex128 // A·LH: Σ_samples conj(ĝ_v)·ĥ_a
-	gk   []float64    // A: the gradient of κ_a
+	gw   []float64 // O·A: the kernel values' gradient at one time
+	G    []float64 // A·2S: Σ_samples conj(ĝ_v)·ĥ_a
+	gk   []float64 // A: the gradient of κ_a
 }
 
 func (r *cnfRun) newGrad() *cnfGrad {
 	return &cnfGrad{W: make([]float64, r.O*r.A*r.Nb), F: make([]float64, r.A*r.J1),
-		gw: make([]float64, r.O*r.A), G: make([]complex128, r.A*r.LH), gk: make([]float64, r.A)}
+		gw: make([]float64, r.O*r.A), G: make([]float64, r.A*2*r.S), gk: make([]float64, r.A)}
 }
 
 // fieldVJP adds to gx (b·V) the vector–Jacobian product of (v, div) at
 // the stage st (time index ti) with cotangents gv (b·V) and gdiv (b), and
 // the parameters' to gr.
 func (r *cnfRun) fieldVJP(st *cnfStage, ti int, gv, gdiv, gx []float64, gr *cnfGrad) {
-	V, A, J1, LH := r.V, r.A, r.J1, r.LH
+	V, A, J1, S := r.V, r.A, r.J1, r.S
 	kh, F := r.kh[ti], r.f.F.Value.Data
-	inv := 1 / float64(V)
 	clear(gr.G)
 	clear(gr.gk)
+	r.dft.forward(r.vh, gv, r.b)
 	for s := range r.b {
-		r.fft.forward(r.spec, gv[s*V:(s+1)*V])
+		gs := r.vh[s*2*S : (s+1)*2*S]
 		for a := range A {
-			k, hh, G := kh[a*LH:(a+1)*LH], st.hh[(s*A+a)*LH:(s*A+a+1)*LH], gr.G[a*LH:(a+1)*LH]
-			for i, g := range r.spec {
-				r.tmpc[i] = complex(real(g)*k[i], imag(g)*k[i])
-				G[i] += cmplx.Conj(g) * hh[i]
+			k, hh := kh[a*S:(a+1)*S], st.hh[(s*A+a)*2*S:(s*A+a+1)*2*S]
+			G, out := gr.G[a*2*S:(a+1)*2*S], r.gs[(s*A+a)*2*S:(s*A+a+1)*2*S]
+			for i, kv := range k {
+				gre, gim, hre, him := gs[i], gs[S+i], hh[i], hh[S+i]
+				out[i], out[S+i] = kv*gre, kv*gim
+				G[i] += gre*hre + gim*him
+				G[S+i] += gre*him - gim*hre
 			}
-			r.fft.inverse(r.gh[a*V:(a+1)*V], r.tmpc)
 		}
-		for i := range r.gh {
-			r.gh[i] *= inv
-		}
+	}
+	r.dft.inverse(r.gh, r.gs, r.b*A)
+	for s := range r.b {
+		gh := r.gh[s*A*V : (s+1)*A*V]
 		P, C := st.P[s*V*J1:(s+1)*V*J1], st.C[s*V*J1:(s+1)*V*J1]
-		ad.Gemm(true, false, V, J1, A, r.gh, V, F, J1, 0, r.gp)
-		ad.Gemm(false, false, A, J1, V, r.gh, V, P, J1, 1, gr.F)
+		ad.Gemm(true, false, V, J1, A, gh, V, F, J1, 0, r.gp)
+		ad.Gemm(false, false, A, J1, V, gh, V, P, J1, 1, gr.F)
 		r.siteVJP(P, C, gdiv[s], ti, gx[s*V:(s+1)*V])
 		if gd := gdiv[s]; gd != 0 {
 			cb, kappa := st.cbar[s*J1:(s+1)*J1], r.kappa[ti]
@@ -215,13 +216,12 @@ func (r *cnfRun) siteVJP(P, C []float64, gd float64, ti int, gx []float64) {
 // kernelVJP turns the stage's accumulated spectra into the gradient of the
 // kernel values per orbit and adds it, times τ(t), to the gradient of W.
 func (r *cnfRun) kernelVJP(ti int, gr *cnfGrad) {
-	V, A, LH, Nb := r.V, r.A, r.LH, r.Nb
-	inv := 1 / float64(V)
+	V, A, Nb := r.V, r.A, r.Nb
 	clear(gr.gw)
+	r.dft.inverse(r.kr, gr.G, A)
 	for a := range A {
-		r.fft.inverse(r.kr, gr.G[a*LH:(a+1)*LH])
 		for d, o := range r.orbit {
-			gr.gw[o*A+a] += r.kr[d] * inv
+			gr.gw[o*A+a] += r.kr[a*V+d]
 		}
 		gr.gw[a] += gr.gk[a]
 	}

@@ -177,6 +177,20 @@ func New(c Config, rng *mc.PCG) (*Model, error) {
 
 func errorf(format string, args ...any) error { return fmt.Errorf("nf: "+format, args...) }
 
+// DensityError returns the measured bound on the spread of δ(x), the
+// difference between ln q and the exact log-density of the map applied,
+// for a flow whose ln q is integrated (cnf: the RK4 density), and whether
+// it was measured. An exact flow returns 0, true.
+func (m *Model) DensityError() (float64, bool) {
+	if m.Exact() {
+		return 0, true
+	}
+	if d, ok := m.Flow.(interface{ DensityError() float64 }); ok && d.DensityError() > 0 {
+		return d.DensityError(), true
+	}
+	return math.NaN(), false
+}
+
 // WithExactDensity returns the model with an exact density: itself for
 // RealNVP (always exact), the flow in exact mode for Monge–Ampère
 // (sharing the parameters).

@@ -96,6 +96,9 @@ func NewTrainer(m *Model, t model.Target, o TrainOptions) (*Trainer, error) {
 		if o.Data == nil || len(o.Data.Shape) != 2 || o.Data.Shape[1] != m.Dim() || o.Data.Shape[0] == 0 {
 			return nil, errorf("forward KL needs data of shape (n, %d)", m.Dim())
 		}
+		if _, ok := m.Flow.(*CNF); ok {
+			return nil, errorf("forward KL differentiates the inverse, which the cnf flow finds by iteration without gradients: train it by reverse KL")
+		}
 		if ma, ok := m.Flow.(*MongeAmpere); ok && ma.cfg.Exact {
 			return nil, errorf("forward KL differentiates the inverse, which exact mode computes by Newton's method without gradients: train with exact = false (or by reverse KL) and switch exact mode on for sampling")
 		}

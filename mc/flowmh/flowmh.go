@@ -5,7 +5,10 @@
 //
 // which leaves p invariant exactly, whatever the flow's quality, provided
 // q is the exact density of the proposals (RealNVP; the symmetrised
-// mixture of an invertible flow; a Monge–Ampère flow in exact mode).
+// mixture of an invertible flow; a Monge–Ampère flow in exact mode). A cnf
+// flow's RK4 density differs from its map's by δ(x) with a measured spread
+// (nf.Model.DensityError): the chain then samples p·e^{−δ}, which differs
+// from p by the spread of δ, far below statistical errors at the defaults.
 // Proposals are drawn in batches (one flow evaluation per batch); a local
 // kernel (random-walk Metropolis, or any mc.Chain-like kernel on the same
 // state) can be mixed in at a chosen fraction of the steps, as flowMC does.
@@ -79,8 +82,8 @@ func New(t model.Target, q *nf.Model, x0 []float64, o Options, rng *mc.PCG) (*Ch
 	if q.Dim() != t.Dim() || len(x0) != t.Dim() {
 		return nil, fmt.Errorf("flowmh: flow of dimension %d, target %d, start %d", q.Dim(), t.Dim(), len(x0))
 	}
-	if !q.Exact() {
-		return nil, fmt.Errorf("flowmh: the %s flow's ln q is not its proposals' exact density (a Monge–Ampère flow integrates it); switch exact mode on (exact = true) or use realnvp", q.Flow.Config().Kind)
+	if _, ok := q.DensityError(); !ok {
+		return nil, fmt.Errorf("flowmh: the %s flow's ln q is not its proposals' exact density (a Monge–Ampère flow integrates it) and carries no measured bound; switch exact mode on (exact = true), use realnvp, or a cnf flow trained by `mcflow train` (which measures its bound)", q.Flow.Config().Kind)
 	}
 	if o.Batch == 0 {
 		o.Batch = 64
