@@ -20,13 +20,13 @@ func TestCNFTrainFlowMH(t *testing.T) {
 		t.Skip("built without HDF5")
 	}
 	const model = "[model]\nkind = \"phi4\"\nL = 4\nm2 = -4.0\nlam = 8.0\n"
-	flowJob := "seed = 3\n" + model + `[train]
+	flowJob := "seed = 5\n" + model + `[train]
 flow = "cnf"
 features = 4
 frequencies = 8
 time_basis = 5
 steps = 20
-epochs = 150
+epochs = 100
 batch = 64
 lr = 0.01
 eval_samples = 2000
@@ -34,9 +34,9 @@ eval_samples = 2000
 kind = "flow-mh"
 chains = 4
 thermalize = 500
-sweeps = 20000
+sweeps = 10000
 `
-	hmcJob := "seed = 3\n" + model + "[sampler]\nkind = \"hmc\"\nchains = 4\nthermalize = 1000\nsweeps = 20000\n"
+	hmcJob := "seed = 3\n" + model + "[sampler]\nkind = \"hmc\"\nchains = 4\nthermalize = 1000\nsweeps = 10000\n"
 	dir := t.TempDir()
 	s, err := Parse([]byte(flowJob), "cnf.toml", dir)
 	if err != nil {
