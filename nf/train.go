@@ -258,29 +258,16 @@ func Evaluate(m *Model, t model.Target, n, workers int, streams mc.Streams) (Eva
 	chunk := EvalChunk(m.Dim())
 	nc := (n + chunk - 1) / chunk
 	f := make([][]float64, nc)
-	var wg sync.WaitGroup
-	next := make(chan int, nc)
-	for i := range nc {
-		next <- i
-	}
-	close(next)
-	for range max(1, min(workers, nc)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for c := range next {
-				rows := min(chunk, n-c*chunk)
-				x, lq := m.Sample(streams.Stream(uint64(c)), rows)
-				d := m.Dim()
-				out := make([]float64, rows)
-				for i := range rows {
-					out[i] = lq[i] - t.LogProb(x.Data[i*d:(i+1)*d])
-				}
-				f[c] = out
-			}
-		}()
-	}
-	wg.Wait()
+	parallel(nc, workers, func(c int) {
+		rows := min(chunk, n-c*chunk)
+		x, lq := m.Sample(streams.Stream(uint64(c)), rows)
+		d := m.Dim()
+		out := make([]float64, rows)
+		for i := range rows {
+			out[i] = lq[i] - t.LogProb(x.Data[i*d:(i+1)*d])
+		}
+		f[c] = out
+	})
 	var all []float64
 	for _, c := range f {
 		all = append(all, c...)
