@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 
+	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/kind"
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/mc/stats"
@@ -152,7 +154,7 @@ func build(s *Spec, t Task, lay Layout, workers int, stderr io.Writer) (*built, 
 	m, _ := instance(s, t)
 	env := &kind.Env{Seed: s.Seed, Task: t.Name(), Plan: s.Sampler.Plan(), Sampler: s.Sampler.Values,
 		Configs: s.Output.ConfigsEvery > 0, Workers: max(workers, 1),
-		Flow:    func(dim int) (*nf.Model, error) { return loadFlow(s, t, flowPath(s, t, lay), dim, stderr) },
+		Flow:    func(dim int) (*nf.Model, error) { return loadFlow(s, t, flowPath(s, t, lay), dim, m, workers, stderr) },
 		ModelAt: func(key string, v float64) (kind.Instance, error) { return modelAt(s, t, key, v) }}
 	bt, err := s.Sampler.Def.Build(env, m)
 	if err != nil {
@@ -212,24 +214,60 @@ func flowPath(s *Spec, t Task, lay Layout) string {
 }
 
 // loadFlow reads the sampler's flow and checks it against the target.
-// A flow whose ln q is integrated (cnf) is accepted with its measured
-// bound, which is printed on stderr.
-func loadFlow(s *Spec, t Task, path string, dim int, stderr io.Writer) (*nf.Model, error) {
+// A lattice flow trained on another size is carried over (nf.Resize) and
+// a flow trained on another target says so. A flow whose ln q is
+// integrated (cnf) is accepted with its measured density error, measured
+// again here when it was carried over.
+func loadFlow(s *Spec, t Task, path string, dim int, inst kind.Instance, workers int, stderr io.Writer) (*nf.Model, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: fmt.Sprintf("%s does not exist: train one with `mcflow train` (it writes OUT/flow/<task>.h5)", path)}
 	}
-	m, err := nf.Load(path)
+	side := int(math.Round(math.Sqrt(float64(dim))))
+	if side*side != dim {
+		side = 0
+	}
+	m, err := nf.Load(path, 0)
+	if err == nil && side > 0 && m.Flow.Config().L > 0 && m.Flow.Config().L != side {
+		trained := m.Flow.Config().L
+		if m, err = nf.Load(path, side); err == nil {
+			note(stderr, "mcflow: task %s: the flow %s was trained on a %d×%d lattice and is carried over to %d×%d\n", t.Name(), path, trained, trained, side, side)
+		}
+	}
 	if err != nil {
 		return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: err.Error()}
 	}
 	if m.Dim() != dim {
 		return nil, &SpecError{File: s.File, Key: "sampler.flow", Msg: fmt.Sprintf("%s is a flow of dimension %d; the target of model.kind = %q has dimension %d", path, m.Dim(), s.Model.Kind, dim)}
 	}
+	if c, ok := inst.(kind.Continuous); ok {
+		if trained, err := flowTarget(path); err == nil && trained != c.Target().Name() {
+			note(stderr, "mcflow: task %s: the flow %s was trained on %q and is used on %q\n", t.Name(), path, trained, c.Target().Name())
+		}
+	}
 	// A Monge–Ampère flow is used in exact mode: the same map, with the
 	// exact density of the discrete RK4 map.
 	m = m.WithExactDensity()
-	if d, ok := m.DensityError(); ok && d > 0 && stderr != nil {
-		fmt.Fprintf(stderr, "mcflow: task %s: the %s flow's ln q is its RK4 density: off from its map's by δ(x) with a measured spread of %.2g nats, so the chain samples p·e^(−δ) (docs/flows.md)\n", t.Name(), m.Flow.Config().Kind, d)
+	if c, ok := m.Flow.(*nf.CNF); ok && c.DensityError() == 0 {
+		c.SetDensityError(c.MeasureDensityError(densitySamples, workers, mc.Streams{Seed: s.Seed, Task: t.Name() + "/density", Purpose: mc.Eval}))
+	}
+	if d, ok := m.DensityError(); ok && d > 0 {
+		note(stderr, "mcflow: task %s: the %s flow's ln q is its RK4 density: off from its map's by δ(x) with a measured spread of %.2g nats, so the chain samples p·e^(−δ) (docs/flows.md)\n", t.Name(), m.Flow.Config().Kind, d)
 	}
 	return m, nil
+}
+
+// flowTarget is the name of the target a flow file was trained on.
+func flowTarget(path string) (string, error) {
+	f, err := h5.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	return f.AttrString("/", "target")
+}
+
+func note(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format, args...)
+	}
 }

@@ -58,8 +58,10 @@ func joinInts(v []int) string {
 	return strings.Join(s, ",")
 }
 
-// Load reads a flow written by Save.
-func Load(path string) (*Model, error) {
+// Load reads a flow written by Save, for use on an L×L lattice: L = 0
+// (or the side it was trained on) keeps it as it was saved, another L
+// carries it over (Model.Resize) where its architecture allows.
+func Load(path string, L int) (*Model, error) {
 	f, err := h5.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("nf: %w", err)
@@ -91,7 +93,14 @@ func Load(path string) (*Model, error) {
 		}
 		copy(p.Value.Data, data)
 	}
-	return m, nil
+	if L == 0 {
+		return m, nil
+	}
+	r, err := m.Resize(L)
+	if err != nil {
+		return nil, fmt.Errorf("nf: %s: %w", path, err)
+	}
+	return r, nil
 }
 
 var (

@@ -32,7 +32,7 @@ func TestTrainedToyFlows(t *testing.T) {
 		if _, err := os.Stat(path); err != nil {
 			t.Fatalf("%s is missing: run `make testdata`", path)
 		}
-		m, err := Load(path)
+		m, err := Load(path, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func TestTrainedLatticeFlows(t *testing.T) {
 		if !h5.Available {
 			t.Skip("built without HDF5")
 		}
-		m, err := Load(filepath.Join("..", "testdata", "flows", tc.name+".h5"))
+		m, err := Load(filepath.Join("..", "testdata", "flows", tc.name+".h5"), 0)
 		if err != nil {
 			t.Fatalf("%v (make testdata trains it)", err)
 		}

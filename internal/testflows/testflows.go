@@ -32,7 +32,7 @@ func Path(t testing.TB, file string) string {
 // Load loads testdata/flows/file (see Path).
 func Load(t testing.TB, file string) *nf.Model {
 	t.Helper()
-	m, err := nf.Load(Path(t, file))
+	m, err := nf.Load(Path(t, file), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
