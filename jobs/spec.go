@@ -78,12 +78,14 @@ func (e *SpecError) Error() string {
 	return fmt.Sprintf("%s: %s", loc, e.Msg)
 }
 
-// keyLines maps "table.key" (and "table") to the line it is defined on.
+// keyLines maps "table.key" (and "table") to the line it is defined on;
+// the k-th table of an array of tables is "table[k]".
 func keyLines(data []byte) map[string]int {
 	lines := map[string]int{}
 	var p unstable.Parser
 	p.Reset(data)
 	table := ""
+	arrays := map[string]int{}
 	for p.NextExpression() {
 		e := p.Expression()
 		var parts []string
@@ -98,9 +100,16 @@ func keyLines(data []byte) map[string]int {
 		}
 		name := strings.Join(parts, ".")
 		switch e.Kind {
-		case unstable.Table, unstable.ArrayTable:
+		case unstable.Table:
 			table = name
 			lines[name] = line
+		case unstable.ArrayTable: // the k-th [[name]] is "name[k]"
+			arrays[name]++
+			if arrays[name] == 1 {
+				lines[name] = line
+			}
+			table = fmt.Sprintf("%s[%d]", name, arrays[name])
+			lines[table] = line
 		case unstable.KeyValue:
 			if table != "" {
 				name = table + "." + name

@@ -150,23 +150,18 @@ func Train(ctx context.Context, s *Spec, o Options) (*TrainReport, error) {
 	lay := Layout{Out: out}
 	var data *ad.Tensor
 	for _, t := range tasks { // refuse early what would fail later
-		tg, l, _, err := target(s, t)
-		if err != nil {
-			return nil, &SpecError{File: s.File, Key: "model", Msg: fmt.Sprintf("task %s: %v", t.Name(), err)}
+		if err := checkStages(s, t, lay); err != nil {
+			return nil, err
 		}
-		if c := s.Train.FlowConfig(tg.Dim(), l); c.Validate() != nil {
-			return nil, &SpecError{File: s.File, Key: "train", Msg: fmt.Sprintf("task %s: %v", t.Name(), c.Validate())}
-		}
+		tg, _, _, _ := target(s, t)
 		if s.Train.Data != "" && data == nil {
 			if data, err = readConfigs(s.Train.Data, tg.Dim()); err != nil {
 				return nil, err
 			}
 		}
 	}
-	for _, d := range []string{"flow", "loss", "ckpt", "summary", "plots"} {
-		if err := os.MkdirAll(filepath.Join(out, d), 0o755); err != nil {
-			return nil, fmt.Errorf("could not create output directory: %w", err)
-		}
+	if err := lay.mkTrainDirs(); err != nil {
+		return nil, err
 	}
 	rep := &TrainReport{Out: out}
 	if o.Task < 0 {
@@ -180,7 +175,7 @@ func Train(ctx context.Context, s *Spec, o Options) (*TrainReport, error) {
 	prog := newProgress(o, tasks, s, true)
 	defer prog.wait()
 	for _, t := range tasks {
-		sum, err := trainTask(ctx, s, t, lay, o, prog, data)
+		sum, err := trainStaged(ctx, s, t, lay, o, prog, data)
 		if sum != nil {
 			rep.Tasks = append(rep.Tasks, sum)
 		}
@@ -230,7 +225,9 @@ func readConfigs(path string, dim int) (*ad.Tensor, error) {
 	return ad.NewTensor(data, n/dim, dim), nil
 }
 
-func trainTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog progress, data *ad.Tensor) (*TrainTaskSummary, error) {
+// trainTask trains one task's flow (one stage of it) in lay, its random
+// streams named by stream.
+func trainTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog progress, data *ad.Tensor, stream string) (*TrainTaskSummary, error) {
 	name := t.Name()
 	unlock, err := ckpt.Lock(lay.Lock(name), o.BreakLock)
 	if err != nil {
@@ -241,10 +238,16 @@ func trainTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog
 	if err != nil {
 		return nil, err
 	}
-	streams := mc.Streams{Seed: s.Seed, Task: t.Name(), Purpose: mc.Train}
+	streams := mc.Streams{Seed: s.Seed, Task: stream, Purpose: mc.Train}
 	m, err := nf.New(s.Train.FlowConfig(tg.Dim(), l), streams.Stream(0))
 	if err != nil {
 		return nil, err
+	}
+	if s.Train.Init != "" {
+		if m, err = initFlow(s, m, l); err != nil {
+			return nil, err
+		}
+		note(o.Stderr, "mcflow: task %s: training starts from the flow %s\n", t.Name(), s.Train.Init)
 	}
 	topts := nf.TrainOptions{Loss: nf.Loss(s.Train.Loss), Batch: s.Train.Batch, LR: s.Train.LR, Workers: o.Workers,
 		Streams: streams, Data: data, Epochs: s.Train.Epochs, Schedule: s.Train.Schedule}
@@ -333,7 +336,7 @@ func trainTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog
 		}
 		prog.finish(name, int64(tr.Epoch))
 	}
-	return finishTraining(s, t, lay, o, tr, tg, lnZ, seconds)
+	return finishTraining(s, t, lay, o, tr, tg, lnZ, seconds, stream)
 }
 
 func fileExists(p string) bool {
@@ -358,9 +361,9 @@ const densitySamples = 1000
 
 // finishTraining evaluates the flow on fresh samples and writes the flow,
 // the loss curve, the summary and the figure.
-func finishTraining(s *Spec, t Task, lay Layout, o Options, tr *nf.Trainer, tg model.Target, lnZ func() (float64, string, error), seconds float64) (*TrainTaskSummary, error) {
+func finishTraining(s *Spec, t Task, lay Layout, o Options, tr *nf.Trainer, tg model.Target, lnZ func() (float64, string, error), seconds float64, stream string) (*TrainTaskSummary, error) {
 	name := t.Name()
-	ev, err := nf.Evaluate(tr.Model, tg, s.Train.EvalSamples, o.Workers, mc.Streams{Seed: s.Seed, Task: t.Name(), Purpose: mc.Eval})
+	ev, err := nf.Evaluate(tr.Model, tg, s.Train.EvalSamples, o.Workers, mc.Streams{Seed: s.Seed, Task: stream, Purpose: mc.Eval})
 	if err != nil {
 		return nil, err
 	}
@@ -372,7 +375,7 @@ func finishTraining(s *Spec, t Task, lay Layout, o Options, tr *nf.Trainer, tg m
 		ts.Density = "approximate"
 	}
 	if c, ok := tr.Model.Flow.(*nf.CNF); ok {
-		d := F(c.MeasureDensityError(densitySamples, o.Workers, mc.Streams{Seed: s.Seed, Task: t.Name() + "/density", Purpose: mc.Eval}))
+		d := F(c.MeasureDensityError(densitySamples, o.Workers, mc.Streams{Seed: s.Seed, Task: stream + "/density", Purpose: mc.Eval}))
 		c.SetDensityError(float64(d))
 		ts.Density, ts.DensityError = "rk4", &d
 	}
@@ -414,7 +417,7 @@ func finishTraining(s *Spec, t Task, lay Layout, o Options, tr *nf.Trainer, tg m
 	if err := writeJSON(lay.Summary(name), sum); err != nil {
 		return nil, err
 	}
-	if err := trainPlot(lay.TrainPlot(name), tr, tg, float64(ts.MinusLnZ), mc.NewStream(s.Seed, t.Name(), mc.Sample, 0)); err != nil {
+	if err := trainPlot(lay.TrainPlot(name), tr, tg, float64(ts.MinusLnZ), mc.NewStream(s.Seed, stream, mc.Sample, 0)); err != nil {
 		return nil, fmt.Errorf("figure: %w", err)
 	}
 	return sum, nil

@@ -2,6 +2,9 @@ package jobs
 
 import (
 	"crypto/sha256"
+	"maps"
+	"os"
+	"slices"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -47,6 +50,25 @@ type TrainSpec struct {
 	TimeBasis   int `json:",omitempty"`
 
 	EvalSamples int // fresh samples for F_q, ESS and ln Z at the end
+
+	// Init starts training from a saved flow of the same architecture,
+	// trained at another lattice size or model point (a lattice flow is
+	// carried over to the task's L: nf.Model.Resize); InitSum is its
+	// content's hash, which is what the training hash sees.
+	Init    string `json:",omitempty"`
+	InitSum string `json:"-"`
+	// Stages are the earlier stages of a multi-stage training
+	// ([[train.stage]]), in order: each trains the flow on the model with
+	// its values set for Epochs epochs, starting from the previous
+	// stage's flow (the first from Init, or fresh); the job's own [model]
+	// and epochs are the final stage.
+	Stages []TrainStage `json:",omitempty"`
+}
+
+// TrainStage is one [[train.stage]] table.
+type TrainStage struct {
+	Values kind.Values // [model] keys set differently from the final stage
+	Epochs int
 }
 
 // trainKey documents a [train] key: the reference (`mcflow keys`) and the
@@ -79,6 +101,8 @@ var trainKeyDocs = []trainKey{
 	{"exact", "boolean", "false", "monge-ampere: the exact density of the RK4 map (a d×d Jacobian per point; affordable to about 150 dimensions)"},
 	{"hutchinson", "boolean", "false", "monge-ampere with the mlp potential: a stochastic trace for training"},
 	{"eval_samples", "integer", "100000", "fresh samples for the final F_q, ESS and ln Z bounds (>= 1000)"},
+	{"init", "path", "—", "a saved flow of the same architecture to start from (e.g. OUT/flow/<task>.h5 of a job at a smaller L or another λ/β); convolutional and cnf flows are carried over to the task's L"},
+	{"stage", "tables", "—", "[[train.stage]]: earlier stages of a multi-stage training, in order, each with its `epochs` and the [model] values it sets (e.g. `L = 8`); each starts from the previous stage's flow and writes OUT/stages/<k>/; [model] and [train] epochs are the final stage"},
 }
 
 var trainKeys = func() []string {
@@ -252,6 +276,10 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			}
 		case "eval_samples":
 			tr.EvalSamples, err = p.integer(key, v, 1000, "fresh samples for the final estimates")
+		case "init":
+			tr.Init, tr.InitSum, err = p.initFlow(s, key, v)
+		case "stage":
+			tr.Stages, err = p.stages(s, v)
 		}
 		if err != nil {
 			return err
@@ -293,6 +321,9 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 	if tr.Loss == "forward" && tr.Data == "" {
 		return p.errf("train.loss", "= \"forward\" (maximum likelihood) needs samples: set train.data to an .npy of configurations, e.g. OUT/configs/0000.npy of a run with [output] configs_every")
 	}
+	if len(tr.Stages) > 0 && tr.Loss == "forward" {
+		return p.errf("train.stage", "needs loss = \"reverse\": the data of loss = \"forward\" has one stage's size")
+	}
 	if tr.Data != "" && tr.Loss != "forward" {
 		return p.errf("train.data", "is set but loss = %q; set loss = \"forward\" to train on it", tr.Loss)
 	}
@@ -311,6 +342,68 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 		return p.errf("train", "%s", strings.TrimPrefix(err.Error(), "nf: "))
 	}
 	return nil
+}
+
+// initFlow reads train.init: an existing flow file.
+func (p *parser) initFlow(s *Spec, key string, v any) (path, sum string, err error) {
+	if path, err = p.str(key, v); err != nil {
+		return "", "", err
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(s.Dir, path)
+	}
+	if _, err := os.Stat(path); err != nil && !p.lenient {
+		return "", "", p.errf(key, "= %q: no such file (%s; relative paths resolve against the job file's folder); it is a flow written by `mcflow train` (OUT/flow/<task>.h5)", v, path)
+	}
+	return path, fileSum(path), nil
+}
+
+// stages reads the [[train.stage]] tables: each an epochs count and
+// single values of [model] keys.
+func (p *parser) stages(s *Spec, v any) ([]TrainStage, error) {
+	var list []map[string]any
+	items, ok := v.([]any)
+	for _, it := range items {
+		t, isTable := it.(map[string]any)
+		ok = ok && isTable
+		list = append(list, t)
+	}
+	if !ok || len(list) == 0 {
+		return nil, p.errf("train.stage", "is %s, want [[train.stage]] tables (each with epochs and the [model] values it sets)", typeName(v))
+	}
+	if s.Model.Def == nil {
+		return nil, p.errf("train.stage", "needs a model kind this program knows")
+	}
+	known := []string{"epochs"}
+	for _, k := range s.Model.Def.Keys {
+		known = append(known, k.Name)
+	}
+	out := make([]TrainStage, len(list))
+	for i, t := range list {
+		table := fmt.Sprintf("train.stage[%d]", i+1)
+		keys, err := p.table(table, t, known)
+		if err != nil {
+			return nil, err
+		}
+		st := TrainStage{Values: kind.Values{}}
+		for _, k := range keys {
+			if k == "epochs" {
+				if st.Epochs, err = p.integer(table+".epochs", t[k], 1, "the stage's optimizer steps"); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			def := s.Model.Def.Keys[slices.IndexFunc(s.Model.Def.Keys, func(d kind.Key) bool { return d.Name == k })]
+			if st.Values[k], err = p.keyValue(table+"."+k, def, t[k]); err != nil {
+				return nil, err
+			}
+		}
+		if st.Epochs == 0 {
+			return nil, p.errf(table, "has no epochs: give each stage its number of optimizer steps")
+		}
+		out[i] = st
+	}
+	return out, nil
 }
 
 // FlowConfig returns the flow's architecture for a target of dimension
@@ -357,13 +450,22 @@ func (tr *TrainSpec) toml(rel func(string) string) string {
 		fmt.Fprintf(&b, "features = %d\nfrequencies = %d\ntime_basis = %d\nsteps = %d\n", tr.Features, tr.Frequencies, tr.TimeBasis, tr.Steps)
 	}
 	fmt.Fprintf(&b, "eval_samples = %d\n", tr.EvalSamples)
+	if tr.Init != "" {
+		fmt.Fprintf(&b, "init = %s\n", tomlQuote(rel(tr.Init)))
+	}
+	for _, st := range tr.Stages {
+		fmt.Fprintf(&b, "\n[[train.stage]]\nepochs = %d\n", st.Epochs)
+		for _, k := range slices.Sorted(maps.Keys(st.Values)) {
+			fmt.Fprintf(&b, "%s = %s\n", k, tomlAny(st.Values[k], nil))
+		}
+	}
 	return b.String()
 }
 
 // hashed is the [train] table as hashes see it: its data by content.
 func (tr *TrainSpec) hashed() TrainSpec {
 	c := *tr
-	c.Data = tr.DataSum
+	c.Data, c.Init = tr.DataSum, tr.InitSum
 	return c
 }
 
