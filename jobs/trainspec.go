@@ -2,14 +2,14 @@ package jobs
 
 import (
 	"crypto/sha256"
-	"maps"
-	"os"
-	"slices"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mcflow/mcflow/kind"
