@@ -58,13 +58,17 @@ type TrainSummary struct {
 	//
 	// "rk4" (cnf): ln q is the RK4-integrated divergence, off from the
 	// density of the discrete map by δ(x); DensityError is the measured
-	// standard deviation of δ (step doubling on 1000 draws), the bound
-	// flow-MH prints.
+	// standard deviation of δ (step doubling on 1000 draws) of the saved
+	// map, the bound flow-MH prints.
 	Density      string `json:"density"`
 	DensityError *F     `json:"density_error,omitempty"`
-	Params       int    `json:"flow_parameters"`
-	Seconds      F      `json:"seconds"` // wall-clock training time (differs between identical runs)
-	File         string `json:"flow_file"`
+	// RK4Steps are the steps of the saved map (cnf: the training's steps,
+	// doubled until DensityError is below train.density_tolerance).
+	RK4Steps int      `json:"rk4_steps,omitempty"`
+	Warnings []string `json:"warnings,omitempty"` // what makes the flow's figures or use doubtful
+	Params   int      `json:"flow_parameters"`
+	Seconds  F        `json:"seconds"` // wall-clock training time (differs between identical runs)
+	File     string   `json:"flow_file"`
 }
 
 // TrainTaskSummary is OUT/summary/<task>.json of a training run.
@@ -187,6 +191,9 @@ func Train(ctx context.Context, s *Spec, o Options) (*TrainReport, error) {
 		}
 		if sum.alreadyDone {
 			rep.Messages = append(rep.Messages, fmt.Sprintf("task %s was already trained (%s)", t.Name(), lay.Flow(t.Name())))
+		}
+		for _, w := range sum.Train.Warnings {
+			rep.Messages = append(rep.Messages, fmt.Sprintf("warning: task %s: %s", t.Name(), w))
 		}
 	}
 	if o.Task < 0 {
@@ -363,6 +370,18 @@ const densitySamples = 1000
 // the loss curve, the summary and the figure.
 func finishTraining(s *Spec, t Task, lay Layout, o Options, tr *nf.Trainer, tg model.Target, lnZ func() (float64, string, error), seconds float64, stream string) (*TrainTaskSummary, error) {
 	name := t.Name()
+	var density *F
+	var warnings []string
+	if c, ok := tr.Model.Flow.(*nf.CNF); ok {
+		// The saved map's steps are chosen before the evaluation, which is of that map.
+		tol := s.Train.DensityTolerance
+		met := c.TuneSteps(tol, 8*s.Train.Steps, densitySamples, o.Workers, mc.Streams{Seed: s.Seed, Task: stream + "/density", Purpose: mc.Eval})
+		d := F(c.DensityError())
+		density = &d
+		if !met {
+			warnings = append(warnings, fmt.Sprintf("density error %.2g nats is above density_tolerance = %g even at %d RK4 steps: flow-MH samples p·e^(−δ) with that spread; train with more steps", d, tol, c.Config().Steps))
+		}
+	}
 	ev, err := nf.Evaluate(tr.Model, tg, s.Train.EvalSamples, o.Workers, mc.Streams{Seed: s.Seed, Task: stream, Purpose: mc.Eval})
 	if err != nil {
 		return nil, err
@@ -370,14 +389,13 @@ func finishTraining(s *Spec, t Task, lay Layout, o Options, tr *nf.Trainer, tg m
 	ts := &TrainSummary{Flow: s.Train.Flow, Loss: s.Train.Loss, Epochs: tr.Epoch, EvalSamples: ev.N,
 		Fq: F(ev.Fq.Value), FqStderr: F(ev.Fq.Stderr), MinusLnZ: F(math.NaN()), Gap: F(math.NaN()), GapStderr: F(math.NaN()),
 		ESS: F(ev.ESSPerSample.Value), ESSStderr: F(ev.ESSPerSample.Stderr),
-		LnZIS: F(ev.LogZ.Value), LnZISStderr: F(ev.LogZ.Stderr), Seconds: F(seconds), File: lay.Flow(name), Density: "exact"}
+		LnZIS: F(ev.LogZ.Value), LnZISStderr: F(ev.LogZ.Stderr), Seconds: F(seconds), File: lay.Flow(name), Density: "exact",
+		Warnings: warnings}
 	if !tr.Model.Flow.Exact() {
 		ts.Density = "approximate"
 	}
-	if c, ok := tr.Model.Flow.(*nf.CNF); ok {
-		d := F(c.MeasureDensityError(densitySamples, o.Workers, mc.Streams{Seed: s.Seed, Task: stream + "/density", Purpose: mc.Eval}))
-		c.SetDensityError(float64(d))
-		ts.Density, ts.DensityError = "rk4", &d
+	if density != nil {
+		ts.Density, ts.DensityError, ts.RK4Steps = "rk4", density, tr.Model.Flow.Config().Steps
 	}
 	if len(tr.Losses) > 0 {
 		ts.LossFinal = F(tr.Losses[len(tr.Losses)-1])

@@ -48,6 +48,9 @@ type TrainSpec struct {
 	Features    int `json:",omitempty"`
 	Frequencies int `json:",omitempty"`
 	TimeBasis   int `json:",omitempty"`
+	// DensityTolerance bounds a cnf's density error: after training its
+	// RK4 steps are doubled (up to 8×) until the measured error is below.
+	DensityTolerance float64 `json:",omitempty"`
 
 	EvalSamples int // fresh samples for F_q, ESS and ln Z at the end
 
@@ -100,7 +103,8 @@ var trainKeyDocs = []trainKey{
 	{"symmetric", "choice", `"none"`, `"none", "equivariant" (g(−z) = −g(z)) or "mixture" (q symmetrised over ±x)`},
 	{"exact", "boolean", "false", "monge-ampere: the exact density of the RK4 map (a d×d Jacobian per point; affordable to about 150 dimensions)"},
 	{"hutchinson", "boolean", "false", "monge-ampere with the mlp potential: a stochastic trace for training"},
-	{"eval_samples", "integer", "100000", "fresh samples for the final F_q, ESS and ln Z bounds (>= 1000)"},
+	{"density_tolerance", "number", "0.001", "cnf: after training, the RK4 steps of the saved map are doubled (up to 8×) until its density error (the spread of ln q minus the map's log-density, nats) is below"},
+	{"eval_samples", "integer", "100000 (cnf: 10000)", "fresh samples for the final F_q, ESS and ln Z bounds (>= 1000)"},
 	{"init", "path", "—", "a saved flow of the same architecture to start from (e.g. OUT/flow/<task>.h5 of a job at a smaller L or another λ/β); convolutional and cnf flows are carried over to the task's L"},
 	{"stage", "tables", "—", "[[train.stage]]: earlier stages of a multi-stage training, in order, each with its `epochs` and the [model] values it sets (e.g. `L = 8`); each starts from the previous stage's flow and writes OUT/stages/<k>/; [model] and [train] epochs are the final stage"},
 }
@@ -203,6 +207,7 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			return p.errf("train.flow", "= \"cnf\" needs a lattice model (phi4, ising2d-relaxed)")
 		}
 		tr.LR, tr.Hidden, tr.Steps, tr.Features, tr.Frequencies, tr.TimeBasis, tr.Symmetric = 5e-3, nil, 50, 20, 49, 21, "equivariant"
+		tr.DensityTolerance, tr.EvalSamples = 1e-3, 10000
 	}
 	set := map[string]bool{}
 	for _, k := range keys {
@@ -276,6 +281,8 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			}
 		case "eval_samples":
 			tr.EvalSamples, err = p.integer(key, v, 1000, "fresh samples for the final estimates")
+		case "density_tolerance":
+			tr.DensityTolerance, err = p.float(key, v, "nats, > 0", func(f float64) bool { return f > 0 })
 		case "init":
 			tr.Init, tr.InitSum, err = p.initFlow(s, key, v)
 		case "stage":
@@ -303,7 +310,7 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 		return p.errf("train.kernel", "applies to net = \"conv\" (realnvp) or potential = \"conv\" (monge-ampere)")
 	}
 	// Keys of the other flow are refused rather than ignored.
-	cnfOnly := []string{"features", "frequencies", "time_basis"}
+	cnfOnly := []string{"features", "frequencies", "time_basis", "density_tolerance"}
 	other := map[string][]string{"realnvp": append([]string{"potential", "steps", "eps", "exact", "hutchinson"}, cnfOnly...),
 		"monge-ampere": append([]string{"layers", "mask", "net", "coupling", "bins", "bound"}, cnfOnly...),
 		"cnf":          {"layers", "mask", "net", "coupling", "bins", "bound", "potential", "eps", "exact", "hutchinson", "hidden", "kernel"}}
@@ -447,7 +454,7 @@ func (tr *TrainSpec) toml(rel func(string) string) string {
 			fmt.Fprintf(&b, "kernel = %d\n", tr.Kernel)
 		}
 	case "cnf":
-		fmt.Fprintf(&b, "features = %d\nfrequencies = %d\ntime_basis = %d\nsteps = %d\n", tr.Features, tr.Frequencies, tr.TimeBasis, tr.Steps)
+		fmt.Fprintf(&b, "features = %d\nfrequencies = %d\ntime_basis = %d\nsteps = %d\ndensity_tolerance = %s\n", tr.Features, tr.Frequencies, tr.TimeBasis, tr.Steps, formatNumber(tr.DensityTolerance, false))
 	}
 	fmt.Fprintf(&b, "eval_samples = %d\n", tr.EvalSamples)
 	if tr.Init != "" {

@@ -124,11 +124,17 @@ func initFlow(s *Spec, want *nf.Model, l int) (*nf.Model, error) {
 		return nil, &SpecError{File: s.File, Key: "train.init", Msg: err.Error()}
 	}
 	a, b := m.Flow.Config(), want.Flow.Config()
-	a.DensityError, b.DensityError = 0, 0
+	if a.TrainSteps > 0 { // a cnf sampled with more steps than it was trained with
+		a.Steps = a.TrainSteps
+	}
+	a.DensityError, a.TrainSteps = 0, 0
 	if diff := configDiff(a, b); len(diff) > 0 || m.Sym != want.Sym {
 		return nil, &SpecError{File: s.File, Key: "train.init", Msg: fmt.Sprintf("%s has another architecture than [train] asks for (%v; symmetric %q, want %q): set [train]'s architecture keys to the flow's", path, diff, m.Sym, want.Sym)}
 	}
-	return m, nil
+	if err := want.LoadParams(m); err != nil {
+		return nil, &SpecError{File: s.File, Key: "train.init", Msg: err.Error()}
+	}
+	return want, nil
 }
 
 // configDiff lists the fields in which two flow architectures differ, as

@@ -238,3 +238,32 @@ func TestCNFDensityGap(t *testing.T) {
 		t.Errorf("δ(5 steps)/δ(10 steps) = %v, want about 16 (fourth order)", r)
 	}
 }
+
+// TuneSteps doubles the steps until the measured density error is below
+// the tolerance, records the training steps, and leaves a flow already
+// below it alone; the error it records is MeasureDensityError's at the
+// chosen steps.
+func TestCNFTuneSteps(t *testing.T) {
+	streams := mc.Streams{Seed: 3, Task: "tune", Purpose: mc.Eval}
+	err := func(steps int) float64 { return testCNF(t, 4, steps, 0.4).MeasureDensityError(128, 2, streams) }
+	start, e6, e12 := err(3), err(6), err(12)
+	t.Logf("density error %.3g, %.3g, %.3g at 3, 6, 12 steps", start, e6, e12)
+	tol := math.Sqrt(e6 * e12) // two doublings are needed, one is not enough
+	f := testCNF(t, 4, 3, 0.4)
+	if !f.TuneSteps(tol, 24, 128, 2, streams) {
+		t.Fatalf("error %v at %d steps, tolerance %v", f.DensityError(), f.cfg.Steps, tol)
+	}
+	if f.cfg.Steps != 12 || f.cfg.TrainSteps != 3 {
+		t.Errorf("steps %d (trained with %d), want 12 (3): error %.3g → %.3g", f.cfg.Steps, f.cfg.TrainSteps, start, f.DensityError())
+	}
+	if got := f.MeasureDensityError(128, 1, streams); got != f.DensityError() {
+		t.Errorf("recorded error %v, measured at the chosen steps %v", f.DensityError(), got)
+	}
+	if f.TuneSteps(f.DensityError()/1e6, 24, 128, 2, streams) || f.cfg.Steps != 24 || f.cfg.TrainSteps != 3 {
+		t.Errorf("a tolerance out of reach: reported met, or steps %d (trained with %d), want the bound 24 (3)", f.cfg.Steps, f.cfg.TrainSteps)
+	}
+	g := testCNF(t, 4, 3, 0.4)
+	if !g.TuneSteps(2*start, 24, 128, 2, streams) || g.cfg.Steps != 3 || g.cfg.TrainSteps != 0 {
+		t.Errorf("a flow within tolerance was changed: steps %d, trained with %d", g.cfg.Steps, g.cfg.TrainSteps)
+	}
+}

@@ -54,6 +54,10 @@ type Config struct {
 	Frequencies  int     `json:",omitempty"`
 	TimeBasis    int     `json:",omitempty"`
 	DensityError float64 `json:",omitempty"`
+	// TrainSteps are the RK4 steps the flow was trained with when Steps
+	// was raised after training to hold DensityError below a tolerance
+	// (CNF.TuneSteps), else 0.
+	TrainSteps int `json:",omitempty"`
 
 	// Symmetric: "none", "equivariant" (g(−z) = −g(z)) or "mixture".
 	Symmetric Symmetry

@@ -41,6 +41,10 @@ func (m *Model) Resize(L int) (*Model, error) {
 	return n, nil
 }
 
+// LoadParams sets the model's parameters to src's, a flow of the same
+// architecture (the same parameter shapes).
+func (m *Model) LoadParams(src *Model) error { return copyParams(m.Flow, src.Flow) }
+
 // copyParams copies src's parameters into f's, which must have the same
 // shapes.
 func copyParams(f, src Flow) error {
