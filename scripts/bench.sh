@@ -180,6 +180,22 @@ for cp in affine spline; do
   printf "%-52s %12.4f %12.4f %7.2fx\n" "conv $cp coupling flow, train step, s (vs PyTorch)" "$GF" "$TF" "$(ratio "$TF" "$GF")"
 done
 
+# The cnf flow at L = 32 with its defaults (20 features, 49 frequencies,
+# 21 time-basis functions, 50 RK4 steps), one thread: a training step per
+# configuration, the hand-written RK4 adjoint against autograd
+# (torch_ref.py cnf, batch 4), and a flow-MH proposal (a draw and its
+# ln q) in units of an HMC trajectory of 10 leapfrog steps on phi^4 at the
+# same L, both timed in one Go benchmark.
+tcn=(); gcn=(); gpr=()
+for i in 1 2 3; do
+  tcn+=("$($PY "$REF_DIR/torch_ref.py" cnf --reps 2 | awk '{print $2}')")
+  gcn+=("$(./build/nf.test -test.run '^$' -test.bench 'CNFTrainStep/L=32$' -test.benchtime 1x -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="ms/sample") print $i / 1000}')")
+  gpr+=("$(./build/nf.test -test.run '^$' -test.bench 'CNFProposal$' -test.benchtime 2x -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="trajectories/proposal") print $i}')")
+done
+TCN=$(printf '%s\n' "${tcn[@]}" | median); GCN=$(printf '%s\n' "${gcn[@]}" | median); GPR=$(printf '%s\n' "${gpr[@]}" | median)
+printf "%-52s %12.3f %12.3f %7.2fx\n" "cnf L=32 train step per configuration (cnf), s (vs PyTorch)" "$GCN" "$TCN" "$(ratio "$TCN" "$GCN")"
+printf "%-52s %12.0f\n" "cnf L=32 flow-MH proposal, in HMC trajectories (10 leapfrogs)" "$GPR"
+
 # The conv coupling flow at one point (what flow-MH and latent HMC pay per
 # step): nf.Point, graph-free, against the same flow through the ad graph.
 for cp in affine spline; do
