@@ -256,6 +256,9 @@ type Evaluation struct {
 // estimates F_q, the ESS per sample and ln Z.
 func Evaluate(m *Model, t model.Target, n, workers int, streams mc.Streams) (Evaluation, error) {
 	chunk := EvalChunk(m.Dim())
+	if _, ok := m.Flow.(valueForwarder); ok {
+		chunk = 64 // no graph to bound: chunks as small as balance wants
+	}
 	nc := (n + chunk - 1) / chunk
 	f := make([][]float64, nc)
 	parallel(nc, workers, func(c int) {
@@ -276,7 +279,8 @@ func Evaluate(m *Model, t model.Target, n, workers int, streams mc.Streams) (Eva
 }
 
 // EvalChunk is the number of samples Evaluate draws and pushes through
-// the flow at once: 2¹⁷ numbers (at most 4096 samples, at least 64), so
+// the flow at once (64 for a flow with a graph-free forward map, cnf, so
+// that the workers share the work evenly): 2¹⁷ numbers (at most 4096 samples, at least 64), so
 // that the graph of a chunk (whose parameters want gradients, so every
 // intermediate is kept until the chunk is done) stays near a gigabyte per
 // worker for a 16-layer convolutional flow at any lattice size.
