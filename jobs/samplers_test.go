@@ -46,11 +46,13 @@ func runJob(t *testing.T, doc string) (*Spec, *Report, Layout) {
 // checked-in equivariant RealNVP, flow-MH with it (a third of the steps
 // random-walk moves), flow-MH mixed with HMC (flowMC's kernel), and
 // flow-MH mixed with HMC through the checked-in convolutional coupling
-// flow (symmetrised over ±x) agree on ⟨|M|⟩/V and the action density
+// flow (symmetrised over ±x), and pure flow-MH with the checked-in cnf
+// flow (its RK4 density within its measured bound) agree on ⟨|M|⟩/V and the action density
 // within 4 standard errors, pairwise.
 func TestPhi4ThreeSamplers(t *testing.T) {
 	flow := testflows.Path(t, "phi4-L8-lam8.h5")
 	conv := testflows.Path(t, "phi4-L8-conv.h5")
+	cnf := testflows.Path(t, "phi4-L8-cnf.h5")
 	scale := 1
 	if long() {
 		scale = 10
@@ -63,8 +65,9 @@ func TestPhi4ThreeSamplers(t *testing.T) {
 		"flow-mh-hmc": head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 1000\nsweeps = %d\nlocal = 0.9\nlocal_kernel = \"hmc\"\neps = 0.1\nsteps = 10\n", flow, 10000*scale),
 		"nuts":        head + fmt.Sprintf("[sampler]\nkind = \"nuts\"\nchains = 4\nthermalize = 500\nsweeps = %d\n", 3000*scale),
 		"conv-mh-hmc": head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 500\nsweeps = %d\nlocal = 0.5\nlocal_kernel = \"hmc\"\neps = 0.1\nsteps = 10\n", conv, 3000*scale),
+		"cnf-mh":      head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 500\nsweeps = %d\n", cnf, 3000*scale),
 	}
-	names := []string{"hmc", "nuts", "latent-hmc", "flow-mh", "flow-mh-hmc", "conv-mh-hmc"}
+	names := []string{"hmc", "nuts", "latent-hmc", "flow-mh", "flow-mh-hmc", "conv-mh-hmc", "cnf-mh"}
 	type est struct{ v, se float64 }
 	got := map[string]map[string]est{}
 	for _, k := range names {

@@ -465,6 +465,9 @@ func TrainTable(sums []*TrainTaskSummary, scanned []string) string {
 		if t.Density == "approximate" {
 			flow += " (approx. density)"
 		}
+		if t.DensityError != nil {
+			flow += fmt.Sprintf(" (%d steps, density ±%.1g)", t.RK4Steps, float64(*t.DensityError))
+		}
 		row = append(row, flow, fmt.Sprint(t.Epochs), PM(float64(t.Fq), float64(t.FqStderr)), mz, gap,
 			PM(float64(t.ESS), float64(t.ESSStderr)), fmt.Sprintf("%.1f", float64(t.Seconds)))
 		rows = append(rows, row)
