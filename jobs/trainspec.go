@@ -48,6 +48,11 @@ type TrainSpec struct {
 	Features    int `json:",omitempty"`
 	Frequencies int `json:",omitempty"`
 	TimeBasis   int `json:",omitempty"`
+
+	// neuralrg: the scales transformed (from the finest) and the pairs of
+	// block layers per scale (Layers and Hidden are each block's).
+	Depth  int `json:",omitempty"`
+	Repeat int `json:",omitempty"`
 	// DensityTolerance bounds a cnf's density error: after training its
 	// RK4 steps are doubled (up to 8×) until the measured error is below.
 	DensityTolerance float64 `json:",omitempty"`
@@ -79,15 +84,15 @@ type TrainStage struct {
 type trainKey struct{ name, typ, def, doc string }
 
 var trainKeyDocs = []trainKey{
-	{"flow", "choice", `"realnvp"`, `"realnvp" (coupling layers), "monge-ampere" (a continuous flow) or "cnf" (the equivariant continuous flow of lattices, Gerdes et al. 2022)`},
+	{"flow", "choice", `"realnvp"`, `"realnvp" (coupling layers), "monge-ampere" (a continuous flow), "cnf" (the equivariant continuous flow of lattices, Gerdes et al. 2022) or "neuralrg" (the hierarchical bijector of Li and Wang 2018, L a power of two)`},
 	{"epochs", "integer", "500", "optimizer steps, one batch each"},
 	{"batch", "integer", "1024", "samples per step"},
 	{"lr", "number", "0.001 (monge-ampere: 0.01; cnf: 0.005)", "Adam's learning rate"},
 	{"loss", "choice", `"reverse"`, `"reverse" (F_q, needs only the target) or "forward" (maximum likelihood on data)`},
 	{"schedule", "choice", `"cosine"`, `"cosine" (to 1% of lr) or "constant"`},
 	{"data", "path", "—", `loss = "forward": an .npy of configurations (…, dim)`},
-	{"layers", "integer", `8 (net = "conv": 16)`, "realnvp: coupling layers"},
-	{"hidden", "list", "[64, 64] (conv: [8, 8]; monge-ampere: [32], mlp potential [32, 32], conv potential [4])", "hidden widths (conv: channels; lncosh: its number of terms; conv potential: its features)"},
+	{"layers", "integer", `8 (net = "conv": 16; neuralrg: 4)`, "realnvp: coupling layers; neuralrg: coupling layers of each 2×2 block's RealNVP"},
+	{"hidden", "list", "[64, 64] (conv: [8, 8]; monge-ampere: [32], mlp potential [32, 32], conv potential [4]; neuralrg: [32, 32])", "hidden widths (conv: channels; lncosh: its number of terms; conv potential: its features)"},
 	{"mask", "choice", `"checkerboard" on lattices, else "halves"`, "realnvp: which coordinates a layer keeps"},
 	{"net", "choice", `"mlp"`, `realnvp: the coupling networks, "mlp" (dense) or "conv" (periodic convolutions, translation-equivariant; lattices)`},
 	{"kernel", "integer", "3", `net = "conv" or potential = "conv": the convolutions' kernel size (odd, <= L)`},
@@ -103,6 +108,8 @@ var trainKeyDocs = []trainKey{
 	{"symmetric", "choice", `"none"`, `"none", "equivariant" (g(−z) = −g(z)) or "mixture" (q symmetrised over ±x)`},
 	{"exact", "boolean", "false", "monge-ampere: the exact density of the RK4 map (a d×d Jacobian per point; affordable to about 150 dimensions)"},
 	{"hutchinson", "boolean", "false", "monge-ampere with the mlp potential: a stochastic trace for training"},
+	{"depth", "integer", "log2(L)", "neuralrg: the scales transformed, from the finest (the sites left after the last are latent variables of the coarsest scale)"},
+	{"repeat", "integer", "2", "neuralrg: pairs of block layers per scale (blocks at the origin, then shifted by the scale's spacing)"},
 	{"density_tolerance", "number", "0.001", "cnf: after training, the RK4 steps of the saved map are doubled (up to 8×) until its density error (the spread of ln q minus the map's log-density, nats) is below"},
 	{"eval_samples", "integer", "100000 (cnf: 10000)", "fresh samples for the final F_q, ESS and ln Z bounds (>= 1000)"},
 	{"init", "path", "—", "a saved flow of the same architecture to start from (e.g. OUT/flow/<task>.h5 of a job at a smaller L or another λ/β); convolutional and cnf flows are carried over to the task's L"},
@@ -169,7 +176,7 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 	*tr = TrainSpec{Flow: "realnvp", Epochs: 500, Batch: 1024, Loss: "reverse", Schedule: "cosine",
 		Symmetric: "none", EvalSamples: 100000}
 	if v, ok := t["flow"]; ok {
-		if tr.Flow, err = p.choice("train.flow", v, "realnvp", "monge-ampere", "cnf"); err != nil {
+		if tr.Flow, err = p.choice("train.flow", v, "realnvp", "monge-ampere", "cnf", "neuralrg"); err != nil {
 			return err
 		}
 	}
@@ -202,6 +209,11 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 		}
 	case "monge-ampere":
 		tr.LR, tr.Potential, tr.Hidden, tr.Steps, tr.Eps = 1e-2, "lncosh", []int{32}, 50, 0.1
+	case "neuralrg":
+		if !lattice {
+			return p.errf("train.flow", "= \"neuralrg\" needs a lattice model (phi4, ising2d-relaxed)")
+		}
+		tr.LR, tr.Layers, tr.Hidden, tr.Repeat = 1e-3, 4, []int{32, 32}, 2
 	case "cnf":
 		if !lattice {
 			return p.errf("train.flow", "= \"cnf\" needs a lattice model (phi4, ising2d-relaxed)")
@@ -281,6 +293,10 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			}
 		case "eval_samples":
 			tr.EvalSamples, err = p.integer(key, v, 1000, "fresh samples for the final estimates")
+		case "depth":
+			tr.Depth, err = p.integer(key, v, 1, "scales, from the finest")
+		case "repeat":
+			tr.Repeat, err = p.integer(key, v, 1, "pairs of block layers per scale")
 		case "density_tolerance":
 			tr.DensityTolerance, err = p.float(key, v, "nats, > 0", func(f float64) bool { return f > 0 })
 		case "init":
@@ -310,10 +326,11 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 		return p.errf("train.kernel", "applies to net = \"conv\" (realnvp) or potential = \"conv\" (monge-ampere)")
 	}
 	// Keys of the other flow are refused rather than ignored.
-	cnfOnly := []string{"features", "frequencies", "time_basis", "density_tolerance"}
+	cnfOnly := []string{"features", "frequencies", "time_basis", "density_tolerance", "depth", "repeat"}
 	other := map[string][]string{"realnvp": append([]string{"potential", "steps", "eps", "exact", "hutchinson"}, cnfOnly...),
 		"monge-ampere": append([]string{"layers", "mask", "net", "coupling", "bins", "bound"}, cnfOnly...),
-		"cnf":          {"layers", "mask", "net", "coupling", "bins", "bound", "potential", "eps", "exact", "hutchinson", "hidden", "kernel"}}
+		"cnf":          {"layers", "mask", "net", "coupling", "bins", "bound", "potential", "eps", "exact", "hutchinson", "hidden", "kernel", "depth", "repeat"},
+		"neuralrg":     {"mask", "net", "coupling", "bins", "bound", "potential", "eps", "exact", "hutchinson", "kernel", "steps", "features", "frequencies", "time_basis", "density_tolerance"}}
 	if tr.Flow == "cnf" && tr.Loss == "forward" {
 		return p.errf("train.loss", "= \"forward\" does not apply to flow = \"cnf\": its inverse is found by iteration, without gradients; train it by reverse KL")
 	}
@@ -344,6 +361,10 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 	// A stand-in lattice: the checks below do not depend on its size (the
 	// kernel is checked against the target's L when a task is built).
 	c.L = max(2, tr.Kernel)
+	if c.Kind == "neuralrg" { // the depth is checked against the target's L then too
+		c.Depth = max(1, tr.Depth)
+		c.L = 1 << c.Depth
+	}
 	c.Dim = c.L * c.L
 	if err := c.Validate(); err != nil {
 		return p.errf("train", "%s", strings.TrimPrefix(err.Error(), "nf: "))
@@ -419,7 +440,7 @@ func (tr *TrainSpec) FlowConfig(dim, l int) nf.Config {
 	c := nf.Config{Kind: tr.Flow, Layers: tr.Layers, Hidden: tr.Hidden, Mask: tr.Mask, Net: tr.Net, Kernel: tr.Kernel, Potential: tr.Potential,
 		Coupling: tr.Coupling, Bins: tr.Bins, Bound: tr.Bound,
 		Steps: tr.Steps, Eps: tr.Eps, Exact: tr.Exact, Hutchinson: tr.Hutchinson, Symmetric: nf.Symmetry(tr.Symmetric),
-		Features: tr.Features, Frequencies: tr.Frequencies, TimeBasis: tr.TimeBasis}
+		Features: tr.Features, Frequencies: tr.Frequencies, TimeBasis: tr.TimeBasis, Depth: tr.Depth, Repeat: tr.Repeat}
 	c.Defaults(dim, l)
 	return c
 }
@@ -452,6 +473,11 @@ func (tr *TrainSpec) toml(rel func(string) string) string {
 			tr.Potential, tr.Steps, formatNumber(tr.Eps, false), tr.Exact, tr.Hutchinson)
 		if tr.Potential == "conv" {
 			fmt.Fprintf(&b, "kernel = %d\n", tr.Kernel)
+		}
+	case "neuralrg":
+		fmt.Fprintf(&b, "layers = %d\nrepeat = %d\n", tr.Layers, tr.Repeat)
+		if tr.Depth > 0 {
+			fmt.Fprintf(&b, "depth = %d\n", tr.Depth)
 		}
 	case "cnf":
 		fmt.Fprintf(&b, "features = %d\nfrequencies = %d\ntime_basis = %d\nsteps = %d\ndensity_tolerance = %s\n", tr.Features, tr.Frequencies, tr.TimeBasis, tr.Steps, formatNumber(tr.DensityTolerance, false))

@@ -2,6 +2,7 @@ package nf
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 )
 
@@ -58,6 +59,12 @@ type Config struct {
 	// was raised after training to hold DensityError below a tolerance
 	// (CNF.TuneSteps), else 0.
 	TrainSteps int `json:",omitempty"`
+
+	// NeuralRG (on an L×L lattice, L a power of two): Depth scales from
+	// the finest, Repeat pairs of block layers per scale, each block a
+	// RealNVP on 4 sites with Layers couplings of Hidden widths.
+	Depth  int `json:",omitempty"`
+	Repeat int `json:",omitempty"`
 
 	// Symmetric: "none", "equivariant" (g(−z) = −g(z)) or "mixture".
 	Symmetric Symmetry
@@ -122,6 +129,20 @@ func (c *Config) Defaults(dim, l int) {
 		}
 		if c.Eps == 0 {
 			c.Eps = 0.1
+		}
+	case "neuralrg":
+		c.L = l
+		if c.Layers == 0 {
+			c.Layers = 4
+		}
+		if c.Hidden == nil {
+			c.Hidden = []int{32, 32}
+		}
+		if c.Repeat == 0 {
+			c.Repeat = 2
+		}
+		if c.Depth == 0 {
+			c.Depth = bits.Len(uint(l)) - 1 // log2 L: every scale
 		}
 	case "cnf":
 		c.L = l
@@ -231,8 +252,10 @@ func (c *Config) Validate() error {
 		}
 	case "cnf":
 		return c.validateCNF()
+	case "neuralrg":
+		return c.validateNeuralRG()
 	default:
-		return errorf("flow = %q, want \"realnvp\", \"monge-ampere\" or \"cnf\"", c.Kind)
+		return errorf("flow = %q, want \"realnvp\", \"monge-ampere\", \"cnf\" or \"neuralrg\"", c.Kind)
 	}
 	return nil
 }
@@ -252,6 +275,19 @@ func (c *Config) validateCNF() error {
 	}
 	if !(c.DensityError >= 0) {
 		return errorf("cnf with density error %v: want >= 0", c.DensityError)
+	}
+	return nil
+}
+
+func (c *Config) validateNeuralRG() error {
+	if c.L < 2 || c.L*c.L != c.Dim || c.L&(c.L-1) != 0 {
+		return errorf("flow = \"neuralrg\" needs an L×L lattice target with L a power of two (L = %d, dimension %d)", c.L, c.Dim)
+	}
+	if max := bits.Len(uint(c.L)) - 1; c.Depth < 1 || c.Depth > max {
+		return errorf("neuralrg with depth = %d: want 1 to log2(L) = %d scales", c.Depth, max)
+	}
+	if c.Repeat < 1 || c.Layers < 1 || len(c.Hidden) == 0 {
+		return errorf("neuralrg with repeat = %d, layers = %d, hidden = %v: want repeat >= 1, layers >= 1 and hidden widths", c.Repeat, c.Layers, c.Hidden)
 	}
 	return nil
 }

@@ -167,6 +167,8 @@ func New(c Config, rng *mc.PCG) (*Model, error) {
 		f = newMongeAmpere(c, rng)
 	case "cnf":
 		f = newCNF(c, rng)
+	case "neuralrg":
+		f = newNeuralRG(c, rng)
 	}
 	sym := c.Symmetric
 	if sym == "" {

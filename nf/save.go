@@ -107,4 +107,5 @@ var (
 	_ Flow = (*RealNVP)(nil)
 	_ Flow = (*MongeAmpere)(nil)
 	_ Flow = (*CNF)(nil)
+	_ Flow = (*NeuralRG)(nil)
 )
