@@ -257,7 +257,7 @@ func trainTask(ctx context.Context, s *Spec, t Task, lay Layout, o Options, prog
 		note(o.Stderr, "mcflow: task %s: training starts from the flow %s\n", t.Name(), s.Train.Init)
 	}
 	topts := nf.TrainOptions{Loss: nf.Loss(s.Train.Loss), Batch: s.Train.Batch, LR: s.Train.LR, Workers: o.Workers,
-		Streams: streams, Data: data, Epochs: s.Train.Epochs, Schedule: s.Train.Schedule}
+		Streams: streams, Data: data, Epochs: s.Train.Epochs, Schedule: s.Train.Schedule, Warmup: s.Train.warmup()}
 	tr, err := nf.NewTrainer(m, tg, topts)
 	if err != nil {
 		return nil, err

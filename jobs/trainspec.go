@@ -65,6 +65,10 @@ type TrainSpec struct {
 	// content's hash, which is what the training hash sees.
 	Init    string `json:",omitempty"`
 	InitSum string `json:"-"`
+	// Warmup is the epochs over which the learning rate rises to LR (nil:
+	// the default, 0 for a fresh flow, a tenth of the epochs when training
+	// starts from a trained one: Init or a later stage).
+	Warmup *int `json:",omitempty"`
 	// Stages are the earlier stages of a multi-stage training
 	// ([[train.stage]]), in order: each trains the flow on the model with
 	// its values set for Epochs epochs, starting from the previous
@@ -112,6 +116,7 @@ var trainKeyDocs = []trainKey{
 	{"repeat", "integer", "2", "neuralrg: pairs of block layers per scale (blocks at the origin, then shifted by the scale's spacing)"},
 	{"density_tolerance", "number", "0.001", "cnf: after training, the RK4 steps of the saved map are doubled (up to 8×) until its density error (the spread of ln q minus the map's log-density, nats) is below"},
 	{"eval_samples", "integer", "100000 (cnf: 10000)", "fresh samples for the final F_q, ESS and ln Z bounds (>= 1000)"},
+	{"warmup", "integer", "0 (from a trained flow, init or a later stage: a tenth of the epochs)", "epochs over which the learning rate rises linearly to lr (Adam's first steps move every parameter by about lr, which throws a trained flow far off)"},
 	{"init", "path", "—", "a saved flow of the same architecture to start from (e.g. OUT/flow/<task>.h5 of a job at a smaller L or another λ/β); convolutional and cnf flows are carried over to the task's L"},
 	{"stage", "tables", "—", "[[train.stage]]: earlier stages of a multi-stage training, in order, each with its `epochs` and the [model] values it sets (e.g. `L = 8`); each starts from the previous stage's flow and writes OUT/stages/<k>/; [model] and [train] epochs are the final stage"},
 }
@@ -299,6 +304,10 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			tr.Repeat, err = p.integer(key, v, 1, "pairs of block layers per scale")
 		case "density_tolerance":
 			tr.DensityTolerance, err = p.float(key, v, "nats, > 0", func(f float64) bool { return f > 0 })
+		case "warmup":
+			var w int
+			w, err = p.integer(key, v, 0, "epochs of rising learning rate")
+			tr.Warmup = &w
 		case "init":
 			tr.Init, tr.InitSum, err = p.initFlow(s, key, v)
 		case "stage":
@@ -434,6 +443,17 @@ func (p *parser) stages(s *Spec, v any) ([]TrainStage, error) {
 	return out, nil
 }
 
+// warmup is the epochs of rising learning rate (see TrainSpec.Warmup).
+func (tr *TrainSpec) warmup() int {
+	switch {
+	case tr.Warmup != nil:
+		return *tr.Warmup
+	case tr.Init != "":
+		return max(1, tr.Epochs/10)
+	}
+	return 0
+}
+
 // FlowConfig returns the flow's architecture for a target of dimension
 // dim (lattice side l, or 0).
 func (tr *TrainSpec) FlowConfig(dim, l int) nf.Config {
@@ -483,6 +503,9 @@ func (tr *TrainSpec) toml(rel func(string) string) string {
 		fmt.Fprintf(&b, "features = %d\nfrequencies = %d\ntime_basis = %d\nsteps = %d\ndensity_tolerance = %s\n", tr.Features, tr.Frequencies, tr.TimeBasis, tr.Steps, formatNumber(tr.DensityTolerance, false))
 	}
 	fmt.Fprintf(&b, "eval_samples = %d\n", tr.EvalSamples)
+	if tr.Warmup != nil {
+		fmt.Fprintf(&b, "warmup = %d\n", *tr.Warmup)
+	}
 	if tr.Init != "" {
 		fmt.Fprintf(&b, "init = %s\n", tomlQuote(rel(tr.Init)))
 	}

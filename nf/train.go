@@ -53,15 +53,24 @@ type TrainOptions struct {
 	// "") keeps LR.
 	Epochs   int
 	Schedule string
+	// Warmup > 0 raises the rate linearly over the first Warmup epochs
+	// (epoch e gets (e+1)/Warmup of it): Adam's first steps move every
+	// parameter by about the rate, which throws a trained flow that
+	// training starts from (a smaller lattice's, carried over) far off.
+	Warmup int
 }
 
 // lr returns the learning rate of an epoch.
 func (o *TrainOptions) lr(epoch int) float64 {
-	if o.Schedule != "cosine" || o.Epochs < 1 {
-		return o.LR
+	lr := o.LR
+	if o.Schedule == "cosine" && o.Epochs >= 1 {
+		f := math.Min(1, float64(epoch)/float64(o.Epochs))
+		lr *= 0.01 + 0.99*0.5*(1+math.Cos(math.Pi*f))
 	}
-	f := math.Min(1, float64(epoch)/float64(o.Epochs))
-	return o.LR * (0.01 + 0.99*0.5*(1+math.Cos(math.Pi*f)))
+	if epoch < o.Warmup {
+		lr *= float64(epoch+1) / float64(o.Warmup)
+	}
+	return lr
 }
 
 // Trainer trains a flow's parameters with Adam. Its state (epoch,

@@ -123,3 +123,25 @@ func TestEvaluationEstimators(t *testing.T) {
 		}
 	}
 }
+
+// The learning rate: the cosine schedule from LR to LR/100, and a warmup
+// that raises it linearly over its first epochs.
+func TestLearningRate(t *testing.T) {
+	for _, tc := range []struct {
+		o     TrainOptions
+		epoch int
+		want  float64
+	}{
+		{TrainOptions{LR: 2, Schedule: "constant"}, 7, 2},
+		{TrainOptions{LR: 2, Schedule: "cosine", Epochs: 10}, 0, 2},
+		{TrainOptions{LR: 2, Schedule: "cosine", Epochs: 10}, 5, 2 * (0.01 + 0.99*0.5)},
+		{TrainOptions{LR: 2, Schedule: "cosine", Epochs: 10}, 10, 0.02},
+		{TrainOptions{LR: 2, Schedule: "constant", Warmup: 4}, 0, 0.5},
+		{TrainOptions{LR: 2, Schedule: "constant", Warmup: 4}, 3, 2},
+		{TrainOptions{LR: 2, Schedule: "cosine", Epochs: 10, Warmup: 4}, 1, 2 * (0.01 + 0.99*0.5*(1+math.Cos(math.Pi/10))) / 2},
+	} {
+		if got := tc.o.lr(tc.epoch); math.Abs(got-tc.want) > 1e-15 {
+			t.Errorf("%+v at epoch %d: lr %v, want %v", tc.o, tc.epoch, got, tc.want)
+		}
+	}
+}
