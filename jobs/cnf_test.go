@@ -33,10 +33,10 @@ eval_samples = 2000
 [sampler]
 kind = "flow-mh"
 chains = 4
-thermalize = 500
-sweeps = 10000
+thermalize = 300
+sweeps = 4000
 `
-	hmcJob := "seed = 3\n" + model + "[sampler]\nkind = \"hmc\"\nchains = 4\nthermalize = 1000\nsweeps = 10000\n"
+	hmcJob := "seed = 3\n" + model + "[sampler]\nkind = \"hmc\"\nchains = 4\nthermalize = 500\nsweeps = 4000\n"
 	dir := t.TempDir()
 	s, err := Parse([]byte(flowJob), "cnf.toml", dir)
 	if err != nil {
