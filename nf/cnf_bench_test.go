@@ -16,17 +16,7 @@ import (
 func BenchmarkCNFTrainStep(b *testing.B) {
 	for _, L := range []int{12, 32} {
 		b.Run(map[int]string{12: "L=12", 32: "L=32"}[L], func(b *testing.B) {
-			c := Config{Kind: "cnf"}
-			c.Defaults(L*L, L)
-			m, err := New(c, mc.NewPCG(1, 1))
-			if err != nil {
-				b.Fatal(err)
-			}
-			f := m.Flow.(*CNF)
-			rng := mc.NewPCG(2, 2)
-			for i := range f.W.Value.Data {
-				f.W.Value.Data[i] = 0.01 * mc.Normal(rng)
-			}
+			f := benchCNF(b, L)
 			z := ad.NewTensor(normals(16*L*L, 3), 16, L*L)
 			b.ResetTimer()
 			for range b.N {
@@ -46,17 +36,7 @@ func BenchmarkCNFTrainStep(b *testing.B) {
 // timed in this benchmark on one goroutine.
 func BenchmarkCNFProposal(b *testing.B) {
 	const L, batch, leapfrogs = 32, 16, 10
-	c := Config{Kind: "cnf"}
-	c.Defaults(L*L, L)
-	m, err := New(c, mc.NewPCG(1, 1))
-	if err != nil {
-		b.Fatal(err)
-	}
-	f := m.Flow.(*CNF)
-	rng := mc.NewPCG(2, 2)
-	for i := range f.W.Value.Data {
-		f.W.Value.Data[i] = 0.01 * mc.Normal(rng)
-	}
+	f := benchCNF(b, L)
 	z := ad.NewTensor(normals(batch*L*L, 3), batch, L*L)
 	p, err := model.NewPhi4(L, -4, 4.572)
 	if err != nil {
@@ -94,4 +74,21 @@ func BenchmarkCNFProposal(b *testing.B) {
 	b.ReportMetric(prop*1e3, "ms/proposal")
 	b.ReportMetric(traj*1e6, "us/trajectory")
 	b.ReportMetric(prop/traj, "trajectories/proposal")
+}
+
+// benchCNF is the default cnf flow on an L×L lattice with small random
+// kernels (W = 0 would make the map the identity).
+func benchCNF(b *testing.B, L int) *CNF {
+	c := Config{Kind: "cnf"}
+	c.Defaults(L*L, L)
+	m, err := New(c, mc.NewPCG(1, 1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := m.Flow.(*CNF)
+	rng := mc.NewPCG(2, 2)
+	for i := range f.W.Value.Data {
+		f.W.Value.Data[i] = 0.01 * mc.Normal(rng)
+	}
+	return f
 }

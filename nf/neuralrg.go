@@ -99,7 +99,7 @@ func (f *NeuralRG) Forward(z *ad.Var) (x, logDet *ad.Var) {
 	for l := len(f.blocks) - 1; l >= 0; l-- {
 		var ld *ad.Var
 		x, ld = f.layer(l, x, false)
-		logDet = addLD(logDet, ld)
+		logDet = addLogDet(logDet, ld)
 	}
 	return x, logDet
 }
@@ -110,14 +110,7 @@ func (f *NeuralRG) Inverse(x *ad.Var) (z, logDet *ad.Var) {
 	for l := range f.blocks {
 		var ld *ad.Var
 		z, ld = f.layer(l, z, true)
-		logDet = addLD(logDet, ld)
+		logDet = addLogDet(logDet, ld)
 	}
 	return z, logDet
-}
-
-func addLD(sum, ld *ad.Var) *ad.Var {
-	if sum == nil {
-		return ld
-	}
-	return ad.Add(sum, ld)
 }
