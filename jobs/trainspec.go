@@ -309,7 +309,7 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 			w, err = p.integer(key, v, 0, "epochs of rising learning rate")
 			tr.Warmup = &w
 		case "init":
-			tr.Init, tr.InitSum, err = p.initFlow(s, key, v)
+			tr.Init, tr.InitSum, err = p.initPath(s, key, v)
 		case "stage":
 			tr.Stages, err = p.stages(s, v)
 		}
@@ -381,8 +381,8 @@ func (p *parser) train(s *Spec, t map[string]any) error {
 	return nil
 }
 
-// initFlow reads train.init: an existing flow file.
-func (p *parser) initFlow(s *Spec, key string, v any) (path, sum string, err error) {
+// initPath reads train.init: an existing flow file.
+func (p *parser) initPath(s *Spec, key string, v any) (path, sum string, err error) {
 	if path, err = p.str(key, v); err != nil {
 		return "", "", err
 	}

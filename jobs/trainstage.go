@@ -47,8 +47,7 @@ func stageSpec(s *Spec, t Task, lay Layout, k int) (*Spec, Task) {
 		tr.Init = lay.Stage(k - 1).Flow(t.Name())
 		tr.InitSum = fmt.Sprintf("stage %d, from %q", k-1, s.Train.InitSum)
 	}
-	if k > n {
-		tr.Stages = s.Train.Stages
+	if k > n { // the final stage: the job's own model and epochs
 		return &ss, t
 	}
 	st := s.Train.Stages[k-1]
