@@ -61,7 +61,7 @@ func init() {
 		{"onsager", "[flags]", "exact infinite-lattice ln Z/N, E/N, C/N (AD through Onsager's quadrature)",
 			"Evaluates Onsager's solution of the 2D Ising model at each β, E and C by automatic differentiation of ln Z. B is start:stop:count (e.g. 0.40:0.50:51) or a comma list; --out writes one .npy per column and a plot.",
 			"mcflow onsager --beta 0.40:0.50:11", noCtx(cmdOnsager)},
-		{"trg", "[flags]", "TRG ln Z/N, with E/N and C/N by reverse-mode AD, beside Onsager",
+		{"trg", "[flags]", "TRG ln Z/N, with E/N and C/N by forward-mode differentiation, beside Onsager",
 			"Runs the tensor renormalisation group for the 2D Ising model at each β and differentiates it for E and C, beside Onsager's exact values.",
 			"mcflow trg --beta 0.44 --dcut 24", cmdTRG},
 		{"tfim", "[flags]", "learn TFIM couplings and fields whose ground state is the target",

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcflow/mcflow/exact"
 	"github.com/mcflow/mcflow/internal/testflows"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/io/npy"
@@ -464,6 +465,23 @@ func TestSolverCommands(t *testing.T) {
 	code, out, e = runCLI(t, "trg", "--beta", "0.45", "--dcut", "8", "--steps", "12")
 	if code != 0 || !strings.Contains(out, "0.45") {
 		t.Fatalf("trg: exit %d\n%s\n%s", code, out, e)
+	}
+	// --json: one object per β point, nothing else on stdout.
+	code, out, e = runCLI(t, "trg", "--beta", "0.3,0.45", "--dcut", "8", "--steps", "12", "--json")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 {
+		t.Fatalf("trg --json: exit %d, want 2 lines\n%s\n%s", code, out, e)
+	}
+	for i, line := range lines {
+		var p map[string]float64
+		if err := json.Unmarshal([]byte(line), &p); err != nil {
+			t.Fatalf("trg --json line %d: %v\n%s", i+1, err, line)
+		}
+		want, _ := exact.Onsager(p["beta"], 1)
+		if len(p) != 7 || p["beta"] != []float64{0.3, 0.45}[i] || p["onsager_E"] != want.E ||
+			math.Abs(p["lnZ"]-want.LnZ) > 1e-3 || math.Abs(p["E"]-want.E) > 0.05 || math.Abs(p["C"]-want.C) > 0.5 {
+			t.Errorf("trg --json line %d: %v (Onsager %+v)", i+1, p, want)
+		}
 	}
 	code, out, e = runCLI(t, "tfim", "--L", "4", "--steps", "50", "--print-every", "0")
 	if code != 0 || !strings.Contains(out, "infidelity ") {

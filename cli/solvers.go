@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -189,7 +190,8 @@ func cmdTRG(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sf := addScanFlags(fs)
 	dcut := fs.Int("dcut", 24, "bond dimension kept (an upper bound: degenerate multiplets are never split)")
 	steps := fs.Int("steps", 30, "coarse-graining steps (the lattice has 2^steps sites)")
-	workers := fs.Int("workers", 0, "β points computed at once (default: the CPUs this process may use, fewer if memory is short: ~5 GB per point at Dcut 24, 20 steps)")
+	workers := fs.Int("workers", 0, "β points computed at once (default: the CPUs this process may use; each point needs ~80 MB at Dcut 24)")
+	asJSON := fs.Bool("json", false, "print one JSON object per β point (beta, lnZ, E, C per site and onsager_lnZ, onsager_E, onsager_C) instead of the table")
 	betas, code := sf.parse(fs, args, stderr)
 	if betas == nil {
 		return code
@@ -203,17 +205,6 @@ func cmdTRG(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	w := *workers
 	if w < 1 {
 		w = jobs.DefaultWorkers()
-		// Each point holds its second-order graph, ~100 tensors of Dcut⁴
-		// float64 per step (5 GB at Dcut = 24, 20 steps): do not run more
-		// points at once than the memory available holds.
-		need := float64(*steps) * 100 * math.Pow(float64(*dcut), 4) * 8
-		if avail := memAvailable(); avail > 0 {
-			if fit := int(float64(avail) / need); fit < w {
-				w = max(1, fit)
-				fmt.Fprintf(stderr, "mcflow trg: %d β point(s) at once: each needs ~%.1f GB, %.1f GB available (--workers overrides)\n",
-					w, need/1e9, float64(avail)/1e9)
-			}
-		}
 	}
 	res := make([]tn.Thermo, len(betas))
 	t0 := time.Now()
@@ -237,19 +228,36 @@ func cmdTRG(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return jobs.ExitError
 	}
 	cols := map[string][]float64{"beta": betas}
-	fmt.Fprintf(stdout, "%-10s  %-14s  %-13s  %-12s  %-14s  %-13s  %-12s  %-9s  %-9s  %-9s\n",
-		"beta", "lnZ/N", "E/N", "C/N", "lnZ Onsager", "E Onsager", "C Onsager", "dlnZ", "dE", "dC")
+	if !*asJSON {
+		fmt.Fprintf(stdout, "%-10s  %-14s  %-13s  %-12s  %-14s  %-13s  %-12s  %-9s  %-9s  %-9s\n",
+			"beta", "lnZ/N", "E/N", "C/N", "lnZ Onsager", "E Onsager", "C Onsager", "dlnZ", "dE", "dC")
+	}
+	enc := json.NewEncoder(stdout)
 	for i, b := range betas {
 		r := res[i]
 		o, _ := exact.Onsager(b, 1)
-		fmt.Fprintf(stdout, "%-10.6g  %-14.10f  %-13.9f  %-12.7f  %-14.10f  %-13.9f  %-12.7f  %-9.2e  %-9.2e  %-9.2e\n",
-			b, r.LnZ, r.E, r.C, o.LnZ, o.E, o.C, r.LnZ-o.LnZ, r.E-o.E, r.C-o.C)
+		if *asJSON {
+			if err := enc.Encode(trgPoint{b, r.LnZ, r.E, r.C, o.LnZ, o.E, o.C}); err != nil {
+				fmt.Fprintf(stderr, "mcflow trg: %v\n", err)
+				return jobs.ExitError
+			}
+		} else {
+			fmt.Fprintf(stdout, "%-10.6g  %-14.10f  %-13.9f  %-12.7f  %-14.10f  %-13.9f  %-12.7f  %-9.2e  %-9.2e  %-9.2e\n",
+				b, r.LnZ, r.E, r.C, o.LnZ, o.E, o.C, r.LnZ-o.LnZ, r.E-o.E, r.C-o.C)
+		}
 		cols["lnZ"] = append(cols["lnZ"], r.LnZ)
 		cols["E"] = append(cols["E"], r.E)
 		cols["C"] = append(cols["C"], r.C)
 	}
-	fmt.Fprintf(stdout, "(TRG Dcut=%d, %d steps; E and C by reverse-mode AD through the TRG; %d β points in %s on %d workers)\n",
+	note := stdout
+	if *asJSON {
+		note = stderr
+	}
+	fmt.Fprintf(note, "(TRG Dcut=%d, %d steps; E and C by forward-mode differentiation through the TRG; %d β points in %s on %d workers)\n",
 		*dcut, *steps, len(betas), time.Since(t0).Round(time.Millisecond), w)
+	if *asJSON && *out != "" {
+		stdout = stderr // the table's notes of written files, off the JSON stream
+	}
 	return finishColumns(*out, cols, betas, fmt.Sprintf("TRG Dcut=%d", *dcut), stdout, stderr)
 }
 
@@ -343,19 +351,14 @@ func readVector(path string) ([]float64, error) {
 	return v, nil
 }
 
-// memAvailable returns MemAvailable from /proc/meminfo in bytes, or 0.
-func memAvailable() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemAvailable:" {
-			kb, err := strconv.ParseInt(f[1], 10, 64)
-			if err == nil {
-				return kb * 1024
-			}
-		}
-	}
-	return 0
+// trgPoint is one β point of `mcflow trg --json`: per-site values, and
+// Onsager's beside them.
+type trgPoint struct {
+	Beta       float64 `json:"beta"`
+	LnZ        float64 `json:"lnZ"`
+	E          float64 `json:"E"`
+	C          float64 `json:"C"`
+	OnsagerLnZ float64 `json:"onsager_lnZ"`
+	OnsagerE   float64 `json:"onsager_E"`
+	OnsagerC   float64 `json:"onsager_C"`
 }

@@ -81,6 +81,7 @@ type TrainSpec struct {
 type TrainStage struct {
 	Values kind.Values // [model] keys set differently from the final stage
 	Epochs int
+	LR     float64 `json:",omitempty"` // the stage's learning rate (0: [train] lr)
 }
 
 // trainKey documents a [train] key: the reference (`mcflow keys`) and the
@@ -118,7 +119,7 @@ var trainKeyDocs = []trainKey{
 	{"eval_samples", "integer", "100000 (cnf: 10000)", "fresh samples for the final F_q, ESS and ln Z bounds (>= 1000)"},
 	{"warmup", "integer", "0 (from a trained flow, init or a later stage: a tenth of the epochs)", "epochs over which the learning rate rises linearly to lr (Adam's first steps move every parameter by about lr, which throws a trained flow far off)"},
 	{"init", "path", "—", "a saved flow of the same architecture to start from (e.g. OUT/flow/<task>.h5 of a job at a smaller L or another λ/β); convolutional and cnf flows are carried over to the task's L"},
-	{"stage", "tables", "—", "[[train.stage]]: earlier stages of a multi-stage training, in order, each with its `epochs` and the [model] values it sets (e.g. `L = 8`); each starts from the previous stage's flow and writes OUT/stages/<k>/; [model] and [train] epochs are the final stage"},
+	{"stage", "tables", "—", "[[train.stage]]: earlier stages of a multi-stage training, in order, each with its `epochs`, the [model] values it sets (e.g. `L = 8`) and optionally its own `lr` (a small lattice trains at a high rate, the final stage fine-tunes at a low one); each starts from the previous stage's flow and writes OUT/stages/<k>/; [model] and [train] epochs are the final stage"},
 }
 
 var trainKeys = func() []string {
@@ -411,7 +412,7 @@ func (p *parser) stages(s *Spec, v any) ([]TrainStage, error) {
 	if s.Model.Def == nil {
 		return nil, p.errf("train.stage", "needs a model kind this program knows")
 	}
-	known := []string{"epochs"}
+	known := []string{"epochs", "lr"}
 	for _, k := range s.Model.Def.Keys {
 		known = append(known, k.Name)
 	}
@@ -426,6 +427,12 @@ func (p *parser) stages(s *Spec, v any) ([]TrainStage, error) {
 		for _, k := range keys {
 			if k == "epochs" {
 				if st.Epochs, err = p.integer(table+".epochs", t[k], 1, "the stage's optimizer steps"); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if k == "lr" {
+				if st.LR, err = p.float(table+".lr", t[k], "the stage's learning rate, > 0", func(f float64) bool { return f > 0 }); err != nil {
 					return nil, err
 				}
 				continue
@@ -511,6 +518,9 @@ func (tr *TrainSpec) toml(rel func(string) string) string {
 	}
 	for _, st := range tr.Stages {
 		fmt.Fprintf(&b, "\n[[train.stage]]\nepochs = %d\n", st.Epochs)
+		if st.LR != 0 {
+			fmt.Fprintf(&b, "lr = %s\n", formatNumber(st.LR, false))
+		}
 		for _, k := range slices.Sorted(maps.Keys(st.Values)) {
 			fmt.Fprintf(&b, "%s = %s\n", k, tomlAny(st.Values[k], nil))
 		}

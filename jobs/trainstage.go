@@ -52,6 +52,9 @@ func stageSpec(s *Spec, t Task, lay Layout, k int) (*Spec, Task) {
 	}
 	st := s.Train.Stages[k-1]
 	tr.Epochs = st.Epochs
+	if st.LR != 0 {
+		tr.LR = st.LR
+	}
 	ss.Model.Fixed = maps.Clone(s.Model.Fixed)
 	st2 := Task{Index: t.Index, ID: t.ID, Params: slices.Clone(t.Params)}
 	for name, v := range st.Values {

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
-
-	"github.com/mcflow/mcflow/ad"
 )
 
 // TRGOptions set the truncation of TRG.
@@ -32,75 +29,41 @@ func (o TRGOptions) Validate() error {
 	return nil
 }
 
-// isingTensor returns T[r,u,l,d] = Σ_s M[s,r]M[s,u]M[s,l]M[s,d] with
-// M[s,0] = √cosh K, M[s,1] = s√sinh K, so that Σ_b M[s,b]M[s',b] = e^{K s s'}:
-// the contraction of T on every site of a square lattice is Z.
-func isingTensor(K *ad.Var) *ad.Var {
-	c := ad.Reshape(ad.Sqrt(ad.Cosh(K)), 1)
-	s := ad.Reshape(ad.Sqrt(ad.Sinh(K)), 1)
-	M := ad.Reshape(ad.Concat(0, c, s, c, ad.Neg(s)), 2, 2)
-	a := ad.Reshape(M, 2, 2, 1, 1, 1)
-	b := ad.Reshape(M, 2, 1, 2, 1, 1)
-	cc := ad.Reshape(M, 2, 1, 1, 2, 1)
-	d := ad.Reshape(M, 2, 1, 1, 1, 2)
-	return ad.SumAxis(ad.Mul(ad.Mul(a, b), ad.Mul(cc, d)), 0, false)
-}
-
-// TRGLnZ returns ln Z/N of the 2D Ising model with coupling J as a
-// differentiable function of beta (a scalar Var). Each step normalises the
-// tensor by its Frobenius norm c_s and coarse-grains it; with n steps
-//
-//	ln Z/N = Σ_{s<n} 2⁻ˢ ln c_s + 2⁻ⁿ ln Tr T_n,
-//
-// the trace closing the last tensor periodically.
-func TRGLnZ(beta *ad.Var, J float64, o TRGOptions) (*ad.Var, error) {
-	if err := o.Validate(); err != nil {
-		return nil, err
-	}
-	if o.Oversample == 0 {
-		o.Oversample = o.Dcut
-	}
-	if o.PowerIters == 0 {
-		o.PowerIters = 2
-	}
-	T := isingTensor(ad.Scale(beta, J))
-	var lnZ *ad.Var
-	w := 1.0
-	for range o.Steps {
-		norm := ad.Sqrt(ad.Sum(ad.Square(T)))
-		T = ad.Div(T, norm)
-		term := ad.Scale(ad.Log(norm), w)
-		if lnZ == nil {
-			lnZ = term
-		} else {
-			lnZ = ad.Add(lnZ, term)
+// isingTensor returns the jet in β of T[r,u,l,d] = Σ_s M[s,r]M[s,u]M[s,l]M[s,d]
+// with M[s,0] = √cosh K, M[s,1] = s√sinh K, K = βJ, so that
+// Σ_b M[s,b]M[s',b] = e^{K s s'}: the contraction of T on every site of a
+// square lattice is Z.
+func isingTensor(beta, J float64) jet {
+	K := mkScalar(beta, 1, 0).Scale(J)
+	c, sn := K.Cosh().Sqrt(), K.Sinh().Sqrt()
+	M := [2][2]scalar{{c, sn}, {c, sn.Scale(-1)}}
+	T := newJet(2, 2, 2, 2)
+	for i := range 16 {
+		r, u, l, d := i>>3&1, i>>2&1, i>>1&1, i&1
+		var t scalar
+		for s := range 2 {
+			t = t.Add(M[s][r].Mul(M[s][u]).Mul(M[s][l]).Mul(M[s][d]))
 		}
-		T = trgStep(T, o)
-		w /= 2
+		T.v[i], T.d1[i], T.d2[i] = t.V, t.D1, t.D12
 	}
-	D := T.Shape()[0]
-	// Tr T = Σ_{x,y} T[x,y,x,y]: r = l and u = d.
-	diag := ad.Trace(ad.Reshape(T, D*D, D*D)) // rows (r,u), columns (l,d)
-	return ad.Add(lnZ, ad.Scale(ad.Log(diag), w)), nil
+	return T
 }
 
-// trgStep is one Levin–Nave step on T[r,u,l,d]: split T two ways by
-// truncated SVDs, T = (U√S)(V√S)ᵀ, and contract the four halves around a
-// plaquette into the new T[r,u,l,d].
-func trgStep(T *ad.Var, o TRGOptions) *ad.Var {
-	D := T.Shape()[0]
+// trgStep is one Levin–Nave step on the jet of T[r,u,l,d]: split T two
+// ways by truncated SVDs, T = (U√S)(V√S)ᵀ, and contract the four halves
+// around a plaquette into the new T[r,u,l,d].
+func trgStep(T jet, o TRGOptions) jet {
+	D := T.shape[0]
 	// Ma[(u,l),(d,r)] and Mb[(d,l),(u,r)].
-	Ma := ad.Reshape(ad.Permute(T, 1, 2, 3, 0), D*D, D*D)
-	Mb := ad.Reshape(ad.Permute(T, 3, 2, 1, 0), D*D, D*D)
-	ua, va := split(Ma, o)
-	ub, vb := split(Mb, o)
-	ka, kb := ua.Shape()[1], ub.Shape()[1]
+	ua, va := split(T.permute(1, 2, 3, 0).reshape(D*D, D*D), o)
+	ub, vb := split(T.permute(3, 2, 1, 0).reshape(D*D, D*D), o)
+	ka, kb := ua.shape[1], ub.shape[1]
 	// S1[l,u,m] = (U√S)[(u,l),m], S3[r,d,m] = (V√S)[(d,r),m];
 	// S2[l,d,m] = (U√S)[(d,l),m], S4[r,u,m] = (V√S)[(u,r),m].
-	S1 := ad.Permute(ad.Reshape(ua, D, D, ka), 1, 0, 2)
-	S3 := ad.Permute(ad.Reshape(va, D, D, ka), 1, 0, 2)
-	S2 := ad.Permute(ad.Reshape(ub, D, D, kb), 1, 0, 2)
-	S4 := ad.Permute(ad.Reshape(vb, D, D, kb), 1, 0, 2)
+	S1 := ua.reshape(D, D, ka).permute(1, 0, 2)
+	S3 := va.reshape(D, D, ka).permute(1, 0, 2)
+	S2 := ub.reshape(D, D, kb).permute(1, 0, 2)
+	S4 := vb.reshape(D, D, kb).permute(1, 0, 2)
 	// The new tensor sits on a plaquette with A sites at its top-left (TL)
 	// and bottom-right (BR) corners and B sites at TR and BL; it is made of
 	// the halves pointing into the plaquette: S3 of TL (legs r, d), S2 of TR
@@ -109,81 +72,65 @@ func trgStep(T *ad.Var, o TRGOptions) *ad.Var {
 	// legs towards TR, TL, BL, BR are the new r, u, l, d:
 	//
 	//	T'[r,u,l,d] = Σ_{αβγδ} S2[α,β,r] S3[α,δ,u] S4[γ,δ,l] S1[γ,β,d].
-	X1 := ad.Tensordot(S2, S3, []int{0}, []int{0}) // [β,r,δ,u]
-	X2 := ad.Tensordot(S4, S1, []int{0}, []int{0}) // [δ,l,β,d]
-	return ad.Tensordot(X1, X2, []int{0, 2}, []int{2, 0})
-}
-
-// split returns U√S and V√S of the leading singular triplets of M: at most
-// Dcut of them, none below 1e-12 of the largest (exact zeros of the
-// Ising tensors' structure, whose vectors are arbitrary), and never part of
-// a multiplet: a cut inside (nearly, 1e-9 relative) degenerate singular
-// values would make the result depend on an arbitrary basis of the
-// multiplet, and ln Z on β discontinuously. Dcut is thus an upper bound.
-func split(M *ad.Var, o TRGOptions) (US, VS *ad.Var) {
-	k := min(M.Shape()[0], M.Shape()[1], o.Dcut)
-	U, S, V := truncSVD(M, min(k+1, min(M.Shape()[0], M.Shape()[1])), o)
-	s := S.Value.Data
-	keep := 0
-	for keep < k && s[keep] > 1e-12*s[0] {
-		keep++
-	}
-	for keep > 1 && keep < len(s) && s[keep-1]-s[keep] <= 1e-9*s[0] {
-		keep--
-	}
-	U, S, V = ad.Slice(U, 1, 0, keep), ad.Slice(S, 0, 0, keep), ad.Slice(V, 1, 0, keep)
-	rs := ad.Reshape(ad.Sqrt(S), 1, keep)
-	return ad.Mul(U, rs), ad.Mul(V, rs)
-}
-
-// truncSVD returns the k leading singular triplets of M: exactly for small
-// matrices, otherwise by a randomized range finder with subspace iteration
-// (Halko, Martinsson, Tropp 2011) whose probe matrix is fixed by the shape,
-// so that the result is a deterministic, differentiable function of M.
-func truncSVD(M *ad.Var, k int, o TRGOptions) (U, S, V *ad.Var) {
-	m, n := M.Shape()[0], M.Shape()[1]
-	l := k + o.Oversample
-	if l >= min(m, n) {
-		return ad.TruncSVD(M, k)
-	}
-	rng := rand.New(rand.NewPCG(uint64(m), uint64(n)<<20|uint64(l)))
-	omega := ad.Zeros(n, l)
-	for i := range omega.Data {
-		omega.Data[i] = rng.NormFloat64()
-	}
-	orth := func(Y *ad.Var) *ad.Var { u, _, _ := ad.SVD(Y); return u }
-	Q := orth(ad.MatMul(M, ad.Const(omega)))
-	for range o.PowerIters {
-		Z := orth(ad.MatMulT(M, Q, true, false))
-		Q = orth(ad.MatMul(M, Z))
-	}
-	B := ad.MatMulT(Q, M, true, false) // l×n
-	ub, s, v := ad.SVD(B)
-	U = ad.MatMul(Q, ub)
-	return ad.Slice(U, 1, 0, k), ad.Slice(s, 0, 0, k), ad.Slice(v, 1, 0, k)
+	X1 := tdot(S2, []int{0}, S3, []int{0}) // [β,r,δ,u]
+	X2 := tdot(S4, []int{0}, S1, []int{0}) // [δ,l,β,d]
+	return tdot(X1, []int{0, 2}, X2, []int{2, 0})
 }
 
 // Thermo holds per-site ln Z, energy and specific heat.
 type Thermo struct{ LnZ, E, C float64 }
 
 // TRG returns ln Z/N, E/N = −∂(ln Z/N)/∂β and C/N = β²∂²(ln Z/N)/∂β² of
-// the 2D Ising model, the derivatives by reverse-mode AD through TRG.
-func TRG(beta, J float64, o TRGOptions) (Thermo, error) {
+// the 2D Ising model with coupling J. Each step normalises the tensor by
+// its Frobenius norm c_s and coarse-grains it; with n steps
+//
+//	ln Z/N = Σ_{s<n} 2⁻ˢ ln c_s + 2⁻ⁿ ln Tr T_n,
+//
+// the trace closing the last tensor periodically. The derivatives are
+// exact derivatives of this truncated ln Z(β), carried forward through
+// every step with the tensor (forward mode: jets of T, T', T”), so the
+// memory is that of one step whatever the number of steps.
+func TRG(beta, J float64, o TRGOptions) (th Thermo, err error) {
 	if !(beta > 0) || math.IsInf(beta, 0) || !(J > 0) {
 		return Thermo{}, fmt.Errorf("tn: TRG needs beta > 0 and J > 0, got beta = %v, J = %v", beta, J)
 	}
-	b := ad.Param(ad.Scalar(beta))
-	lnZ, err := TRGLnZ(b, J, o)
-	if err != nil {
+	if err := o.Validate(); err != nil {
 		return Thermo{}, err
 	}
-	g, err := ad.Grad(lnZ, []*ad.Var{b}, ad.CreateGraph())
-	if err != nil {
-		return Thermo{}, err
+	if o.Oversample == 0 {
+		o.Oversample = o.Dcut
 	}
-	h, err := ad.Grad(g[0], []*ad.Var{b})
-	if err != nil {
-		return Thermo{}, err
+	if o.PowerIters == 0 {
+		o.PowerIters = 2
 	}
-	return Thermo{LnZ: lnZ.Item(), E: -g[0].Item(), C: beta * beta * h[0].Item()}, nil
+	defer func() {
+		switch e := recover().(type) {
+		case nil:
+		case svdError:
+			err = fmt.Errorf("tn: TRG at beta = %v: %w", beta, e)
+		default:
+			panic(e)
+		}
+	}()
+	T := isingTensor(beta, J)
+	var lnZ scalar
+	w := 1.0
+	for range o.Steps {
+		norm := T.sumSquares().Sqrt()
+		T = T.scale(norm.Recip())
+		lnZ = lnZ.Add(norm.Log().Scale(w))
+		T = trgStep(T, o)
+		w /= 2
+	}
+	// Tr T = Σ_{x,y} T[x,y,x,y]: r = l and u = d.
+	D := T.shape[0]
+	var tr scalar
+	for x := range D {
+		for y := range D {
+			i := ((x*D+y)*D+x)*D + y
+			tr = tr.Add(mkScalar(T.v[i], T.d1[i], T.d2[i]))
+		}
+	}
+	lnZ = lnZ.Add(tr.Log().Scale(w))
+	return Thermo{LnZ: lnZ.V, E: -lnZ.D1, C: beta * beta * lnZ.D12}, nil
 }
