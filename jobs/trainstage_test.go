@@ -99,6 +99,24 @@ func TestTrainStages(t *testing.T) {
 }
 
 // Stage tables and init are checked where they are written.
+// TestStageLR: a stage's own lr is its training's learning rate; the
+// final stage keeps [train] lr.
+func TestStageLR(t *testing.T) {
+	s, err := Parse([]byte(stagedModel+stagedTrain+"lr = 0.002\n\n[[train.stage]]\nL = 4\nepochs = 6\nlr = 0.02\n"), "staged.toml", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := s.Tasks()[0]
+	first, _ := stageSpec(s, task, Layout{Out: "out"}, 1)
+	final, _ := stageSpec(s, task, Layout{Out: "out"}, 2)
+	if first.Train.LR != 0.02 || final.Train.LR != 0.002 {
+		t.Errorf("stage lr %v, final lr %v: want 0.02 and 0.002", first.Train.LR, final.Train.LR)
+	}
+	if _, err := Parse([]byte(stagedModel+stagedTrain+"\n[[train.stage]]\nL = 4\nepochs = 6\nlr = -1\n"), "staged.toml", t.TempDir()); err == nil || !strings.Contains(err.Error(), "train.stage[1].lr") {
+		t.Errorf("lr = -1 in a stage: error %v, want one naming train.stage[1].lr", err)
+	}
+}
+
 func TestTrainStageErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct{ job, want string }{
