@@ -3,7 +3,7 @@
 # machine lacks (apt-get when root; otherwise it prints the install line).
 
 GO      ?= go
-PKGS    := gcc pkg-config libhdf5-dev libopenblas-dev python3-numpy python3-h5py python3-matplotlib python3-xarray python3-netcdf4 zsh fish
+PKGS    := gcc pkg-config time libhdf5-dev libopenblas-dev python3-numpy python3-h5py python3-matplotlib python3-xarray python3-netcdf4 zsh fish
 BENCH_PKGS := python3-torch
 BIN     := bin/mcflow
 OUT     ?= out/default
@@ -27,15 +27,19 @@ run: build
 	./$(BIN) run --out $(OUT)
 
 # The fast suite (~12 minutes on 2 cores: `time .ci/run` on a clean clone took 12m13s on 2026-11-30, setup included): every package, the race
-# detector on the engine, and the pure-Go nohdf5 build.
+# detector on the engine, and the pure-Go nohdf5 build. Every test binary
+# runs under scripts/memcheck.sh, which fails it above 2 GB of peak resident
+# memory and logs each binary's peak to out/test-memory.log.
+GOTEST  := MCFLOW_MEMLOG=$(CURDIR)/out/test-memory.log $(GO) test -exec $(CURDIR)/scripts/memcheck.sh -count=1
 test: deps
+	mkdir -p out && : > out/test-memory.log
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race ./mc/ ./io/... ./ad/...
-	$(GO) test -count=1 -race -run "Determinism|SaveLoad|LnCosh" ./nf/
-	$(GO) test -count=1 -race -run "Invariant" ./mc/hmc/
+	$(GOTEST) ./...
+	$(GOTEST) -race ./mc/ ./io/... ./ad/...
+	$(GOTEST) -race -run "Determinism|SaveLoad|LnCosh" ./nf/
+	$(GOTEST) -race -run "Invariant" ./mc/hmc/
 	CGO_ENABLED=0 $(GO) vet -tags nohdf5 ./...
-	CGO_ENABLED=0 $(GO) test -count=1 -tags nohdf5 ./io/... ./jobs/ ./nf/ ./model/ ./cli/
+	CGO_ENABLED=0 $(GOTEST) -tags nohdf5 ./io/... ./jobs/ ./nf/ ./model/ ./cli/
 
 # The long statistical runs: 10x the draws of the Kaufman comparisons.
 test-long: deps

@@ -212,7 +212,8 @@ done
   split($1, n, "/"); sub(/-[0-9]+$/, "", n[2]);
   printf "%-52s %9.1f ms %9.2f MB\n", "checkpoint, 64 chains L=256, " n[2] " engine", ms, mb }'
 
-# TRG: one run each (PyTorch takes ~10 s per lnZ here).
-TT=$($PY "$REF_DIR/torch_ref.py" trg --reps 1 | awk '{print $2}')
+# TRG: PyTorch the median of 3 runs after a warm-up, mcflow the mean of 3
+# after one (PyTorch takes 5-10 s per lnZ here).
+TT=$($PY "$REF_DIR/torch_ref.py" trg --reps 3 | awk '{print $2}')
 TG=$(./build/tn.test -test.run '^$' -test.bench 'TRG$' -test.benchtime 3x | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/lnZ+E+C") print $i}')
 printf "%-52s %12.3f %12.3f %7.2fx\n" "TRG Dcut=24 20 steps, s: mcflow lnZ+E+C vs PyTorch lnZ" "$TG" "$TT" "$(ratio "$TT" "$TG")"

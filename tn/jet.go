@@ -10,6 +10,7 @@ import "github.com/mcflow/mcflow/ad"
 type jet struct {
 	shape     []int
 	v, d1, d2 []float64
+	buf       []float64 // v, d1, d2 one after another, when newJet made them
 }
 
 // newJet returns a jet of zeros.
@@ -19,7 +20,15 @@ func newJet(shape ...int) jet {
 		n *= d
 	}
 	buf := make([]float64, 3*n)
-	return jet{shape: shape, v: buf[:n:n], d1: buf[n : 2*n : 2*n], d2: buf[2*n:]}
+	return jet{shape: shape, v: buf[:n:n], d1: buf[n : 2*n : 2*n], d2: buf[2*n:], buf: buf}
+}
+
+// stacked reports whether v, d1 and d2 lie one after another in buf: the
+// rows of the three matrices are then the rows of one 3m×k matrix.
+func (a jet) stacked() bool {
+	n := len(a.v)
+	return n > 0 && len(a.buf) == 3*n && a.d1 != nil && a.d2 != nil &&
+		&a.buf[0] == &a.v[0] && &a.buf[n] == &a.d1[0] && &a.buf[2*n] == &a.d2[0]
 }
 
 // parts returns the value and the derivatives.
@@ -112,6 +121,10 @@ func mm(a jet, ta bool, b jet, tb bool) jet {
 		n = b.shape[0]
 	}
 	c := newJet(m, n)
+	if !ta && a.stacked() {
+		mmStacked(a, b, tb, c, k)
+		return c
+	}
 	g := func(x, y []float64, beta float64, out []float64) {
 		if x != nil && y != nil {
 			ad.Gemm(ta, tb, m, n, k, x, a.shape[1], y, b.shape[1], beta, out)
@@ -132,6 +145,27 @@ func mm(a jet, ta bool, b jet, tb bool) jet {
 	}
 	g(a.v, b.d2, 1, c.d2)
 	return c
+}
+
+// mmStacked is mm for a stacked, untransposed a, in three products of
+// 3m, 2m and m rows instead of six of m: [a;a';a'']·b, then [a';a'']
+// += [a;2a']·b', then a'' += a·b''. Larger products run faster, and the
+// result is the same to rounding.
+func mmStacked(a, b jet, tb bool, c jet, k int) {
+	m, n := len(a.v)/k, len(c.v)/(len(a.v)/k)
+	lda, ldb := k, b.shape[1]
+	ad.Gemm(false, tb, 3*m, n, k, a.buf, lda, b.v, ldb, 0, c.buf)
+	if b.d1 != nil {
+		two := make([]float64, 2*m*k)
+		copy(two, a.v)
+		for i, x := range a.d1 {
+			two[m*k+i] = 2 * x
+		}
+		ad.Gemm(false, tb, 2*m, n, k, two, lda, b.d1, ldb, 1, c.buf[m*n:])
+	}
+	if b.d2 != nil {
+		ad.Gemm(false, tb, m, n, k, a.v, lda, b.d2, ldb, 1, c.d2)
+	}
 }
 
 // tdot contracts axes ax of a with axes bx of b (numpy's tensordot): the

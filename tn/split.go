@@ -28,7 +28,7 @@ func split(M jet, o TRGOptions) (US, VS jet) {
 	m, n := M.shape[0], M.shape[1]
 	k := min(m, n, o.Dcut)
 	kk := min(k+1, m, n)
-	Q, B, projected := rangeFinder(M, kk, o)
+	Q, B, Bt, projected := rangeFinder(M, kk, o)
 	p := B.shape[0]
 	u, s, v := thinSVD(B.v, p, n)
 	top := s[:min(kk, p)]
@@ -47,7 +47,7 @@ func split(M jet, o TRGOptions) (US, VS jet) {
 	}
 	// V√S = BᵀU S^(-1/2): its derivatives from those of B and U; its value
 	// straight from V, which is more accurate for small singular values.
-	VS = mm(B, true, Ub, false).scaleCols(invRoot)
+	VS = mm(Bt, false, Ub, false).scaleCols(invRoot)
 	for i := range n {
 		for j := range keep {
 			VS.v[i*keep+j] = v[i*p+j] * math.Sqrt(s[j])
@@ -60,13 +60,15 @@ func split(M jet, o TRGOptions) (US, VS jet) {
 }
 
 // rangeFinder returns an orthonormal basis Q of M's leading range
-// (m × at most kk + Oversample) and B = QᵀM, or, when that would not be
-// smaller than M, B = M itself.
-func rangeFinder(M jet, kk int, o TRGOptions) (Q, B jet, projected bool) {
+// (m × at most kk + Oversample), B = QᵀM and Bᵀ, or, when that would not
+// be smaller than M, B = M itself. Products with Mᵀ go through a copy of
+// it, so that every product's left factor is a jet stacked in one buffer.
+func rangeFinder(M jet, kk int, o TRGOptions) (Q, B, Bt jet, projected bool) {
 	m, n := M.shape[0], M.shape[1]
 	l := kk + o.Oversample
+	Mt := M.permute(1, 0)
 	if l >= min(m, n) {
-		return jet{}, M, false
+		return jet{}, M, Mt, false
 	}
 	rng := rand.New(rand.NewPCG(uint64(m), uint64(n)<<20|uint64(l)))
 	omega := jet{shape: []int{n, l}, v: make([]float64, n*l)}
@@ -75,10 +77,11 @@ func rangeFinder(M jet, kk int, o TRGOptions) (Q, B jet, projected bool) {
 	}
 	Q = orth(mm(M, false, omega, false))
 	for range o.PowerIters {
-		Z := orth(mm(M, true, Q, false))
+		Z := orth(mm(Mt, false, Q, false))
 		Q = orth(mm(M, false, Z, false))
 	}
-	return Q, mm(Q, true, M, false), true
+	Bt = mm(Mt, false, Q, false)
+	return Q, Bt.permute(1, 0), Bt, true
 }
 
 // orth returns the jet of an orthonormal basis Q of the range of Y
@@ -110,29 +113,21 @@ func orth(Y jet) jet {
 	k1 := mul(Q.v, m, r, true, Y.d1, m, l, false) // QᵀY'
 	k2 := mul(Q.v, m, r, true, Y.d2, m, l, false)
 	p1 := axpy(-1, mul(Q.v, m, r, false, k1, r, l, false), slicesClone(Y.d1)) // (1 − QQᵀ)Y'
-	Q.d1 = mul(p1, m, l, false, cp, l, r, false)
+	copy(Q.d1, mul(p1, m, l, false, cp, l, r, false))
 	p2 := axpy(-1, mul(Q.v, m, r, false, k2, r, l, false), slicesClone(Y.d2))
 	axpy(-2, mul(Q.d1, m, r, false, k1, r, l, false), p2)
-	Q.d2 = mul(p2, m, l, false, cp, l, r, false)
+	copy(Q.d2, mul(p2, m, l, false, cp, l, r, false))
 	axpy(-1, mul(Q.v, m, r, false, mul(Q.d1, m, r, true, Q.d1, m, r, false), r, r, false), Q.d2)
 	return Q
 }
 
 // leading returns the jets of the first keep left singular vectors (p ×
 // keep) and singular values of B (p×n, p ≤ n), given the thin SVD of its
-// value (U p×p, s, V n×p). They are the eigenvectors and the square roots
-// of the eigenvalues λ = s² of G = BBᵀ, G' = B'Bᵀ + BB'ᵀ,
-// G” = B”Bᵀ + 2B'B'ᵀ + BB”ᵀ, whose perturbation theory in the full
-// eigenbasis is closed: with X = UᵀG'U, Y = UᵀG”U and F_ij = 1/(λ_j − λ_i)
-// (Lorentz-broadened, zero on the diagonal),
-//
-//	λ' = diag X,  U' = UΩ,  Ω = F∘X,
-//	λ” = diag Z,  U” = U(F∘Z + Ω²),
-//	Z = Y − Ω²Λ − ΛΩ² − 2(ΩΛ' − ΩΛΩ − Λ'Ω),
-//
-// from UᵀU = 1 and G = UΛUᵀ differentiated twice. Rotations within a
-// degenerate multiplet (F_ij = 0 there) do not change the TRG: U√S and V√S
-// turn together.
+// value (U p×p, s, V n×p): the eigenvectors and the square roots of the
+// eigenvalues λ = s² of G = BBᵀ, with G' = B'Bᵀ + BB'ᵀ and
+// G'' = B''Bᵀ + 2B'B'ᵀ + BB''ᵀ projected on U without forming G (so
+// without squaring B's condition number): UᵀG'U = H'S + SH'ᵀ with
+// H' = UᵀB'V, likewise for G''.
 func leading(B jet, u, s, v []float64, keep int) (U jet, S []scalar) {
 	p, n := B.shape[0], B.shape[1]
 	e1 := mul(u, p, p, true, B.d1, p, n, false) // UᵀB'
@@ -143,22 +138,47 @@ func leading(B jet, u, s, v []float64, keep int) (U jet, S []scalar) {
 	for i, si := range s {
 		lam[i] = si * si
 	}
-	eps := 1e-22 * lam[0] * lam[0]
-	X, Y, F := make([]float64, p*p), make([]float64, p*p), make([]float64, p*p)
-	sv := func(i int) float64 { return math.Sqrt(lam[i]) }
+	X, Y := make([]float64, p*p), make([]float64, p*p)
 	for i := range p {
 		for j := range p {
-			X[i*p+j] = h1[i*p+j]*sv(j) + sv(i)*h1[j*p+i]
-			Y[i*p+j] = h2[i*p+j]*sv(j) + sv(i)*h2[j*p+i] + 2*ee[i*p+j]
+			X[i*p+j] = h1[i*p+j]*s[j] + s[i]*h1[j*p+i]
+			Y[i*p+j] = h2[i*p+j]*s[j] + s[i]*h2[j*p+i] + 2*ee[i*p+j]
+		}
+	}
+	U, lam1, lam2 := eigenJet(u, lam, X, Y, keep)
+	S = make([]scalar, keep)
+	for j := range S {
+		S[j] = mkScalar(lam[j], lam1[j], lam2[j]).Sqrt()
+	}
+	return U, S
+}
+
+// eigenJet returns the jets of the first keep eigenvectors (p × keep) and
+// eigenvalues of a symmetric p×p matrix G, given its eigendecomposition
+// G = UΛUᵀ (u p×p, λ descending) and X = UᵀG'U, Y = UᵀG''U. Perturbation
+// theory in the full eigenbasis is closed: with F_ij = 1/(λ_j − λ_i)
+// (Lorentz-broadened, zero on the diagonal),
+//
+//	λ' = diag X,  U' = UΩ,  Ω = F∘X,
+//	λ'' = diag Z,  U'' = U(F∘Z + Ω²),
+//	Z = Y − Ω²Λ − ΛΩ² − 2(ΩΛ' − ΩΛΩ − Λ'Ω),
+//
+// from UᵀU = 1 and G = UΛUᵀ differentiated twice. Rotations within a
+// degenerate multiplet (F_ij = 0 there) do not change the coarse-grained
+// network: both sides of a bond turn together.
+func eigenJet(u, lam, X, Y []float64, keep int) (U jet, lam1, lam2 []float64) {
+	p := len(lam)
+	eps := 1e-22 * lam[0] * lam[0]
+	F := make([]float64, p*p)
+	omega := make([]float64, p*p)
+	for i := range p {
+		for j := range p {
 			if i != j {
 				d := lam[j] - lam[i]
 				F[i*p+j] = d / (d*d + eps)
+				omega[i*p+j] = F[i*p+j] * X[i*p+j]
 			}
 		}
-	}
-	omega := make([]float64, p*p)
-	for i := range omega {
-		omega[i] = F[i] * X[i]
 	}
 	n2 := mul(omega, p, p, false, omega, p, p, false) // Ω²
 	ol := slicesClone(omega)                          // ΩΛ
@@ -169,7 +189,7 @@ func leading(B jet, u, s, v []float64, keep int) (U jet, S []scalar) {
 	}
 	olo := mul(ol, p, p, false, omega, p, p, false) // ΩΛΩ
 	A := make([]float64, p*p)
-	lam1, lam2 := make([]float64, p), make([]float64, p)
+	lam1, lam2 = make([]float64, p), make([]float64, p)
 	for i := range p {
 		lam1[i] = X[i*p+i]
 	}
@@ -186,13 +206,9 @@ func leading(B jet, u, s, v []float64, keep int) (U jet, S []scalar) {
 	for i := range p {
 		copy(U.v[i*keep:(i+1)*keep], u[i*p:i*p+keep])
 	}
-	U.d1 = mul(u, p, p, false, leftCols(omega, p, p, keep), p, keep, false)
-	U.d2 = mul(u, p, p, false, leftCols(A, p, p, keep), p, keep, false)
-	S = make([]scalar, keep)
-	for j := range S {
-		S[j] = mkScalar(lam[j], lam1[j], lam2[j]).Sqrt()
-	}
-	return U, S
+	copy(U.d1, mul(u, p, p, false, leftCols(omega, p, p, keep), p, keep, false))
+	copy(U.d2, mul(u, p, p, false, leftCols(A, p, p, keep), p, keep, false))
+	return U, lam1[:keep], lam2[:keep]
 }
 
 // mul returns op(a)·op(b) for row-major a (ar×ac as stored) and b (br×bc),

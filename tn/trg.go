@@ -103,15 +103,7 @@ func TRG(beta, J float64, o TRGOptions) (th Thermo, err error) {
 	if o.PowerIters == 0 {
 		o.PowerIters = 2
 	}
-	defer func() {
-		switch e := recover().(type) {
-		case nil:
-		case svdError:
-			err = fmt.Errorf("tn: TRG at beta = %v: %w", beta, e)
-		default:
-			panic(e)
-		}
-	}()
+	defer recoverSVD(&err, "TRG", beta)
 	T := isingTensor(beta, J)
 	var lnZ scalar
 	w := 1.0
@@ -131,6 +123,22 @@ func TRG(beta, J float64, o TRGOptions) (th Thermo, err error) {
 			tr = tr.Add(mkScalar(T.v[i], T.d1[i], T.d2[i]))
 		}
 	}
-	lnZ = lnZ.Add(tr.Log().Scale(w))
-	return Thermo{LnZ: lnZ.V, E: -lnZ.D1, C: beta * beta * lnZ.D12}, nil
+	return thermo(lnZ.Add(tr.Log().Scale(w)), beta), nil
+}
+
+// thermo returns the thermodynamics of the jet of ln Z/N in β.
+func thermo(lnZ scalar, beta float64) Thermo {
+	return Thermo{LnZ: lnZ.V, E: -lnZ.D1, C: beta * beta * lnZ.D12}
+}
+
+// recoverSVD turns the panic of a decomposition that did not converge,
+// deep in a coarse-graining step, into the solver's error.
+func recoverSVD(err *error, solver string, beta float64) {
+	switch e := recover().(type) {
+	case nil:
+	case svdError:
+		*err = fmt.Errorf("tn: %s at beta = %v: %w", solver, beta, e)
+	default:
+		panic(e)
+	}
 }
