@@ -148,8 +148,8 @@ func mm(a jet, ta bool, b jet, tb bool) jet {
 }
 
 // mmStacked is mm for a stacked, untransposed a, in three products of
-// 3m, 2m and m rows instead of six of m: [a;a';a'']·b, then [a';a'']
-// += [a;2a']·b', then a'' += a·b''. Larger products run faster, and the
+// 3m, 2m and m rows instead of six of m: [a;a';a”]·b, then [a';a”]
+// += [a;2a']·b', then a” += a·b”. Larger products run faster, and the
 // result is the same to rounding.
 func mmStacked(a, b jet, tb bool, c jet, k int) {
 	m, n := len(a.v)/k, len(c.v)/(len(a.v)/k)

@@ -125,9 +125,9 @@ func orth(Y jet) jet {
 // keep) and singular values of B (p×n, p ≤ n), given the thin SVD of its
 // value (U p×p, s, V n×p): the eigenvectors and the square roots of the
 // eigenvalues λ = s² of G = BBᵀ, with G' = B'Bᵀ + BB'ᵀ and
-// G'' = B''Bᵀ + 2B'B'ᵀ + BB''ᵀ projected on U without forming G (so
+// G” = B”Bᵀ + 2B'B'ᵀ + BB”ᵀ projected on U without forming G (so
 // without squaring B's condition number): UᵀG'U = H'S + SH'ᵀ with
-// H' = UᵀB'V, likewise for G''.
+// H' = UᵀB'V, likewise for G”.
 func leading(B jet, u, s, v []float64, keep int) (U jet, S []scalar) {
 	p, n := B.shape[0], B.shape[1]
 	e1 := mul(u, p, p, true, B.d1, p, n, false) // UᵀB'
@@ -155,7 +155,7 @@ func leading(B jet, u, s, v []float64, keep int) (U jet, S []scalar) {
 
 // eigenJet returns the jets of the first keep eigenvectors (p × keep) and
 // eigenvalues of a symmetric p×p matrix G, given its eigendecomposition
-// G = UΛUᵀ (u p×p, λ descending) and X = UᵀG'U, Y = UᵀG''U. Perturbation
+// G = UΛUᵀ (u p×p, λ descending) and X = UᵀG'U, Y = UᵀG”U. Perturbation
 // theory in the full eigenbasis is closed: with F_ij = 1/(λ_j − λ_i)
 // (Lorentz-broadened, zero on the diagonal),
 //
