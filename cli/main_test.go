@@ -483,6 +483,16 @@ func TestSolverCommands(t *testing.T) {
 			t.Errorf("trg --json line %d: %v (Onsager %+v)", i+1, p, want)
 		}
 	}
+	// hotrg: 2D against Onsager in the table, 3D as JSON without Onsager.
+	code, out, e = runCLI(t, "hotrg", "--beta", "0.45", "--dcut", "8", "--steps", "10")
+	if code != 0 || !strings.Contains(out, "E Onsager") {
+		t.Fatalf("hotrg: exit %d\n%s\n%s", code, out, e)
+	}
+	code, out, e = runCLI(t, "hotrg", "--dim", "3", "--beta", "0.2", "--dcut", "4", "--steps", "4", "--json")
+	var p3 map[string]float64
+	if err := json.Unmarshal([]byte(out), &p3); code != 0 || err != nil || len(p3) != 4 || !(p3["E"] < 0) {
+		t.Fatalf("hotrg --dim 3 --json: exit %d, %v: %v\n%s", code, err, p3, e)
+	}
 	code, out, e = runCLI(t, "tfim", "--L", "4", "--steps", "50", "--print-every", "0")
 	if code != 0 || !strings.Contains(out, "infidelity ") {
 		t.Fatalf("tfim: exit %d\n%s\n%s", code, out, e)
@@ -491,6 +501,7 @@ func TestSolverCommands(t *testing.T) {
 		{"onsager", "--beta", "0.4:0.3"},
 		{"onsager", "--beta", "-1"},
 		{"trg", "--beta", "0.4", "--dcut", "1"},
+		{"hotrg", "--dim", "4", "--beta", "0.4"},
 		{"tfim", "--L", "40"},
 	} {
 		if code, _, e := runCLI(t, bad...); code != jobs.ExitUsage || e == "" {

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,10 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	npyio "codeberg.org/sbinet/npyio/npy"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/exact"
@@ -97,9 +93,9 @@ func (sf scanFlags) parse(fs *flag.FlagSet, args []string, stderr io.Writer) ([]
 	return betas, jobs.ExitDone
 }
 
-// writeColumns writes one .npy per column and a plot of E and C against
-// Onsager's curves into dir.
-func writeColumns(dir string, cols map[string][]float64, betas []float64, label string) ([]string, error) {
+// writeColumns writes one .npy per column and a plot of E and C (against
+// Onsager's curves when onsager is set) into dir.
+func writeColumns(dir string, cols map[string][]float64, betas []float64, label string, onsager bool) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -117,6 +113,9 @@ func writeColumns(dir string, cols map[string][]float64, betas []float64, label 
 	}
 	var ox, oe, oc []float64
 	for i := range 401 {
+		if !onsager {
+			break
+		}
 		b := lo + (hi-lo)*float64(i)/400
 		if hi == lo {
 			b = lo
@@ -128,8 +127,12 @@ func writeColumns(dir string, cols map[string][]float64, betas []float64, label 
 		ox, oe, oc = append(ox, b), append(oe, o.E), append(oc, o.C)
 	}
 	panels := []plot.Panel{
-		{Title: "E/N", XLabel: "beta", Series: []plot.Series{{Label: label, X: betas, Y: cols["E"]}, {Label: "Onsager", X: ox, Y: oe, Line: true}}},
-		{Title: "C/N", XLabel: "beta", Series: []plot.Series{{Label: label, X: betas, Y: cols["C"]}, {Label: "Onsager", X: ox, Y: oc, Line: true}}},
+		{Title: "E/N", XLabel: "beta", Series: []plot.Series{{Label: label, X: betas, Y: cols["E"]}}},
+		{Title: "C/N", XLabel: "beta", Series: []plot.Series{{Label: label, X: betas, Y: cols["C"]}}},
+	}
+	if onsager {
+		panels[0].Series = append(panels[0].Series, plot.Series{Label: "Onsager", X: ox, Y: oe, Line: true})
+		panels[1].Series = append(panels[1].Series, plot.Series{Label: "Onsager", X: ox, Y: oc, Line: true})
 	}
 	p := filepath.Join(dir, "thermo.png")
 	if err := plot.Grid(p, panels, 2); err != nil {
@@ -162,14 +165,14 @@ func cmdOnsager(args []string, stdout, stderr io.Writer) int {
 		cols["C"] = append(cols["C"], r.C)
 	}
 	fmt.Fprintln(stdout, "(E and C by forward-mode AD through the quadrature; d* closed = AD − Onsager's closed form)")
-	return finishColumns(*out, cols, betas, "quadrature + AD", stdout, stderr)
+	return finishColumns(*out, cols, betas, "quadrature + AD", true, stdout, stderr)
 }
 
-func finishColumns(dir string, cols map[string][]float64, betas []float64, label string, stdout, stderr io.Writer) int {
+func finishColumns(dir string, cols map[string][]float64, betas []float64, label string, onsager bool, stdout, stderr io.Writer) int {
 	if dir == "" {
 		return jobs.ExitDone
 	}
-	files, err := writeColumns(dir, cols, betas, label)
+	files, err := writeColumns(dir, cols, betas, label, onsager)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow: %v\n", err)
 		return jobs.ExitError
@@ -183,82 +186,6 @@ func flagExit(err error) int {
 		return jobs.ExitDone
 	}
 	return jobs.ExitUsage
-}
-
-func cmdTRG(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("trg", stderr)
-	sf := addScanFlags(fs)
-	dcut := fs.Int("dcut", 24, "bond dimension kept (an upper bound: degenerate multiplets are never split)")
-	steps := fs.Int("steps", 30, "coarse-graining steps (the lattice has 2^steps sites)")
-	workers := fs.Int("workers", 0, "β points computed at once (default: the CPUs this process may use; each point needs ~80 MB at Dcut 24)")
-	asJSON := fs.Bool("json", false, "print one JSON object per β point (beta, lnZ, E, C per site and onsager_lnZ, onsager_E, onsager_C) instead of the table")
-	betas, code := sf.parse(fs, args, stderr)
-	if betas == nil {
-		return code
-	}
-	out := sf.out
-	opt := tn.TRGOptions{Dcut: *dcut, Steps: *steps}
-	if err := opt.Validate(); err != nil {
-		fmt.Fprintf(stderr, "mcflow trg: --dcut %d --steps %d: %v\n", *dcut, *steps, err)
-		return jobs.ExitUsage
-	}
-	w := *workers
-	if w < 1 {
-		w = jobs.DefaultWorkers()
-	}
-	res := make([]tn.Thermo, len(betas))
-	t0 := time.Now()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(w)
-	for i, b := range betas {
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			r, err := tn.TRG(b, 1, opt)
-			res[i] = r
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		fmt.Fprintf(stderr, "mcflow trg: %v\n", err)
-		if ctx.Err() != nil {
-			return jobs.ExitStopped
-		}
-		return jobs.ExitError
-	}
-	cols := map[string][]float64{"beta": betas}
-	if !*asJSON {
-		fmt.Fprintf(stdout, "%-10s  %-14s  %-13s  %-12s  %-14s  %-13s  %-12s  %-9s  %-9s  %-9s\n",
-			"beta", "lnZ/N", "E/N", "C/N", "lnZ Onsager", "E Onsager", "C Onsager", "dlnZ", "dE", "dC")
-	}
-	enc := json.NewEncoder(stdout)
-	for i, b := range betas {
-		r := res[i]
-		o, _ := exact.Onsager(b, 1)
-		if *asJSON {
-			if err := enc.Encode(trgPoint{b, r.LnZ, r.E, r.C, o.LnZ, o.E, o.C}); err != nil {
-				fmt.Fprintf(stderr, "mcflow trg: %v\n", err)
-				return jobs.ExitError
-			}
-		} else {
-			fmt.Fprintf(stdout, "%-10.6g  %-14.10f  %-13.9f  %-12.7f  %-14.10f  %-13.9f  %-12.7f  %-9.2e  %-9.2e  %-9.2e\n",
-				b, r.LnZ, r.E, r.C, o.LnZ, o.E, o.C, r.LnZ-o.LnZ, r.E-o.E, r.C-o.C)
-		}
-		cols["lnZ"] = append(cols["lnZ"], r.LnZ)
-		cols["E"] = append(cols["E"], r.E)
-		cols["C"] = append(cols["C"], r.C)
-	}
-	note := stdout
-	if *asJSON {
-		note = stderr
-	}
-	fmt.Fprintf(note, "(TRG Dcut=%d, %d steps; E and C by forward-mode differentiation through the TRG; %d β points in %s on %d workers)\n",
-		*dcut, *steps, len(betas), time.Since(t0).Round(time.Millisecond), w)
-	if *asJSON && *out != "" {
-		stdout = stderr // the table's notes of written files, off the JSON stream
-	}
-	return finishColumns(*out, cols, betas, fmt.Sprintf("TRG Dcut=%d", *dcut), stdout, stderr)
 }
 
 func cmdTFIM(args []string, stdout, stderr io.Writer) int {
@@ -349,16 +276,4 @@ func readVector(path string) ([]float64, error) {
 		return nil, err
 	}
 	return v, nil
-}
-
-// trgPoint is one β point of `mcflow trg --json`: per-site values, and
-// Onsager's beside them.
-type trgPoint struct {
-	Beta       float64 `json:"beta"`
-	LnZ        float64 `json:"lnZ"`
-	E          float64 `json:"E"`
-	C          float64 `json:"C"`
-	OnsagerLnZ float64 `json:"onsager_lnZ"`
-	OnsagerE   float64 `json:"onsager_E"`
-	OnsagerC   float64 `json:"onsager_C"`
 }
