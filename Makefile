@@ -27,7 +27,8 @@ run: build
 	./$(BIN) run --out $(OUT)
 
 # The fast suite (~12 minutes on 2 cores: `time .ci/run` on a clean clone took 12m13s on 2026-11-30, setup included): every package, the race
-# detector on the engine, and the pure-Go nohdf5 build. Every test binary
+# detector on the engine, the pure-Go nohdf5 build, and the pure-Go GEMM,
+# SVD and eigensolver against LAPACK's results (ad, tn). Every test binary
 # runs under scripts/memcheck.sh, which fails it above 2 GB of peak resident
 # memory and logs each binary's peak to out/test-memory.log.
 GOTEST  := MCFLOW_MEMLOG=$(CURDIR)/out/test-memory.log $(GO) test -exec $(CURDIR)/scripts/memcheck.sh -count=1
@@ -40,6 +41,7 @@ test: deps
 	$(GOTEST) -race -run "Invariant" ./mc/hmc/
 	CGO_ENABLED=0 $(GO) vet -tags nohdf5 ./...
 	CGO_ENABLED=0 $(GOTEST) -tags nohdf5 ./io/... ./jobs/ ./nf/ ./model/ ./cli/
+	CGO_ENABLED=0 $(GOTEST) -run 'ThinSVD|SymEigen|GradCheck|Exact|Golden' ./ad/ ./tn/
 
 # The long statistical runs: 10x the draws of the Kaufman comparisons.
 test-long: deps

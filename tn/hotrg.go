@@ -5,7 +5,7 @@ import (
 	"math"
 	"slices"
 
-	"gonum.org/v1/gonum/mat"
+	"github.com/mcflow/mcflow/ad"
 )
 
 // HOTRGOptions set the lattice and the truncation of HOTRG.
@@ -251,7 +251,7 @@ func isometry(T jet, a, b, dcut int) jet {
 			bestErr = dropped
 			X := sandwich(u, G.d1, d*d)
 			Y := sandwich(u, G.d2, d*d)
-			U, _, _ := eigenJet(u, lam, X, Y, keep)
+			U := keptJet(u, lam, X, Y, keep)
 			best = U.reshape(d, d, keep)
 		}
 	}
@@ -297,28 +297,18 @@ func truncation(lam []float64, dcut int) int {
 }
 
 // symEigen returns the eigenvectors (columns of the row-major u) and the
-// eigenvalues, descending, of the symmetric n×n matrix g.
+// eigenvalues, descending, of the symmetric n×n matrix g, symmetrised
+// first (its derivative parts are computed unsymmetrically).
 func symEigen(g []float64, n int) (u, lam []float64) {
-	var es mat.EigenSym
-	sym := mat.NewSymDense(n, nil)
+	sym := make([]float64, n*n)
 	for i := range n {
-		for j := i; j < n; j++ {
-			sym.SetSym(i, j, (g[i*n+j]+g[j*n+i])/2)
+		for j := range n {
+			sym[i*n+j] = (g[i*n+j] + g[j*n+i]) / 2
 		}
 	}
-	if !es.Factorize(sym, true) {
+	u, lam, ok := ad.SymEigen(sym, n)
+	if !ok {
 		panic(svdError{n, n})
-	}
-	asc := es.Values(nil)
-	var vecs mat.Dense
-	es.VectorsTo(&vecs)
-	u, lam = make([]float64, n*n), make([]float64, n)
-	for j := range n {
-		src := n - 1 - j
-		lam[j] = asc[src]
-		for i := range n {
-			u[i*n+j] = vecs.At(i, src)
-		}
 	}
 	return u, lam
 }
@@ -326,4 +316,61 @@ func symEigen(g []float64, n int) (u, lam []float64) {
 // sandwich returns UᵀGU for the row-major n×n matrices u and g.
 func sandwich(u, g []float64, n int) []float64 {
 	return mul(mul(u, n, n, true, g, n, n, false), n, n, false, u, n, n, false)
+}
+
+// keptJet returns the jet of a frame U_K (p × keep) of the leading
+// eigenspace of the symmetric p×p G, given its eigendecomposition (u,
+// λ descending) and X = UᵀG'U, Y = UᵀG''U. An isometry stands on both
+// sides of its bond, so a rotation of U_K within the kept space changes
+// nothing; the frame is taken to turn only out of it (U_KᵀU_K' = 0), and
+// only the gaps between kept (k) and dropped (d) eigenvalues appear, with
+// F_dk = 1/(λ_k − λ_d). From GU_K = U_K H differentiated twice (H = U_KᵀGU_K):
+//
+//	U_K'  = U_D Ω,  Ω = F∘X_DK,
+//	U_K'' = U_D F∘(Y_DK + 2X_DDΩ − 2ΩX_KK) − U_K ΩᵀΩ.
+//
+// Near-degenerate kept eigenvalues, such as the two of a broken symmetry,
+// would otherwise bring 1/(λ_i − λ_j) factors of 10¹¹ into a frame whose
+// turning is a gauge.
+func keptJet(u, lam, X, Y []float64, k int) jet {
+	p := len(lam)
+	d := p - k
+	uK, uD := leftCols(u, p, p, k), make([]float64, p*d)
+	for i := range p {
+		copy(uD[i*d:(i+1)*d], u[i*p+k:(i+1)*p])
+	}
+	block := func(m []float64, r0, r1, c0, c1 int) []float64 {
+		out := make([]float64, 0, (r1-r0)*(c1-c0))
+		for i := r0; i < r1; i++ {
+			out = append(out, m[i*p+c0:i*p+c1]...)
+		}
+		return out
+	}
+	F := make([]float64, d*k)
+	eps := 1e-30 * lam[0] * lam[0]
+	for i := range d {
+		for j := range k {
+			g := lam[j] - lam[k+i]
+			F[i*k+j] = g / (g*g + eps)
+		}
+	}
+	omega := block(X, k, p, 0, k)
+	for i := range omega {
+		omega[i] *= F[i]
+	}
+	b := block(Y, k, p, 0, k)
+	axpy(2, mul(block(X, k, p, k, p), d, d, false, omega, d, k, false), b)
+	axpy(-2, mul(omega, d, k, false, block(X, 0, k, 0, k), k, k, false), b)
+	for i := range b {
+		b[i] *= F[i]
+	}
+	U := newJet(p, k)
+	copy(U.v, uK)
+	if d == 0 {
+		return U
+	}
+	copy(U.d1, mul(uD, p, d, false, omega, d, k, false))
+	copy(U.d2, mul(uD, p, d, false, b, d, k, false))
+	axpy(-1, mul(uK, p, k, false, mul(omega, d, k, true, omega, d, k, false), k, k, false), U.d2)
+	return U
 }

@@ -5,8 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/mcflow/mcflow/ad"
 )
 
@@ -154,28 +152,28 @@ func leading(B jet, u, s, v []float64, keep int) (U jet, S []scalar) {
 }
 
 // eigenJet returns the jets of the first keep eigenvectors (p × keep) and
-// eigenvalues of a symmetric p×p matrix G, given its eigendecomposition
-// G = UΛUᵀ (u p×p, λ descending) and X = UᵀG'U, Y = UᵀG”U. Perturbation
-// theory in the full eigenbasis is closed: with F_ij = 1/(λ_j − λ_i)
-// (Lorentz-broadened, zero on the diagonal),
+// eigenvalues of G = BBᵀ (p×p), given its eigendecomposition G = UΛUᵀ
+// (u p×p, λ descending) and X = UᵀG'U, Y = UᵀG''U. Perturbation theory in
+// the full eigenbasis is closed: with F_ij = 1/(λ_j − λ_i),
 //
 //	λ' = diag X,  U' = UΩ,  Ω = F∘X,
 //	λ'' = diag Z,  U'' = U(F∘Z + Ω²),
 //	Z = Y − Ω²Λ − ΛΩ² − 2(ΩΛ' − ΩΛΩ − Λ'Ω),
 //
-// from UᵀU = 1 and G = UΛUᵀ differentiated twice. Rotations within a
-// degenerate multiplet (F_ij = 0 there) do not change the coarse-grained
-// network: both sides of a bond turn together.
+// from UᵀU = 1 and G = UΛUᵀ differentiated twice. F_ij is zero within a
+// multiplet, singular values √λ within 1e-9 of the largest (split's own
+// threshold: it never cuts one): there U√S and V√S turn together, a gauge
+// of the new bond, and the basis LAPACK or gonum picks within a pair split
+// by rounding must not bring its 1/(λ_i − λ_j) of 10¹² into the jets.
 func eigenJet(u, lam, X, Y []float64, keep int) (U jet, lam1, lam2 []float64) {
 	p := len(lam)
-	eps := 1e-22 * lam[0] * lam[0]
+	s0 := math.Sqrt(lam[0])
 	F := make([]float64, p*p)
 	omega := make([]float64, p*p)
 	for i := range p {
 		for j := range p {
-			if i != j {
-				d := lam[j] - lam[i]
-				F[i*p+j] = d / (d*d + eps)
+			if math.Abs(math.Sqrt(max(lam[i], 0))-math.Sqrt(max(lam[j], 0))) > 1e-9*s0 {
+				F[i*p+j] = 1 / (lam[j] - lam[i])
 				omega[i*p+j] = F[i*p+j] * X[i*p+j]
 			}
 		}
@@ -243,27 +241,14 @@ func leftCols(a []float64, r, c, k int) []float64 {
 	return out
 }
 
-// thinSVD returns the thin SVD a = U·diag(s)·Vᵀ of the row-major r×c
-// matrix a: U r×q, s (descending) and V c×q, q = min(r, c), row-major.
+// thinSVD is ad.ThinSVD, panicking with an svdError that TRG and HOTRG
+// recover when it does not converge.
 func thinSVD(a []float64, r, c int) (u, s, v []float64) {
-	var svd mat.SVD
-	if !svd.Factorize(mat.NewDense(r, c, slicesClone(a)), mat.SVDThin) {
+	u, s, v, ok := ad.ThinSVD(a, r, c)
+	if !ok {
 		panic(svdError{r, c})
 	}
-	var U, V mat.Dense
-	svd.UTo(&U)
-	svd.VTo(&V)
-	return dense(&U), svd.Values(nil), dense(&V)
-}
-
-// dense returns the entries of d, row-major and contiguous.
-func dense(d *mat.Dense) []float64 {
-	raw := d.RawMatrix()
-	out := make([]float64, raw.Rows*raw.Cols)
-	for i := range raw.Rows {
-		copy(out[i*raw.Cols:(i+1)*raw.Cols], raw.Data[i*raw.Stride:])
-	}
-	return out
+	return u, s, v
 }
 
 func slicesClone(x []float64) []float64 { return append([]float64(nil), x...) }
