@@ -468,6 +468,9 @@ func TestSolverCommands(t *testing.T) {
 	}
 	// --json: one object per β point, nothing else on stdout.
 	code, out, e = runCLI(t, "trg", "--beta", "0.3,0.45", "--dcut", "8", "--steps", "12", "--json")
+	if c, o, _ := runCLI(t, "trg", "--beta", "0.4406868", "--dcut", "4", "--steps", "4", "--json"); c != 0 || !strings.Contains(o, `"onsager_C":null`) {
+		t.Errorf("trg --json at beta_c: exit %d, want onsager_C null (JSON has no infinity)\n%s", c, o)
+	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 0 || len(lines) != 2 {
 		t.Fatalf("trg --json: exit %d, want 2 lines\n%s\n%s", code, out, e)

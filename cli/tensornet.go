@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -81,15 +82,26 @@ type tnScan struct {
 }
 
 // tnPoint is one β point of --json: per-site values, and Onsager's
-// beside them in 2D.
+// beside them in 2D. JSON has no infinities: a value that is not finite
+// (Onsager's C at β_c) is null.
 type tnPoint struct {
-	Beta       float64  `json:"beta"`
-	LnZ        float64  `json:"lnZ"`
-	E          float64  `json:"E"`
-	C          float64  `json:"C"`
-	OnsagerLnZ *float64 `json:"onsager_lnZ,omitempty"`
-	OnsagerE   *float64 `json:"onsager_E,omitempty"`
-	OnsagerC   *float64 `json:"onsager_C,omitempty"`
+	Beta       float64    `json:"beta"`
+	LnZ        jsonFloat  `json:"lnZ"`
+	E          jsonFloat  `json:"E"`
+	C          jsonFloat  `json:"C"`
+	OnsagerLnZ *jsonFloat `json:"onsager_lnZ,omitempty"`
+	OnsagerE   *jsonFloat `json:"onsager_E,omitempty"`
+	OnsagerC   *jsonFloat `json:"onsager_C,omitempty"`
+}
+
+// jsonFloat is a float64 written as null when it is not finite.
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	if math.IsInf(float64(f), 0) || math.IsNaN(float64(f)) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(f))
 }
 
 func (sc tnScan) run(ctx context.Context, betas []float64, tf tnFlags, stdout, stderr io.Writer) int {
@@ -149,11 +161,12 @@ func (sc tnScan) print(betas []float64, res []tn.Thermo, asJSON bool, w io.Write
 	}
 	for i, b := range betas {
 		r := res[i]
-		p := tnPoint{Beta: b, LnZ: r.LnZ, E: r.E, C: r.C}
+		p := tnPoint{Beta: b, LnZ: jsonFloat(r.LnZ), E: jsonFloat(r.E), C: jsonFloat(r.C)}
 		var o exact.Thermo
 		if sc.dim == 2 {
 			o, _ = exact.Onsager(b, 1)
-			p.OnsagerLnZ, p.OnsagerE, p.OnsagerC = &o.LnZ, &o.E, &o.C
+			l, e, c := jsonFloat(o.LnZ), jsonFloat(o.E), jsonFloat(o.C)
+			p.OnsagerLnZ, p.OnsagerE, p.OnsagerC = &l, &e, &c
 		}
 		if asJSON {
 			if err := enc.Encode(p); err != nil {

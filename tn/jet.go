@@ -1,6 +1,10 @@
 package tn
 
-import "github.com/mcflow/mcflow/ad"
+import (
+	"slices"
+
+	"github.com/mcflow/mcflow/ad"
+)
 
 // A jet is a tensor and its first two derivatives in β (row-major, one
 // shape): carried through a computation step by step, it gives the exact
@@ -48,54 +52,121 @@ type scalar = ad.HyperDual
 func mkScalar(v, d1, d2 float64) scalar { return scalar{V: v, D1: d1, D2: d1, D12: d2} }
 
 // permute returns a with its axes reordered: axis i of the result is
-// axis perm[i] of a.
+// axis perm[i] of a. Axes that stay neighbours are merged first; then the
+// copy runs along the result's last axis in contiguous runs, or, when a's
+// last axis lands elsewhere, in 32×32 tiles of the two (a transpose that
+// reads and writes whole cache lines). The identity returns a itself.
 func (a jet) permute(perm ...int) jet {
+	if slices.IsSorted(perm) {
+		return a // the identity: shared, as reshape shares
+	}
 	shape := make([]int, len(perm))
 	for i, p := range perm {
 		shape[i] = a.shape[p]
 	}
 	out := newJet(shape...)
-	stride := make([]int, len(a.shape))
-	s := 1
-	for i := len(a.shape) - 1; i >= 0; i-- {
-		stride[i] = s
-		s *= a.shape[i]
+	ish, rp := mergeAxes(a.shape, perm)
+	r := len(rp)
+	istr := strides(ish)
+	osh := make([]int, r)
+	src := make([]int, r) // stride in a of the result's axis i
+	for i, p := range rp {
+		osh[i], src[i] = ish[p], istr[p]
 	}
-	// src[i] is the stride in a of the result's axis i.
-	src := make([]int, len(perm))
-	for i, p := range perm {
-		src[i] = stride[p]
-	}
-	idx := make([]int, len(shape))
-	last := len(shape) - 1
-	n, inner, step := len(a.v), shape[last], src[last]
-	for o, off := 0, 0; o < n; o += inner {
-		for k, in := range a.parts() {
-			if in == nil {
-				continue
-			}
-			dst := out.parts()[k][o : o+inner]
-			for j := range dst {
-				dst[j] = in[off+j*step]
-			}
-		}
-		// Advance the index of the outer axes.
-		for ax := last - 1; ax >= 0; ax-- {
-			idx[ax]++
-			off += src[ax]
-			if idx[ax] < shape[ax] {
-				break
-			}
-			off -= idx[ax] * src[ax]
-			idx[ax] = 0
-		}
-	}
+	ostr := strides(osh)
+	q := slices.Index(rp, r-1) // the result's axis that is a's last
+	last := r - 1
 	for k, in := range a.parts() {
 		if in == nil {
 			out = out.without(k)
+			continue
 		}
+		dst := out.parts()[k]
+		eachIndex(osh, q, last, src, ostr, func(ib, ob int) {
+			if q == last {
+				copy(dst[ob:ob+osh[last]], in[ib:ib+osh[last]])
+				return
+			}
+			const tile = 32
+			for i0 := 0; i0 < osh[q]; i0 += tile {
+				for j0 := 0; j0 < osh[last]; j0 += tile {
+					for i := i0; i < min(i0+tile, osh[q]); i++ {
+						o, s := ob+i*ostr[q], ib+i
+						for j := j0; j < min(j0+tile, osh[last]); j++ {
+							dst[o+j] = in[s+j*src[last]]
+						}
+					}
+				}
+			}
+		})
 	}
 	return out
+}
+
+// mergeAxes merges the axes of shape that perm keeps next to each other in
+// order, returning the merged shape and permutation.
+func mergeAxes(shape, perm []int) ([]int, []int) {
+	var groups [][]int // runs of perm with consecutive axes
+	for i, p := range perm {
+		if i > 0 && p == perm[i-1]+1 {
+			groups[len(groups)-1] = append(groups[len(groups)-1], p)
+			continue
+		}
+		groups = append(groups, []int{p})
+	}
+	// Number the groups by their first axis's position in a.
+	order := make([]int, len(groups))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int { return groups[x][0] - groups[y][0] })
+	ish := make([]int, len(groups))
+	rp := make([]int, len(groups))
+	for newAxis, g := range order {
+		d := 1
+		for _, ax := range groups[g] {
+			d *= shape[ax]
+		}
+		ish[newAxis] = d
+		rp[g] = newAxis
+	}
+	return ish, rp
+}
+
+func strides(shape []int) []int {
+	st := make([]int, len(shape))
+	s := 1
+	for i := len(shape) - 1; i >= 0; i-- {
+		st[i] = s
+		s *= shape[i]
+	}
+	return st
+}
+
+// eachIndex calls f with the input and output offsets of every index of
+// the axes of shape other than skip1 and skip2 (those set to 0).
+func eachIndex(shape []int, skip1, skip2 int, src, ostr []int, f func(ib, ob int)) {
+	idx := make([]int, len(shape))
+	ib, ob := 0, 0
+	for {
+		f(ib, ob)
+		ax := len(shape) - 1
+		for ; ax >= 0; ax-- {
+			if ax == skip1 || ax == skip2 {
+				continue
+			}
+			idx[ax]++
+			ib, ob = ib+src[ax], ob+ostr[ax]
+			if idx[ax] < shape[ax] {
+				break
+			}
+			ib, ob = ib-idx[ax]*src[ax], ob-idx[ax]*ostr[ax]
+			idx[ax] = 0
+		}
+		if ax < 0 {
+			return
+		}
+	}
 }
 
 // without drops derivative k (1 or 2): it is zero.
@@ -147,22 +218,22 @@ func mm(a jet, ta bool, b jet, tb bool) jet {
 	return c
 }
 
-// mmStacked is mm for a stacked, untransposed a, in three products of
-// 3m, 2m and m rows instead of six of m: [a;a';a”]·b, then [a';a”]
-// += [a;2a']·b', then a” += a·b”. Larger products run faster, and the
-// result is the same to rounding.
+// mmStacked is mm for a stacked, untransposed a, in four products over
+// consecutive rows of its buffer [a;a';a''] instead of six: [a;a']·b' →
+// [c';c''] (then c'' doubled), [a';a'']·b added, a·b, and a·b'' added.
+// Larger products run faster, and nothing is copied.
 func mmStacked(a, b jet, tb bool, c jet, k int) {
-	m, n := len(a.v)/k, len(c.v)/(len(a.v)/k)
+	m := len(a.v) / k
+	n := len(c.v) / m
 	lda, ldb := k, b.shape[1]
-	ad.Gemm(false, tb, 3*m, n, k, a.buf, lda, b.v, ldb, 0, c.buf)
 	if b.d1 != nil {
-		two := make([]float64, 2*m*k)
-		copy(two, a.v)
-		for i, x := range a.d1 {
-			two[m*k+i] = 2 * x
+		ad.Gemm(false, tb, 2*m, n, k, a.buf, lda, b.d1, ldb, 0, c.buf[m*n:])
+		for i := range c.d2 {
+			c.d2[i] *= 2
 		}
-		ad.Gemm(false, tb, 2*m, n, k, two, lda, b.d1, ldb, 1, c.buf[m*n:])
 	}
+	ad.Gemm(false, tb, 2*m, n, k, a.buf[m*k:], lda, b.v, ldb, 1, c.buf[m*n:])
+	ad.Gemm(false, tb, m, n, k, a.v, lda, b.v, ldb, 0, c.v)
 	if b.d2 != nil {
 		ad.Gemm(false, tb, m, n, k, a.v, lda, b.d2, ldb, 1, c.d2)
 	}
