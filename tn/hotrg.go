@@ -320,7 +320,7 @@ func sandwich(u, g []float64, n int) []float64 {
 
 // keptJet returns the jet of a frame U_K (p × keep) of the leading
 // eigenspace of the symmetric p×p G, given its eigendecomposition (u,
-// λ descending) and X = UᵀG'U, Y = UᵀG''U. An isometry stands on both
+// λ descending) and X = UᵀG'U, Y = UᵀG”U. An isometry stands on both
 // sides of its bond, so a rotation of U_K within the kept space changes
 // nothing; the frame is taken to turn only out of it (U_KᵀU_K' = 0), and
 // only the gaps between kept (k) and dropped (d) eigenvalues appear, with

@@ -219,8 +219,8 @@ func mm(a jet, ta bool, b jet, tb bool) jet {
 }
 
 // mmStacked is mm for a stacked, untransposed a, in four products over
-// consecutive rows of its buffer [a;a';a''] instead of six: [a;a']·b' →
-// [c';c''] (then c'' doubled), [a';a'']·b added, a·b, and a·b'' added.
+// consecutive rows of its buffer [a;a';a”] instead of six: [a;a']·b' →
+// [c';c”] (then c” doubled), [a';a”]·b added, a·b, and a·b” added.
 // Larger products run faster, and nothing is copied.
 func mmStacked(a, b jet, tb bool, c jet, k int) {
 	m := len(a.v) / k

@@ -153,7 +153,7 @@ func leading(B jet, u, s, v []float64, keep int) (U jet, S []scalar) {
 
 // eigenJet returns the jets of the first keep eigenvectors (p × keep) and
 // eigenvalues of G = BBᵀ (p×p), given its eigendecomposition G = UΛUᵀ
-// (u p×p, λ descending) and X = UᵀG'U, Y = UᵀG''U. Perturbation theory in
+// (u p×p, λ descending) and X = UᵀG'U, Y = UᵀG”U. Perturbation theory in
 // the full eigenbasis is closed: with F_ij = 1/(λ_j − λ_i),
 //
 //	λ' = diag X,  U' = UΩ,  Ω = F∘X,
