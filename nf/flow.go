@@ -127,8 +127,18 @@ func (m *Model) Sample(rng *mc.PCG, n int) (x *ad.Tensor, logq []float64) {
 		}
 		return x, ld
 	}
-	xv, lq := m.Push(ad.Const(z))
-	x = xv.Value
+	// Push in blocks of rows: the parameters want gradients, so a push
+	// keeps every intermediate of its graph until it is done, and a
+	// 16-layer convolutional flow's graph of 2048 rows at L = 8 held GBs.
+	// Rows are independent: the result is that of one push.
+	x, logq = ad.Zeros(n, d), make([]float64, n)
+	block := pushBlock(d)
+	for r0 := 0; r0 < n; r0 += block {
+		r1 := min(n, r0+block)
+		xv, lq := m.Push(ad.Const(ad.NewTensor(z.Data[r0*d:r1*d], r1-r0, d)))
+		copy(x.Data[r0*d:r1*d], xv.Value.Data)
+		copy(logq[r0:r1], lq.Value.Data)
+	}
 	for i, f := range flips {
 		if f {
 			for j := range d {
@@ -136,8 +146,13 @@ func (m *Model) Sample(rng *mc.PCG, n int) (x *ad.Tensor, logq []float64) {
 			}
 		}
 	}
-	return x, lq.Value.Data
+	return x, logq
 }
+
+// pushBlock is the rows Sample pushes through a flow's graph at once:
+// 2¹² numbers (at least 16 rows), ~100 MB for a 16-layer
+// convolutional flow.
+func pushBlock(dim int) int { return max(16, (1<<12)/dim) }
 
 // valueForwarder is a flow with a graph-free forward map (x and
 // ln|det ∂x/∂z|), which Sample uses.

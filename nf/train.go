@@ -287,12 +287,11 @@ func Evaluate(m *Model, t model.Target, n, workers int, streams mc.Streams) (Eva
 	return evaluation(all)
 }
 
-// EvalChunk is the number of samples Evaluate draws and pushes through
-// the flow at once (64 for a flow with a graph-free forward map, cnf, so
-// that the workers share the work evenly): 2¹⁷ numbers (at most 4096 samples, at least 64), so
-// that the graph of a chunk (whose parameters want gradients, so every
-// intermediate is kept until the chunk is done) stays near a gigabyte per
-// worker for a 16-layer convolutional flow at any lattice size.
+// EvalChunk is the number of samples Evaluate draws from one stream (64
+// for a flow with a graph-free forward map, cnf, so that the workers share
+// the work evenly): 2¹⁷ numbers, at most 4096 samples and at least 64. It
+// fixes which stream draws which sample; Sample pushes a chunk through
+// the flow in smaller blocks (pushBlock).
 func EvalChunk(dim int) int { return min(4096, max(64, (1<<17)/dim)) }
 
 // evaluation computes the estimates from f_i = ln q(x_i) − ln p(x_i).

@@ -183,8 +183,44 @@ func axisName(a int) string { return string(rune('x' + a)) }
 
 // hotrgAxis coarse-grains T along axis a: the tensor at r (legs "1…") and
 // the one at r + e_a ("2…") contracted over 1a⁺ = 2a⁻, the pairs of legs
-// of every other axis fused by its isometry.
+// of every other axis fused by its isometry. In 3D the contraction's
+// intermediates hold D⁸ entries (three times over, with the derivatives:
+// 400 MB each at D = 8), so it runs in slices, one per index of the first
+// fused axis's new b⁻ leg: D' contractions of D⁷-entry intermediates.
 func hotrgAxis(T jet, a, dcut int) jet {
+	dim := len(T.shape) / 2
+	iso := make([]jet, dim)
+	first := -1
+	for b := range dim {
+		if b != a {
+			iso[b] = isometry(T, a, b, dcut)
+			if first < 0 {
+				first = b
+			}
+		}
+	}
+	if dim < 3 {
+		return fuse(T, a, iso, iso)
+	}
+	U := iso[first]
+	var out jet
+	minus := slices.Clone(iso)
+	for j := range U.shape[2] {
+		minus[first] = U.take(2, j)
+		part := fuse(T, a, minus, iso)
+		if j == 0 {
+			shape := slices.Clone(part.shape)
+			shape[2*first] = U.shape[2]
+			out = newJet(shape...)
+		}
+		out.put(2*first, j, part)
+	}
+	return out
+}
+
+// fuse contracts the two tensors of a coarse-graining along axis a, the
+// b⁻ pairs fused by minus[b] and the b⁺ pairs by plus[b].
+func fuse(T jet, a int, minus, plus []jet) jet {
 	dim := len(T.shape) / 2
 	A, B := labelled{T, siteLegs("1", dim)}, labelled{T, siteLegs("2", dim)}
 	an := axisName(a)
@@ -195,13 +231,9 @@ func hotrgAxis(T jet, a, dcut int) jet {
 			continue
 		}
 		bn := axisName(b)
-		U := isometry(T, a, b, dcut)
-		Ub := func(s string) labelled {
-			return labelled{U, []string{"1" + bn + s, "2" + bn + s, bn + s}}
-		}
 		// The b⁻ pair: its first half now, its second with the other tensor.
-		W = contract(W, []string{"1" + bn + "-"}, Ub("-"), []string{"1" + bn + "-"})
-		iso = append(iso, Ub("+"))
+		W = contract(W, []string{"1" + bn + "-"}, labelled{minus[b], []string{"1" + bn + "-", "2" + bn + "-", bn + "-"}}, []string{"1" + bn + "-"})
+		iso = append(iso, labelled{plus[b], []string{"1" + bn + "+", "2" + bn + "+", bn + "+"}})
 	}
 	shared := []string{"1" + an + "+"}
 	other := []string{"2" + an + "-"}

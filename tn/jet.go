@@ -320,6 +320,40 @@ func (a jet) cols(k int) jet {
 	return out
 }
 
+// take returns the entries of a at index j of axis, that axis of size 1.
+func (a jet) take(axis, j int) jet {
+	shape := slices.Clone(a.shape)
+	shape[axis] = 1
+	out := newJet(shape...)
+	outer, d, inner := size(a.shape[:axis]), a.shape[axis], size(a.shape[axis+1:])
+	for p, in := range a.parts() {
+		if in == nil {
+			out = out.without(p)
+			continue
+		}
+		dst := out.parts()[p]
+		for o := range outer {
+			copy(dst[o*inner:(o+1)*inner], in[(o*d+j)*inner:])
+		}
+	}
+	return out
+}
+
+// put copies src (a's shape with axis of size 1) into a at index j of
+// axis.
+func (a jet) put(axis, j int, src jet) {
+	outer, d, inner := size(a.shape[:axis]), a.shape[axis], size(a.shape[axis+1:])
+	for p, dst := range a.parts() {
+		in := src.parts()[p]
+		if dst == nil || in == nil {
+			continue // a zero derivative stays zero
+		}
+		for o := range outer {
+			copy(dst[(o*d+j)*inner:(o*d+j+1)*inner], in[o*inner:(o+1)*inner])
+		}
+	}
+}
+
 // sumSquares returns Σ a² as a scalar jet.
 func (a jet) sumSquares() scalar {
 	var s, s1, s2 float64
