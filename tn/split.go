@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/mcflow/mcflow/ad"
 )
@@ -110,9 +111,9 @@ func orth(Y jet) jet {
 	}
 	k1 := mul(Q.v, m, r, true, Y.d1, m, l, false) // QᵀY'
 	k2 := mul(Q.v, m, r, true, Y.d2, m, l, false)
-	p1 := axpy(-1, mul(Q.v, m, r, false, k1, r, l, false), slicesClone(Y.d1)) // (1 − QQᵀ)Y'
+	p1 := axpy(-1, mul(Q.v, m, r, false, k1, r, l, false), slices.Clone(Y.d1)) // (1 − QQᵀ)Y'
 	copy(Q.d1, mul(p1, m, l, false, cp, l, r, false))
-	p2 := axpy(-1, mul(Q.v, m, r, false, k2, r, l, false), slicesClone(Y.d2))
+	p2 := axpy(-1, mul(Q.v, m, r, false, k2, r, l, false), slices.Clone(Y.d2))
 	axpy(-2, mul(Q.d1, m, r, false, k1, r, l, false), p2)
 	copy(Q.d2, mul(p2, m, l, false, cp, l, r, false))
 	axpy(-1, mul(Q.v, m, r, false, mul(Q.d1, m, r, true, Q.d1, m, r, false), r, r, false), Q.d2)
@@ -179,7 +180,7 @@ func eigenJet(u, lam, X, Y []float64, keep int) (U jet, lam1, lam2 []float64) {
 		}
 	}
 	n2 := mul(omega, p, p, false, omega, p, p, false) // Ω²
-	ol := slicesClone(omega)                          // ΩΛ
+	ol := slices.Clone(omega)                         // ΩΛ
 	for i := range p {
 		for j := range p {
 			ol[i*p+j] *= lam[j]
@@ -250,8 +251,6 @@ func thinSVD(a []float64, r, c int) (u, s, v []float64) {
 	}
 	return u, s, v
 }
-
-func slicesClone(x []float64) []float64 { return append([]float64(nil), x...) }
 
 // svdError is an SVD that did not converge: raised deep in a TRG step,
 // recovered and returned by TRG.
