@@ -1,20 +1,31 @@
 # mcflow: `make run` runs the default job, `make test` runs the tests.
-# Both first run `make deps`, which installs what a fresh Debian/Ubuntu
+# `make run` first runs `make deps`, `make test` `make deps-test`: each
+# installs what a fresh Debian/Ubuntu
 # machine lacks (apt-get when root; otherwise it prints the install line).
 
 GO      ?= go
-PKGS    := gcc pkg-config time libhdf5-dev libopenblas-dev python3-numpy python3-h5py python3-matplotlib python3-xarray python3-netcdf4 zsh fish
+# What building and running jobs needs (plots are drawn in Go: no Python).
+PKGS    := gcc pkg-config libhdf5-dev libopenblas-dev
+# What the tests add: Python's readers for the cross-language checks (and
+# the tutorial's analysis), netCDF for the export, the shells whose
+# completion scripts are checked, GNU time for the memory check. (.ci/run
+# also starts a one-node SLURM cluster: scripts/slurm/up.sh installs
+# slurm-wlm and munge when missing.)
+TEST_PKGS := python3-numpy python3-h5py python3-matplotlib python3-xarray python3-netcdf4 zsh fish time
 BENCH_PKGS := python3-torch
 BIN     := bin/mcflow
 OUT     ?= out/default
 
-.PHONY: slurm-up slurm-down deps deps-bench build build-nohdf5 run test test-long fuzz bench docs testdata train-toys clean
+.PHONY: slurm-up slurm-down deps deps-test deps-bench build build-nohdf5 run test test-long fuzz bench docs testdata train-toys clean
 
 deps:
 	@./scripts/deps.sh $(PKGS)
 
+deps-test:
+	@./scripts/deps.sh $(PKGS) $(TEST_PKGS)
+
 deps-bench:
-	@./scripts/deps.sh $(PKGS) $(BENCH_PKGS)
+	@./scripts/deps.sh $(PKGS) $(TEST_PKGS) $(BENCH_PKGS)
 
 build: deps
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/mcflow
@@ -32,7 +43,7 @@ run: build
 # runs under scripts/memcheck.sh, which fails it above 2 GB of peak resident
 # memory and logs each binary's peak to out/test-memory.log.
 GOTEST  := MCFLOW_MEMLOG=$(CURDIR)/out/test-memory.log $(GO) test -exec $(CURDIR)/scripts/memcheck.sh -count=1
-test: deps
+test: deps-test
 	mkdir -p out && : > out/test-memory.log
 	$(GO) vet ./...
 	$(GOTEST) ./...
@@ -44,7 +55,7 @@ test: deps
 	CGO_ENABLED=0 $(GOTEST) -run 'ThinSVD|SymEigen|GradCheck|Exact|Golden' ./ad/ ./tn/
 
 # The long statistical runs: 10x the draws of the Kaufman comparisons.
-test-long: deps
+test-long: deps-test
 	MCFLOW_LONG=1 $(GO) test -count=1 -timeout 60m ./...
 
 # Coverage-guided fuzzing of the job-file parser and the checkpoint decoder,
@@ -53,7 +64,7 @@ test-long: deps
 # failing is written to testdata/fuzz/ by go test: fix the bug and commit
 # the input as a corpus entry.
 FUZZTIME ?= 5m
-fuzz: deps
+fuzz: deps-test
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./jobs
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./io/ckpt
 
