@@ -50,7 +50,7 @@ func TestCompletion(t *testing.T) {
 			t.Errorf("bash completion of %q: %q (%v), want %q", c.words, out, err, c.want)
 		}
 	}
-	// Where installed (make deps installs both): each script parses, zsh
+	// Where installed (make deps-test installs both): each script parses, zsh
 	// registers the completion function, and fish completes a command and
 	// a flag.
 	for _, c := range []struct{ sh, script, want string }{

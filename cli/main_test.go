@@ -287,7 +287,7 @@ func TestTasksCommand(t *testing.T) {
 
 func TestPythonReadsOutputs(t *testing.T) {
 	if _, err := os.Stat(python); err != nil {
-		t.Fatalf("%s is missing: run make deps", python)
+		t.Fatalf("%s is missing: run make deps-test", python)
 	}
 	dir := t.TempDir()
 	job := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 400))
@@ -1023,7 +1023,7 @@ func TestDefaultJobStrict(t *testing.T) {
 // are there, and the divergent states and configurations come along.
 func TestPythonReader(t *testing.T) {
 	if _, err := os.Stat(python); err != nil {
-		t.Fatalf("%s is missing: run make deps", python)
+		t.Fatalf("%s is missing: run make deps-test", python)
 	}
 	dir := t.TempDir()
 	job := writeJob(t, dir, "funnel.toml", "seed = 3\n[model]\nkind = \"funnel\"\ndim = 4\n[sampler]\nkind = \"nuts\"\nchains = 2\nthermalize = 300\nsweeps = 400\n[output]\nformats = [\"npy\"]\nconfigs_every = 10\n")

@@ -480,7 +480,7 @@ func TestHDF5FileLocking(t *testing.T) {
 		t.Skip("nohdf5 build")
 	}
 	if _, err := os.Stat(python); err != nil {
-		t.Skip("no /usr/bin/python3 with h5py (make deps installs it)")
+		t.Skip("no /usr/bin/python3 with h5py (make deps-test installs it)")
 	}
 	bin := binary(t)
 	dir := t.TempDir()

@@ -94,7 +94,7 @@ func TestWriteLoadFallback(t *testing.T) {
 func TestNumpyReads(t *testing.T) {
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
-		t.Skip("no /usr/bin/python3 (make deps installs it)")
+		t.Skip("no /usr/bin/python3 (make deps-test installs it)")
 	}
 	path := filepath.Join(t.TempDir(), "c.npz")
 	if err := Write(path, sample()); err != nil {

@@ -37,7 +37,7 @@ func TestWriteFilePython(t *testing.T) {
 	}
 	py := "/usr/bin/python3"
 	if _, err := os.Stat(py); err != nil {
-		t.Fatal("no /usr/bin/python3: run make deps")
+		t.Fatal("no /usr/bin/python3: run make deps-test")
 	}
 	out, err := exec.Command(py, "-c", `
 import sys, h5py, numpy as np
