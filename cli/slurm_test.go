@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -489,15 +490,26 @@ func TestHDF5FileLocking(t *testing.T) {
 	if code, e := attempt(t, bin, []string{"run", job, "--out", out, "--progress", "none"}, nil, 0); code != 0 {
 		t.Fatalf("run: %d %s", code, e)
 	}
-	hold := exec.Command(python, "-c", "import h5py, sys, time\nf = h5py.File(sys.argv[1], 'a')\nprint('held', flush=True)\ntime.sleep(60)", filepath.Join(out, "results.h5"))
-	stdout, _ := hold.StdoutPipe()
+	// The holder locks the file whatever the environment says (an
+	// inherited HDF5_USE_FILE_LOCKING=FALSE would leave it unlocked), holds
+	// it until it is killed (a fixed hold could run out on a loaded
+	// machine), and is read up to its whole line (a pipe read may return
+	// part of it).
+	hold := exec.Command(python, "-c", "import h5py, sys, time\nf = h5py.File(sys.argv[1], 'a')\nprint('held', flush=True)\ntime.sleep(3600)", filepath.Join(out, "results.h5"))
+	hold.Env = append(os.Environ(), "HDF5_USE_FILE_LOCKING=TRUE")
+	stdout, err := hold.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := hold.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer hold.Process.Kill()
-	buf := make([]byte, 4)
-	if _, err := stdout.Read(buf); err != nil || string(buf) != "held" {
-		t.Fatalf("h5py did not open the file: %v %q", err, buf)
+	defer func() {
+		hold.Process.Kill()
+		hold.Wait()
+	}()
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "held\n" {
+		t.Fatalf("h5py did not open the file: %v %q", err, line)
 	}
 	code, e := attempt(t, bin, []string{"export", out, "--npy", "--to", filepath.Join(dir, "a")}, []string{"HDF5_USE_FILE_LOCKING=TRUE"}, 0)
 	if code == 0 || !strings.Contains(e, "HDF5_USE_FILE_LOCKING=FALSE") {
