@@ -304,22 +304,6 @@ func (a jet) scaleCols(r []scalar) jet {
 	return out
 }
 
-// cols returns columns [0, k) of the matrix a.
-func (a jet) cols(k int) jet {
-	m, n := a.shape[0], a.shape[1]
-	out := newJet(m, k)
-	for p, in := range a.parts() {
-		if in == nil {
-			out = out.without(p)
-			continue
-		}
-		for i := range m {
-			copy(out.parts()[p][i*k:(i+1)*k], in[i*n:i*n+k])
-		}
-	}
-	return out
-}
-
 // take returns the entries of a at index j of axis, that axis of size 1.
 func (a jet) take(axis, j int) jet {
 	shape := slices.Clone(a.shape)
