@@ -6,21 +6,19 @@ import (
 	"testing"
 )
 
-// decompositions are the implementations of this build: gonum's, and
-// LAPACK's where cgo links it.
-func decompositions() map[string]struct {
+// decomposition is one implementation of ThinSVD and SymEigen.
+type decomposition struct {
 	svd func([]float64, int, int) ([]float64, []float64, []float64, bool)
 	eig func([]float64, int) ([]float64, []float64, bool)
-} {
-	out := map[string]struct {
-		svd func([]float64, int, int) ([]float64, []float64, []float64, bool)
-		eig func([]float64, int) ([]float64, []float64, bool)
-	}{"gonum": {gonumThinSVD, gonumSymEigen}}
-	out[LAPACKName] = struct {
-		svd func([]float64, int, int) ([]float64, []float64, []float64, bool)
-		eig func([]float64, int) ([]float64, []float64, bool)
-	}{thinSVD, symEigen}
-	return out
+}
+
+// decompositions are the implementations of this build: gonum's, and
+// LAPACK's where cgo links it.
+func decompositions() map[string]decomposition {
+	return map[string]decomposition{
+		"gonum":    {gonumThinSVD, gonumSymEigen},
+		LAPACKName: {thinSVD, symEigen},
+	}
 }
 
 // matrixWithSpectrum returns Q₁·diag(s)·Q₂ᵀ (r×c) for random orthonormal Q's.
