@@ -51,7 +51,7 @@ test: deps-test
 	$(GOTEST) -race -run "Determinism|SaveLoad|LnCosh" ./nf/
 	$(GOTEST) -race -run "Invariant" ./mc/hmc/
 	CGO_ENABLED=0 $(GO) vet -tags nohdf5 ./...
-	CGO_ENABLED=0 $(GOTEST) -tags nohdf5 ./io/... ./jobs/ ./nf/ ./model/ ./cli/
+	CGO_ENABLED=0 $(GOTEST) -tags nohdf5 ./io/... ./job/ ./results/ ./runner/ ./nf/ ./model/ ./cli/
 	CGO_ENABLED=0 $(GOTEST) -run 'ThinSVD|SymEigen|GradCheck|Exact|Golden' ./ad/ ./tn/
 
 # The long statistical runs: 10x the draws of the Kaufman comparisons.
@@ -65,7 +65,7 @@ test-long: deps-test
 # the input as a corpus entry.
 FUZZTIME ?= 5m
 fuzz: deps-test
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./jobs
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./job
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./io/ckpt
 
 # The job-file reference, generated from the kinds' registrations (a test

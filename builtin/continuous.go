@@ -94,6 +94,12 @@ func (m relaxed) Shape() []int                        { return []int{m.r.L, m.r.
 func (m relaxed) p() ising.Params                     { return ising.Params{L: m.r.L, Beta: m.r.Beta, J: 1} }
 func (m relaxed) Exact() (map[string]float64, string) { return kaufman(m.r.L, m.r.Beta, 1) }
 
+// ExactAt is Exact at another β (kind.ExactCurve).
+func (m relaxed) ExactAt(beta float64) map[string]float64 {
+	v, _ := kaufman(m.r.L, beta, 1)
+	return v
+}
+
 func (m relaxed) Derived(obs map[string][][]float64) map[string]stats.Value {
 	return ising.Derived(m.p(), obs)
 }

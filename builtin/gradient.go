@@ -340,7 +340,7 @@ func buildHMC(e *kind.Env, m kind.Instance, latent bool, kernel string) (*kind.B
 
 // readAdaptFile reads init_adapt's file ("": none) for chains of a target
 // of dimension dim with a dense or diagonal metric.
-func readAdaptFile(path string, dim int, dense bool) (*hmc.AdaptFile, error) {
+func readAdaptFile(path string, dim int, dense bool) (*kind.AdaptFile, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -348,7 +348,7 @@ func readAdaptFile(path string, dim int, dense bool) (*hmc.AdaptFile, error) {
 	if err != nil {
 		return nil, kind.Errorf("init_adapt", "%v", err)
 	}
-	var f hmc.AdaptFile
+	var f kind.AdaptFile
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, kind.Errorf("init_adapt", "%s is not an adaptation file (OUT/adapt/<task>.json): %v", path, err)
 	}
@@ -365,7 +365,7 @@ func readAdaptFile(path string, dim int, dense bool) (*hmc.AdaptFile, error) {
 }
 
 // setAdaptation starts chain c from the file's chain c mod its chains.
-func setAdaptation(h *hmc.HMC, f *hmc.AdaptFile, c uint64) error {
+func setAdaptation(h *hmc.HMC, f *kind.AdaptFile, c uint64) error {
 	if f == nil {
 		return nil
 	}

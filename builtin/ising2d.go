@@ -69,6 +69,13 @@ func (m ising2d) Exact() (map[string]float64, string) {
 	return kaufman(m.p.L, m.p.Beta, m.p.J)
 }
 
+// ExactAt is Exact at another β (kind.ExactCurve).
+func (m ising2d) ExactAt(beta float64) map[string]float64 {
+	m.p.Beta = beta
+	v, _ := m.Exact()
+	return v
+}
+
 // kaufman is the exact reference of the L×L Ising torus at h = 0.
 func kaufman(L int, beta, J float64) (map[string]float64, string) {
 	k, err := exact.Kaufman(L, beta, J)

@@ -62,3 +62,10 @@ func (m pottsModel) Exact() (map[string]float64, string) {
 	}
 	return map[string]float64{"e": k.E/2 - m.p.J, "C": k.C}, "Kaufman (q = 2: the Ising torus at β/2, h = 0)"
 }
+
+// ExactAt is Exact at another β (kind.ExactCurve).
+func (m pottsModel) ExactAt(beta float64) map[string]float64 {
+	m.p.Beta = beta
+	v, _ := m.Exact()
+	return v
+}

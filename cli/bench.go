@@ -8,9 +8,10 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/job"
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/mc/ising"
+	"github.com/mcflow/mcflow/results"
 )
 
 // cmdBench runs `mcflow bench scaling`: a fixed Metropolis workload on 1,
@@ -21,7 +22,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 			args = []string{"scaling", "-h"}
 		} else {
 			fmt.Fprintf(stderr, "mcflow bench: want `mcflow bench scaling [flags]` (make bench runs the benchmarks against the C and PyTorch references)\n")
-			return jobs.ExitUsage
+			return job.ExitUsage
 		}
 	}
 	fs := flag.NewFlagSet("bench scaling", flag.ContinueOnError)
@@ -33,13 +34,13 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	engine := fs.String("engine", "plain", "Metropolis engine: plain or multispin")
 	if _, err := parseInterleaved(fs, args[1:]); err != nil {
 		if err == flag.ErrHelp {
-			return jobs.ExitDone
+			return job.ExitDone
 		}
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	if *maxW < 1 || *L < 2 || *chains < 0 || *sweeps < 0 || (*engine != "plain" && *engine != "multispin") {
 		fmt.Fprintf(stderr, "mcflow: bench scaling: want --max-workers >= 1, --L >= 2, --engine plain or multispin\n")
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	per := 1
 	if *engine == "multispin" {
@@ -53,7 +54,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	}
 	if *chains%per != 0 {
 		fmt.Fprintf(stderr, "mcflow: bench scaling: --chains %d is not a multiple of %d replicas\n", *chains, per)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	units := *chains / per
 	p := ising.Params{L: *L, Beta: 0.4406868, J: 1}
@@ -79,7 +80,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		d, err := run(1, 20)
 		if err != nil {
 			fmt.Fprintf(stderr, "mcflow: %v\n", err)
-			return jobs.ExitError
+			return job.ExitError
 		}
 		*sweeps = max(20, int(20*2*time.Second/max(d, time.Millisecond))/10*10)
 	}
@@ -100,7 +101,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		d, err := run(w, *sweeps)
 		if err != nil {
 			fmt.Fprintf(stderr, "mcflow: %v\n", err)
-			return jobs.ExitError
+			return job.ExitError
 		}
 		rate := float64(*chains) * float64(*sweeps) * float64(*L**L) / float64(d.Nanoseconds())
 		if w == 1 {
@@ -109,6 +110,6 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 		rows = append(rows, []string{fmt.Sprint(w), fmt.Sprintf("%.3f", d.Seconds()), fmt.Sprintf("%.3f", rate),
 			fmt.Sprintf("%.2f×", rate/t1), fmt.Sprintf("%.0f%%", 100*rate/t1/float64(w))})
 	}
-	fmt.Fprint(stdout, jobs.Columns(rows))
-	return jobs.ExitDone
+	fmt.Fprint(stdout, results.Columns(rows))
+	return job.ExitDone
 }

@@ -31,9 +31,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/job"
 	"github.com/mcflow/mcflow/kind"
 	"github.com/mcflow/mcflow/mc/multispin"
+	"github.com/mcflow/mcflow/results"
+	"github.com/mcflow/mcflow/runner"
 )
 
 // Main runs the command line of os.Args and returns the process's exit
@@ -43,11 +45,11 @@ import (
 func Main() int {
 	if err := kind.Err(); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", filepath.Base(os.Args[0]), err)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	if err := multispin.EnvError(); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", filepath.Base(os.Args[0]), err)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	// SIGINT, SIGTERM and SIGUSR1 cancel the context with the signal as its
 	// cause (the run checkpoints at the next barrier); repeated signals
@@ -87,12 +89,12 @@ func stoppedBy(ctx context.Context) os.Signal {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	switch args[0] {
 	case "-h", "--help", "-help":
 		usage(stdout)
-		return jobs.ExitDone
+		return job.ExitDone
 	case "--version", "-version":
 		return cmdVersion(nil, stdout, stderr)
 	}
@@ -122,28 +124,28 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // parseSpec parses a command's flags and its job file (the default job
 // without one). A nil spec comes with the exit code to return.
-func parseSpec(fs *flag.FlagSet, args []string, stderr io.Writer) (*jobs.Spec, int) {
+func parseSpec(fs *flag.FlagSet, args []string, stderr io.Writer) (*job.Spec, int) {
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil, jobs.ExitDone
+			return nil, job.ExitDone
 		}
-		return nil, jobs.ExitUsage
+		return nil, job.ExitUsage
 	}
 	spec, err := loadSpec(pos)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow: %v\n", err)
-		return nil, jobs.ExitUsage
+		return nil, job.ExitUsage
 	}
-	return spec, jobs.ExitDone
+	return spec, job.ExitDone
 }
 
-func loadSpec(pos []string) (*jobs.Spec, error) {
+func loadSpec(pos []string) (*job.Spec, error) {
 	switch len(pos) {
 	case 0:
-		return jobs.Default()
+		return job.Default()
 	case 1:
-		return jobs.ParseFile(pos[0])
+		return job.ParseFile(pos[0])
 	}
 	return nil, fmt.Errorf("one job file at most, got %d: %s", len(pos), strings.Join(pos, " "))
 }
@@ -188,90 +190,90 @@ func addJobFlags(fs *flag.FlagSet, cmd, what string, stderr io.Writer) *jobFlags
 
 // options checks the flags and starts the profile; stop ends it. A
 // non-zero code means return it.
-func (f *jobFlags) options(spec *jobs.Spec, stdout, stderr io.Writer) (opts jobs.Options, stop func(), code int) {
+func (f *jobFlags) options(spec *job.Spec, stdout, stderr io.Writer) (opts runner.Options, stop func(), code int) {
 	stop = func() {}
 	task := -1
 	if f.task != "" {
 		t, err := spec.TaskOf(f.task)
 		if err != nil {
 			fmt.Fprintf(stderr, "mcflow: %v\n", err)
-			return opts, stop, jobs.ExitUsage
+			return opts, stop, job.ExitUsage
 		}
 		task = t.Index
 	}
-	var slice *jobs.Slicing
+	var slice *job.Slicing
 	count := 1
 	switch {
 	case f.arrayIndex >= 0 && (task >= 0 || f.slice >= 0):
 		fmt.Fprintf(stderr, "mcflow: --array-index chooses the task and slice: drop --task and --slice\n")
-		return opts, stop, jobs.ExitUsage
+		return opts, stop, job.ExitUsage
 	case f.tasksPerIndex != 0 && (f.arrayIndex < 0 || f.chainsPerTask != 0):
 		fmt.Fprintf(stderr, "mcflow: --tasks-per-index needs --array-index and no --chains-per-task\n")
-		return opts, stop, jobs.ExitUsage
+		return opts, stop, job.ExitUsage
 	case f.tasksPerIndex != 0:
 		first, n, err := spec.ArrayTasks(f.arrayIndex, f.tasksPerIndex)
 		if err != nil {
 			fmt.Fprintf(stderr, "mcflow: %v\n", err)
-			return opts, stop, jobs.ExitUsage
+			return opts, stop, job.ExitUsage
 		}
 		task, count = first, n
 	case f.arrayIndex >= 0:
 		t, sl, err := spec.ArrayTask(f.arrayIndex, f.chainsPerTask)
 		if err != nil {
 			fmt.Fprintf(stderr, "mcflow: %v\n", err)
-			return opts, stop, jobs.ExitUsage
+			return opts, stop, job.ExitUsage
 		}
 		task, slice = t, sl
 	case f.arrayIndex < -1:
 		fmt.Fprintf(stderr, "mcflow: --array-index %d: want an index >= 0\n", f.arrayIndex)
-		return opts, stop, jobs.ExitUsage
+		return opts, stop, job.ExitUsage
 	case f.slice >= 0:
 		if task < 0 || f.chainsPerTask <= 0 {
 			fmt.Fprintf(stderr, "mcflow: --slice needs --task and --chains-per-task\n")
-			return opts, stop, jobs.ExitUsage
+			return opts, stop, job.ExitUsage
 		}
 		sl, err := spec.SliceOf(f.slice, f.chainsPerTask)
 		if err != nil {
 			fmt.Fprintf(stderr, "mcflow: %v\n", err)
-			return opts, stop, jobs.ExitUsage
+			return opts, stop, job.ExitUsage
 		}
 		slice = sl
 	case f.chainsPerTask != 0:
 		fmt.Fprintf(stderr, "mcflow: --chains-per-task needs --array-index (or --task and --slice)\n")
-		return opts, stop, jobs.ExitUsage
+		return opts, stop, job.ExitUsage
 	}
 	if f.every <= 0 {
 		fmt.Fprintf(stderr, "mcflow: --progress-every %v: want a positive duration\n", f.every)
-		return opts, stop, jobs.ExitUsage
+		return opts, stop, job.ExitUsage
 	}
 	if f.barrier <= 0 {
 		fmt.Fprintf(stderr, "mcflow: --barrier-every %v: want a positive duration\n", f.barrier)
-		return opts, stop, jobs.ExitUsage
+		return opts, stop, job.ExitUsage
 	}
 	switch f.progress {
 	case "auto", "bar", "plain", "none":
 	default:
 		fmt.Fprintf(stderr, "mcflow: --progress %q: want auto, bar, plain or none\n", f.progress)
-		return opts, stop, jobs.ExitUsage
+		return opts, stop, job.ExitUsage
 	}
 	if f.cpuprofile != "" {
 		pf, err := os.Create(f.cpuprofile)
 		if err != nil {
 			fmt.Fprintf(stderr, "mcflow: --cpuprofile: %v\n", err)
-			return opts, stop, jobs.ExitUsage
+			return opts, stop, job.ExitUsage
 		}
 		pprof.StartCPUProfile(pf)
 		stop = func() { pprof.StopCPUProfile(); pf.Close() }
 	}
-	opts = jobs.Options{Out: f.out, Workers: f.workers, Task: task, TaskCount: count, Slice: slice, ForceSpec: f.force, BreakLock: f.breakLock,
+	opts = runner.Options{Out: f.out, Workers: f.workers, Task: task, TaskCount: count, Slice: slice, ForceSpec: f.force, BreakLock: f.breakLock,
 		Stdout: stdout, Stderr: stderr, Progress: f.progress, PlainEvery: f.every, BlockTarget: f.barrier}
 	if opts.Workers < 1 {
-		opts.Workers = jobs.DefaultWorkers()
+		opts.Workers = runner.DefaultWorkers()
 	}
 	if r := os.Getenv("SLURM_RESTART_COUNT"); r != "" {
 		fmt.Fprintf(stderr, "mcflow: SLURM job %s, restart %s\n", os.Getenv("SLURM_JOB_ID"), r)
 	}
-	return opts, stop, jobs.ExitDone
+	return opts, stop, job.ExitDone
 }
 
 // strictFlag adds --strict to a command's flags (run, merge, summary).
@@ -281,26 +283,26 @@ func strictFlag(fs *flag.FlagSet) *bool {
 
 // strictCode returns jobs.ExitWarnings in place of a success when strict is set
 // and a warning counts.
-func strictCode(sums []*jobs.TaskSummary, strict bool, code int, stderr io.Writer) int {
-	if n := jobs.StrictCount(sums); strict && code == jobs.ExitDone && n > 0 {
+func strictCode(sums []*results.TaskSummary, strict bool, code int, stderr io.Writer) int {
+	if n := results.StrictCount(sums); strict && code == job.ExitDone && n > 0 {
 		fmt.Fprintf(stderr, "mcflow: --strict: %d warning(s) (listed above)\n", n)
-		return jobs.ExitWarnings
+		return job.ExitWarnings
 	}
 	return code
 }
 
 // exitCode reports a job's error and returns the exit code for it.
 func exitCode(err error, stderr io.Writer) int {
-	if errors.Is(err, jobs.ErrStopped) {
+	if errors.Is(err, job.ErrStopped) {
 		fmt.Fprintf(stderr, "mcflow: %v\n", err)
-		return jobs.ExitStopped
+		return job.ExitStopped
 	}
 	fmt.Fprintf(stderr, "mcflow: %v\n", err)
-	var se *jobs.SpecError
+	var se *job.SpecError
 	if errors.As(err, &se) {
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
-	return jobs.ExitError
+	return job.ExitError
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
@@ -312,7 +314,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (code 
 	}
 	opts, stop, code := jf.options(spec, stdout, stderr)
 	defer stop()
-	if code != jobs.ExitDone {
+	if code != job.ExitDone {
 		return code
 	}
 	what := fmt.Sprintf("%d task(s)", len(spec.Tasks()))
@@ -326,8 +328,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (code 
 		what += ", multispin kernel " + multispin.Active().String()
 	}
 	fmt.Fprintf(stderr, "mcflow %s: job %s, %s, %d worker(s), output in %s\n",
-		jobs.Version, spec.Name, what, opts.Workers, outDir(spec, jf.out))
-	rep, err := jobs.Run(ctx, spec, opts)
+		job.Version, spec.Name, what, opts.Workers, outDir(spec, jf.out))
+	rep, err := runner.Run(ctx, spec, opts)
 	if rep != nil {
 		for _, m := range rep.Messages {
 			fmt.Fprintf(stdout, "%s\n", m)
@@ -335,14 +337,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (code 
 	}
 	if err != nil {
 		code := exitCode(err, stderr)
-		if code == jobs.ExitStopped && jf.requeue {
+		if code == job.ExitStopped && jf.requeue {
 			requeue(ctx, stderr)
 		}
 		return code
 	}
-	fmt.Fprintf(stdout, "\n%s%s", jobs.Table(rep.Tasks, spec.Scanned()), jobs.DisorderTable(rep.Disorder))
+	fmt.Fprintf(stdout, "\n%s%s", results.Table(rep.Tasks, spec.Scanned()), results.DisorderTable(rep.Disorder))
 	defer func() { code = strictCode(rep.Tasks, *jf.strict, code, stderr) }()
-	lay := jobs.Layout{Out: rep.Out}
+	lay := job.Layout{Out: rep.Out}
 	fmt.Fprintf(stdout, "\noutputs in %s:\n", rep.Out)
 	for _, t := range rep.Tasks {
 		line := fmt.Sprintf("  task %s: %s/*.npy, %s", t.Name, lay.NPYDir(t.Name), lay.Summary(t.Name))
@@ -354,7 +356,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (code 
 	for _, a := range rep.Artifacts {
 		fmt.Fprintf(stdout, "  %s\n", a)
 	}
-	return jobs.ExitDone
+	return job.ExitDone
 }
 
 func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -366,16 +368,16 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if spec.Train == nil {
 		fmt.Fprintf(stderr, "mcflow: %s has no [train] table: add one (flow, epochs, batch, lr; see examples/flows/) to train a flow\n", spec.File)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	opts, stop, code := jf.options(spec, stdout, stderr)
 	defer stop()
-	if code != jobs.ExitDone {
+	if code != job.ExitDone {
 		return code
 	}
 	fmt.Fprintf(stderr, "mcflow %s: training job %s, %d task(s), %d worker(s), output in %s\n",
-		jobs.Version, spec.Name, len(spec.Tasks()), opts.Workers, outDir(spec, jf.out))
-	rep, err := jobs.Train(ctx, spec, opts)
+		job.Version, spec.Name, len(spec.Tasks()), opts.Workers, outDir(spec, jf.out))
+	rep, err := runner.Train(ctx, spec, opts)
 	if rep != nil {
 		for _, m := range rep.Messages {
 			fmt.Fprintf(stdout, "%s\n", m)
@@ -384,16 +386,16 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return exitCode(err, stderr)
 	}
-	fmt.Fprintf(stdout, "\n%s", jobs.TrainTable(rep.Tasks, spec.Scanned()))
-	lay := jobs.Layout{Out: rep.Out}
+	fmt.Fprintf(stdout, "\n%s", results.TrainTable(rep.Tasks, spec.Scanned()))
+	lay := job.Layout{Out: rep.Out}
 	fmt.Fprintf(stdout, "\noutputs in %s:\n", rep.Out)
 	for _, t := range rep.Tasks {
 		fmt.Fprintf(stdout, "  task %s: %s, %s, %s, %s\n", t.Name, lay.Flow(t.Name), lay.Loss(t.Name), lay.Summary(t.Name), lay.TrainPlot(t.Name))
 	}
-	return jobs.ExitDone
+	return job.ExitDone
 }
 
-func outDir(s *jobs.Spec, flagOut string) string {
+func outDir(s *job.Spec, flagOut string) string {
 	if flagOut != "" {
 		return flagOut
 	}
@@ -413,7 +415,7 @@ func cmdTasks(args []string, stdout, stderr io.Writer) int {
 		var err error
 		if per, err = spec.SliceCount(*k); err != nil {
 			fmt.Fprintf(stderr, "mcflow: %v\n", err)
-			return jobs.ExitUsage
+			return job.ExitUsage
 		}
 	}
 	tasks := spec.Tasks()
@@ -446,8 +448,8 @@ func cmdTasks(args []string, stdout, stderr io.Writer) int {
 			rows = append(rows, row)
 		}
 	}
-	fmt.Fprint(stdout, jobs.Columns(rows))
-	return jobs.ExitDone
+	fmt.Fprint(stdout, results.Columns(rows))
+	return job.ExitDone
 }
 
 func cmdKeys(args []string, stdout, stderr io.Writer) int {
@@ -457,11 +459,11 @@ func cmdKeys(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return flagExit(err)
 	}
-	if err := jobs.Keys(stdout, kinds...); err != nil {
+	if err := job.Keys(stdout, kinds...); err != nil {
 		fmt.Fprintf(stderr, "mcflow keys: %v\n", err)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
-	return jobs.ExitDone
+	return job.ExitDone
 }
 
 // countFlag is an integer flag of at least 1 whose zero value means

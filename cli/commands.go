@@ -7,7 +7,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/job"
 	"github.com/mcflow/mcflow/kind"
 )
 
@@ -170,7 +170,7 @@ func parseNoArgs(name string, args []string, stderr io.Writer) int {
 	pos, code := parseNone(name, args, stderr)
 	if code < 0 && len(pos) > 0 {
 		fmt.Fprintf(stderr, "mcflow %s: takes no arguments (got %q)\n", name, pos)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	return code
 }
@@ -179,8 +179,8 @@ func cmdDefault(args []string, stdout, stderr io.Writer) int {
 	if code := parseNoArgs("default", args, stderr); code >= 0 {
 		return code
 	}
-	stdout.Write(jobs.DefaultTOML())
-	return jobs.ExitDone
+	stdout.Write(job.DefaultTOML())
+	return job.ExitDone
 }
 
 func cmdHelp(args []string, stdout, stderr io.Writer) int {
@@ -190,7 +190,7 @@ func cmdHelp(args []string, stdout, stderr io.Writer) int {
 	}
 	if len(pos) == 0 {
 		usage(stdout)
-		return jobs.ExitDone
+		return job.ExitDone
 	}
 	c := lookup(pos[0])
 	if c == nil {
@@ -205,5 +205,5 @@ func unknownCommand(name string, stderr io.Writer) int {
 		names = append(names, c.name)
 	}
 	fmt.Fprintf(stderr, "mcflow: unknown command %q%s ('mcflow help' lists the commands)\n", name, kind.DidYouMean(name, names))
-	return jobs.ExitUsage
+	return job.ExitUsage
 }

@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/job"
 )
 
 // flagLine matches a flag in a command's help (flag.PrintDefaults).
@@ -35,10 +35,10 @@ func cmdCompletion(args []string, stdout, stderr io.Writer) int {
 	shells := map[string]func(io.Writer){"bash": completeBash, "zsh": completeZsh, "fish": completeFish}
 	if len(pos) != 1 || shells[pos[0]] == nil {
 		fmt.Fprintf(stderr, "mcflow completion: want one shell: bash, zsh or fish\n")
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	shells[pos[0]](stdout)
-	return jobs.ExitDone
+	return job.ExitDone
 }
 
 func commandNames() []string {

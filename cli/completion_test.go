@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/job"
 )
 
 // The bash completion completes commands and each command's own flags
@@ -20,7 +20,7 @@ func TestCompletion(t *testing.T) {
 	scripts := map[string]string{}
 	for _, sh := range []string{"bash", "zsh", "fish"} {
 		code, out, stderr := runCLI(t, "completion", sh)
-		if code != jobs.ExitDone || out == "" {
+		if code != job.ExitDone || out == "" {
 			t.Fatalf("mcflow completion %s: exit %d\n%s", sh, code, stderr)
 		}
 		scripts[sh] = filepath.Join(dir, "mcflow."+sh)
@@ -28,7 +28,7 @@ func TestCompletion(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if code, _, _ := runCLI(t, "completion", "tcsh"); code != jobs.ExitUsage {
+	if code, _, _ := runCLI(t, "completion", "tcsh"); code != job.ExitUsage {
 		t.Errorf("completion tcsh: exit %d, want 2", code)
 	}
 	bash, err := exec.LookPath("bash")

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcflow/mcflow/io/h5"
-	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/job"
 )
 
 // checkNetCDF opens every group of a netCDF file as arviz.from_netcdf
@@ -90,7 +90,7 @@ func TestExportNetCDF(t *testing.T) {
 	nc := filepath.Join(dir, "nc")
 	code, stdout, stderr := runCLI(t, "export", out, "--netcdf", nc)
 	if !h5.Available {
-		if code != jobs.ExitError || !strings.Contains(stderr, "built without HDF5") {
+		if code != job.ExitError || !strings.Contains(stderr, "built without HDF5") {
 			t.Errorf("nohdf5 export --netcdf: exit %d\n%s", code, stderr)
 		}
 		return
@@ -104,7 +104,7 @@ func TestExportNetCDF(t *testing.T) {
 		t.Errorf("groups: %s", got)
 	}
 	for _, args := range [][]string{{out}, {out, "--npy", "--netcdf", nc}} {
-		if code, _, e := runCLI(t, append([]string{"export"}, args...)...); code != jobs.ExitUsage || !strings.Contains(e, "one of --npy or --netcdf") {
+		if code, _, e := runCLI(t, append([]string{"export"}, args...)...); code != job.ExitUsage || !strings.Contains(e, "one of --npy or --netcdf") {
 			t.Errorf("export %q: exit %d\n%s", args, code, e)
 		}
 	}

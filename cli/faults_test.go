@@ -16,7 +16,7 @@ import (
 
 	"github.com/mcflow/mcflow/io/ckpt"
 	"github.com/mcflow/mcflow/io/h5"
-	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/job"
 )
 
 // faultJob takes ~5 s on 2 cores uninterrupted, with a checkpoint every
@@ -80,7 +80,7 @@ func attempt(t *testing.T, bin string, args, env []string, killAfter time.Durati
 }
 
 // sameH5 compares every observable of every task in two results.h5.
-func sameH5(t *testing.T, a, b string, spec *jobs.Spec) {
+func sameH5(t *testing.T, a, b string, spec *job.Spec) {
 	t.Helper()
 	if !h5.Available {
 		return
@@ -123,14 +123,14 @@ func TestKillAnywhere(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	bin, dir, job, ref := referenceRun(t, faultJob)
-	spec, err := jobs.ParseFile(job)
+	bin, dir, jobFile, ref := referenceRun(t, faultJob)
+	spec, err := job.ParseFile(jobFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")
 	// Barriers every 20 ms: a checkpoint every block, many per second.
-	args := []string{"run", job, "--out", out, "--progress", "none", "--barrier-every", "20ms"}
+	args := []string{"run", jobFile, "--out", out, "--progress", "none", "--barrier-every", "20ms"}
 	rng := rand.New(rand.NewPCG(7, 8))
 	midRun := []string{"ckpt-partial", "ckpt-synced", "ckpt-linked", "ckpt-renamed", "results-write", "atomic-rename"}
 	kills, points, finished := 0, map[string]int{}, false
@@ -238,11 +238,11 @@ func copyTree(t *testing.T, src, dst string) {
 // to .prev with a warning and the run ends as an uninterrupted one; both
 // corrupt, or a newer format, is a clear error that changes nothing.
 func TestCorruptCheckpoints(t *testing.T) {
-	bin, dir, job, ref := referenceRun(t, faultJobSweeps(20000))
+	bin, dir, jobFile, ref := referenceRun(t, faultJobSweeps(20000))
 	// Killed just after the 5th checkpoint of task 0: its .npz and
 	// .prev.npz both exist.
 	base := filepath.Join(dir, "base")
-	if code, e := attempt(t, bin, []string{"run", job, "--out", base, "--progress", "none"}, []string{"MCFLOW_CRASH=ckpt-renamed:5"}, 0); code != -1 {
+	if code, e := attempt(t, bin, []string{"run", jobFile, "--out", base, "--progress", "none"}, []string{"MCFLOW_CRASH=ckpt-renamed:5"}, 0); code != -1 {
 		t.Fatalf("crash point: exit %d\n%s", code, e)
 	}
 	cur := filepath.Join("ckpt", "L=32_beta=0.42_J=1_h=0.npz")
@@ -257,7 +257,7 @@ func TestCorruptCheckpoints(t *testing.T) {
 			copyTree(t, base, out)
 			b, _ := os.ReadFile(filepath.Join(out, cur))
 			os.WriteFile(filepath.Join(out, cur), f(b), 0o644)
-			code, e := attempt(t, bin, []string{"run", job, "--out", out, "--progress", "none"}, nil, 0)
+			code, e := attempt(t, bin, []string{"run", jobFile, "--out", out, "--progress", "none"}, nil, 0)
 			if code != 0 || !strings.Contains(e, "resuming from the previous one") {
 				t.Fatalf("exit %d, want 0 with a warning about the fallback\n%s", code, e)
 			}
@@ -270,9 +270,9 @@ func TestCorruptCheckpoints(t *testing.T) {
 	refuse := func(t *testing.T, out, want string) {
 		t.Helper()
 		before := snapshot(t, out)
-		code, e := attempt(t, bin, []string{"run", job, "--out", out, "--progress", "none"}, nil, 0)
-		if code != jobs.ExitError || !strings.Contains(e, want) {
-			t.Fatalf("exit %d, want %d with %q\n%s", code, jobs.ExitError, want, e)
+		code, e := attempt(t, bin, []string{"run", jobFile, "--out", out, "--progress", "none"}, nil, 0)
+		if code != job.ExitError || !strings.Contains(e, want) {
+			t.Fatalf("exit %d, want %d with %q\n%s", code, job.ExitError, want, e)
 		}
 		sameSnapshot(t, "refused run", before, snapshot(t, out))
 	}
@@ -295,8 +295,8 @@ func TestCorruptCheckpoints(t *testing.T) {
 		os.WriteFile(filepath.Join(out, cur), b, 0o644)
 		refuse(t, out, "newer mcflow")
 		// --force-spec does not read it either.
-		code, e := attempt(t, bin, []string{"run", job, "--out", out, "--progress", "none", "--force-spec"}, nil, 0)
-		if code != jobs.ExitError || !strings.Contains(e, "newer mcflow") {
+		code, e := attempt(t, bin, []string{"run", jobFile, "--out", out, "--progress", "none", "--force-spec"}, nil, 0)
+		if code != job.ExitError || !strings.Contains(e, "newer mcflow") {
 			t.Fatalf("--force-spec on a newer format: exit %d\n%s", code, e)
 		}
 	})
@@ -306,7 +306,7 @@ func TestCorruptCheckpoints(t *testing.T) {
 // block or the HDF5 file fails the run loudly; the previous checkpoint and
 // the results stay intact, and the run resumes to the uninterrupted result.
 func TestFullDisk(t *testing.T) {
-	bin, dir, job, ref := referenceRun(t, faultJobSweeps(20000))
+	bin, dir, jobFile, ref := referenceRun(t, faultJobSweeps(20000))
 	faults := []string{"ckpt-write:4", "results-write:50", "atomic-write:3"}
 	if h5.Available {
 		faults = append(faults, "h5-write:1")
@@ -314,10 +314,10 @@ func TestFullDisk(t *testing.T) {
 	for _, f := range faults {
 		t.Run(f, func(t *testing.T) {
 			out := filepath.Join(dir, strings.ReplaceAll(f, ":", "-"))
-			args := []string{"run", job, "--out", out, "--progress", "none"}
+			args := []string{"run", jobFile, "--out", out, "--progress", "none"}
 			code, e := attempt(t, bin, args, []string{"MCFLOW_FAULT=" + f}, 0)
-			if code != jobs.ExitError || !strings.Contains(e, "no space left on device") {
-				t.Fatalf("exit %d, want %d naming the full disk\n%s", code, jobs.ExitError, e)
+			if code != job.ExitError || !strings.Contains(e, "no space left on device") {
+				t.Fatalf("exit %d, want %d naming the full disk\n%s", code, job.ExitError, e)
 			}
 			// The checkpoint (if the fault came after the first) is intact.
 			if _, warn, err := ckpt.Load(filepath.Join(out, "ckpt", "L=32_beta=0.42_J=1_h=0.npz")); (err != nil && !errors.Is(err, ckpt.ErrNone)) || warn != "" {
@@ -341,7 +341,7 @@ func TestFullTmpfs(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("mounting a tmpfs needs root; TestFullDisk injects ENOSPC instead")
 	}
-	bin, dir, job, ref := referenceRun(t, faultJobSweeps(50000))
+	bin, dir, jobFile, ref := referenceRun(t, faultJobSweeps(50000))
 	mnt := filepath.Join(dir, "tmpfs")
 	os.Mkdir(mnt, 0o755)
 	// The results take ~2.6 MB as NPY, twice that with HDF5.
@@ -354,10 +354,10 @@ func TestFullTmpfs(t *testing.T) {
 	}
 	defer exec.Command("umount", mnt).Run()
 	out := filepath.Join(mnt, "out")
-	args := []string{"run", job, "--out", out, "--progress", "none"}
+	args := []string{"run", jobFile, "--out", out, "--progress", "none"}
 	code, e := attempt(t, bin, args, nil, 0)
-	if code != jobs.ExitError || !strings.Contains(e, "no space left on device") {
-		t.Fatalf("on a full tmpfs: exit %d, want %d naming the full disk\n%s", code, jobs.ExitError, e)
+	if code != job.ExitError || !strings.Contains(e, "no space left on device") {
+		t.Fatalf("on a full tmpfs: exit %d, want %d naming the full disk\n%s", code, job.ExitError, e)
 	}
 	t.Logf("full disk: %s", strings.TrimSpace(e[strings.LastIndex(strings.TrimSpace(e), "\n")+1:]))
 	if o, err := exec.Command("mount", "-o", "remount,size=64m", mnt).CombinedOutput(); err != nil {

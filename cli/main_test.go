@@ -21,7 +21,8 @@ import (
 	"github.com/mcflow/mcflow/internal/testflows"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/io/npy"
-	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/job"
+	"github.com/mcflow/mcflow/results"
 )
 
 const python = "/usr/bin/python3"
@@ -96,7 +97,7 @@ func sameArrays(t *testing.T, what string, a, b map[string][]byte) {
 // summaryNoTiming returns summary.json's task summaries without timings.
 func summaryNoTiming(t *testing.T, out string) string {
 	t.Helper()
-	var s jobs.RunSummary
+	var s results.RunSummary
 	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -105,10 +106,10 @@ func summaryNoTiming(t *testing.T, out string) string {
 		t.Fatal(err)
 	}
 	for _, ts := range s.Tasks {
-		ts.Timing = jobs.Timing{}
+		ts.Timing = results.Timing{}
 		if ts.Ladder != nil {
 			for _, r := range ts.Ladder.Rungs {
-				r.Timing = jobs.Timing{}
+				r.Timing = results.Timing{}
 			}
 		}
 	}
@@ -171,14 +172,14 @@ func TestExtendSweeps(t *testing.T) {
 
 func TestSpecChangeRefused(t *testing.T) {
 	dir := t.TempDir()
-	job := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 200))
+	jobFile := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 200))
 	out := filepath.Join(dir, "out")
-	if code, _, e := runCLI(t, "run", job, "--out", out, "--progress", "none"); code != 0 {
+	if code, _, e := runCLI(t, "run", jobFile, "--out", out, "--progress", "none"); code != 0 {
 		t.Fatal(e)
 	}
 	changed := writeJob(t, dir, "b.toml", strings.Replace(fmt.Sprintf(smallJob, 200), "seed = 11", "seed = 12", 1))
 	code, _, e := runCLI(t, "run", changed, "--out", out, "--progress", "none")
-	if code != jobs.ExitError || !strings.Contains(e, "different job") || !strings.Contains(e, "--force-spec") {
+	if code != job.ExitError || !strings.Contains(e, "different job") || !strings.Contains(e, "--force-spec") {
 		t.Errorf("changed seed: exit %d, %s", code, e)
 	}
 	if code, _, e := runCLI(t, "run", changed, "--out", out, "--progress", "none", "--force-spec"); code != 0 {
@@ -188,17 +189,17 @@ func TestSpecChangeRefused(t *testing.T) {
 
 func TestLockHeld(t *testing.T) {
 	dir := t.TempDir()
-	job := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 100))
+	jobFile := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 100))
 	out := filepath.Join(dir, "out")
 	os.MkdirAll(filepath.Join(out, "ckpt"), 0o755)
 	host, _ := os.Hostname()
 	// pid 1 is alive: the lock is someone else's.
 	os.WriteFile(filepath.Join(out, "ckpt", "L=8_beta=0.3_J=1_h=0.lock"), []byte(`{"host":"`+host+`","pid":1,"since":"then"}`), 0o644)
-	code, _, e := runCLI(t, "run", job, "--out", out, "--task", "0", "--progress", "none")
-	if code != jobs.ExitError || !strings.Contains(e, "--break-lock") || !strings.Contains(e, "pid 1") {
+	code, _, e := runCLI(t, "run", jobFile, "--out", out, "--task", "0", "--progress", "none")
+	if code != job.ExitError || !strings.Contains(e, "--break-lock") || !strings.Contains(e, "pid 1") {
 		t.Errorf("held lock: exit %d, %s", code, e)
 	}
-	if code, _, e := runCLI(t, "run", job, "--out", out, "--task", "0", "--progress", "none", "--break-lock"); code != 0 {
+	if code, _, e := runCLI(t, "run", jobFile, "--out", out, "--task", "0", "--progress", "none", "--break-lock"); code != 0 {
 		t.Errorf("--break-lock: exit %d, %s", code, e)
 	}
 	if _, err := os.Stat(filepath.Join(out, "ckpt", "L=8_beta=0.3_J=1_h=0.lock")); !os.IsNotExist(err) {
@@ -209,9 +210,9 @@ func TestLockHeld(t *testing.T) {
 // TestTaskTouchesOwnFiles: --task I writes only task I's files.
 func TestTaskTouchesOwnFiles(t *testing.T) {
 	dir := t.TempDir()
-	job := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 100))
+	jobFile := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 100))
 	out := filepath.Join(dir, "out")
-	if code, _, e := runCLI(t, "run", job, "--out", out, "--task", "1", "--progress", "none"); code != 0 {
+	if code, _, e := runCLI(t, "run", jobFile, "--out", out, "--task", "1", "--progress", "none"); code != 0 {
 		t.Fatal(e)
 	}
 	filepath.Walk(out, func(path string, info os.FileInfo, err error) error {
@@ -224,7 +225,7 @@ func TestTaskTouchesOwnFiles(t *testing.T) {
 		}
 		return nil
 	})
-	if code, _, _ := runCLI(t, "run", job, "--out", out, "--task", "2", "--progress", "none"); code != jobs.ExitUsage {
+	if code, _, _ := runCLI(t, "run", jobFile, "--out", out, "--task", "2", "--progress", "none"); code != job.ExitUsage {
 		t.Errorf("--task 2 of 2 tasks: exit %d", code)
 	}
 }
@@ -249,8 +250,8 @@ func TestBadJobFiles(t *testing.T) {
 				path = writeJob(t, dir, file, tc.body+"[output]\ndir = \"out-"+tc.name+"\"\n")
 			}
 			code, _, e := runCLI(t, "run", path, "--progress", "none")
-			if code != jobs.ExitUsage {
-				t.Errorf("exit %d, want %d", code, jobs.ExitUsage)
+			if code != job.ExitUsage {
+				t.Errorf("exit %d, want %d", code, job.ExitUsage)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(e, w) {
@@ -393,8 +394,8 @@ func signalUntilDone(t *testing.T, bin string, args []string, sig syscall.Signal
 			break
 		}
 		stops++
-		if (sig == syscall.SIGKILL && code != -1) || (sig != syscall.SIGKILL && code != jobs.ExitStopped) {
-			t.Fatalf("%v: exit %d, want %d\n%s", sig, code, map[bool]int{true: -1, false: jobs.ExitStopped}[sig == syscall.SIGKILL], stderr.String())
+		if (sig == syscall.SIGKILL && code != -1) || (sig != syscall.SIGKILL && code != job.ExitStopped) {
+			t.Fatalf("%v: exit %d, want %d\n%s", sig, code, map[bool]int{true: -1, false: job.ExitStopped}[sig == syscall.SIGKILL], stderr.String())
 		}
 	}
 	return stops
@@ -432,9 +433,9 @@ func TestNoHDF5Build(t *testing.T) {
 		t.Skip("HDF5 build; the nohdf5 build runs this test (make test)")
 	}
 	dir := t.TempDir()
-	job := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 100)+"[output]\nformats = [\"hdf5\", \"npy\"]\ndir = \"o\"\n")
-	code, _, e := runCLI(t, "run", job, "--progress", "none")
-	if code != jobs.ExitUsage || !strings.Contains(e, "make build") || !strings.Contains(e, "nohdf5") {
+	jobFile := writeJob(t, dir, "a.toml", fmt.Sprintf(smallJob, 100)+"[output]\nformats = [\"hdf5\", \"npy\"]\ndir = \"o\"\n")
+	code, _, e := runCLI(t, "run", jobFile, "--progress", "none")
+	if code != job.ExitUsage || !strings.Contains(e, "make build") || !strings.Contains(e, "nohdf5") {
 		t.Errorf("hdf5 asked of a nohdf5 build: exit %d, %s", code, e)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "o")); !os.IsNotExist(err) {
@@ -507,7 +508,7 @@ func TestSolverCommands(t *testing.T) {
 		{"hotrg", "--dim", "4", "--beta", "0.4"},
 		{"tfim", "--L", "40"},
 	} {
-		if code, _, e := runCLI(t, bad...); code != jobs.ExitUsage || e == "" {
+		if code, _, e := runCLI(t, bad...); code != job.ExitUsage || e == "" {
 			t.Errorf("%v: exit %d, stderr %q", bad, code, e)
 		}
 	}
@@ -635,16 +636,16 @@ func sameForWorkersAndStops(t *testing.T, dir, job string, first, step time.Dura
 	return outs[0], out
 }
 
-func runInterrupted(t *testing.T, job, out string, first, step time.Duration) int {
+func runInterrupted(t *testing.T, jobFile, out string, first, step time.Duration) int {
 	t.Helper()
 	stops := 0
 	for i := 0; i < 200; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), first+time.Duration(i)*step)
 		var o, e bytes.Buffer
 		// Barriers every 5 ms: a short job still has many stopping points.
-		code := run(ctx, []string{"run", job, "--out", out, "--progress", "none", "--workers", "2", "--barrier-every", "5ms"}, &o, &e)
+		code := run(ctx, []string{"run", jobFile, "--out", out, "--progress", "none", "--workers", "2", "--barrier-every", "5ms"}, &o, &e)
 		cancel()
-		if code == jobs.ExitStopped {
+		if code == job.ExitStopped {
 			stops++
 			continue
 		}
@@ -718,10 +719,10 @@ func TestBenchScaling(t *testing.T) {
 			t.Errorf("%s: unexpected output:\n%s", engine, stdout)
 		}
 	}
-	if code, _, _ := runCLI(t, "bench", "scaling", "--engine", "gpu"); code != jobs.ExitUsage {
+	if code, _, _ := runCLI(t, "bench", "scaling", "--engine", "gpu"); code != job.ExitUsage {
 		t.Errorf("bad engine: exit %d", code)
 	}
-	if code, _, _ := runCLI(t, "bench", "scaling", "--engine", "multispin", "--chains", "100"); code != jobs.ExitUsage {
+	if code, _, _ := runCLI(t, "bench", "scaling", "--engine", "multispin", "--chains", "100"); code != job.ExitUsage {
 		t.Errorf("chains not a multiple of 64: exit %d", code)
 	}
 }
@@ -790,17 +791,17 @@ func TestMoveAndResume(t *testing.T) {
 		t.Fatalf("reference run: exit %d\n%s", code, e)
 	}
 	first := filepath.Join(root, "first")
-	job := setup(first)
+	jobFile := setup(first)
 	stopped := false
 	for d := 100 * time.Millisecond; !stopped && d < 5*time.Second; d += 100 * time.Millisecond {
 		ctx, cancel := context.WithTimeout(context.Background(), d)
 		var o, e bytes.Buffer
-		code := run(ctx, []string{"run", job, "--progress", "none", "--barrier-every", "5ms"}, &o, &e)
+		code := run(ctx, []string{"run", jobFile, "--progress", "none", "--barrier-every", "5ms"}, &o, &e)
 		cancel()
 		switch code {
-		case jobs.ExitStopped:
+		case job.ExitStopped:
 			stopped = true
-		case jobs.ExitDone:
+		case job.ExitDone:
 			os.RemoveAll(filepath.Join(first, "out")) // too fast: start again, stop sooner
 		default:
 			t.Fatalf("exit %d\n%s", code, e.String())
@@ -844,8 +845,8 @@ func TestScanGrows(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
 	scan := func(betas string) (int, string) {
-		job := writeJob(t, dir, "scan.toml", "seed = 4\n[model]\nL = 8\nbeta = "+betas+"\n[sampler]\nchains = 2\nthermalize = 20\nsweeps = 400\n")
-		code, o, e := runCLI(t, "run", job, "--out", out, "--progress", "none")
+		jobFile := writeJob(t, dir, "scan.toml", "seed = 4\n[model]\nL = 8\nbeta = "+betas+"\n[sampler]\nchains = 2\nthermalize = 20\nsweeps = 400\n")
+		code, o, e := runCLI(t, "run", jobFile, "--out", out, "--progress", "none")
 		return code, o + e
 	}
 	if code, msg := scan("[0.3, 0.5]"); code != 0 {
@@ -874,7 +875,7 @@ func TestScanGrows(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(out, "summary", "L=8_beta=0.3_J=1_h=0.json")); !bytes.Equal(b, sumBefore) {
 		t.Error("a finished task's summary was rewritten")
 	}
-	var tasks []jobs.TaskEntry
+	var tasks []job.TaskEntry
 	if b, err := os.ReadFile(filepath.Join(out, "tasks.json")); err != nil || json.Unmarshal(b, &tasks) != nil || len(tasks) != 3 || tasks[1].ID != "L=8_beta=0.4_J=1_h=0" || tasks[1].Position != 1 {
 		t.Errorf("tasks.json: %+v (%v)", tasks, err)
 	}
@@ -885,14 +886,14 @@ func TestScanGrows(t *testing.T) {
 		t.Error("removing a point from the scan removed its files")
 	}
 	// --task takes a position or an id.
-	job := filepath.Join(dir, "scan.toml")
-	if code, _, e := runCLI(t, "run", job, "--out", out, "--task", "L=8_beta=0.5_J=1_h=0", "--progress", "none"); code != 0 {
+	jobFile := filepath.Join(dir, "scan.toml")
+	if code, _, e := runCLI(t, "run", jobFile, "--out", out, "--task", "L=8_beta=0.5_J=1_h=0", "--progress", "none"); code != 0 {
 		t.Errorf("--task ID: exit %d\n%s", code, e)
 	}
-	if code, _, e := runCLI(t, "run", job, "--out", out, "--task", "L=8_beta=0.45_J=1_h=0", "--progress", "none"); code != jobs.ExitUsage || !strings.Contains(e, "no task of the job has this id") {
+	if code, _, e := runCLI(t, "run", jobFile, "--out", out, "--task", "L=8_beta=0.45_J=1_h=0", "--progress", "none"); code != job.ExitUsage || !strings.Contains(e, "no task of the job has this id") {
 		t.Errorf("--task with an unknown id: exit %d\n%s", code, e)
 	}
-	if code, msg := scan("[0.3, 0.5, 0.3]"); code != jobs.ExitUsage || !strings.Contains(msg, "model.beta: has 0.3 twice") {
+	if code, msg := scan("[0.3, 0.5, 0.3]"); code != job.ExitUsage || !strings.Contains(msg, "model.beta: has 0.3 twice") {
 		t.Errorf("a repeated point: exit %d\n%s", code, msg)
 	}
 }
@@ -904,13 +905,13 @@ func TestScanGrows(t *testing.T) {
 // process in that window at once: without the guard all would take it.
 func TestStaleLockRace(t *testing.T) {
 	const body = "seed = 5\n[model]\nL = 64\nbeta = 0.44\n[sampler]\nchains = 4\nthermalize = 100\nsweeps = 30000\nmeasure_every = 10\n"
-	bin, dir, job, ref := referenceRun(t, body)
+	bin, dir, jobFile, ref := referenceRun(t, body)
 	out := filepath.Join(dir, "race")
-	s, err := jobs.ParseFile(job)
+	s, err := job.ParseFile(jobFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lock := jobs.Layout{Out: out}.Lock(s.Tasks()[0].Name())
+	lock := job.Layout{Out: out}.Lock(s.Tasks()[0].Name())
 	os.MkdirAll(filepath.Dir(lock), 0o755)
 	gone := exec.Command("true")
 	gone.Run()
@@ -921,7 +922,7 @@ func TestStaleLockRace(t *testing.T) {
 	cmds := make([]*exec.Cmd, n)
 	errs := make([]bytes.Buffer, n)
 	for i := range cmds {
-		cmds[i] = exec.Command(bin, "run", job, "--out", out, "--progress", "none", "--workers", "1")
+		cmds[i] = exec.Command(bin, "run", jobFile, "--out", out, "--progress", "none", "--workers", "1")
 		cmds[i].Env = append(os.Environ(), "MCFLOW_DELAY=lock-decide:300ms")
 		cmds[i].Stderr = &errs[i]
 	}
@@ -945,8 +946,8 @@ func TestStaleLockRace(t *testing.T) {
 	}
 	want := fmt.Sprintf("locked by pid %d on host %s", cmds[winner].Process.Pid, host)
 	for i, c := range cmds {
-		if i != winner && (c.ProcessState.ExitCode() != jobs.ExitError || !strings.Contains(errs[i].String(), want)) {
-			t.Errorf("process %d: exit %d, want %d and %q:\n%s", i, c.ProcessState.ExitCode(), jobs.ExitError, want, errs[i].String())
+		if i != winner && (c.ProcessState.ExitCode() != job.ExitError || !strings.Contains(errs[i].String(), want)) {
+			t.Errorf("process %d: exit %d, want %d and %q:\n%s", i, c.ProcessState.ExitCode(), job.ExitError, want, errs[i].String())
 		}
 	}
 	sameArrays(t, "the winner's run vs an uninterrupted one", arrays(t, ref), arrays(t, out))
@@ -964,7 +965,7 @@ func TestStrict(t *testing.T) {
 	short := writeJob(t, dir, "short.toml", "seed = 3\n[model]\nL = 8\nbeta = 0.44\n[sampler]\nchains = 2\nthermalize = 50\nsweeps = 60\n")
 	out := filepath.Join(dir, "short")
 	code, o, e := runCLI(t, "run", short, "--out", out, "--progress", "none", "--strict")
-	if code != jobs.ExitWarnings || !strings.Contains(o, "ess: e:") || !strings.Contains(e, "--strict") {
+	if code != job.ExitWarnings || !strings.Contains(o, "ess: e:") || !strings.Contains(e, "--strict") {
 		t.Errorf("run --strict of a too short run: exit %d\n%s\n%s", code, o, e)
 	}
 	if code, o, _ := runCLI(t, "summary", out); code != 0 || !strings.Contains(o, "ess: e:") || !strings.Contains(o, "*") {
@@ -972,19 +973,19 @@ func TestStrict(t *testing.T) {
 	}
 	// --json: the summary.json schema, equal to the run's own file; --task.
 	code, o, e = runCLI(t, "summary", out, "--json", "--task", "0")
-	var rs jobs.RunSummary
+	var rs results.RunSummary
 	if err := json.Unmarshal([]byte(o), &rs); code != 0 || err != nil || len(rs.Tasks) != 1 || len(rs.Warnings) == 0 {
 		t.Errorf("summary --json --task 0: exit %d, %v\n%s\n%s", code, err, o, e)
 	}
-	var file jobs.RunSummary
+	var file results.RunSummary
 	if b, err := os.ReadFile(filepath.Join(out, "summary.json")); err != nil || json.Unmarshal(b, &file) != nil || !reflect.DeepEqual(file.Tasks[0].Observables, rs.Tasks[0].Observables) || !reflect.DeepEqual(file.Warnings, rs.Warnings) {
 		t.Errorf("summary --json differs from summary.json (%v)", err)
 	}
-	if code, _, e := runCLI(t, "summary", out, "--task", "7"); code != jobs.ExitUsage || !strings.Contains(e, "--task") {
+	if code, _, e := runCLI(t, "summary", out, "--task", "7"); code != job.ExitUsage || !strings.Contains(e, "--task") {
 		t.Errorf("summary --task 7 of a 1-task run: exit %d\n%s", code, e)
 	}
 	for _, cmd := range []string{"summary", "merge"} {
-		if code, _, e := runCLI(t, cmd, out, "--strict"); code != jobs.ExitWarnings {
+		if code, _, e := runCLI(t, cmd, out, "--strict"); code != job.ExitWarnings {
 			t.Errorf("%s --strict: exit %d\n%s", cmd, code, e)
 		}
 	}
@@ -1060,26 +1061,26 @@ print("ok")
 // warned about (so --strict exits 3); nothing is written.
 func TestSummaryPartial(t *testing.T) {
 	dir := t.TempDir()
-	job := writeJob(t, dir, "long.toml", "seed = 5\n[model]\nL = 32\nbeta = 0.3\n[sampler]\nchains = 2\nthermalize = 100\nsweeps = 2000000\nmeasure_every = 100\n[checkpoint]\nevery = 20000\n")
+	jobFile := writeJob(t, dir, "long.toml", "seed = 5\n[model]\nL = 32\nbeta = 0.3\n[sampler]\nchains = 2\nthermalize = 100\nsweeps = 2000000\nmeasure_every = 100\n[checkpoint]\nevery = 20000\n")
 	out := filepath.Join(dir, "out")
 	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 	var o, e bytes.Buffer
-	code := run(ctx, []string{"run", job, "--out", out, "--progress", "none", "--barrier-every", "5ms"}, &o, &e)
+	code := run(ctx, []string{"run", jobFile, "--out", out, "--progress", "none", "--barrier-every", "5ms"}, &o, &e)
 	cancel()
-	if code != jobs.ExitStopped {
+	if code != job.ExitStopped {
 		t.Fatalf("run: exit %d, want a stop\n%s", code, e.String())
 	}
 	before := arrays(t, out)
 	code, stdout, stderr := runCLI(t, "summary", out, "--json")
-	var rs jobs.RunSummary
-	if err := json.Unmarshal([]byte(stdout), &rs); code != jobs.ExitDone || err != nil || len(rs.Tasks) != 1 {
+	var rs results.RunSummary
+	if err := json.Unmarshal([]byte(stdout), &rs); code != job.ExitDone || err != nil || len(rs.Tasks) != 1 {
 		t.Fatalf("summary --json: exit %d, %v\n%s\n%s", code, err, stdout, stderr)
 	}
 	s := rs.Tasks[0]
 	if !s.Partial || s.Draws < 2 || s.Draws >= 20000 || s.Observables["e"].N != 2*s.Draws || !hasPrefixW(s.Warnings, "partial: ") {
 		t.Errorf("partial summary: partial %v, draws %d, n(e) %d, warnings %q", s.Partial, s.Draws, s.Observables["e"].N, s.Warnings)
 	}
-	if code, stdout, _ := runCLI(t, "summary", out, "--strict"); code != jobs.ExitWarnings || !strings.Contains(stdout, "(partial)") {
+	if code, stdout, _ := runCLI(t, "summary", out, "--strict"); code != job.ExitWarnings || !strings.Contains(stdout, "(partial)") {
 		t.Errorf("summary --strict of a partial run: exit %d\n%s", code, stdout)
 	}
 	if h5.Available { // export --netcdf cuts the stopped task to the same draws

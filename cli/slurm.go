@@ -14,7 +14,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/job"
+	"github.com/mcflow/mcflow/results"
+	"github.com/mcflow/mcflow/runner"
+	"github.com/mcflow/mcflow/slurm"
 )
 
 // requeue asks SLURM to requeue this job after a checkpoint on SIGUSR1
@@ -51,7 +54,7 @@ func cmdSlurm(args []string, stdout, stderr io.Writer) int {
 		outFile, out, bin string
 		submit            bool
 		k, tpi            int
-		sl                jobs.SlurmSpec
+		sl                job.SlurmSpec
 		lead              time.Duration
 	)
 	fs.StringVar(&outFile, "o", "", "write the script to `FILE` (default: print it)")
@@ -70,18 +73,18 @@ func cmdSlurm(args []string, stdout, stderr io.Writer) int {
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
-			return jobs.ExitDone
+			return job.ExitDone
 		}
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "mcflow slurm: want one job file, got %d\n", len(pos))
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
-	spec, err := jobs.ParseFile(pos[0])
+	spec, err := job.ParseFile(pos[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow: %v\n", err)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	c := spec.Slurm // flags override the [slurm] table
 	if sl.Time != "" {
@@ -108,60 +111,60 @@ func cmdSlurm(args []string, stdout, stderr io.Writer) int {
 	if bin == "" {
 		if bin, err = os.Executable(); err != nil {
 			fmt.Fprintf(stderr, "mcflow: cannot find this binary (%v): give --mcflow PATH\n", err)
-			return jobs.ExitUsage
+			return job.ExitUsage
 		}
 	}
 	if tpi < 1 {
 		fmt.Fprintf(stderr, "mcflow slurm: --tasks-per-index %d: want K >= 1\n", tpi)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
-	o := jobs.SbatchOptions{ChainsPerTask: k, TasksPerIndex: tpi, Slurm: c}
+	o := slurm.SbatchOptions{ChainsPerTask: k, TasksPerIndex: tpi, Slurm: c}
 	for _, p := range []struct {
 		dst *string
 		src string
 	}{{&o.Mcflow, bin}, {&o.JobFile, pos[0]}, {&o.Out, outDir(spec, out)}} {
 		if *p.dst, err = filepath.Abs(p.src); err != nil {
 			fmt.Fprintf(stderr, "mcflow: %v\n", err)
-			return jobs.ExitUsage
+			return job.ExitUsage
 		}
 	}
-	script, err := jobs.SbatchScript(spec, o)
+	script, err := slurm.SbatchScript(spec, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow slurm: %v\n", err)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	// SLURM opens the --output files itself and fails if their directory
 	// is missing.
 	if err := os.MkdirAll(filepath.Join(o.Out, "logs"), 0o755); err != nil {
 		fmt.Fprintf(stderr, "mcflow: could not create the log directory: %v\n", err)
-		return jobs.ExitError
+		return job.ExitError
 	}
 	if submit && outFile == "" {
 		outFile = filepath.Join(o.Out, spec.Name+".sbatch")
 	}
 	if outFile == "" {
 		fmt.Fprint(stdout, script)
-		return jobs.ExitDone
+		return job.ExitDone
 	}
 	if err := os.WriteFile(outFile, []byte(script), 0o755); err != nil {
 		fmt.Fprintf(stderr, "mcflow: could not write the script: %v\n", err)
-		return jobs.ExitError
+		return job.ExitError
 	}
 	if !submit {
 		fmt.Fprintf(stderr, "mcflow: wrote %s; submit it with sbatch %s\n", outFile, outFile)
-		return jobs.ExitDone
+		return job.ExitDone
 	}
 	cmd := exec.Command("sbatch", "--parsable", outFile)
 	cmd.Stderr = stderr
 	id, err := cmd.Output()
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow: sbatch %s failed: %v\n", outFile, err)
-		return jobs.ExitError
+		return job.ExitError
 	}
 	jid := strings.TrimSpace(strings.Split(string(id), ";")[0])
 	fmt.Fprintf(stdout, "%s\n", jid)
 	fmt.Fprintf(stderr, "mcflow: submitted %s as SLURM job %s; `mcflow status %s` follows it, `mcflow merge %s` combines it at the end\n", outFile, jid, o.Out, o.Out)
-	return jobs.ExitDone
+	return job.ExitDone
 }
 
 // outDirArg parses the one output directory of merge, status and export.
@@ -169,13 +172,13 @@ func outDirArg(fs *flag.FlagSet, args []string, stderr io.Writer) (string, int) 
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
-			return "", jobs.ExitDone
+			return "", job.ExitDone
 		}
-		return "", jobs.ExitUsage
+		return "", job.ExitUsage
 	}
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "mcflow %s: want one output directory, got %d\n", fs.Name(), len(pos))
-		return "", jobs.ExitUsage
+		return "", job.ExitUsage
 	}
 	return pos[0], -1
 }
@@ -188,17 +191,17 @@ func cmdMerge(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
-	rep, err := jobs.Merge(out)
+	rep, err := runner.Merge(out)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow merge: %v\n", err)
-		return jobs.ExitError
+		return job.ExitError
 	}
-	spec, _ := jobs.OpenOutput(out)
-	fmt.Fprintf(stdout, "%s%s\nmerged %d task(s) in %s:\n", jobs.Table(rep.Tasks, spec.Scanned()), jobs.DisorderTable(rep.Disorder), len(rep.Tasks), out)
+	spec, _ := job.OpenOutput(out)
+	fmt.Fprintf(stdout, "%s%s\nmerged %d task(s) in %s:\n", results.Table(rep.Tasks, spec.Scanned()), results.DisorderTable(rep.Disorder), len(rep.Tasks), out)
 	for _, a := range rep.Artifacts {
 		fmt.Fprintf(stdout, "  %s\n", a)
 	}
-	return strictCode(rep.Tasks, *strict, jobs.ExitDone, stderr)
+	return strictCode(rep.Tasks, *strict, job.ExitDone, stderr)
 }
 
 // cmdSummary prints the results table of an output directory's finished
@@ -215,40 +218,40 @@ func cmdSummary(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
-	spec, sums, missing, err := jobs.ReadSummaries(out)
+	spec, sums, missing, err := results.ReadSummaries(out)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow summary: %v\n", err)
-		return jobs.ExitError
+		return job.ExitError
 	}
-	var disorder []*jobs.DisorderGroup
+	var disorder []*results.DisorderGroup
 	if len(missing) == 0 {
-		disorder = jobs.ReadDisorder(out)
+		disorder = results.ReadDisorder(out)
 	}
 	if *task != "" {
 		t, err := spec.TaskOf(*task)
 		if err != nil {
 			fmt.Fprintf(stderr, "mcflow summary: --task: %v\n", err)
-			return jobs.ExitUsage
+			return job.ExitUsage
 		}
-		sums = slices.DeleteFunc(sums, func(s *jobs.TaskSummary) bool { return s.Task != t.Index })
+		sums = slices.DeleteFunc(sums, func(s *results.TaskSummary) bool { return s.Task != t.Index })
 		missing, disorder = nil, nil
 		if len(sums) == 0 {
 			missing = []string{t.Name()}
 		}
 	}
 	if *asJSON {
-		b, _ := json.MarshalIndent(jobs.RunSummary{Name: spec.Name, Version: jobs.Version, Scanned: spec.Scanned(),
-			Warnings: jobs.RunWarnings(sums), Tasks: sums, Disorder: disorder}, "", "  ")
+		b, _ := json.MarshalIndent(results.RunSummary{Name: spec.Name, Version: job.Version, Scanned: spec.Scanned(),
+			Warnings: results.RunWarnings(sums), Tasks: sums, Disorder: disorder}, "", "  ")
 		fmt.Fprintf(stdout, "%s\n", b)
 	} else {
-		fmt.Fprint(stdout, jobs.Table(sums, spec.Scanned()))
-		fmt.Fprint(stdout, jobs.DisorderTable(disorder))
+		fmt.Fprint(stdout, results.Table(sums, spec.Scanned()))
+		fmt.Fprint(stdout, results.DisorderTable(disorder))
 	}
 	if len(missing) > 0 {
 		fmt.Fprintf(stderr, "\n%d of %d task(s) have no results yet: %s (`mcflow status %s` shows where they stand; sliced tasks need `mcflow merge`)\n",
 			len(missing), len(spec.Tasks()), strings.Join(missing, ", "), out)
 	}
-	return strictCode(sums, *strict, jobs.ExitDone, stderr)
+	return strictCode(sums, *strict, job.ExitDone, stderr)
 }
 
 func cmdStatus(args []string, stdout, stderr io.Writer) int {
@@ -258,13 +261,13 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	if code >= 0 {
 		return code
 	}
-	st, err := jobs.Status(out)
+	st, err := results.Status(out)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow status: %v\n", err)
-		return jobs.ExitError
+		return job.ExitError
 	}
-	fmt.Fprint(stdout, jobs.StatusTable(st))
-	return jobs.ExitDone
+	fmt.Fprint(stdout, results.StatusTable(st))
+	return job.ExitDone
 }
 
 func cmdExport(args []string, stdout, stderr io.Writer) int {
@@ -279,7 +282,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	}
 	if *asNPY == (*netcdf != "") {
 		fmt.Fprintf(stderr, "mcflow export: say which format, one of --npy or --netcdf DIR\n")
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	if *netcdf != "" {
 		return exportNetCDF(out, *netcdf, stdout, stderr)
@@ -288,17 +291,17 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	if dir == "" {
 		dir = filepath.Join(out, "export", "npy")
 	}
-	files, err := jobs.Export(out, dir)
+	files, err := results.Export(out, dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow export: %v\n", err)
-		return jobs.ExitError
+		return job.ExitError
 	}
 	fmt.Fprintf(stdout, "wrote %d file(s) in %s\n", len(files), dir)
-	return jobs.ExitDone
+	return job.ExitDone
 }
 
 func exportNetCDF(out, dir string, stdout, stderr io.Writer) int {
-	rep, err := jobs.ExportNetCDF(out, dir)
+	rep, err := results.ExportNetCDF(out, dir)
 	if rep != nil {
 		for _, s := range rep.Skipped {
 			fmt.Fprintf(stderr, "mcflow export: skipped %s\n", s)
@@ -306,12 +309,12 @@ func exportNetCDF(out, dir string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow export: %v\n", err)
-		return jobs.ExitError
+		return job.ExitError
 	}
 	if len(rep.Files) == 0 {
 		fmt.Fprintf(stderr, "mcflow export: no task of %s has draws to export\n", out)
-		return jobs.ExitError
+		return job.ExitError
 	}
 	fmt.Fprintf(stdout, "wrote %d file(s) in %s\n", len(rep.Files), dir)
-	return jobs.ExitDone
+	return job.ExitDone
 }

@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/mcflow/mcflow/io/h5"
-	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/job"
+	"github.com/mcflow/mcflow/results"
 )
 
 // needSlurm skips a test without a running SLURM, unless
@@ -111,10 +112,10 @@ time = "10:00"
 // with a local run of the same job.
 func TestSlurmArray(t *testing.T) {
 	needSlurm(t)
-	bin, dir, job, ref := referenceRun(t, slurmJob)
+	bin, dir, jobFile, ref := referenceRun(t, slurmJob)
 	out := filepath.Join(dir, "out")
 	script := filepath.Join(dir, "array.sbatch")
-	if o, err := exec.Command(bin, "slurm", job, "--out", out, "-o", script).CombinedOutput(); err != nil {
+	if o, err := exec.Command(bin, "slurm", jobFile, "--out", out, "-o", script).CombinedOutput(); err != nil {
 		t.Fatalf("mcflow slurm: %v\n%s", err, o)
 	}
 	sb := exec.Command("sbatch", "--wait", "--parsable", script)
@@ -128,7 +129,7 @@ func TestSlurmArray(t *testing.T) {
 	if len(states) != 4 || strings.Count(strings.Join(states, " "), "COMPLETED") != 4 {
 		t.Fatalf("job %s: states %v, want 4 COMPLETED\n%s", id, states, logs(out))
 	}
-	s, err := jobs.ParseFile(job)
+	s, err := job.ParseFile(jobFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestSlurmArray(t *testing.T) {
 	if summaryNoTiming(t, out) != summaryNoTiming(t, ref) {
 		t.Error("merged summary (timings aside) differs from the local run")
 	}
-	spec, _ := jobs.ParseFile(job)
+	spec, _ := job.ParseFile(jobFile)
 	sameH5(t, ref, out, spec)
 }
 
@@ -290,8 +291,8 @@ func TestSbatchInjection(t *testing.T) {
 // [slurm] table and the flags that override it.
 func TestSlurmScript(t *testing.T) {
 	dir := t.TempDir()
-	job := writeJob(t, dir, "s.toml", slurmJob+"partition = \"debug\"\nmax_parallel = 2\nmem = \"2G\"\ncpus = 2\n")
-	code, o, e := runCLI(t, "slurm", job, "--out", filepath.Join(dir, "out"), "--time", "1:30:00", "--account", "phys", "--chains-per-task", "3")
+	jobFile := writeJob(t, dir, "s.toml", slurmJob+"partition = \"debug\"\nmax_parallel = 2\nmem = \"2G\"\ncpus = 2\n")
+	code, o, e := runCLI(t, "slurm", jobFile, "--out", filepath.Join(dir, "out"), "--time", "1:30:00", "--account", "phys", "--chains-per-task", "3")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, e)
 	}
@@ -303,15 +304,15 @@ func TestSlurmScript(t *testing.T) {
 		}
 	}
 	// Whole tasks grouped per index: the slurm job's 4 tasks, 3 per index.
-	if code, o, e := runCLI(t, "slurm", job, "--out", filepath.Join(dir, "out"), "--tasks-per-index", "3"); code != 0 ||
+	if code, o, e := runCLI(t, "slurm", jobFile, "--out", filepath.Join(dir, "out"), "--tasks-per-index", "3"); code != 0 ||
 		!strings.Contains(o, "#SBATCH --array=0-1%2\n") || !strings.Contains(o, "--tasks-per-index 3") {
 		t.Errorf("--tasks-per-index 3: exit %d\n%s%s", code, o, e)
 	}
-	if code, _, _ := runCLI(t, "slurm", job, "--tasks-per-index", "2", "--chains-per-task", "2"); code != jobs.ExitUsage {
+	if code, _, _ := runCLI(t, "slurm", jobFile, "--tasks-per-index", "2", "--chains-per-task", "2"); code != job.ExitUsage {
 		t.Errorf("--tasks-per-index with --chains-per-task: exit %d", code)
 	}
 	bad := writeJob(t, dir, "bad.toml", "[slurm]\ntime = \"soon\"\n")
-	if code, _, e := runCLI(t, "slurm", bad); code != jobs.ExitUsage || !strings.Contains(e, "slurm") || !strings.Contains(e, "HH:MM:SS") {
+	if code, _, e := runCLI(t, "slurm", bad); code != job.ExitUsage || !strings.Contains(e, "slurm") || !strings.Contains(e, "HH:MM:SS") {
 		t.Errorf("bad [slurm] time: exit %d, %s", code, e)
 	}
 }
@@ -394,20 +395,20 @@ func TestSlicesMerge(t *testing.T) {
 	bin := binary(t)
 	dir := t.TempDir()
 	for _, body := range []string{slurmJob, sliceJob, ptSliceJob} {
-		job := writeJob(t, dir, "job.toml", body)
-		spec, err := jobs.ParseFile(job)
+		jobFile := writeJob(t, dir, "job.toml", body)
+		spec, err := job.ParseFile(jobFile)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ref := filepath.Join(dir, spec.Name+"-ref")
-		if code, e := attempt(t, bin, []string{"run", job, "--out", ref, "--progress", "none"}, nil, 0); code != 0 {
+		if code, e := attempt(t, bin, []string{"run", jobFile, "--out", ref, "--progress", "none"}, nil, 0); code != 0 {
 			t.Fatalf("one-node run: exit %d\n%s", code, e)
 		}
 		out := filepath.Join(dir, spec.Name+"-sliced")
 		per, _ := spec.SliceCount(2) // 2 slices of 4 chains, 3 of 5
 		n := len(spec.Tasks()) * per
 		for i := range n {
-			args := []string{"run", job, "--out", out, "--progress", "none", "--array-index", fmt.Sprint(i), "--chains-per-task", "2", "--workers", fmt.Sprint(1 + i%2)}
+			args := []string{"run", jobFile, "--out", out, "--progress", "none", "--array-index", fmt.Sprint(i), "--chains-per-task", "2", "--workers", fmt.Sprint(1 + i%2)}
 			if i == 1 {
 				// Barriers every 1 ms: a checkpoint every 100 (2000) steps.
 				if code, _ := attempt(t, bin, append(args, "--barrier-every", "1ms"), []string{"MCFLOW_CRASH=ckpt-renamed:1"}, 0); code != -1 {
@@ -448,7 +449,7 @@ func TestSlicesMerge(t *testing.T) {
 			}
 		}
 		// The merged output is a finished run: run says so and changes nothing.
-		if code, o, _ := runCLI(t, "run", job, "--out", out, "--progress", "none"); code != 0 || !strings.Contains(o, "already finished") {
+		if code, o, _ := runCLI(t, "run", jobFile, "--out", out, "--progress", "none"); code != 0 || !strings.Contains(o, "already finished") {
 			t.Errorf("run on the merged output: exit %d\n%s", code, o)
 		}
 		if !h5.Available {
@@ -526,19 +527,19 @@ func TestHDF5FileLocking(t *testing.T) {
 // equilibration test.
 func TestEADisorderArray(t *testing.T) {
 	dir := t.TempDir()
-	job := writeJob(t, dir, "ea.toml", "seed = 9\n[model]\nkind = \"ea\"\nL = 4\ncouplings = \"gaussian\"\nsample = [0, 1, 2, 3, 4]\n[sampler]\nkind = \"pt\"\nbetas = [0.5, 1.0]\nchains = 2\nthermalize = 0\nsweeps = 1024\n")
+	jobFile := writeJob(t, dir, "ea.toml", "seed = 9\n[model]\nkind = \"ea\"\nL = 4\ncouplings = \"gaussian\"\nsample = [0, 1, 2, 3, 4]\n[sampler]\nkind = \"pt\"\nbetas = [0.5, 1.0]\nchains = 2\nthermalize = 0\nsweeps = 1024\n")
 	ref := filepath.Join(dir, "ref")
-	code, o, e := runCLI(t, "run", job, "--out", ref, "--progress", "none")
+	code, o, e := runCLI(t, "run", jobFile, "--out", ref, "--progress", "none")
 	if code != 0 || !strings.Contains(o, "disorder averages") || !strings.Contains(o, "equilibration test") {
 		t.Fatalf("one-node run: exit %d\n%s%s", code, o, e)
 	}
 	out := filepath.Join(dir, "array")
 	for i := range 3 {
-		if code, _, e := runCLI(t, "run", job, "--out", out, "--array-index", fmt.Sprint(i), "--tasks-per-index", "2", "--progress", "none"); code != 0 {
+		if code, _, e := runCLI(t, "run", jobFile, "--out", out, "--array-index", fmt.Sprint(i), "--tasks-per-index", "2", "--progress", "none"); code != 0 {
 			t.Fatalf("index %d: exit %d\n%s", i, code, e)
 		}
 	}
-	if code, _, _ := runCLI(t, "run", job, "--out", out, "--array-index", "3", "--tasks-per-index", "2"); code != jobs.ExitUsage {
+	if code, _, _ := runCLI(t, "run", jobFile, "--out", out, "--array-index", "3", "--tasks-per-index", "2"); code != job.ExitUsage {
 		t.Errorf("index past the tasks: exit %d", code)
 	}
 	if code, o, e := runCLI(t, "merge", out); code != 0 || !strings.Contains(o, "disorder averages") {
@@ -551,7 +552,7 @@ func TestEADisorderArray(t *testing.T) {
 	if _, o, _ := runCLI(t, "summary", out); !strings.Contains(o, "disorder averages") {
 		t.Errorf("summary without the disorder averages:\n%s", o)
 	}
-	g := jobs.ReadDisorder(out)
+	g := results.ReadDisorder(out)
 	if len(g) != 2 || len(g[0].Samples) != 5 || g[0].Equilibration == nil {
 		t.Fatalf("disorder groups: %+v", g)
 	}

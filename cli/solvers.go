@@ -13,11 +13,10 @@ import (
 	"strings"
 
 	npyio "codeberg.org/sbinet/npyio/npy"
-
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/exact"
 	"github.com/mcflow/mcflow/io/npy"
-	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/job"
 	"github.com/mcflow/mcflow/plot"
 	"github.com/mcflow/mcflow/tn"
 )
@@ -88,9 +87,9 @@ func (sf scanFlags) parse(fs *flag.FlagSet, args []string, stderr io.Writer) ([]
 	betas, err := parseBetas(*sf.beta)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow %s: %v\n", fs.Name(), err)
-		return nil, jobs.ExitUsage
+		return nil, job.ExitUsage
 	}
-	return betas, jobs.ExitDone
+	return betas, job.ExitDone
 }
 
 // writeColumns writes one .npy per column and a plot of E and C (against
@@ -156,7 +155,7 @@ func cmdOnsager(args []string, stdout, stderr io.Writer) int {
 		r, err := exact.OnsagerAD(b, *J)
 		if err != nil {
 			fmt.Fprintf(stderr, "mcflow onsager: %v\n", err)
-			return jobs.ExitUsage
+			return job.ExitUsage
 		}
 		c, _ := exact.Onsager(b, *J)
 		fmt.Fprintf(stdout, "%-10.6g  %-16.12f  %-16.12f  %-14.10f  %-10.2e  %-10.2e\n", b, r.LnZ, r.E, r.C, r.E-c.E, r.C-c.C)
@@ -170,22 +169,22 @@ func cmdOnsager(args []string, stdout, stderr io.Writer) int {
 
 func finishColumns(dir string, cols map[string][]float64, betas []float64, label string, onsager bool, stdout, stderr io.Writer) int {
 	if dir == "" {
-		return jobs.ExitDone
+		return job.ExitDone
 	}
 	files, err := writeColumns(dir, cols, betas, label, onsager)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow: %v\n", err)
-		return jobs.ExitError
+		return job.ExitError
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", strings.Join(files, ", "))
-	return jobs.ExitDone
+	return job.ExitDone
 }
 
 func flagExit(err error) int {
 	if errors.Is(err, flag.ErrHelp) {
-		return jobs.ExitDone
+		return job.ExitDone
 	}
-	return jobs.ExitUsage
+	return job.ExitUsage
 }
 
 func cmdTFIM(args []string, stdout, stderr io.Writer) int {
@@ -203,11 +202,11 @@ func cmdTFIM(args []string, stdout, stderr io.Writer) int {
 	m, err := tn.NewTFIM(*L)
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow tfim: --L: %v\n", err)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	if *steps < 0 || !(*lr > 0) {
 		fmt.Fprintf(stderr, "mcflow tfim: --steps must be >= 0 and --lr > 0\n")
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	rng := rand.New(rand.NewPCG(*seed, 0x7f1))
 	var tgt *ad.Tensor
@@ -224,7 +223,7 @@ func cmdTFIM(args []string, stdout, stderr io.Writer) int {
 		v, err := readVector(*target)
 		if err != nil {
 			fmt.Fprintf(stderr, "mcflow tfim: --target %s: %v\n", *target, err)
-			return jobs.ExitUsage
+			return job.ExitUsage
 		}
 		tgt = ad.NewTensor(v, len(v))
 	}
@@ -237,7 +236,7 @@ func cmdTFIM(args []string, stdout, stderr io.Writer) int {
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "mcflow tfim: %v\n", err)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	curve = append(curve, infid)
 	fmt.Fprintf(stdout, "learned J: %v\nlearned h: %v\n", fmtVec(params.Data[:*L]), fmtVec(params.Data[*L:]))
@@ -250,11 +249,11 @@ func cmdTFIM(args []string, stdout, stderr io.Writer) int {
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "mcflow tfim: %v\n", err)
-			return jobs.ExitError
+			return job.ExitError
 		}
 	}
 	fmt.Fprintf(stdout, "infidelity %.6e\n", infid)
-	return jobs.ExitDone
+	return job.ExitDone
 }
 
 func fmtVec(v []float64) string {

@@ -9,11 +9,11 @@ import (
 	"math"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/mcflow/mcflow/exact"
-	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/job"
+	"github.com/mcflow/mcflow/runner"
 	"github.com/mcflow/mcflow/tn"
+	"golang.org/x/sync/errgroup"
 )
 
 func cmdTRG(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -26,7 +26,7 @@ func cmdTRG(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opt := tn.TRGOptions{Dcut: *tf.dcut, Steps: *tf.steps}
 	if err := opt.Validate(); err != nil {
 		fmt.Fprintf(stderr, "mcflow trg: --dcut %d --steps %d: %v\n", *tf.dcut, *tf.steps, err)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	return tnScan{
 		name: "trg", dim: 2, label: fmt.Sprintf("TRG Dcut=%d", opt.Dcut),
@@ -47,7 +47,7 @@ func cmdHOTRG(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	opt := tn.HOTRGOptions{Dim: *dim, Dcut: *tf.dcut, Steps: *tf.steps}
 	if err := opt.Validate(); err != nil {
 		fmt.Fprintf(stderr, "mcflow hotrg: --dim %d --dcut %d --steps %d: %v\n", *dim, *tf.dcut, *tf.steps, err)
-		return jobs.ExitUsage
+		return job.ExitUsage
 	}
 	return tnScan{
 		name: "hotrg", dim: opt.Dim, label: fmt.Sprintf("HOTRG Dcut=%d", opt.Dcut),
@@ -107,7 +107,7 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 func (sc tnScan) run(ctx context.Context, betas []float64, tf tnFlags, stdout, stderr io.Writer) int {
 	w := *tf.workers
 	if w < 1 {
-		w = jobs.DefaultWorkers()
+		w = runner.DefaultWorkers()
 	}
 	res := make([]tn.Thermo, len(betas))
 	t0 := time.Now()
@@ -126,13 +126,13 @@ func (sc tnScan) run(ctx context.Context, betas []float64, tf tnFlags, stdout, s
 	if err := g.Wait(); err != nil {
 		fmt.Fprintf(stderr, "mcflow %s: %v\n", sc.name, err)
 		if ctx.Err() != nil {
-			return jobs.ExitStopped
+			return job.ExitStopped
 		}
-		return jobs.ExitError
+		return job.ExitError
 	}
 	if err := sc.print(betas, res, *tf.json, stdout); err != nil {
 		fmt.Fprintf(stderr, "mcflow %s: %v\n", sc.name, err)
-		return jobs.ExitError
+		return job.ExitError
 	}
 	note := stdout // the closing note and the files written: off stdout with --json
 	if *tf.json {

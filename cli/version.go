@@ -8,7 +8,7 @@ import (
 
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/io/h5"
-	"github.com/mcflow/mcflow/jobs"
+	"github.com/mcflow/mcflow/job"
 	"github.com/mcflow/mcflow/mc/multispin"
 )
 
@@ -35,7 +35,7 @@ func cmdVersion(args []string, stdout, stderr io.Writer) int {
 		hdf5 = "yes"
 	}
 	fmt.Fprintf(stdout, "mcflow %s\ncommit: %s%s\ngo: %s %s/%s\nhdf5: %s\nmatrix products: %s\nmultispin kernel: %s (this machine runs %v; MCFLOW_KERNEL chooses)\n",
-		jobs.Version, commit, modified, runtime.Version(), runtime.GOOS, runtime.GOARCH, hdf5, ad.BLASName,
+		job.Version, commit, modified, runtime.Version(), runtime.GOOS, runtime.GOARCH, hdf5, ad.BLASName,
 		multispin.Active(), multispin.Supported())
-	return jobs.ExitDone
+	return job.ExitDone
 }

@@ -110,6 +110,14 @@ type Exacter interface {
 	Exact() (values map[string]float64, source string)
 }
 
+// ExactCurve is an Exacter whose references are cheap at any β of its
+// other parameters (closed forms such as Kaufman's): the run's figure
+// draws them as a curve over the scanned range of β, not only at the
+// scanned points. ExactAt returns nil where none applies.
+type ExactCurve interface {
+	ExactAt(beta float64) map[string]float64
+}
+
 // Symmetric is a model with observables odd under a symmetry that local
 // samplers need not restore (m below T_c): Odd maps each to its even
 // partner ("m" → "absm"), whose use the diagnostics suggest.

@@ -173,3 +173,13 @@ type Diverging interface {
 type Adapted interface {
 	Adaptation() (a hmc.Adaptation, ok bool)
 }
+
+// AdaptFile is OUT/adapt/<task>.json: the adapted step size and metric of
+// every chain of a task, in chain order.
+type AdaptFile struct {
+	Sampler string           `json:"sampler"`
+	Task    string           `json:"task"`
+	Dim     int              `json:"dim"`
+	Dense   bool             `json:"dense"`
+	Chains  []hmc.Adaptation `json:"chains"`
+}

@@ -19,6 +19,14 @@ type Target interface {
 	GradLogProb(grad, x []float64) float64
 }
 
+// Planar is a two-dimensional target that can be drawn: the training
+// plot shows its density's contours, within PlotBounds (x1 from, x1 to, x2
+// from, x2 to), under samples of the flow.
+type Planar interface {
+	Target
+	PlotBounds() [4]float64
+}
+
 // Batched is a target with ln p of a batch as an ad program,
 // differentiable in x to any order (the built-in targets have one). Without
 // it, LogProbVar builds the batch from LogProb and GradLogProb.

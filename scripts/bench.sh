@@ -16,7 +16,7 @@ go test -c -o build/tn.test ./tn >/dev/null
 go test -c -o build/nf.test ./nf >/dev/null
 go test -c -o build/model.test ./model >/dev/null
 go test -c -o build/hmc.test ./mc/hmc >/dev/null
-go test -c -o build/jobs.test ./jobs >/dev/null
+go test -c -o build/runner.test ./runner >/dev/null
 go test -c -o build/builtin.test ./builtin >/dev/null
 go test -c -o build/ea.test ./mc/ea >/dev/null
 PY=/usr/bin/python3
@@ -207,7 +207,7 @@ for cp in affine spline; do
 done
 
 # Checkpoint of a 256^2 x 64-chain task (write + fsync + rename), no reference.
-./build/jobs.test -test.run '^$' -test.bench 'Checkpoint' -test.benchtime 10x | awk '/ms\/checkpoint/ {
+./build/runner.test -test.run '^$' -test.bench 'Checkpoint' -test.benchtime 10x | awk '/ms\/checkpoint/ {
   for (i=1;i<=NF;i++) { if ($(i+1)=="ms/checkpoint") ms=$i; if ($(i+1)=="MB") mb=$i }
   split($1, n, "/"); sub(/-[0-9]+$/, "", n[2]);
   printf "%-52s %9.1f ms %9.2f MB\n", "checkpoint, 64 chains L=256, " n[2] " engine", ms, mb }'

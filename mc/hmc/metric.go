@@ -292,13 +292,3 @@ func (h *HMC) SetAdaptation(a Adaptation) error {
 	}
 	return h.SetAdapted(a.Eps, flat)
 }
-
-// AdaptFile is OUT/adapt/<task>.json: the adapted step size and metric of
-// every chain of a task, in chain order.
-type AdaptFile struct {
-	Sampler string       `json:"sampler"`
-	Task    string       `json:"task"`
-	Dim     int          `json:"dim"`
-	Dense   bool         `json:"dense"`
-	Chains  []Adaptation `json:"chains"`
-}
