@@ -7,7 +7,6 @@ import (
 	"math/bits"
 
 	"github.com/mcflow/mcflow/mc"
-	"github.com/mcflow/mcflow/mc/ising"
 	"github.com/mcflow/mcflow/mc/multispin"
 )
 
@@ -185,33 +184,33 @@ func (c *Multispin) Observe(dst []float64) []float64 {
 	for i := range N {
 		ai, bi := c.a[i], c.b[i]
 		o := ^(ai ^ bi) // the overlap's sign: 1 where s^a = s^b
-		ising.AddBits(c.same, o)
+		multispin.AddBits(c.same, o)
 		for mu := range d {
 			k := 2 * mu
 			j := lat.nbr[2*d*i+k]
 			ng := c.neg[2*d*i+k]
-			ising.AddBits(c.satA, ^(ai ^ c.a[j] ^ ng))
-			ising.AddBits(c.satB, ^(bi ^ c.b[j] ^ ng))
-			ising.AddBits(c.link, ^((ai ^ c.a[j]) ^ (bi ^ c.b[j])))
+			multispin.AddBits(c.satA, ^(ai ^ c.a[j] ^ ng))
+			multispin.AddBits(c.satB, ^(bi ^ c.b[j] ^ ng))
+			multispin.AddBits(c.link, ^((ai ^ c.a[j]) ^ (bi ^ c.b[j])))
 		}
 		s := stride
 		for mu := range d {
 			s /= L
-			ising.AddBits(c.coord[mu*L+(i/s)%L], o)
+			multispin.AddBits(c.coord[mu*L+(i/s)%L], o)
 		}
 	}
 	n, bonds := float64(N), float64(d*N)
 	for r := range Replicas {
-		ea := -(2*float64(ising.CountBits(c.satA, r)) - bonds)
-		eb := -(2*float64(ising.CountBits(c.satB, r)) - bonds)
-		q := (2*float64(ising.CountBits(c.same, r)) - n) / n
-		ql := (2*float64(ising.CountBits(c.link, r)) - bonds) / bonds
+		ea := -(2*float64(multispin.CountBits(c.satA, r)) - bonds)
+		eb := -(2*float64(multispin.CountBits(c.satB, r)) - bonds)
+		q := (2*float64(multispin.CountBits(c.same, r)) - n) / n
+		ql := (2*float64(multispin.CountBits(c.link, r)) - bonds) / bonds
 		var qk2 float64
 		per := float64(N / L) // sites at one coordinate
 		for mu := range d {
 			var re, im float64
 			for x := range L {
-				o := 2*float64(ising.CountBits(c.coord[mu*L+x], r)) - per
+				o := 2*float64(multispin.CountBits(c.coord[mu*L+x], r)) - per
 				re += o * lat.cosk[x]
 				im += o * lat.sink[x]
 			}

@@ -1,12 +1,12 @@
 package ising
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/lattice"
 )
 
 // Params are the model's parameters.
@@ -89,59 +89,45 @@ func (lat *Lattice) observe(dst []float64, p Params) []float64 {
 	return append(dst, e, m, math.Abs(m), m*m)
 }
 
-// header of a marshalled chain: magic, kind, L.
-const magic = "mcfI"
-
 var errState = errors.New("ising: corrupt chain state")
 
+// format is the layout of a chain's state: magic "mcfI", kind, L.
+var format = lattice.Format{Model: "ising", Magic: "mcfI", Header: []string{"L"}, Corrupt: errState}
+
 func marshalCommon(kind byte, lat *Lattice, rng *mc.PCG, extra []byte) ([]byte, error) {
-	r, err := rng.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, len(magic)+1+4+len(lat.Spin)+1+len(r)+len(extra))
-	b = append(b, magic...)
-	b = append(b, kind)
-	b = binary.LittleEndian.AppendUint32(b, uint32(lat.L))
-	for _, v := range lat.Spin {
-		b = append(b, byte(v))
-	}
-	b = append(b, byte(len(r)))
-	b = append(b, r...)
-	return append(b, extra...), nil
+	return format.Marshal(kind, []int{lat.L}, SpinBytes(lat.Spin), rng, extra)
 }
 
 func unmarshalCommon(kind byte, lat *Lattice, rng *mc.PCG, b []byte) (extra []byte, err error) {
-	if len(b) < len(magic)+5 || string(b[:len(magic)]) != magic {
-		return nil, errState
+	sp, extra, err := format.Unmarshal(kind, []int{lat.L}, len(lat.Spin), rng, b)
+	if err != nil {
+		return nil, err
 	}
-	if b[len(magic)] != kind {
-		return nil, fmt.Errorf("ising: chain state is of sampler kind %q, want %q", b[len(magic)], kind)
+	return extra, SetSpins(lat.Spin, sp, errState)
+}
+
+// SpinBytes returns ±1 spins as bytes (0x01, 0xff), as a chain's state
+// holds them.
+func SpinBytes(s []int8) []byte {
+	b := make([]byte, len(s))
+	for i, v := range s {
+		b[i] = byte(v)
 	}
-	b = b[len(magic)+1:]
-	if L := int(binary.LittleEndian.Uint32(b)); L != lat.L {
-		return nil, fmt.Errorf("ising: chain state has L = %d, want %d", L, lat.L)
-	}
-	b = b[4:]
-	n := lat.L * lat.L
-	if len(b) < n+1 {
-		return nil, errState
-	}
-	for i, v := range b[:n] {
+	return b
+}
+
+// SetSpins sets s from the bytes of SpinBytes, or returns corrupt if one
+// is not a spin.
+func SetSpins(s []int8, b []byte, corrupt error) error {
+	for _, v := range b {
 		if v != 1 && v != 0xff {
-			return nil, errState
+			return corrupt
 		}
-		lat.Spin[i] = int8(v)
 	}
-	b = b[n:]
-	nr := int(b[0])
-	if len(b) < 1+nr {
-		return nil, errState
+	for i, v := range b {
+		s[i] = int8(v)
 	}
-	if err := rng.UnmarshalBinary(b[1 : 1+nr]); err != nil {
-		return nil, fmt.Errorf("ising: chain RNG state: %w", err)
-	}
-	return b[1+nr:], nil
+	return nil
 }
 
 var (

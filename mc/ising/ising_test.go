@@ -223,7 +223,7 @@ func BenchmarkWolff(b *testing.B) {
 	for b.Loop() {
 		w.Step()
 	}
-	sites = w.nSites
+	sites = w.k.Sites
 	b.ReportMetric(float64(sites)/float64(b.Elapsed().Nanoseconds()), "sites/ns")
 }
 

@@ -1,9 +1,7 @@
 package ising
 
 import (
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
 	"math/bits"
 	"slices"
@@ -192,26 +190,6 @@ func (c *Multispin) fillFerroScalar(row, up, dn []uint64, p, k0, k1 int) {
 	}
 }
 
-// AddBits adds the bits of x to the bit-sliced counters planes (bit r of
-// plane i is bit i of replica r's count): 64 counters at once, as the
-// multispin engines measure.
-func AddBits(planes []uint64, x uint64) {
-	for i := 0; x != 0; i++ {
-		carry := planes[i] & x
-		planes[i] ^= x
-		x = carry
-	}
-}
-
-// CountBits returns replica r's count from the planes of AddBits.
-func CountBits(planes []uint64, r int) int64 {
-	var v int64
-	for i, p := range planes {
-		v |= int64(p>>uint(r)&1) << uint(i)
-	}
-	return v
-}
-
 // Observe appends e, m, absm, m2 of each replica in turn (64×4 values).
 func (c *Multispin) Observe(dst []float64) []float64 {
 	L, s := c.P.L, c.s
@@ -230,16 +208,16 @@ func (c *Multispin) Observe(dst []float64) []float64 {
 			if xr == L {
 				xr = 0
 			}
-			AddBits(aligned, ^(w ^ row[xr]))
-			AddBits(aligned, ^(w ^ dn[x]))
-			AddBits(ups, w)
+			multispin.AddBits(aligned, ^(w ^ row[xr]))
+			multispin.AddBits(aligned, ^(w ^ dn[x]))
+			multispin.AddBits(ups, w)
 		}
 	}
 	n := int64(L * L)
 	nf := float64(n)
 	for r := range Replicas {
-		bonds := 2*CountBits(aligned, r) - 2*n // aligned − anti-aligned of 2N bonds
-		mag := 2*CountBits(ups, r) - n
+		bonds := 2*multispin.CountBits(aligned, r) - 2*n // aligned − anti-aligned of 2N bonds
+		mag := 2*multispin.CountBits(ups, r) - n
 		m := float64(mag) / nf
 		e := (-c.P.J*float64(bonds) - c.P.H*float64(mag)) / nf
 		dst = append(dst, e, m, math.Abs(m), m*m)
@@ -248,54 +226,21 @@ func (c *Multispin) Observe(dst []float64) []float64 {
 }
 
 // Replica returns replica r's spins (±1, row-major).
-func (c *Multispin) Replica(r int) []int8 {
-	out := make([]int8, len(c.s))
-	for i, w := range c.s {
-		out[i] = int8(2*(w>>uint(r)&1)) - 1
-	}
-	return out
-}
+func (c *Multispin) Replica(r int) []int8 { return multispin.Replica(c.s, r) }
+
+// wordState is the layout of the engine's state: magic "mcfI", kind 'X',
+// L, the words and the lanes.
+var wordState = multispin.WordState{Model: "ising", Magic: "mcfI", Corrupt: errState}
 
 // MarshalBinary encodes the words and the lanes' states.
-func (c *Multispin) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 0, len(magic)+5+8*len(c.s)+multispin.StreamsSize)
-	b = append(b, magic...)
-	b = append(b, 'X')
-	b = binary.LittleEndian.AppendUint32(b, uint32(c.P.L))
-	for _, w := range c.s {
-		b = binary.LittleEndian.AppendUint64(b, w)
-	}
-	return c.u.Lanes.AppendBinary(b), nil
-}
+func (c *Multispin) MarshalBinary() ([]byte, error) { return wordState.Marshal(c.P.L, c.s, c.u), nil }
 
 // UnmarshalBinary restores a state written by MarshalBinary for the same L.
 func (c *Multispin) UnmarshalBinary(b []byte) error {
-	if len(b) < len(magic)+5 || string(b[:len(magic)]) != magic {
-		return errState
-	}
-	switch b[len(magic)] {
-	case 'X':
-	case 'S':
+	if m := len(wordState.Magic); len(b) > m && string(b[:m]) == wordState.Magic && b[m] == 'S' {
 		return errors.New("ising: the chain state is of the earlier multispin engine (one random stream per unit); restart the task")
-	default:
-		return fmt.Errorf("ising: chain state is of sampler kind %q, want the multispin engine", b[len(magic)])
 	}
-	b = b[len(magic)+1:]
-	if L := int(binary.LittleEndian.Uint32(b)); L != c.P.L {
-		return fmt.Errorf("ising: chain state has L = %d, want %d", L, c.P.L)
-	}
-	b = b[4:]
-	n := len(c.s)
-	if len(b) != 8*n+multispin.StreamsSize {
-		return errState
-	}
-	if err := c.u.Lanes.UnmarshalBinary(b[8*n:]); err != nil {
-		return fmt.Errorf("ising: chain RNG state: %w", err)
-	}
-	for i := range c.s {
-		c.s[i] = binary.LittleEndian.Uint64(b[8*i:])
-	}
-	return nil
+	return wordState.Unmarshal(c.P.L, c.s, c.u, b)
 }
 
 var _ mc.Chain = (*Multispin)(nil)

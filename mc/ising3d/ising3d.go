@@ -7,12 +7,13 @@
 package ising3d
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/ising"
+	"github.com/mcflow/mcflow/mc/lattice"
 )
 
 // Params are the model's parameters.
@@ -89,73 +90,19 @@ func (lat *Lattice) observe(dst []float64, p Params) []float64 {
 	return append(dst, e, m, math.Abs(m), m*m)
 }
 
-// neighbours returns the six neighbours of site i.
-func neighbours(i, L int) [6]int {
-	x, y, z := i%L, (i/L)%L, i/(L*L)
-	yz := i - x
-	zz := i - y*L - x
-	return [6]int{
-		yz + (x+1)%L, yz + (x+L-1)%L,
-		zz + ((y+1)%L)*L + x, zz + ((y+L-1)%L)*L + x,
-		(((z+1)%L)*L+y)*L + x, (((z+L-1)%L)*L+y)*L + x,
-	}
-}
-
-const magic = "mcf3"
-
 var errState = errors.New("ising3d: corrupt chain state")
 
-func marshalCommon(kind byte, L int, spins []byte, rng *mc.PCG, extra []byte) ([]byte, error) {
-	r, err := rng.MarshalBinary()
+// format is the layout of a chain's state: magic "mcf3", kind, L.
+var format = lattice.Format{Model: "ising3d", Magic: "mcf3", Header: []string{"L"}, Corrupt: errState}
+
+func marshalCommon(kind byte, lat *Lattice, rng *mc.PCG, extra []byte) ([]byte, error) {
+	return format.Marshal(kind, []int{lat.L}, ising.SpinBytes(lat.Spin), rng, extra)
+}
+
+func unmarshalCommon(kind byte, lat *Lattice, rng *mc.PCG, b []byte) (extra []byte, err error) {
+	sp, extra, err := format.Unmarshal(kind, []int{lat.L}, len(lat.Spin), rng, b)
 	if err != nil {
 		return nil, err
 	}
-	b := append([]byte(magic), kind)
-	b = binary.LittleEndian.AppendUint32(b, uint32(L))
-	b = append(b, spins...)
-	b = append(b, byte(len(r)))
-	b = append(b, r...)
-	return append(b, extra...), nil
-}
-
-// unmarshalCommon returns the n spin bytes and what follows the RNG.
-func unmarshalCommon(kind byte, L, n int, rng *mc.PCG, b []byte) (spins, extra []byte, err error) {
-	if len(b) < len(magic)+5 || string(b[:len(magic)]) != magic || b[len(magic)] != kind {
-		return nil, nil, errState
-	}
-	b = b[len(magic)+1:]
-	if l := int(binary.LittleEndian.Uint32(b)); l != L {
-		return nil, nil, fmt.Errorf("ising3d: chain state has L = %d, want %d", l, L)
-	}
-	b = b[4:]
-	if len(b) < n+1 {
-		return nil, nil, errState
-	}
-	spins, b = b[:n], b[n:]
-	nr := int(b[0])
-	if len(b) < 1+nr {
-		return nil, nil, errState
-	}
-	if err := rng.UnmarshalBinary(b[1 : 1+nr]); err != nil {
-		return nil, nil, fmt.Errorf("ising3d: chain RNG state: %w", err)
-	}
-	return spins, b[1+nr:], nil
-}
-
-func spinBytes(s []int8) []byte {
-	b := make([]byte, len(s))
-	for i, v := range s {
-		b[i] = byte(v)
-	}
-	return b
-}
-
-func setSpins(s []int8, b []byte) error {
-	for i, v := range b {
-		if v != 1 && v != 0xff {
-			return errState
-		}
-		s[i] = int8(v)
-	}
-	return nil
+	return extra, ising.SetSpins(lat.Spin, sp, errState)
 }

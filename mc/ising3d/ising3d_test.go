@@ -11,6 +11,7 @@ import (
 	"github.com/mcflow/mcflow/kind/kindtest"
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/mc/ising"
+	"github.com/mcflow/mcflow/mc/lattice"
 	"github.com/mcflow/mcflow/mc/multispin"
 )
 
@@ -41,7 +42,7 @@ func bruteForce(p Params) (e, absm, m2 float64) {
 		}
 		s := int64(lat.Spin[i])
 		var nb int64
-		for _, j := range neighbours(i, p.L) {
+		for _, j := range lattice.NewTorus(p.L, 3).Neighbours(i) {
 			nb += int64(lat.Spin[j])
 		}
 		bonds -= 2 * s * nb

@@ -96,16 +96,16 @@ func (c *Metropolis) Step() error {
 func (c *Metropolis) Observe(dst []float64) []float64 { return c.Lat.observe(dst, c.P) }
 
 func (c *Metropolis) MarshalBinary() ([]byte, error) {
-	return marshalCommon('M', c.Lat.L, spinBytes(c.Lat.Spin), c.rng, nil)
+	return marshalCommon('M', &c.Lat, c.rng, nil)
 }
 
 func (c *Metropolis) UnmarshalBinary(b []byte) error {
-	sp, extra, err := unmarshalCommon('M', c.Lat.L, len(c.Lat.Spin), c.rng, b)
+	extra, err := unmarshalCommon('M', &c.Lat, c.rng, b)
 	if err != nil {
 		return err
 	}
 	if len(extra) != 0 {
 		return errState
 	}
-	return setSpins(c.Lat.Spin, sp)
+	return nil
 }

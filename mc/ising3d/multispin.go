@@ -1,14 +1,12 @@
 package ising3d
 
 import (
-	"encoding/binary"
-	"fmt"
 	"math"
 	"math/bits"
 	"slices"
 
 	"github.com/mcflow/mcflow/mc"
-	"github.com/mcflow/mcflow/mc/ising"
+	"github.com/mcflow/mcflow/mc/lattice"
 	"github.com/mcflow/mcflow/mc/multispin"
 )
 
@@ -31,12 +29,13 @@ type Multispin struct {
 	// whose planes fillFerro computes directly.
 	ferro bool
 	cnt   [2][]uint64 // scratch for Observe
+	t     *lattice.Torus
 }
 
 // NewMultispin returns a unit of 64 replicas started hot or cold.
 func NewMultispin(p Params, hot bool, rng *mc.PCG) *Multispin {
 	n := p.L * p.L * p.L
-	c := &Multispin{P: p, s: make([]uint64, n)}
+	c := &Multispin{P: p, s: make([]uint64, n), t: lattice.NewTorus(p.L, 3)}
 	for i := range c.s {
 		c.s[i] = math.MaxUint64
 		if hot {
@@ -166,22 +165,22 @@ func rows(s []uint64, L, r int) (row, up, dn, fw, bw []uint64) {
 
 // Observe appends e, m, absm, m2 of each replica in turn (64×4 values).
 func (c *Multispin) Observe(dst []float64) []float64 {
-	L, s := c.P.L, c.s
+	s := c.s
 	aligned, ups := c.cnt[0], c.cnt[1]
 	clear(aligned)
 	clear(ups)
 	for i, w := range s {
-		nb := neighbours(i, L)
-		ising.AddBits(aligned, ^(w ^ s[nb[0]])) // +x
-		ising.AddBits(aligned, ^(w ^ s[nb[2]])) // +y
-		ising.AddBits(aligned, ^(w ^ s[nb[4]])) // +z
-		ising.AddBits(ups, w)
+		nb := c.t.Neighbours(i)
+		multispin.AddBits(aligned, ^(w ^ s[nb[0]])) // +x
+		multispin.AddBits(aligned, ^(w ^ s[nb[2]])) // +y
+		multispin.AddBits(aligned, ^(w ^ s[nb[4]])) // +z
+		multispin.AddBits(ups, w)
 	}
 	n := int64(len(s))
 	nf := float64(n)
 	for r := range Replicas {
-		bonds := 2*ising.CountBits(aligned, r) - 3*n
-		mag := 2*ising.CountBits(ups, r) - n
+		bonds := 2*multispin.CountBits(aligned, r) - 3*n
+		mag := 2*multispin.CountBits(ups, r) - n
 		m := float64(mag) / nf
 		e := (-c.P.J*float64(bonds) - c.P.H*float64(mag)) / nf
 		dst = append(dst, e, m, math.Abs(m), m*m)
@@ -190,43 +189,16 @@ func (c *Multispin) Observe(dst []float64) []float64 {
 }
 
 // Replica returns replica r's spins (±1).
-func (c *Multispin) Replica(r int) []int8 {
-	out := make([]int8, len(c.s))
-	for i, w := range c.s {
-		out[i] = int8(2*(w>>uint(r)&1)) - 1
-	}
-	return out
-}
+func (c *Multispin) Replica(r int) []int8 { return multispin.Replica(c.s, r) }
 
-func (c *Multispin) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 0, len(magic)+5+8*len(c.s)+multispin.StreamsSize)
-	b = append(append(b, magic...), 'X')
-	b = binary.LittleEndian.AppendUint32(b, uint32(c.P.L))
-	for _, w := range c.s {
-		b = binary.LittleEndian.AppendUint64(b, w)
-	}
-	return c.u.Lanes.AppendBinary(b), nil
-}
+// wordState is the layout of the engine's state: magic "mcf3", kind 'X',
+// L, the words and the lanes.
+var wordState = multispin.WordState{Model: "ising3d", Magic: "mcf3", Corrupt: errState}
+
+func (c *Multispin) MarshalBinary() ([]byte, error) { return wordState.Marshal(c.P.L, c.s, c.u), nil }
 
 func (c *Multispin) UnmarshalBinary(b []byte) error {
-	if len(b) < len(magic)+5 || string(b[:len(magic)]) != magic || b[len(magic)] != 'X' {
-		return errState
-	}
-	b = b[len(magic)+1:]
-	if l := int(binary.LittleEndian.Uint32(b)); l != c.P.L {
-		return fmt.Errorf("ising3d: chain state has L = %d, want %d", l, c.P.L)
-	}
-	words := b[4:]
-	if len(words) != 8*len(c.s)+multispin.StreamsSize {
-		return errState
-	}
-	if err := c.u.Lanes.UnmarshalBinary(words[8*len(c.s):]); err != nil {
-		return fmt.Errorf("ising3d: chain RNG state: %w", err)
-	}
-	for i := range c.s {
-		c.s[i] = binary.LittleEndian.Uint64(words[8*i:])
-	}
-	return nil
+	return wordState.Unmarshal(c.P.L, c.s, c.u, b)
 }
 
 var (

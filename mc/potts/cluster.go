@@ -1,11 +1,11 @@
 package potts
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/lattice"
 )
 
 // ClusterDomain reports whether cluster moves apply: J > 0 and h = 0.
@@ -14,37 +14,6 @@ func ClusterDomain(p Params) error {
 		return fmt.Errorf("potts: cluster moves need J > 0 and h = 0 (got J = %v, h = %v)", p.J, p.H)
 	}
 	return nil
-}
-
-// counts are a cluster chain's moves and sites since the last Observe.
-type counts struct{ moves, sites int64 }
-
-func (k *counts) mean() float64 {
-	m := math.NaN()
-	if k.moves > 0 {
-		m = float64(k.sites) / float64(k.moves)
-	}
-	*k = counts{}
-	return m
-}
-
-func (k *counts) marshal(b []byte) []byte {
-	b = binary.LittleEndian.AppendUint64(b, uint64(k.moves))
-	return binary.LittleEndian.AppendUint64(b, uint64(k.sites))
-}
-
-func (k *counts) unmarshal(b []byte) error {
-	if len(b) != 16 {
-		return errState
-	}
-	k.moves, k.sites = int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b[8:]))
-	return nil
-}
-
-// neighbours returns the four neighbours of site i on the L×L torus.
-func neighbours(i, L int) [4]int {
-	x, y := i%L, i/L
-	return [4]int{i - x + (x+1)%L, i - x + (x+L-1)%L, ((y+1)%L)*L + x, ((y+L-1)%L)*L + x}
 }
 
 // Wolff is a single-cluster chain: a cluster of equal states grown from a
@@ -56,7 +25,8 @@ type Wolff struct {
 	rng   *mc.PCG
 	thr   uint64
 	stack []int32
-	k     counts
+	t     *lattice.Torus
+	k     lattice.Counts
 }
 
 // NewWolff returns a Wolff chain, or an error outside its domain.
@@ -65,42 +35,28 @@ func NewWolff(p Params, hot bool, rng *mc.PCG) (*Wolff, error) {
 		return nil, err
 	}
 	return &Wolff{P: p, Lat: NewLattice(p.L, p.Q, hot, rng), rng: rng,
-		thr: mc.Threshold(-math.Expm1(-p.Beta * p.J)), stack: make([]int32, 0, p.L*p.L)}, nil
+		thr: mc.Threshold(-math.Expm1(-p.Beta * p.J)), stack: make([]int32, 0, p.L*p.L), t: lattice.NewTorus(p.L, 2)}, nil
 }
 
 // Step grows and recolours one cluster.
 func (c *Wolff) Step() error {
-	L, s, rng := c.Lat.L, c.Lat.S, c.rng
-	seed := int32(mc.Below(rng, uint64(L*L)))
+	s, rng := c.Lat.S, c.rng
+	seed := int32(mc.Below(rng, uint64(len(s))))
 	a := s[seed]
 	b := uint8((uint64(a) + 1 + mc.Below(rng, uint64(c.P.Q-1))) % uint64(c.P.Q))
-	s[seed] = b
-	stack := append(c.stack[:0], seed)
-	size := int64(1)
-	for len(stack) > 0 {
-		i := int(stack[len(stack)-1])
-		stack = stack[:len(stack)-1]
-		for _, j := range neighbours(i, L) {
-			if s[j] == a && rng.Uint64() < c.thr {
-				s[j] = b
-				stack = append(stack, int32(j))
-				size++
-			}
-		}
-	}
-	c.stack = stack
-	c.k.moves++
-	c.k.sites += size
+	var size int64
+	c.stack, size = lattice.FlipCluster(c.t, s, seed, a, b, c.thr, rng, c.stack)
+	c.k.Add(size)
 	return nil
 }
 
 // Observe appends e, m, absm, m2 and the mean cluster size of the interval.
 func (c *Wolff) Observe(dst []float64) []float64 {
-	return append(c.Lat.observe(dst, c.P), c.k.mean())
+	return append(c.Lat.observe(dst, c.P), c.k.Mean())
 }
 
 func (c *Wolff) MarshalBinary() ([]byte, error) {
-	return marshalCommon('W', &c.Lat, c.rng, c.k.marshal(nil))
+	return marshalCommon('W', &c.Lat, c.rng, c.k.AppendBinary(nil))
 }
 
 func (c *Wolff) UnmarshalBinary(b []byte) error {
@@ -108,7 +64,10 @@ func (c *Wolff) UnmarshalBinary(b []byte) error {
 	if err != nil {
 		return err
 	}
-	return c.k.unmarshal(extra)
+	if c.k.UnmarshalBinary(extra) != nil {
+		return errState
+	}
+	return nil
 }
 
 // SwendsenWang is a multi-cluster chain: every bond of equal states is
@@ -121,7 +80,8 @@ type SwendsenWang struct {
 	thr    uint64
 	parent []int32
 	state  []int16 // a root's new state (-1: not drawn yet)
-	k      counts
+	t      *lattice.Torus
+	k      lattice.Counts
 }
 
 // NewSwendsenWang returns a Swendsen–Wang chain, or an error outside its
@@ -132,7 +92,7 @@ func NewSwendsenWang(p Params, hot bool, rng *mc.PCG) (*SwendsenWang, error) {
 	}
 	n := p.L * p.L
 	return &SwendsenWang{P: p, Lat: NewLattice(p.L, p.Q, hot, rng), rng: rng,
-		thr: mc.Threshold(-math.Expm1(-p.Beta * p.J)), parent: make([]int32, n), state: make([]int16, n)}, nil
+		thr: mc.Threshold(-math.Expm1(-p.Beta * p.J)), parent: make([]int32, n), state: make([]int16, n), t: lattice.NewTorus(p.L, 2)}, nil
 }
 
 func (c *SwendsenWang) find(i int32) int32 {
@@ -146,14 +106,14 @@ func (c *SwendsenWang) find(i int32) int32 {
 // Step builds the bond clusters (bonds right and down of each site, in
 // site order) and draws each cluster's state when its first site is met.
 func (c *SwendsenWang) Step() error {
-	L, s, rng := c.Lat.L, c.Lat.S, c.rng
+	s, rng := c.Lat.S, c.rng
 	for i := range c.parent {
 		c.parent[i] = int32(i)
 		c.state[i] = -1
 	}
-	for i := range int32(L * L) {
-		x, y := int(i)%L, int(i)/L
-		for _, j := range [2]int32{i - int32(x) + int32((x+1)%L), int32(((y+1)%L)*L + x)} {
+	for i := range int32(len(s)) {
+		nb := c.t.Neighbours(int(i))
+		for _, j := range [2]int32{nb[0], nb[2]} {
 			if s[i] == s[j] && rng.Uint64() < c.thr {
 				if a, b := c.find(i), c.find(j); a != b {
 					c.parent[max(a, b)] = min(a, b)
@@ -162,7 +122,7 @@ func (c *SwendsenWang) Step() error {
 		}
 	}
 	var clusters int64
-	for i := range int32(L * L) {
+	for i := range int32(len(s)) {
 		r := c.find(i)
 		if c.state[r] < 0 {
 			c.state[r] = int16(mc.Below(rng, uint64(c.P.Q)))
@@ -170,19 +130,18 @@ func (c *SwendsenWang) Step() error {
 		}
 		s[i] = uint8(c.state[r])
 	}
-	c.k.moves++
-	c.k.sites += clusters
+	c.k.Add(clusters)
 	return nil
 }
 
 // Observe appends e, m, absm, m2 and the mean number of clusters per step
 // of the interval.
 func (c *SwendsenWang) Observe(dst []float64) []float64 {
-	return append(c.Lat.observe(dst, c.P), c.k.mean())
+	return append(c.Lat.observe(dst, c.P), c.k.Mean())
 }
 
 func (c *SwendsenWang) MarshalBinary() ([]byte, error) {
-	return marshalCommon('S', &c.Lat, c.rng, c.k.marshal(nil))
+	return marshalCommon('S', &c.Lat, c.rng, c.k.AppendBinary(nil))
 }
 
 func (c *SwendsenWang) UnmarshalBinary(b []byte) error {
@@ -190,7 +149,10 @@ func (c *SwendsenWang) UnmarshalBinary(b []byte) error {
 	if err != nil {
 		return err
 	}
-	return c.k.unmarshal(extra)
+	if c.k.UnmarshalBinary(extra) != nil {
+		return errState
+	}
+	return nil
 }
 
 var (

@@ -10,12 +10,12 @@
 package potts
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/lattice"
 )
 
 // Params are the model's parameters.
@@ -111,46 +111,23 @@ const magic = "mcfP"
 
 var errState = errors.New("potts: corrupt chain state")
 
+// format is the layout of a chain's state: magic "mcfP", kind, L, q.
+var format = lattice.Format{Model: "potts", Magic: magic, Header: []string{"L", "q"}, Corrupt: errState}
+
 func marshalCommon(kind byte, lat *Lattice, rng *mc.PCG, extra []byte) ([]byte, error) {
-	r, err := rng.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	b := append([]byte(magic), kind)
-	b = binary.LittleEndian.AppendUint32(b, uint32(lat.L))
-	b = binary.LittleEndian.AppendUint32(b, uint32(lat.Q))
-	b = append(b, lat.S...)
-	b = append(b, byte(len(r)))
-	b = append(b, r...)
-	return append(b, extra...), nil
+	return format.Marshal(kind, []int{lat.L, lat.Q}, lat.S, rng, extra)
 }
 
 func unmarshalCommon(kind byte, lat *Lattice, rng *mc.PCG, b []byte) ([]byte, error) {
-	if len(b) < len(magic)+9 || string(b[:len(magic)]) != magic || b[len(magic)] != kind {
-		return nil, errState
+	sites, extra, err := format.Unmarshal(kind, []int{lat.L, lat.Q}, len(lat.S), rng, b)
+	if err != nil {
+		return nil, err
 	}
-	b = b[len(magic)+1:]
-	if L, q := int(binary.LittleEndian.Uint32(b)), int(binary.LittleEndian.Uint32(b[4:])); L != lat.L || q != lat.Q {
-		return nil, fmt.Errorf("potts: chain state has L = %d, q = %d, want %d, %d", L, q, lat.L, lat.Q)
-	}
-	b = b[8:]
-	n := lat.L * lat.L
-	if len(b) < n+1 {
-		return nil, errState
-	}
-	for i, v := range b[:n] {
+	for _, v := range sites {
 		if int(v) >= lat.Q {
 			return nil, errState
 		}
-		lat.S[i] = v
 	}
-	b = b[n:]
-	nr := int(b[0])
-	if len(b) < 1+nr {
-		return nil, errState
-	}
-	if err := rng.UnmarshalBinary(b[1 : 1+nr]); err != nil {
-		return nil, fmt.Errorf("potts: chain RNG state: %w", err)
-	}
-	return b[1+nr:], nil
+	copy(lat.S, sites)
+	return extra, nil
 }

@@ -1,11 +1,11 @@
 package xy
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/lattice"
 )
 
 // Wolff is Wolff's embedding cluster chain (Wolff 1989): a random
@@ -19,8 +19,8 @@ type Wolff struct {
 	stack []int32
 	mark  []uint32 // generation that last added the site
 	gen   uint32
-	moves int64
-	sites int64
+	t     *lattice.Torus
+	k     lattice.Counts
 }
 
 // NewWolff returns a Wolff chain, or an error for J <= 0.
@@ -29,12 +29,12 @@ func NewWolff(p Params, hot bool, rng *mc.PCG) (*Wolff, error) {
 		return nil, fmt.Errorf("xy: Wolff needs J > 0 (got J = %v)", p.J)
 	}
 	n := p.L * p.L
-	return &Wolff{P: p, Lat: NewLattice(p.L, hot, rng), rng: rng, stack: make([]int32, 0, n), mark: make([]uint32, n)}, nil
+	return &Wolff{P: p, Lat: NewLattice(p.L, hot, rng), rng: rng, stack: make([]int32, 0, n), mark: make([]uint32, n), t: lattice.NewTorus(p.L, 2)}, nil
 }
 
 // Step grows and reflects one cluster.
 func (c *Wolff) Step() error {
-	lat, L, rng := &c.Lat, c.Lat.L, c.rng
+	lat, rng := &c.Lat, c.rng
 	phi := 2 * math.Pi * mc.Uniform(rng)
 	ry, rx := math.Sincos(phi)
 	c.gen++
@@ -42,7 +42,7 @@ func (c *Wolff) Step() error {
 		clear(c.mark)
 		c.gen = 1
 	}
-	seed := int32(mc.Below(rng, uint64(L*L)))
+	seed := int32(mc.Below(rng, uint64(len(lat.Theta))))
 	proj := func(i int) float64 { return rx*lat.cos[i] + ry*lat.sin[i] }
 	k := 2 * c.P.Beta * c.P.J
 	c.mark[seed] = c.gen
@@ -53,38 +53,29 @@ func (c *Wolff) Step() error {
 		stack = stack[:len(stack)-1]
 		pi := proj(i)
 		lat.set(i, wrap(math.Pi+2*phi-lat.Theta[i]))
-		x, y := i%L, i/L
-		for _, j := range [4]int{i - x + (x+1)%L, i - x + (x+L-1)%L, ((y+1)%L)*L + x, ((y+L-1)%L)*L + x} {
+		for _, j := range c.t.Neighbours(i) {
 			if c.mark[j] == c.gen {
 				continue
 			}
-			if pp := pi * proj(j); pp > 0 && mc.Uniform(rng) < -math.Expm1(-k*pp) {
+			if pp := pi * proj(int(j)); pp > 0 && mc.Uniform(rng) < -math.Expm1(-k*pp) {
 				c.mark[j] = c.gen
-				stack = append(stack, int32(j))
+				stack = append(stack, j)
 				size++
 			}
 		}
 	}
 	c.stack = stack
-	c.moves++
-	c.sites += size
+	c.k.Add(size)
 	return nil
 }
 
 // Observe appends e, m, absm, m2, upsilon and the mean cluster size.
 func (c *Wolff) Observe(dst []float64) []float64 {
-	mean := math.NaN()
-	if c.moves > 0 {
-		mean = float64(c.sites) / float64(c.moves)
-	}
-	c.moves, c.sites = 0, 0
-	return append(c.Lat.observe(dst, c.P), mean)
+	return append(c.Lat.observe(dst, c.P), c.k.Mean())
 }
 
 func (c *Wolff) MarshalBinary() ([]byte, error) {
-	extra := binary.LittleEndian.AppendUint64(nil, uint64(c.moves))
-	extra = binary.LittleEndian.AppendUint64(extra, uint64(c.sites))
-	return marshalCommon('W', &c.Lat, c.rng, extra)
+	return marshalCommon('W', &c.Lat, c.rng, c.k.AppendBinary(nil))
 }
 
 func (c *Wolff) UnmarshalBinary(b []byte) error {
@@ -92,10 +83,9 @@ func (c *Wolff) UnmarshalBinary(b []byte) error {
 	if err != nil {
 		return err
 	}
-	if len(extra) != 16 {
+	if c.k.UnmarshalBinary(extra) != nil {
 		return errState
 	}
-	c.moves, c.sites = int64(binary.LittleEndian.Uint64(extra)), int64(binary.LittleEndian.Uint64(extra[8:]))
 	return nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"math"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/lattice"
 )
 
 // Params are the model's parameters.
@@ -103,50 +104,32 @@ const magic = "mcfX"
 
 var errState = errors.New("xy: corrupt chain state")
 
+// format is the layout of a chain's state: magic "mcfX", kind, L, the
+// angles as little-endian float64 bits.
+var format = lattice.Format{Model: "xy", Magic: magic, Header: []string{"L"}, Corrupt: errState}
+
 func marshalCommon(kind byte, lat *Lattice, rng *mc.PCG, extra []byte) ([]byte, error) {
-	r, err := rng.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	b := append([]byte(magic), kind)
-	b = binary.LittleEndian.AppendUint32(b, uint32(lat.L))
+	sites := make([]byte, 0, 8*len(lat.Theta))
 	for _, t := range lat.Theta {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(t))
+		sites = binary.LittleEndian.AppendUint64(sites, math.Float64bits(t))
 	}
-	b = append(b, byte(len(r)))
-	b = append(b, r...)
-	return append(b, extra...), nil
+	return format.Marshal(kind, []int{lat.L}, sites, rng, extra)
 }
 
 func unmarshalCommon(kind byte, lat *Lattice, rng *mc.PCG, b []byte) ([]byte, error) {
-	if len(b) < len(magic)+5 || string(b[:len(magic)]) != magic || b[len(magic)] != kind {
-		return nil, errState
+	sites, extra, err := format.Unmarshal(kind, []int{lat.L}, 8*len(lat.Theta), rng, b)
+	if err != nil {
+		return nil, err
 	}
-	b = b[len(magic)+1:]
-	if L := int(binary.LittleEndian.Uint32(b)); L != lat.L {
-		return nil, fmt.Errorf("xy: chain state has L = %d, want %d", L, lat.L)
-	}
-	b = b[4:]
-	n := lat.L * lat.L
-	if len(b) < 8*n+1 {
-		return nil, errState
-	}
-	for i := range n {
-		t := math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-		if !(t >= 0 && t < 2*math.Pi) {
+	for i := range lat.Theta {
+		if t := math.Float64frombits(binary.LittleEndian.Uint64(sites[8*i:])); !(t >= 0 && t < 2*math.Pi) {
 			return nil, errState
 		}
-		lat.set(i, t)
 	}
-	b = b[8*n:]
-	nr := int(b[0])
-	if len(b) < 1+nr {
-		return nil, errState
+	for i := range lat.Theta {
+		lat.set(i, math.Float64frombits(binary.LittleEndian.Uint64(sites[8*i:])))
 	}
-	if err := rng.UnmarshalBinary(b[1 : 1+nr]); err != nil {
-		return nil, fmt.Errorf("xy: chain RNG state: %w", err)
-	}
-	return b[1+nr:], nil
+	return extra, nil
 }
 
 // wrap maps an angle into [0, 2π).
