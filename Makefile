@@ -42,7 +42,7 @@ run: build
 # SVD and eigensolver against LAPACK's results (ad, tn). Every test binary
 # runs under scripts/memcheck.sh, which fails it above 2 GB of peak resident
 # memory and logs each binary's peak to out/test-memory.log.
-GOTEST  := MCFLOW_MEMLOG=$(CURDIR)/out/test-memory.log $(GO) test -exec $(CURDIR)/scripts/memcheck.sh -count=1
+GOTEST  := MCFLOW_MEMLOG=$(CURDIR)/out/test-memory.log $(GO) test -exec $(CURDIR)/scripts/memcheck.sh -count=1 -timeout 20m
 test: deps-test
 	mkdir -p out && : > out/test-memory.log
 	$(GO) vet ./...
@@ -51,7 +51,7 @@ test: deps-test
 	$(GOTEST) -race -run "Determinism|SaveLoad|LnCosh" ./nf/
 	$(GOTEST) -race -run "Invariant" ./mc/hmc/
 	CGO_ENABLED=0 $(GO) vet -tags nohdf5 ./...
-	CGO_ENABLED=0 $(GOTEST) -tags nohdf5 ./io/... ./job/ ./results/ ./runner/ ./nf/ ./model/ ./cli/
+	CGO_ENABLED=0 $(GOTEST) -short -tags nohdf5 ./io/... ./job/ ./results/ ./runner/ ./nf/ ./model/ ./cli/
 	CGO_ENABLED=0 $(GOTEST) -run 'ThinSVD|SymEigen|GradCheck|Exact|Golden' ./ad/ ./tn/
 
 # The long statistical runs: 10x the draws of the Kaufman comparisons.

@@ -281,7 +281,7 @@ func strictFlag(fs *flag.FlagSet) *bool {
 	return fs.Bool("strict", false, "exit 3 when a result has a warning that counts (all but symmetry ones)")
 }
 
-// strictCode returns jobs.ExitWarnings in place of a success when strict is set
+// strictCode returns job.ExitWarnings in place of a success when strict is set
 // and a warning counts.
 func strictCode(sums []*results.TaskSummary, strict bool, code int, stderr io.Writer) int {
 	if n := results.StrictCount(sums); strict && code == job.ExitDone && n > 0 {

@@ -356,7 +356,7 @@ beta = [0.42, 0.46]
 [sampler]
 chains = 4
 thermalize = 500
-sweeps = 150000
+sweeps = 60000
 measure_every = 5
 [checkpoint]
 every = "300ms"
@@ -401,6 +401,17 @@ func signalUntilDone(t *testing.T, bin string, args []string, sig syscall.Signal
 	return stops
 }
 
+// hdf5PassOnly skips, under -short, a test whose subject does not depend
+// on the output format (statistics, locks, SLURM, the multispin engine's
+// identity): the nohdf5 pass of `make test` runs -short for the paths that
+// differ without HDF5, and the HDF5 pass runs these.
+func hdf5PassOnly(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: independent of the output format, run by the HDF5 pass of make test")
+	}
+}
+
 // TestInterruptResume stops a run with SIGTERM, then kills another with
 // SIGKILL, resumes both, and checks arrays and statistics against an
 // uninterrupted run.
@@ -412,7 +423,11 @@ func TestInterruptResume(t *testing.T) {
 	if out, err := exec.Command(bin, "run", job, "--out", ref, "--progress", "none").CombinedOutput(); err != nil {
 		t.Fatalf("reference run: %v\n%s", err, out)
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGKILL} {
+	sigs := []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1, syscall.SIGKILL}
+	if testing.Short() { // the nohdf5 pass: a stop and a kill
+		sigs = []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL}
+	}
+	for _, sig := range sigs {
 		t.Run(sig.String(), func(t *testing.T) {
 			out := filepath.Join(dir, "out-"+strings.ReplaceAll(sig.String(), " ", ""))
 			stops := signalUntilDone(t, bin, []string{"run", job, "--out", out, "--progress", "none"}, sig, 400*time.Millisecond, 400*time.Millisecond, 20)
@@ -680,6 +695,7 @@ every = 300
 // The multispin engine gives bit-identical arrays for any worker count
 // and across interruptions (stopped at arbitrary blocks and resumed).
 func TestMultispinJob(t *testing.T) {
+	hdf5PassOnly(t)
 	dir := t.TempDir()
 	job := writeJob(t, dir, "ms.toml", multispinJob)
 	w1, interrupted := sameForWorkersAndStops(t, dir, job, 50*time.Millisecond, 30*time.Millisecond)
@@ -692,6 +708,7 @@ func TestMultispinJob(t *testing.T) {
 // during thermalize) give bit-identical arrays for 1 and 2 workers and
 // across interruptions.
 func TestPTJob(t *testing.T) {
+	hdf5PassOnly(t)
 	for name, body := range map[string]string{
 		"metropolis": "[model]\nL = 6\n[sampler]\nkind = \"pt\"\nbeta_min = 0.25\nbeta_max = 0.6\nrungs = 5\nswap_every = 2\nchains = 3\nthermalize = 200\nsweeps = 4000\n[checkpoint]\nevery = 300\n",
 		"adaptive":   "[model]\nL = 6\n[sampler]\nkind = \"pt\"\nbetas = [0.2, 0.3, 0.35, 0.7]\nladder_rounds = 3\nchains = 2\nthermalize = 900\nsweeps = 3000\n[checkpoint]\nevery = 300\n",
@@ -737,9 +754,9 @@ func TestContSamplersJob(t *testing.T) {
 	flow, gflow := testflows.Path(t, "ring2d-realnvp.h5"), testflows.Path(t, "gaussian-realnvp.h5")
 	for name, body := range map[string]string{
 		"hmc-phi4":          "[model]\nkind = \"phi4\"\nL = 4\nlam = [4.0, 8.0]\n[sampler]\nkind = \"hmc\"\nchains = 3\nthermalize = 300\nsweeps = 3000\nsteps = 5\n[output]\nconfigs_every = 7\n[checkpoint]\nevery = 200\n",
-		"hmc-relaxed":       "[model]\nkind = \"ising2d-relaxed\"\nL = 4\nbeta = 0.3\n[sampler]\nkind = \"hmc\"\nchains = 3\nthermalize = 300\nsweeps = 30000\nlength = 1.0\nsteps = 0\n[checkpoint]\nevery = 200\n",
+		"hmc-relaxed":       "[model]\nkind = \"ising2d-relaxed\"\nL = 4\nbeta = 0.3\n[sampler]\nkind = \"hmc\"\nchains = 3\nthermalize = 300\nsweeps = 10000\nlength = 1.0\nsteps = 0\n[checkpoint]\nevery = 200\n",
 		"latent-ring2d":     "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"latent-hmc\"\nflow = \"" + flow + "\"\nchains = 2\nthermalize = 50\nsweeps = 200\nsteps = 3\n[checkpoint]\nevery = 20\n",
-		"train-then-flowmh": "seed = 2\n[model]\nkind = \"toy2d\"\nname = \"mog2\"\n[train]\nflow = \"realnvp\"\nlayers = 4\nhidden = [16, 16]\nsymmetric = \"mixture\"\nepochs = 120\nbatch = 512\nlr = 0.005\neval_samples = 2000\n[sampler]\nkind = \"flow-mh\"\nchains = 3\nthermalize = 100\nsweeps = 6000\n[checkpoint]\nevery = 10\n",
+		"train-then-flowmh": "seed = 2\n[model]\nkind = \"toy2d\"\nname = \"mog2\"\n[train]\nflow = \"realnvp\"\nlayers = 4\nhidden = [16, 16]\nsymmetric = \"mixture\"\nepochs = 60\nbatch = 256\nlr = 0.005\neval_samples = 2000\n[sampler]\nkind = \"flow-mh\"\nchains = 3\nthermalize = 100\nsweeps = 6000\n[checkpoint]\nevery = 10\n",
 		"flowmh-hmc-local":  "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"" + flow + "\"\nchains = 3\nthermalize = 50\nsweeps = 2000\nlocal = 0.7\nlocal_kernel = \"hmc\"\neps = 0.2\nsteps = 5\n[checkpoint]\nevery = 100\n",
 		"adaptive-flowmh":   "[model]\nkind = \"toy2d\"\nname = \"ring2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"" + gflow + "\"\nchains = 3\nthermalize = 600\nsweeps = 3000\nlocal = 0.5\nlocal_kernel = \"rw\"\nlocal_step = 0.4\nadapt_rounds = 3\nadapt_epochs = 30\nadapt_batch = 128\n[checkpoint]\nevery = 50\n",
 		"nuts-phi4":         "[model]\nkind = \"phi4\"\nL = 4\n[sampler]\nkind = \"nuts\"\nchains = 3\nthermalize = 300\nsweeps = 1500\n[checkpoint]\nevery = 100\n",
@@ -904,6 +921,7 @@ func TestScanGrows(t *testing.T) {
 // 300 ms between judging the lock and taking it (MCFLOW_DELAY) puts every
 // process in that window at once: without the guard all would take it.
 func TestStaleLockRace(t *testing.T) {
+	hdf5PassOnly(t)
 	const body = "seed = 5\n[model]\nL = 64\nbeta = 0.44\n[sampler]\nchains = 4\nthermalize = 100\nsweeps = 30000\nmeasure_every = 10\n"
 	bin, dir, jobFile, ref := referenceRun(t, body)
 	out := filepath.Join(dir, "race")
@@ -1003,6 +1021,7 @@ func TestStrict(t *testing.T) {
 // its task nearest β_c (the slowest to mix) in `make test`, all of it
 // under MCFLOW_LONG.
 func TestDefaultJobStrict(t *testing.T) {
+	hdf5PassOnly(t)
 	out := filepath.Join(t.TempDir(), "out")
 	tasks := []string{"L=32_beta=0.44_J=1_h=0"}
 	if os.Getenv("MCFLOW_LONG") == "1" {

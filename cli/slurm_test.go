@@ -111,6 +111,7 @@ time = "10:00"
 // with sbatch --wait, checks every task's outputs, merges, and compares
 // with a local run of the same job.
 func TestSlurmArray(t *testing.T) {
+	hdf5PassOnly(t)
 	needSlurm(t)
 	bin, dir, jobFile, ref := referenceRun(t, slurmJob)
 	out := filepath.Join(dir, "out")
@@ -174,6 +175,7 @@ every = 5000
 // would), and follows the job: it checkpoints, requeues itself, resumes and
 // ends COMPLETED, and the merged arrays equal an uninterrupted local run.
 func TestSlurmPreempt(t *testing.T) {
+	hdf5PassOnly(t)
 	needSlurm(t)
 	bin, dir, job, ref := referenceRun(t, preemptJob)
 	out := filepath.Join(dir, "out")
@@ -321,6 +323,7 @@ func TestSlurmScript(t *testing.T) {
 // output directory carry shell syntax to the real sbatch: it completes,
 // writes where it should, and runs nothing else.
 func TestSlurmHostilePaths(t *testing.T) {
+	hdf5PassOnly(t)
 	needSlurm(t)
 	bin := binary(t)
 	root := t.TempDir()

@@ -21,6 +21,7 @@ import (
 // within 4 standard errors under HMC and NUTS (NUTS without a divergence);
 // the centred funnel makes HMC and NUTS diverge, and the summary says so.
 func TestCalibrationKinds(t *testing.T) {
+	statistical(t)
 	check := func(sum *results.TaskSummary, names []string) {
 		t.Helper()
 		ex := sum.Exact.ValuesOf()

@@ -21,6 +21,7 @@ import (
 // the drawn spins, and the mean of e_rb = E[E/N | x], against Kaufman's
 // exact values within 4 standard errors.
 func TestRelaxedHMCKaufman(t *testing.T) {
+	statistical(t)
 	for _, beta := range []float64{0.3, 0.4406868} {
 		t.Run(fmt.Sprint(beta), func(t *testing.T) {
 			doc := fmt.Sprintf("seed = 3\n[model]\nkind = \"ising2d-relaxed\"\nL = 4\nbeta = %v\n[sampler]\nkind = \"hmc\"\nchains = 8\nthermalize = 500\nsweeps = 6000\nsteps = 0\nlength = 1.5\n", beta)

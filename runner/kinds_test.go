@@ -15,6 +15,7 @@ import (
 // reference, at half the coupling), the XY and 3D Ising models to their
 // tables with the derived quantities.
 func TestLatticeKindsJobs(t *testing.T) {
+	statistical(t)
 	for _, c := range []struct {
 		model, sampler string
 		want           []string // observables and derived quantities

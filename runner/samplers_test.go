@@ -20,6 +20,17 @@ import (
 // (MCFLOW_LONG=1, make test-long).
 func long() bool { return os.Getenv("MCFLOW_LONG") == "1" }
 
+// statistical skips a check of Monte Carlo estimates under -short: the
+// nohdf5 pass of `make test` runs -short for the paths that differ without
+// HDF5 (what is written and resumed), and an estimate does not depend on
+// the output format. The HDF5 pass runs it.
+func statistical(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: a statistical check, run by the HDF5 pass of make test")
+	}
+}
+
 // runSummary runs a job document and returns its one task's summary.
 func runSummary(t *testing.T, doc string) *results.TaskSummary {
 	t.Helper()
@@ -67,7 +78,7 @@ func TestPhi4ThreeSamplers(t *testing.T) {
 		"flow-mh-hmc": head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 1000\nsweeps = %d\nlocal = 0.9\nlocal_kernel = \"hmc\"\neps = 0.1\nsteps = 10\n", flow, 10000*scale),
 		"nuts":        head + fmt.Sprintf("[sampler]\nkind = \"nuts\"\nchains = 4\nthermalize = 500\nsweeps = %d\n", 3000*scale),
 		"conv-mh-hmc": head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 500\nsweeps = %d\nlocal = 0.5\nlocal_kernel = \"hmc\"\neps = 0.1\nsteps = 10\n", conv, 3000*scale),
-		"cnf-mh":      head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 200\nsweeps = %d\n", cnf, 1500*scale),
+		"cnf-mh":      head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 100\nsweeps = %d\n", cnf, 600*scale),
 	}
 	names := []string{"hmc", "nuts", "latent-hmc", "flow-mh", "flow-mh-hmc", "conv-mh-hmc", "cnf-mh"}
 	type est struct{ v, se float64 }
@@ -98,11 +109,12 @@ func TestPhi4ThreeSamplers(t *testing.T) {
 // samplers' issue): flow-MH and latent-space HMC through the checked-in
 // equivariant RealNVPs give E/N of the spins drawn from p(s|x), and e_rb,
 // within 4 standard errors. Flow-MH at L = 4 (a third of the steps
-// random-walk moves; with C), L = 8 and L = 16 (90% and 95% of the steps
-// HMC trajectories, flowMC's mixed kernel; the L = 16 flow's proposals
-// are almost never accepted, so there it shows exactness, not a gain);
-// latent HMC at L = 8 and L = 16 through flows trained by forward KL on
-// HMC configurations (smooth latent spaces: ε ~ 0.1). The checked-in
+// random-walk moves; with C) and L = 8 (90% of the steps HMC
+// trajectories, flowMC's mixed kernel); latent HMC at L = 8 through a flow
+// trained by forward KL on HMC configurations (a smooth latent space:
+// ε ~ 0.1). MCFLOW_LONG=1 adds both at L = 16 (~3 min: 95% HMC steps, as
+// the L = 16 flow's proposals are almost never accepted, so there it shows
+// exactness, not a gain; latent HMC through the forward-KL flow). The checked-in
 // NeuralRG flow (forward KL, L = 8) in flow-MH mixed with HMC; latent HMC
 // through it is under MCFLOW_LONG (its gradient goes through the ad graph,
 // ~9 ms a leapfrog step: ~10 min). MCFLOW_LONG=1 adds
@@ -119,11 +131,11 @@ func TestRelaxedFlowSamplersKaufman(t *testing.T) {
 	cases := []tc{
 		{"flow-mh-L4", "ising-L4.h5", 4, "kind = \"flow-mh\"\nthermalize = 2000\nsweeps = 40000\nlocal = 0.3\nlocal_kernel = \"rw\"\nlocal_step = 0.15\n", false},
 		{"flow-mh-hmc-L8", "ising-L8.h5", 8, "kind = \"flow-mh\"\nthermalize = 2000\nsweeps = 40000\nlocal = 0.9\nlocal_kernel = \"hmc\"\neps = 0.3\nsteps = 10\n", false},
-		{"flow-mh-hmc-L16", "ising-L16.h5", 16, "kind = \"flow-mh\"\nthermalize = 2000\nsweeps = 20000\nlocal = 0.95\nlocal_kernel = \"hmc\"\neps = 0.3\nsteps = 10\n", false},
-		{"latent-hmc-L8", "ising-L8.h5", 8, "kind = \"latent-hmc\"\nthermalize = 1000\nsweeps = 1500\nsteps = 0\nlength = 2.0\ntarget_accept = 0.9\n", false},
+		{"flow-mh-hmc-L16", "ising-L16.h5", 16, "kind = \"flow-mh\"\nthermalize = 2000\nsweeps = 20000\nlocal = 0.95\nlocal_kernel = \"hmc\"\neps = 0.3\nsteps = 10\n", true},
+		{"latent-hmc-L8", "ising-L8.h5", 8, "kind = \"latent-hmc\"\nthermalize = 500\nsweeps = 800\nsteps = 0\nlength = 2.0\ntarget_accept = 0.9\n", false},
 		{"flow-mh-hmc-neuralrg-L8", "ising-L8-neuralrg.h5", 8, "kind = \"flow-mh\"\nthermalize = 1000\nsweeps = 10000\nlocal = 0.9\nlocal_kernel = \"hmc\"\neps = 0.3\nsteps = 10\n", false},
 		{"latent-hmc-neuralrg-L8", "ising-L8-neuralrg.h5", 8, "kind = \"latent-hmc\"\nthermalize = 300\nsweeps = 600\nsteps = 0\nlength = 2.0\ntarget_accept = 0.9\n", true},
-		{"latent-hmc-L16", "ising-L16-fkl.h5", 16, "kind = \"latent-hmc\"\nthermalize = 1000\nsweeps = 1500\nsteps = 0\nlength = 2.0\ntarget_accept = 0.9\n", false},
+		{"latent-hmc-L16", "ising-L16-fkl.h5", 16, "kind = \"latent-hmc\"\nthermalize = 1000\nsweeps = 1500\nsteps = 0\nlength = 2.0\ntarget_accept = 0.9\n", true},
 		{"latent-hmc-L4", "ising-L4.h5", 4, "kind = \"latent-hmc\"\nthermalize = 1000\nsweeps = 1000\nsteps = 0\nlength = 2.0\ntarget_accept = 0.95\n", true},
 	}
 	for _, c := range cases {

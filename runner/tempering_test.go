@@ -19,6 +19,7 @@ import (
 // ladder starts with a gap across β_c and adapts toward equal swap rates
 // during thermalize; Kaufman is then taken at the adapted β.
 func TestPTKaufman(t *testing.T) {
+	statistical(t)
 	for _, c := range []struct {
 		L      int
 		sweeps int
@@ -78,6 +79,7 @@ func TestPTKaufman(t *testing.T) {
 // E[x₁²] = 1/β at every β within 4 standard errors. The arrays are
 // (chain, rung, draw) and beta.npy holds the ladder.
 func TestPTTemperedGaussian(t *testing.T) {
+	statistical(t)
 	doc := "seed = 3\n[model]\nkind = \"toy2d\"\nname = \"gaussian\"\n[sampler]\nkind = \"pt\"\nbase = \"hmc\"\nbetas = [0.25, 0.5, 1.0]\nchains = 4\nthermalize = 500\nsweeps = 8000\nsteps = 5\n[output]\ndir = \"out\"\n"
 	s, _, lay := runJob(t, doc)
 	task := s.Tasks()[0].Name()
@@ -116,6 +118,7 @@ func TestPTTemperedGaussian(t *testing.T) {
 // sample's, and a sample is the same instance whatever the task's place in
 // the scan.
 func TestEAExact(t *testing.T) {
+	statistical(t)
 	for _, c := range []string{"pm", "gaussian"} {
 		doc := "seed = 4\n[model]\nkind = \"ea\"\nL = 4\ncouplings = \"" + c + "\"\nsample = [2, 0]\n[sampler]\nkind = \"pt\"\nbetas = [0.3, 0.6, 1.0, 1.5, 2.0]\nchains = 4\nthermalize = 1000\nsweeps = 12000\nmeasure_every = 4\n[output]\ndir = \"out\"\n"
 		s, rep, lay := runJob(t, doc)
@@ -203,6 +206,7 @@ func TestDisorderAverages(t *testing.T) {
 // bipartite) at β = 0.8: e, ⟨q²⟩ and q_l
 // against exact enumeration within 4 standard errors.
 func TestEAMultispinExact(t *testing.T) {
+	statistical(t)
 	for _, model := range []string{"dim = 2\nL = 4\nbeta = [0.5, 1.5]\n", "dim = 3\nL = 2\nbeta = 1.0\n", "dim = 2\nL = 3\nbeta = 0.8\n"} {
 		doc := "seed = 8\n[model]\nkind = \"ea\"\nsample = 1\n" + model + "[sampler]\nengine = \"multispin\"\nchains = 64\nthermalize = 500\nsweeps = 3000\nmeasure_every = 3\n"
 		_, rep, _ := runJob(t, doc)
