@@ -686,7 +686,7 @@ kind = "metropolis"
 engine = "multispin"
 chains = 128
 thermalize = 100
-sweeps = 4000
+sweeps = 2000
 measure_every = 4
 [checkpoint]
 every = 300

@@ -35,7 +35,7 @@ eval_samples = 2000
 kind = "flow-mh"
 chains = 4
 thermalize = 300
-sweeps = 4000
+sweeps = 2000
 `
 	hmcJob := "seed = 3\n" + model + "[sampler]\nkind = \"hmc\"\nchains = 4\nthermalize = 500\nsweeps = 4000\n"
 	dir := t.TempDir()

@@ -34,7 +34,7 @@ export OPENBLAS_NUM_THREADS=1
 metric() { # benchmark pattern, unit -> value (single-threaded: -test.cpu 1)
   ./build/ad.test -test.run '^$' -test.bench "$1" -test.benchtime 2s -test.cpu 1 | awk -v u="$2" '{for (i=1;i<=NF;i++) if ($(i+1)==u) print $i}'
 }
-c=(); g=(); ms=(); msi=(); ms2=(); msp=(); eams=(); p1=(); p2=(); tm=(); gm=(); to=(); go_=()
+c=(); g=(); wo=(); ms=(); msi=(); ms2=(); msp=(); eams=(); p1=(); p2=(); tm=(); gm=(); to=(); go_=()
 for i in 1 2 3; do
   tm+=("$($PY "$REF_DIR/torch_ref.py" mlp_step | awk '{print $2 * 1000}')")
   gm+=("$(metric 'MLPStep$' ms/step)")
@@ -42,6 +42,7 @@ for i in 1 2 3; do
   go_+=("$(metric 'OpOverhead$' us/op)")
   c+=("$(./build/ising_ref 256 0.4406868 3000 | awk '{print $2}')")
   g+=("$(gobench 'Metropolis/L=256$')")
+  wo+=("$(./build/ising.test -test.run '^$' -test.bench 'Wolff$' -test.benchtime 2s -test.cpu 1 | awk '/sites\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="sites/ns") print $i}')")
   msout=$(./build/ising.test -test.run '^$' -test.bench 'Multispin/L=256$' -test.benchtime 2s -test.cpu 1)
   ms+=("$(echo "$msout" | awk '/flips\/ns/ {for (i=1;i<=NF;i++) if ($(i+1)=="flips/ns") print $i}')")
   msi+=("$(echo "$msout" | awk '/instr\/flip/ {for (i=1;i<=NF;i++) if ($(i+1)=="instr/flip") print $i}')")
@@ -53,6 +54,7 @@ for i in 1 2 3; do
 done
 C=$(printf '%s\n' "${c[@]}" | median)
 G=$(printf '%s\n' "${g[@]}" | median)
+WO=$(printf '%s\n' "${wo[@]}" | median)
 MS=$(printf '%s\n' "${ms[@]}" | median)
 MSI=$(printf '%s\n' "${msi[@]}" | median)
 MS2=$(printf '%s\n' "${ms2[@]}" | median)
@@ -78,6 +80,7 @@ printf "%-52s %12.4f %12.4f %7.2fx\n" "  the same, portable Go (MCFLOW_KERNEL=po
 if [ -n "$MSI" ]; then
   printf "%-52s %12.4f\n" "  AVX-512 kernels' instructions per flip (counted)" "$MSI"
 fi
+printf "%-52s %12.4f\n" "Wolff L=64 at beta_c, 1 core, cluster sites/ns" "$WO"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "EA ±J multispin 2D L=256 (64 pairs), flips/ns (vs Ising ms)" "$EAMS" "$MS" "$(awk -v a="$EAMS" -v b="$MS" 'BEGIN {print a / b}')"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "Pool 8 chains L=64, flips/ns: 2 workers vs 1 worker" "$P2" "$P1" "$(awk -v a="$P2" -v b="$P1" 'BEGIN {print a / b}')"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print a / b}'; }
