@@ -119,3 +119,21 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// A Wolff move allocates nothing once its stack has grown.
+func TestFlipClusterAllocs(t *testing.T) {
+	tor := NewTorus(16, 3)
+	s := make([]int8, tor.N)
+	for i := range s {
+		s[i] = 1
+	}
+	rng := mc.NewStream(4, "", mc.Moves, 0, 0)
+	stack := make([]int32, 0, tor.N)
+	thr := mc.Threshold(0.6)
+	if n := testing.AllocsPerRun(100, func() {
+		seed := int32(mc.Below(rng, uint64(tor.N)))
+		stack, _ = FlipCluster(tor, s, seed, s[seed], -s[seed], thr, rng, stack)
+	}); n != 0 {
+		t.Errorf("%v allocations per move", n)
+	}
+}
