@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/lattice"
 )
 
 // Observables are the names of what a pair records, in order: the energy
@@ -27,15 +28,9 @@ type Metropolis struct {
 // NewMetropolis returns a pair started hot (independent uniform spins)
 // or cold (all +1) from rng's stream.
 func NewMetropolis(lat *Lattice, beta float64, pm, hot bool, rng *mc.PCG) *Metropolis {
-	c := &Metropolis{lat: lat, beta: beta, rng: rng, a: make([]int8, lat.N), b: make([]int8, lat.N)}
-	for _, s := range [][]int8{c.a, c.b} {
-		for i := range s {
-			s[i] = 1
-			if hot && rng.Uint64()>>63 == 1 {
-				s[i] = -1
-			}
-		}
-	}
+	c := &Metropolis{lat: lat, beta: beta, rng: rng}
+	c.a = lattice.NewSpins(lat.N, hot, rng)
+	c.b = lattice.NewSpins(lat.N, hot, rng)
 	if pm { // s·h = 2k − 2d, ΔE = 2s·h
 		d := lat.Dim
 		for k := range 2*d + 1 {

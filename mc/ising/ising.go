@@ -45,14 +45,7 @@ type Lattice struct {
 // NewLattice returns a lattice started cold (all +1) or hot (independent
 // ±1 drawn from rng).
 func NewLattice(L int, hot bool, rng *mc.PCG) Lattice {
-	s := make([]int8, L*L)
-	for i := range s {
-		s[i] = 1
-		if hot && rng.Uint64()>>63 == 1 {
-			s[i] = -1
-		}
-	}
-	return Lattice{L: L, Spin: s}
+	return Lattice{L: L, Spin: lattice.NewSpins(L*L, hot, rng)}
 }
 
 // Sums returns Σ_<ij> s_i s_j over the 2N bonds and M = Σ s_i.
@@ -83,9 +76,14 @@ func (lat *Lattice) Sums() (bonds, mag int64) {
 // observe appends e, m, absm, m2.
 func (lat *Lattice) observe(dst []float64, p Params) []float64 {
 	bonds, mag := lat.Sums()
-	n := float64(lat.L * lat.L)
-	m := float64(mag) / n
-	e := (-p.J*float64(bonds) - p.H*float64(mag)) / n
+	return AppendObservables(dst, p.J, p.H, bonds, mag, len(lat.Spin))
+}
+
+// AppendObservables appends e, m, |m| and m² (per site) of n spins with
+// Σ⟨ij⟩ s_i s_j = bonds and Σ s_i = mag at couplings J and h.
+func AppendObservables(dst []float64, J, h float64, bonds, mag int64, n int) []float64 {
+	m := float64(mag) / float64(n)
+	e := (-J*float64(bonds) - h*float64(mag)) / float64(n)
 	return append(dst, e, m, math.Abs(m), m*m)
 }
 

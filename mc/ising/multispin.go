@@ -214,13 +214,10 @@ func (c *Multispin) Observe(dst []float64) []float64 {
 		}
 	}
 	n := int64(L * L)
-	nf := float64(n)
 	for r := range Replicas {
 		bonds := 2*multispin.CountBits(aligned, r) - 2*n // aligned − anti-aligned of 2N bonds
 		mag := 2*multispin.CountBits(ups, r) - n
-		m := float64(mag) / nf
-		e := (-c.P.J*float64(bonds) - c.P.H*float64(mag)) / nf
-		dst = append(dst, e, m, math.Abs(m), m*m)
+		dst = AppendObservables(dst, c.P.J, c.P.H, bonds, mag, int(n))
 	}
 	return dst
 }

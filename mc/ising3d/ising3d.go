@@ -48,14 +48,7 @@ type Lattice struct {
 // NewLattice returns a lattice started cold (all +1) or hot (independent
 // ±1 from rng).
 func NewLattice(L int, hot bool, rng *mc.PCG) Lattice {
-	s := make([]int8, L*L*L)
-	for i := range s {
-		s[i] = 1
-		if hot && rng.Uint64()>>63 == 1 {
-			s[i] = -1
-		}
-	}
-	return Lattice{L: L, Spin: s}
+	return Lattice{L: L, Spin: lattice.NewSpins(L*L*L, hot, rng)}
 }
 
 // Sums returns Σ⟨ij⟩ s_i s_j over the 3N bonds and M = Σ s_i.
@@ -84,10 +77,7 @@ func (lat *Lattice) Sums() (bonds, mag int64) {
 // observe appends e, m, absm, m2.
 func (lat *Lattice) observe(dst []float64, p Params) []float64 {
 	bonds, mag := lat.Sums()
-	n := float64(len(lat.Spin))
-	m := float64(mag) / n
-	e := (-p.J*float64(bonds) - p.H*float64(mag)) / n
-	return append(dst, e, m, math.Abs(m), m*m)
+	return ising.AppendObservables(dst, p.J, p.H, bonds, mag, len(lat.Spin))
 }
 
 var errState = errors.New("ising3d: corrupt chain state")

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/ising"
 	"github.com/mcflow/mcflow/mc/lattice"
 	"github.com/mcflow/mcflow/mc/multispin"
 )
@@ -177,13 +178,10 @@ func (c *Multispin) Observe(dst []float64) []float64 {
 		multispin.AddBits(ups, w)
 	}
 	n := int64(len(s))
-	nf := float64(n)
 	for r := range Replicas {
 		bonds := 2*multispin.CountBits(aligned, r) - 3*n
 		mag := 2*multispin.CountBits(ups, r) - n
-		m := float64(mag) / nf
-		e := (-c.P.J*float64(bonds) - c.P.H*float64(mag)) / nf
-		dst = append(dst, e, m, math.Abs(m), m*m)
+		dst = ising.AppendObservables(dst, c.P.J, c.P.H, bonds, mag, int(n))
 	}
 	return dst
 }
