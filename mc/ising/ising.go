@@ -52,12 +52,7 @@ func NewLattice(L int, hot bool, rng *mc.PCG) Lattice {
 func (lat *Lattice) Sums() (bonds, mag int64) {
 	L, s := lat.L, lat.Spin
 	for y := range L {
-		row := s[y*L : (y+1)*L : (y+1)*L]
-		yd := y + 1
-		if yd == L {
-			yd = 0
-		}
-		dn := s[yd*L : (yd+1)*L : (yd+1)*L]
+		row, _, dn := lattice.Rows(s, L, y)
 		// Within a row the products fit in int; sums are per row.
 		b, m := 0, 0
 		prev := int(row[L-1])

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/lattice"
 )
 
 // Metropolis is a checkerboard single-spin-flip Metropolis chain.
@@ -45,16 +46,7 @@ func (c *Metropolis) Step() error {
 	thr := &c.thr
 	for color := range 2 {
 		for y := range L {
-			yu, yd := y-1, y+1
-			if y == 0 {
-				yu = L - 1
-			}
-			if yd == L {
-				yd = 0
-			}
-			row := s[y*L : (y+1)*L : (y+1)*L]
-			up := s[yu*L : (yu+1)*L : (yu+1)*L]
-			dn := s[yd*L : (yd+1)*L : (yd+1)*L]
+			row, up, dn := lattice.Rows(s, L, y)
 			x := (y + color) & 1
 			var u uint64
 			if x == 0 {

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/lattice"
 	"github.com/mcflow/mcflow/mc/multispin"
 )
 
@@ -113,16 +114,7 @@ func (c *Multispin) Step() error {
 	L, s := c.P.L, c.s
 	for color := range 2 {
 		for y := range L {
-			yu, yd := y-1, y+1
-			if y == 0 {
-				yu = L - 1
-			}
-			if yd == L {
-				yd = 0
-			}
-			row := s[y*L : (y+1)*L : (y+1)*L]
-			up := s[yu*L : (yu+1)*L : (yu+1)*L]
-			dn := s[yd*L : (yd+1)*L : (yd+1)*L]
+			row, up, dn := lattice.Rows(s, L, y)
 			p := (y + color) & 1
 			if c.ferro {
 				c.u.Row(row, p, func(k0, k1 int) { c.fillFerro(row, up, dn, p, k0, k1) })
@@ -197,12 +189,7 @@ func (c *Multispin) Observe(dst []float64) []float64 {
 	clear(aligned)
 	clear(ups)
 	for y := range L {
-		yd := y + 1
-		if yd == L {
-			yd = 0
-		}
-		row := s[y*L : (y+1)*L]
-		dn := s[yd*L : (yd+1)*L]
+		row, _, dn := lattice.Rows(s, L, y)
 		for x, w := range row {
 			xr := x + 1
 			if xr == L {

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/lattice"
 )
 
 // Metropolis is a checkerboard single-site Metropolis chain: at each site
@@ -52,9 +53,7 @@ func (c *Metropolis) stepField() {
 	thr := &c.thr
 	for color := range 2 {
 		for y := range L {
-			row := s[y*L : (y+1)*L : (y+1)*L]
-			up := s[((y+L-1)%L)*L:][:L:L]
-			dn := s[((y+1)%L)*L:][:L:L]
+			row, up, dn := lattice.Rows(s, L, y)
 			for x := (y + color) & 1; x < L; x += 2 {
 				xl, xr := x-1, x+1
 				if x == 0 {
@@ -93,9 +92,7 @@ func (c *Metropolis) stepNoField() {
 	thr := &c.thr
 	for color := range 2 {
 		for y := range L {
-			row := s[y*L : (y+1)*L : (y+1)*L]
-			up := s[((y+L-1)%L)*L:][:L:L]
-			dn := s[((y+1)%L)*L:][:L:L]
+			row, up, dn := lattice.Rows(s, L, y)
 			for x := (y + color) & 1; x < L; x += 2 {
 				xl, xr := x-1, x+1
 				if x == 0 {
