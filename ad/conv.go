@@ -87,7 +87,7 @@ func im2col(cols, x []float64, b, cin, h, w, kh, kw int) {
 // ConvShifts returns the gather table of Conv2D's periodic shifts on an
 // H×W lattice with kh×kw kernels: entry (u·kw + v)·H·W + p is the site
 // that output site p reads at kernel offset (u, v). Graph-free code
-// (nf.Point) convolves single images through it.
+// (point.Point) convolves single images through it.
 func ConvShifts(h, w, kh, kw int) []int32 {
 	hw := h * w
 	tab := make([]int32, kh*kw*hw)

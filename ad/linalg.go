@@ -429,7 +429,7 @@ func gonumDgemm(ta, tb bool, m, n, k int, alpha float64, a []float64, lda int, b
 
 // Gemm computes C = op(A)·op(B) + beta·C for row-major A (lda columns), B
 // (ldb columns) and C (m×n, contiguous) on plain slices, with the matrix
-// kernel of this build (OpenBLAS or gonum): for graph-free code (nf.Point)
+// kernel of this build (OpenBLAS or gonum): for graph-free code (point.Point)
 // that wants ad's products without a graph.
 func Gemm(ta, tb bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64) {
 	gemm(ta, tb, m, n, k, a, lda, b, ldb, beta, c)

@@ -9,6 +9,7 @@ import (
 	"github.com/mcflow/mcflow/mc/flowmh"
 	"github.com/mcflow/mcflow/model"
 	"github.com/mcflow/mcflow/nf"
+	"github.com/mcflow/mcflow/nf/train"
 )
 
 // adapter is adaptive flow-MH: the flow trained by forward KL on every
@@ -16,7 +17,7 @@ import (
 // (flow parameters, Adam, epoch) is its state; each chain's collected
 // states are in the chain's own bytes.
 type adapter struct {
-	tr     *nf.Trainer
+	tr     *train.Trainer
 	chains []*contChain
 	rounds int
 	epochs int
@@ -25,7 +26,7 @@ type adapter struct {
 func newAdapter(e *kind.Env, tg model.Target, q *nf.Model, chains []*contChain) (*adapter, error) {
 	v := e.Sampler
 	rounds, epochs := v.Int("adapt_rounds"), v.Int("adapt_epochs")
-	tr, err := nf.NewTrainer(q, tg, nf.TrainOptions{Loss: nf.ForwardKL, Batch: v.Int("adapt_batch"), LR: v.Float("adapt_lr"),
+	tr, err := train.NewTrainer(q, tg, train.TrainOptions{Loss: train.ForwardKL, Batch: v.Int("adapt_batch"), LR: v.Float("adapt_lr"),
 		Workers: e.Workers, Streams: mc.Streams{Seed: e.Seed, Task: e.Task, Purpose: mc.Adapt}, Data: ad.Zeros(1, tg.Dim()), Epochs: rounds * epochs})
 	if err != nil {
 		return nil, kind.Errorf("adapt_rounds", "%v", err)

@@ -4,11 +4,10 @@ import (
 	"math"
 	"sync"
 
-	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/stat"
-
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/mc"
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
 )
 
 // CNF is the equivariant continuous flow of Gerdes, de Haan, Rainone,
@@ -204,7 +203,7 @@ func (f *CNF) logDets(z []*ad.Tensor, steps, workers int) []float64 {
 	g := *f
 	g.cfg.Steps = steps
 	d := make([][]float64, len(z))
-	parallel(len(z), workers, func(c int) { _, d[c] = g.ForwardValues(z[c]) })
+	Parallel(len(z), workers, func(c int) { _, d[c] = g.ForwardValues(z[c]) })
 	var all []float64
 	for _, v := range d {
 		all = append(all, v...)
@@ -223,8 +222,8 @@ func richardson(coarse, fine []float64) float64 {
 	return 16.0 / 15 * stat.StdDev(d, nil)
 }
 
-// parallel runs do(0…n−1) on up to workers goroutines.
-func parallel(n, workers int, do func(i int)) {
+// Parallel runs do(0…n−1) on up to workers goroutines.
+func Parallel(n, workers int, do func(i int)) {
 	next := make(chan int, n)
 	for i := range n {
 		next <- i

@@ -49,7 +49,7 @@ func LogNormal(z *ad.Var) *ad.Var {
 	return ad.AddScalar(ad.Scale(ad.SumAxis(ad.Square(z), 1, false), -0.5), -0.5*d*log2Pi)
 }
 
-func logNormalRow(z []float64) float64 {
+func LogNormalRow(z []float64) float64 {
 	var s float64
 	for _, v := range z {
 		s += v * v
@@ -120,10 +120,10 @@ func (m *Model) Sample(rng *mc.PCG, n int) (x *ad.Tensor, logq []float64) {
 			flips[i] = rng.Uint64()&1 == 1
 		}
 	}
-	if vf, ok := m.Flow.(valueForwarder); ok && m.Sym != Mixture {
+	if vf, ok := m.Flow.(ValueForwarder); ok && m.Sym != Mixture {
 		x, ld := vf.ForwardValues(z)
 		for i := range ld {
-			ld[i] = logNormalRow(z.Data[i*d:(i+1)*d]) - ld[i]
+			ld[i] = LogNormalRow(z.Data[i*d:(i+1)*d]) - ld[i]
 		}
 		return x, ld
 	}
@@ -154,9 +154,9 @@ func (m *Model) Sample(rng *mc.PCG, n int) (x *ad.Tensor, logq []float64) {
 // convolutional flow.
 func pushBlock(dim int) int { return max(16, (1<<12)/dim) }
 
-// valueForwarder is a flow with a graph-free forward map (x and
+// ValueForwarder is a flow with a graph-free forward map (x and
 // ln|det ∂x/∂z|), which Sample uses.
-type valueForwarder interface {
+type ValueForwarder interface {
 	ForwardValues(z *ad.Tensor) (x *ad.Tensor, logDet []float64)
 }
 
@@ -212,7 +212,7 @@ func (m *Model) DensityError() (float64, bool) {
 // RealNVP (always exact), the flow in exact mode for Monge–Ampère
 // (sharing the parameters).
 func (m *Model) WithExactDensity() *Model {
-	if ma, ok := m.Flow.(*MongeAmpere); ok && !ma.cfg.Exact {
+	if ma, ok := m.Flow.(*MongeAmpere); ok && !ma.Cfg.Exact {
 		return &Model{Flow: ma.ExactMode(), Sym: m.Sym}
 	}
 	return m

@@ -4,10 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/mat"
-
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/mc"
+	"gonum.org/v1/gonum/mat"
 )
 
 // MongeAmpere is the Monge–Ampère flow (Zhang, E and Wang,
@@ -23,7 +22,7 @@ import (
 // steps by Newton's method to invert each forward step to round-off, so
 // that the density is exact where Monte Carlo corrections need it.
 type MongeAmpere struct {
-	cfg Config
+	Cfg Config
 	pot potential
 }
 
@@ -34,7 +33,7 @@ type potential interface {
 }
 
 func newMongeAmpere(c Config, rng *mc.PCG) *MongeAmpere {
-	f := &MongeAmpere{cfg: c}
+	f := &MongeAmpere{Cfg: c}
 	switch c.Potential {
 	case "lncosh":
 		h, d := c.Hidden[0], c.Dim
@@ -56,9 +55,9 @@ func newMongeAmpere(c Config, rng *mc.PCG) *MongeAmpere {
 	return f
 }
 
-func (f *MongeAmpere) Dim() int          { return f.cfg.Dim }
-func (f *MongeAmpere) Exact() bool       { return f.cfg.Exact }
-func (f *MongeAmpere) Config() Config    { return f.cfg }
+func (f *MongeAmpere) Dim() int          { return f.Cfg.Dim }
+func (f *MongeAmpere) Exact() bool       { return f.Cfg.Exact }
+func (f *MongeAmpere) Config() Config    { return f.Cfg }
 func (f *MongeAmpere) Params() []*ad.Var { return f.pot.params() }
 
 // rk4 integrates n steps of size eps (negative: backwards) from x and
@@ -71,10 +70,10 @@ func (f *MongeAmpere) rk4(x *ad.Var, eps float64, n int) (*ad.Var, *ad.Var) {
 // probes from rng (a flow with Config.Hutchinson; others ignore rng). The
 // log-determinant is then an unbiased estimate, for training.
 func (f *MongeAmpere) ForwardProbe(z *ad.Var, rng *mc.PCG) (x, logDet *ad.Var) {
-	if f.cfg.Exact || !f.cfg.Hutchinson {
+	if f.Cfg.Exact || !f.Cfg.Hutchinson {
 		return f.Forward(z)
 	}
-	return f.rk4Probe(z, f.cfg.Eps, f.cfg.Steps, rng)
+	return f.rk4Probe(z, f.Cfg.Eps, f.Cfg.Steps, rng)
 }
 
 func (f *MongeAmpere) rk4Probe(x *ad.Var, eps float64, n int, probe *mc.PCG) (*ad.Var, *ad.Var) {
@@ -120,14 +119,14 @@ func (f *MongeAmpere) rk4Probe(x *ad.Var, eps float64, n int, probe *mc.PCG) (*a
 }
 
 func (f *MongeAmpere) Forward(z *ad.Var) (x, logDet *ad.Var) {
-	if !f.cfg.Exact {
-		return f.rk4(z, f.cfg.Eps, f.cfg.Steps)
+	if !f.Cfg.Exact {
+		return f.rk4(z, f.Cfg.Eps, f.Cfg.Steps)
 	}
 	zl := z
 	if !z.RequiresGrad() {
 		zl = ad.Param(z.Value)
 	}
-	x, _ = f.rk4(zl, f.cfg.Eps, f.cfg.Steps)
+	x, _ = f.rk4(zl, f.Cfg.Eps, f.Cfg.Steps)
 	return x, logAbsDetJacobian(x, zl)
 }
 
@@ -144,8 +143,8 @@ func logAbsDetJacobian(y, x *ad.Var) *ad.Var {
 }
 
 func (f *MongeAmpere) Inverse(x *ad.Var) (z, logDet *ad.Var) {
-	if !f.cfg.Exact {
-		z, acc := f.rk4(x, -f.cfg.Eps, f.cfg.Steps)
+	if !f.Cfg.Exact {
+		z, acc := f.rk4(x, -f.Cfg.Eps, f.Cfg.Steps)
 		return z, acc // ∫ along the backward path: ln|det ∂z/∂x| ≈ −∫∇²u dt forward
 	}
 	return f.exactInverse(x.Value)
@@ -161,13 +160,13 @@ func (f *MongeAmpere) exactInverse(xt *ad.Tensor) (*ad.Var, *ad.Var) {
 	J := make([]float64, d*d)
 	var lu mat.LU
 	r := make([]float64, d)
-	for range f.cfg.Steps {
-		guess, _ := f.rk4(ad.Const(y), -f.cfg.Eps, 1)
+	for range f.Cfg.Steps {
+		guess, _ := f.rk4(ad.Const(y), -f.Cfg.Eps, 1)
 		x := guess.Value.Clone()
 		var ld []float64
 		for it := 0; ; it++ {
 			xl := ad.Param(x)
-			phi, _ := f.rk4(xl, f.cfg.Eps, 1)
+			phi, _ := f.rk4(xl, f.Cfg.Eps, 1)
 			jac := make([][]float64, d)
 			for i := range d {
 				jac[i] = ad.MustGrad(ad.Sum(ad.Slice(phi, 1, i, i+1)), []*ad.Var{xl})[0].Value.Data
@@ -667,6 +666,6 @@ func (p *mlpPotential) field(x *ad.Var, probe *mc.PCG) (v, lap *ad.Var) {
 // density.
 func (f *MongeAmpere) ExactMode() *MongeAmpere {
 	g := *f
-	g.cfg.Exact = true
+	g.Cfg.Exact = true
 	return &g
 }

@@ -2,17 +2,15 @@ package nf
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os/exec"
 	"path/filepath"
-
-	"math"
 	"testing"
 
+	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/mc"
-
-	"github.com/mcflow/mcflow/ad"
 )
 
 func randn(rng *mc.PCG, s float64, shape ...int) *ad.Tensor {

@@ -26,16 +26,16 @@ import (
 // transformed coordinates through rational-quadratic splines (spline.go)
 // whose parameters the network gives, still exactly invertible.
 type RealNVP struct {
-	cfg   Config
-	nets  []*ad.MLP     // the coupling networks (net = "mlp"), or
-	convs []*ad.ConvNet // (net = "conv")
-	masks []*ad.Var     // (1, Dim): 1 where the layer keeps x
+	Cfg   Config
+	Nets  []*ad.MLP     // the coupling networks (net = "mlp"), or
+	Convs []*ad.ConvNet // (net = "conv")
+	Masks []*ad.Var     // (1, Dim): 1 where the layer keeps x
 	inv   []*ad.Var     // 1 − mask
 }
 
 func newRealNVP(c Config, rng *mc.PCG) *RealNVP {
 	n := c.Dim
-	f := &RealNVP{cfg: c}
+	f := &RealNVP{Cfg: c}
 	base := make([]float64, n)
 	for i := range n {
 		switch c.Mask {
@@ -53,13 +53,13 @@ func newRealNVP(c Config, rng *mc.PCG) *RealNVP {
 		// Start near the identity: a small last layer.
 		var last []*ad.Var
 		if c.Net == "conv" {
-			net := ad.NewConvNet(append(append([]int{1}, c.Hidden...), f.channels()), c.Kernel, ad.Tanh, rand.New(rng))
-			f.convs = append(f.convs, net)
+			net := ad.NewConvNet(append(append([]int{1}, c.Hidden...), f.Channels()), c.Kernel, ad.Tanh, rand.New(rng))
+			f.Convs = append(f.Convs, net)
 			last = net.Layers[len(net.Layers)-1].Params()
 		} else {
-			widths := append(append([]int{n}, c.Hidden...), f.channels()*n)
+			widths := append(append([]int{n}, c.Hidden...), f.Channels()*n)
 			net := ad.NewMLP(widths, ad.Tanh, rand.New(rng))
-			f.nets = append(f.nets, net)
+			f.Nets = append(f.Nets, net)
 			last = net.Layers[len(net.Layers)-1].Params()
 		}
 		for _, p := range last {
@@ -75,31 +75,31 @@ func newRealNVP(c Config, rng *mc.PCG) *RealNVP {
 			}
 			m.Data[i], im.Data[i] = b, 1-b
 		}
-		f.masks = append(f.masks, ad.Const(m))
+		f.Masks = append(f.Masks, ad.Const(m))
 		f.inv = append(f.inv, ad.Const(im))
 	}
 	return f
 }
 
-func (f *RealNVP) Dim() int       { return f.cfg.Dim }
+func (f *RealNVP) Dim() int       { return f.Cfg.Dim }
 func (f *RealNVP) Exact() bool    { return true }
-func (f *RealNVP) Config() Config { return f.cfg }
+func (f *RealNVP) Config() Config { return f.Cfg }
 func (f *RealNVP) Params() []*ad.Var {
-	if f.convs != nil {
+	if f.Convs != nil {
 		var ps []*ad.Var
-		for _, n := range f.convs {
+		for _, n := range f.Convs {
 			ps = append(ps, n.Params()...)
 		}
 		return ps
 	}
-	return params(f.nets...)
+	return params(f.Nets...)
 }
 
-// channels is the number of raw coupling parameters per coordinate: scale
+// Channels is the number of raw coupling parameters per coordinate: scale
 // and shift, or the spline's 3K − 1.
-func (f *RealNVP) channels() int {
-	if f.cfg.Coupling == "spline" {
-		return splineParams(f.cfg.Bins)
+func (f *RealNVP) Channels() int {
+	if f.Cfg.Coupling == "spline" {
+		return SplineParams(f.Cfg.Bins)
 	}
 	return 2
 }
@@ -108,20 +108,20 @@ func (f *RealNVP) channels() int {
 // or the ConvNet on the batch as (b, 1, L, L) images; either way the
 // result is (b, C·Dim), channel-major.
 func (f *RealNVP) net(l int, x *ad.Var) *ad.Var {
-	if f.convs == nil {
-		return f.nets[l].Forward(x)
+	if f.Convs == nil {
+		return f.Nets[l].Forward(x)
 	}
-	b, L := x.Shape()[0], f.cfg.L
-	out := f.convs[l].Forward(ad.Reshape(x, b, 1, L, L))
-	return ad.Reshape(out, b, f.channels()*L*L)
+	b, L := x.Shape()[0], f.Cfg.L
+	out := f.Convs[l].Forward(ad.Reshape(x, b, 1, L, L))
+	return ad.Reshape(out, b, f.Channels()*L*L)
 }
 
 // st returns the layer's scale and shift (both zero where the mask is 1).
 func (f *RealNVP) st(l int, x *ad.Var) (s, t *ad.Var) {
-	n := f.cfg.Dim
-	xm := ad.Mul(x, f.masks[l])
+	n := f.Cfg.Dim
+	xm := ad.Mul(x, f.Masks[l])
 	var rs, rt *ad.Var
-	if f.cfg.Symmetric == Equivariant {
+	if f.Cfg.Symmetric == Equivariant {
 		b := x.Shape()[0]
 		out := f.net(l, ad.Concat(0, xm, ad.Neg(xm)))
 		plus, minus := ad.Slice(out, 0, 0, b), ad.Slice(out, 0, b, 2*b)
@@ -134,18 +134,18 @@ func (f *RealNVP) st(l int, x *ad.Var) (s, t *ad.Var) {
 	return ad.Mul(ad.Tanh(rs), f.inv[l]), ad.Mul(rt, f.inv[l])
 }
 
-// splineParams returns the layer's raw spline parameters as (b·Dim,
+// SplineParams returns the layer's raw spline parameters as (b·Dim,
 // 3K − 1), row i·Dim + j for coordinate j of point i. With Equivariant
 // symmetry they are θ(c) = ½(net(c) + R·net(−c)) of the kept coordinates
 // c, R reflecting the spline, so that θ(−c) = R·θ(c) and the layer is odd.
 func (f *RealNVP) splineParams(l int, x *ad.Var) *ad.Var {
-	n, C, b := f.cfg.Dim, f.channels(), x.Shape()[0]
-	xm := ad.Mul(x, f.masks[l])
+	n, C, b := f.Cfg.Dim, f.Channels(), x.Shape()[0]
+	xm := ad.Mul(x, f.Masks[l])
 	var p *ad.Var
-	if f.cfg.Symmetric == Equivariant {
+	if f.Cfg.Symmetric == Equivariant {
 		out := ad.Reshape(f.net(l, ad.Concat(0, xm, ad.Neg(xm))), 2*b, C, n)
 		plus, minus := ad.Slice(out, 0, 0, b), ad.Slice(out, 0, b, 2*b)
-		p = ad.Scale(ad.Add(plus, ad.Index(minus, 1, splineReflect(f.cfg.Bins))), 0.5)
+		p = ad.Scale(ad.Add(plus, ad.Index(minus, 1, SplineReflect(f.Cfg.Bins))), 0.5)
 	} else {
 		p = ad.Reshape(f.net(l, xm), b, C, n)
 	}
@@ -155,23 +155,23 @@ func (f *RealNVP) splineParams(l int, x *ad.Var) *ad.Var {
 // spline maps the transformed coordinates of x through layer l's splines
 // (or their inverses): the new points and the log-determinants (b).
 func (f *RealNVP) spline(l int, x *ad.Var, inverse bool) (y, logDet *ad.Var) {
-	b, n := x.Shape()[0], f.cfg.Dim
+	b, n := x.Shape()[0], f.Cfg.Dim
 	p := f.splineParams(l, x)
 	flat := ad.Reshape(x, b*n)
 	var v, ld *ad.Var
 	if inverse {
-		v, ld = splineInverse(flat, p, f.cfg.Bins, f.cfg.Bound)
+		v, ld = splineInverse(flat, p, f.Cfg.Bins, f.Cfg.Bound)
 		ld = ad.Neg(ld)
 	} else {
-		v, ld = splineForward(flat, p, f.cfg.Bins, f.cfg.Bound)
+		v, ld = splineForward(flat, p, f.Cfg.Bins, f.Cfg.Bound)
 	}
-	y = ad.Add(ad.Mul(x, f.masks[l]), ad.Mul(ad.Reshape(v, b, n), f.inv[l]))
+	y = ad.Add(ad.Mul(x, f.Masks[l]), ad.Mul(ad.Reshape(v, b, n), f.inv[l]))
 	return y, ad.SumAxis(ad.Mul(ad.Reshape(ld, b, n), f.inv[l]), 1, false)
 }
 
 // layer applies coupling layer l (or its inverse) to x.
 func (f *RealNVP) layer(l int, x *ad.Var, inverse bool) (y, logDet *ad.Var) {
-	if f.cfg.Coupling == "spline" {
+	if f.Cfg.Coupling == "spline" {
 		return f.spline(l, x, inverse)
 	}
 	s, t := f.st(l, x)
@@ -183,7 +183,7 @@ func (f *RealNVP) layer(l int, x *ad.Var, inverse bool) (y, logDet *ad.Var) {
 
 func (f *RealNVP) Forward(z *ad.Var) (x, logDet *ad.Var) {
 	x = z
-	for l := range f.cfg.Layers {
+	for l := range f.Cfg.Layers {
 		var ld *ad.Var
 		x, ld = f.layer(l, x, false)
 		logDet = addLogDet(logDet, ld)
@@ -193,7 +193,7 @@ func (f *RealNVP) Forward(z *ad.Var) (x, logDet *ad.Var) {
 
 func (f *RealNVP) Inverse(x *ad.Var) (z, logDet *ad.Var) {
 	z = x
-	for l := f.cfg.Layers - 1; l >= 0; l-- {
+	for l := f.Cfg.Layers - 1; l >= 0; l-- {
 		var ld *ad.Var
 		z, ld = f.layer(l, z, true)
 		logDet = addLogDet(logDet, ld)

@@ -62,15 +62,15 @@ func copyParams(f, src Flow) error {
 }
 
 func (f *RealNVP) carry(src Flow) error {
-	if f.cfg.Net != "conv" {
-		return errorf("a realnvp flow with net = %q depends on the lattice size; net = \"conv\" carries over", f.cfg.Net)
+	if f.Cfg.Net != "conv" {
+		return errorf("a realnvp flow with net = %q depends on the lattice size; net = \"conv\" carries over", f.Cfg.Net)
 	}
 	return copyParams(f, src)
 }
 
 func (f *MongeAmpere) carry(src Flow) error {
-	if f.cfg.Potential != "conv" {
-		return errorf("a monge-ampere flow with potential = %q depends on the dimension; potential = \"conv\" carries over", f.cfg.Potential)
+	if f.Cfg.Potential != "conv" {
+		return errorf("a monge-ampere flow with potential = %q depends on the dimension; potential = \"conv\" carries over", f.Cfg.Potential)
 	}
 	return copyParams(f, src)
 }

@@ -20,17 +20,17 @@ import (
 // and the heights' logits (softmax), then the inner derivatives
 // (softplus, shifted so that 0 gives 1).
 const (
-	splineMinBin   = 1e-3 // the smallest bin, as a fraction of 2B
-	splineMinSlope = 1e-3 // the smallest derivative at a knot
+	SplineMinBin   = 1e-3 // the smallest bin, as a fraction of 2B
+	SplineMinSlope = 1e-3 // the smallest derivative at a knot
 )
 
-// splineParams returns the number of raw parameters per coordinate.
-func splineParams(bins int) int { return 3*bins - 1 }
+// SplineParams returns the number of raw parameters per coordinate.
+func SplineParams(bins int) int { return 3*bins - 1 }
 
-// splineReflect is the permutation R of the raw parameters with
+// SplineReflect is the permutation R of the raw parameters with
 // f_{R·θ}(y) = −f_θ(−y): each group in reverse order.
-func splineReflect(bins int) []int {
-	p := make([]int, 0, splineParams(bins))
+func SplineReflect(bins int) []int {
+	p := make([]int, 0, SplineParams(bins))
 	for k := bins - 1; k >= 0; k-- {
 		p = append(p, k)
 	}
@@ -63,11 +63,11 @@ func newKnots(p *ad.Var, bins int, bound float64) *knots {
 	}
 	c := ad.Const(cum)
 	edge := func(raw *ad.Var) *ad.Var {
-		w := ad.AddScalar(ad.Scale(ad.Softmax(raw), 1-splineMinBin*float64(bins)), splineMinBin)
+		w := ad.AddScalar(ad.Scale(ad.Softmax(raw), 1-SplineMinBin*float64(bins)), SplineMinBin)
 		return ad.AddScalar(ad.Scale(ad.MatMul(w, c), 2*bound), -bound)
 	}
-	shift := math.Log(math.Expm1(1 - splineMinSlope)) // softplus(shift) + min = 1
-	inner := ad.AddScalar(ad.Softplus(ad.AddScalar(ad.Slice(p, 1, 2*bins, 3*bins-1), shift)), splineMinSlope)
+	shift := math.Log(math.Expm1(1 - SplineMinSlope)) // softplus(shift) + min = 1
+	inner := ad.AddScalar(ad.Softplus(ad.AddScalar(ad.Slice(p, 1, 2*bins, 3*bins-1), shift)), SplineMinSlope)
 	one := ad.Const(ad.Full(1, m, 1))
 	return &knots{
 		x:    edge(ad.Slice(p, 1, 0, bins)),

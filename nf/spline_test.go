@@ -17,7 +17,7 @@ func TestSplineGradients(t *testing.T) {
 	const bins, bound = 5, 2.0
 	rng := mc.NewPCG(11, 12)
 	x := ad.NewTensor([]float64{-2.7, -1.3, -0.4, 0.05, 0.8, 1.9, 3.1}, 7)
-	p := randn(rng, 0.8, 7, splineParams(bins))
+	p := randn(rng, 0.8, 7, SplineParams(bins))
 	for _, inverse := range []bool{false, true} {
 		f := func(v []*ad.Var) *ad.Var {
 			var y, ld *ad.Var
@@ -48,16 +48,16 @@ func TestSplineMap(t *testing.T) {
 	for i := range n {
 		xs.Data[i] = -2 + 4*float64(i)/(n-1)
 	}
-	zero := ad.Zeros(n, splineParams(bins))
+	zero := ad.Zeros(n, SplineParams(bins))
 	y0, ld0 := splineForward(ad.Const(xs), ad.Const(zero), bins, bound)
 	for i := range n {
 		if math.Abs(y0.Value.Data[i]-xs.Data[i]) > 1e-12 || math.Abs(ld0.Value.Data[i]) > 1e-12 {
 			t.Fatalf("zero parameters: f(%v) = %v, ln f' = %v", xs.Data[i], y0.Value.Data[i], ld0.Value.Data[i])
 		}
 	}
-	row := randn(rng, 1, splineParams(bins))
+	row := randn(rng, 1, SplineParams(bins))
 	p, rp := ad.Zeros(n, len(row.Data)), ad.Zeros(n, len(row.Data))
-	refl := splineReflect(bins)
+	refl := SplineReflect(bins)
 	for i := range n {
 		copy(p.Data[i*len(row.Data):], row.Data)
 		for j, k := range refl {

@@ -5,14 +5,14 @@ import (
 
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/model"
-	"github.com/mcflow/mcflow/nf"
+	"github.com/mcflow/mcflow/nf/train"
 	"github.com/mcflow/mcflow/plot"
 )
 
 // TrainPlot draws the loss per epoch against the exact −ln Z (when known)
 // and, for a planar target (model.Planar), its contours with samples of
 // the flow.
-func TrainPlot(path string, tr *nf.Trainer, tg model.Target, minusLnZ float64, rng *mc.PCG) error {
+func TrainPlot(path string, tr *train.Trainer, tg model.Target, minusLnZ float64, rng *mc.PCG) error {
 	n := len(tr.Losses)
 	ep, loss := make([]float64, n), make([]float64, n)
 	for i, l := range tr.Losses {

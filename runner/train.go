@@ -21,6 +21,7 @@ import (
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/model"
 	"github.com/mcflow/mcflow/nf"
+	"github.com/mcflow/mcflow/nf/train"
 	"github.com/mcflow/mcflow/results"
 )
 
@@ -197,9 +198,9 @@ func trainTask(ctx context.Context, s *job.Spec, t job.Task, lay job.Layout, o O
 		}
 		build.Note(o.Stderr, "mcflow: task %s: training starts from the flow %s\n", t.Name(), s.Train.Init)
 	}
-	topts := nf.TrainOptions{Loss: nf.Loss(s.Train.Loss), Batch: s.Train.Batch, LR: s.Train.LR, Workers: o.Workers,
+	topts := train.TrainOptions{Loss: train.Loss(s.Train.Loss), Batch: s.Train.Batch, LR: s.Train.LR, Workers: o.Workers,
 		Streams: streams, Data: data, Epochs: s.Train.Epochs, Schedule: s.Train.Schedule, Warmup: s.Train.WarmupEpochs()}
-	tr, err := nf.NewTrainer(m, tg, topts)
+	tr, err := train.NewTrainer(m, tg, topts)
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +306,7 @@ func readTrainSummary(path string) (*results.TrainTaskSummary, error) {
 
 // finishTraining evaluates the flow on fresh samples and writes the flow,
 // the loss curve, the summary and the figure.
-func finishTraining(s *job.Spec, t job.Task, lay job.Layout, o Options, tr *nf.Trainer, tg model.Target, lnZ func() (float64, string, error), seconds float64, stream string) (*results.TrainTaskSummary, error) {
+func finishTraining(s *job.Spec, t job.Task, lay job.Layout, o Options, tr *train.Trainer, tg model.Target, lnZ func() (float64, string, error), seconds float64, stream string) (*results.TrainTaskSummary, error) {
 	name := t.Name()
 	var density *results.F
 	var warnings []string
@@ -319,7 +320,7 @@ func finishTraining(s *job.Spec, t job.Task, lay job.Layout, o Options, tr *nf.T
 			warnings = append(warnings, fmt.Sprintf("density error %.2g nats is above density_tolerance = %g even at %d RK4 steps: flow-MH samples p·e^(−δ) with that spread; train with more steps", d, tol, c.Config().Steps))
 		}
 	}
-	ev, err := nf.Evaluate(tr.Model, tg, s.Train.EvalSamples, o.Workers, mc.Streams{Seed: s.Seed, Task: stream, Purpose: mc.Eval})
+	ev, err := train.Evaluate(tr.Model, tg, s.Train.EvalSamples, o.Workers, mc.Streams{Seed: s.Seed, Task: stream, Purpose: mc.Eval})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,8 @@ go test -c -o build/ising.test ./mc/ising >/dev/null
 go test -c -o build/ad.test ./ad >/dev/null
 go test -c -o build/tn.test ./tn >/dev/null
 go test -c -o build/nf.test ./nf >/dev/null
+go test -c -o build/point.test ./nf/point >/dev/null
+go test -c -o build/train.test ./nf/train >/dev/null
 go test -c -o build/model.test ./model >/dev/null
 go test -c -o build/hmc.test ./mc/hmc >/dev/null
 go test -c -o build/runner.test ./runner >/dev/null
@@ -88,9 +90,9 @@ printf "%-52s %12.4f %12.4f %7.2fx\n" "MLP step 2-32-32-1 tanh, batch 1024, ms (
 printf "%-52s %12.4f %12.4f %7.2fx\n" "mul+sum+backward of 4-vectors, us (vs PyTorch)" "$GO" "$TO" "$(ratio "$TO" "$GO")"
 echo "(PyTorch and mcflow both on one thread; speed-up = reference time / mcflow time, or mcflow rate / reference rate)"
 
-# Flow training steps (nf/): 3 interleaved runs, single-threaded.
+# Flow training steps (nf/train): 3 interleaved runs, single-threaded.
 nfmetric() { # benchmark pattern -> s/step
-  ./build/nf.test -test.run '^$' -test.bench "$1" -test.benchtime "$2" -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/step") print $i}'
+  ./build/train.test -test.run '^$' -test.bench "$1" -test.benchtime "$2" -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/step") print $i}'
 }
 tma=(); gma=(); trn=(); grn=()
 for i in 1 2 3; do
@@ -104,10 +106,10 @@ TRN=$(printf '%s\n' "${trn[@]}" | median); GRN=$(printf '%s\n' "${grn[@]}" | med
 printf "%-52s %12.4f %12.4f %7.2fx\n" "Monge-Ampere train step (ma_flow), s (vs PyTorch)" "$GMA" "$TMA" "$(ratio "$TMA" "$GMA")"
 printf "%-52s %12.4f %12.4f %7.2fx\n" "RealNVP phi4 L=8 train step (realnvp), s (vs PyTorch)" "$GRN" "$TRN" "$(ratio "$TRN" "$GRN")"
 
-# The flow samplers' per-step work at one point (nf.Point, graph-free)
+# The flow samplers' per-step work at one point (point.Point, graph-free)
 # against the same RealNVP in PyTorch (scripts/torch_point.py), one thread.
 pointmetric() { # benchmark pattern -> us/point
-  ./build/nf.test -test.run '^$' -test.bench "$1" -test.benchtime 1s -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="us/point") print $i}'
+  ./build/point.test -test.run '^$' -test.bench "$1" -test.benchtime 1s -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="us/point") print $i}'
 }
 tq=(); gq=(); tl=(); gl=(); ts=(); gs=()
 for i in 1 2 3; do
@@ -177,7 +179,7 @@ for cp in affine spline; do
   tf=(); gf=()
   for i in 1 2 3; do
     tf+=("$($PY scripts/torch_flow.py --steps 20 --coupling $cp | awk '/train_step/ {print $2 / 1000}')")
-    gf+=("$(./build/nf.test -test.run '^$' -test.bench "^Benchmark$bench\$" -test.benchtime 20x -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/step") print $i}')")
+    gf+=("$(./build/train.test -test.run '^$' -test.bench "^Benchmark$bench\$" -test.benchtime 20x -test.cpu 1 | awk '{for (i=1;i<=NF;i++) if ($(i+1)=="s/step") print $i}')")
   done
   TF=$(printf '%s\n' "${tf[@]}" | median); GF=$(printf '%s\n' "${gf[@]}" | median)
   printf "%-52s %12.4f %12.4f %7.2fx\n" "conv $cp coupling flow, train step, s (vs PyTorch)" "$GF" "$TF" "$(ratio "$TF" "$GF")"
@@ -200,7 +202,7 @@ printf "%-52s %12.3f %12.3f %7.2fx\n" "cnf L=32 train step per configuration (cn
 printf "%-52s %12.0f\n" "cnf L=32 flow-MH proposal, in HMC trajectories (10 leapfrogs)" "$GPR"
 
 # The conv coupling flow at one point (what flow-MH and latent HMC pay per
-# step): nf.Point, graph-free, against the same flow through the ad graph.
+# step): point.Point, graph-free, against the same flow through the ad graph.
 for cp in affine spline; do
   for what in "logq|ln q" "latent|latent ln p + grad"; do
     IFS='|' read -r key label <<<"$what"

@@ -26,6 +26,7 @@ import (
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/model"
 	"github.com/mcflow/mcflow/nf"
+	"github.com/mcflow/mcflow/nf/point"
 )
 
 // Options configure a chain.
@@ -60,7 +61,7 @@ type Kernel interface {
 type Chain struct {
 	t   model.Target
 	q   *nf.Model
-	pt  *nf.Point // graph-free ln q and draws (RealNVP); nil: the ad path
+	pt  *point.Point // graph-free ln q and draws (RealNVP); nil: the ad path
 	o   Options
 	rng *mc.PCG
 
@@ -91,7 +92,7 @@ func New(t model.Target, q *nf.Model, x0 []float64, o Options, rng *mc.PCG) (*Ch
 	if o.Batch < 1 || o.Batch > MaxBatch || !(o.Local >= 0 && o.Local <= 1) || (o.Local > 0 && o.Kernel == nil && !(o.LocalStep > 0)) {
 		return nil, fmt.Errorf("flowmh: batch = %d, local = %v, local step = %v: want batch >= 1, 0 <= local <= 1 and a step > 0 with local moves", o.Batch, o.Local, o.LocalStep)
 	}
-	c := &Chain{t: t, q: q, pt: nf.NewPoint(q), o: o, rng: rng, x: append([]float64(nil), x0...), xl: make([]float64, len(x0))}
+	c := &Chain{t: t, q: q, pt: point.New(q), o: o, rng: rng, x: append([]float64(nil), x0...), xl: make([]float64, len(x0))}
 	if o.Kernel != nil {
 		o.Kernel.SetPosition(c.x)
 	}

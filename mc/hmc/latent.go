@@ -6,6 +6,7 @@ import (
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/model"
 	"github.com/mcflow/mcflow/nf"
+	"github.com/mcflow/mcflow/nf/point"
 )
 
 // Latent is the target of latent-space HMC (NeuralRG, Li and Wang,
@@ -15,15 +16,15 @@ import (
 //
 // so that x = g(z) is distributed exactly as p when z is, whatever the
 // flow's quality (a better flow only makes z easier to sample). Gradients
-// go through the flow by nf.Point's hand-written backward pass for
+// go through the flow by point.Point's hand-written backward pass for
 // RealNVP (by ad for other flows). Its observables are the target's at
 // g(z). It holds scratch space: one per chain.
 type Latent struct {
 	T model.Target
 	M *nf.Model
 
-	pt *nf.Point // nil: the ad path
-	x  []float64 // scratch: g(z)
+	pt *point.Point // nil: the ad path
+	x  []float64    // scratch: g(z)
 }
 
 // NewLatent checks that the flow is a bijection with an exact
@@ -39,7 +40,7 @@ func NewLatent(t model.Target, m *nf.Model) (*Latent, error) {
 	if !m.Flow.Exact() {
 		return nil, fmt.Errorf("hmc: latent-space HMC needs the flow's exact log-determinant: this %s flow integrates ln q approximately; use realnvp, or a monge-ampere flow in exact mode (exact = true)", m.Flow.Config().Kind)
 	}
-	return &Latent{T: t, M: m, pt: nf.NewPoint(m), x: make([]float64, t.Dim())}, nil
+	return &Latent{T: t, M: m, pt: point.New(m), x: make([]float64, t.Dim())}, nil
 }
 
 func (l *Latent) Name() string { return "latent(" + l.T.Name() + ")" }

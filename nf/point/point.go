@@ -1,9 +1,10 @@
-package nf
+package point
 
 import (
 	"math"
 
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/nf"
 	"gonum.org/v1/gonum/floats"
 )
 
@@ -13,11 +14,11 @@ import (
 // backward pass. It is what the samplers call per step; the ad path (Push,
 // LogProb) stays the reference it is tested against and what training
 // differentiates. It works on a packed copy of the parameters taken by
-// NewPoint: after the flow is trained further, call Reload. It holds
-// scratch space: one per goroutine. No allocation after NewPoint.
+// New: after the flow is trained further, call Reload. It holds
+// scratch space: one per goroutine. No allocation after New.
 type Point struct {
-	m   *Model
-	f   *RealNVP
+	m   *nf.Model
+	f   *nf.RealNVP
 	n   int
 	equ bool
 
@@ -50,22 +51,22 @@ type linear struct {
 	in, out int
 }
 
-// NewPoint returns the point evaluator of m, or nil if its flow is not a
+// New returns the point evaluator of m, or nil if its flow is not a
 // RealNVP with affine couplings or with spline couplings on conv nets
 // (callers then use the ad path).
-func NewPoint(m *Model) *Point {
-	f, ok := m.Flow.(*RealNVP)
-	if !ok || (f.cfg.Coupling == "spline" && f.convs == nil) {
+func New(m *nf.Model) *Point {
+	f, ok := m.Flow.(*nf.RealNVP)
+	if !ok || (f.Cfg.Coupling == "spline" && f.Convs == nil) {
 		return nil // the ad path (MLP splines: not graph-free)
 	}
-	n := f.cfg.Dim
-	p := &Point{m: m, f: f, n: n, equ: f.cfg.Symmetric == Equivariant,
+	n := f.Cfg.Dim
+	p := &Point{m: m, f: f, n: n, equ: f.Cfg.Symmetric == nf.Equivariant,
 		u: make([]float64, n), z: make([]float64, n), gx: make([]float64, n),
 		s: make([]float64, n), t: make([]float64, n)}
 	maxw := n
-	for l := range f.cfg.Layers {
+	for l := range f.Cfg.Layers {
 		var keep, tr []int
-		for i, v := range f.masks[l].Value.Data {
+		for i, v := range f.Masks[l].Value.Data {
 			if v == 1 {
 				keep = append(keep, i)
 			} else {
@@ -76,31 +77,31 @@ func NewPoint(m *Model) *Point {
 		p.xin = append(p.xin, make([]float64, n))
 		p.th = append(p.th, make([]float64, n))
 		p.es = append(p.es, make([]float64, n))
-		if f.convs != nil {
+		if f.Convs != nil {
 			continue
 		}
 		// activations: [0] the net's input (kept coordinates), then the
 		// hidden layers'
 		hp, hm := [][]float64{make([]float64, len(keep))}, [][]float64{make([]float64, len(keep))}
-		for _, lin := range f.nets[l].Layers[:len(f.nets[l].Layers)-1] {
+		for _, lin := range f.Nets[l].Layers[:len(f.Nets[l].Layers)-1] {
 			w := len(lin.B.Value.Data)
 			hp, hm = append(hp, make([]float64, w)), append(hm, make([]float64, w))
 			maxw = max(maxw, w)
 		}
 		p.hp, p.hm = append(p.hp, hp), append(p.hm, hm)
 	}
-	if f.convs != nil {
+	if f.Convs != nil {
 		p.conv = newPointConv(f)
 	}
-	if f.cfg.Coupling == "spline" {
-		C := splineParams(f.cfg.Bins)
-		p.spl = newSplineEval(f.cfg.Bins, f.cfg.Bound)
-		p.reflect, p.gth = splineReflect(f.cfg.Bins), make([]float64, C)
-		for range f.cfg.Layers {
+	if f.Cfg.Coupling == "spline" {
+		C := nf.SplineParams(f.Cfg.Bins)
+		p.spl = newSplineEval(f.Cfg.Bins, f.Cfg.Bound)
+		p.reflect, p.gth = nf.SplineReflect(f.Cfg.Bins), make([]float64, C)
+		for range f.Cfg.Layers {
 			p.theta = append(p.theta, make([]float64, C*n))
 		}
 	}
-	p.nets = make([][]linear, len(f.nets))
+	p.nets = make([][]linear, len(f.Nets))
 	for k := range 2 {
 		p.gp[k], p.gm[k] = make([]float64, maxw), make([]float64, maxw)
 	}
@@ -117,7 +118,7 @@ func (p *Point) Reload() {
 		return
 	}
 	n := p.n
-	for l, net := range p.f.nets {
+	for l, net := range p.f.Nets {
 		keep, tr := p.keep[l], p.tr[l]
 		lins := p.nets[l][:0]
 		for j, lin := range net.Layers {
@@ -221,7 +222,7 @@ func (p *Point) st(l int, v []float64) {
 func (p *Point) Forward(x, z []float64) float64 {
 	copy(x, z)
 	var ld float64
-	for l := range p.f.cfg.Layers {
+	for l := range p.f.Cfg.Layers {
 		copy(p.xin[l], x)
 		if p.spl != nil {
 			p.splineParams(l, x)
@@ -248,7 +249,7 @@ func (p *Point) Forward(x, z []float64) float64 {
 func (p *Point) inverse(z, x []float64) float64 {
 	copy(z, x)
 	var ld float64
-	for l := p.f.cfg.Layers - 1; l >= 0; l-- {
+	for l := p.f.Cfg.Layers - 1; l >= 0; l-- {
 		if p.spl != nil {
 			p.splineParams(l, z)
 			for _, j := range p.tr[l] {
@@ -272,13 +273,13 @@ func (p *Point) inverse(z, x []float64) float64 {
 // logQ0 is ln q₀(x) of the flow itself.
 func (p *Point) logQ0(x []float64) float64 {
 	ld := p.inverse(p.z, x)
-	return logNormalRow(p.z) + ld
+	return nf.LogNormalRow(p.z) + ld
 }
 
 // LogProb returns ln q(x) (the mixture's for symmetric = "mixture").
 func (p *Point) LogProb(x []float64) float64 {
 	a := p.logQ0(x)
-	if p.m.Sym != Mixture {
+	if p.m.Sym != nf.Mixture {
 		return a
 	}
 	for i, v := range x {
@@ -305,10 +306,10 @@ func (p *Point) Sample(rng *mc.PCG, x, lq []float64) {
 	}
 	for r := range n {
 		row := x[r*d : (r+1)*d]
-		lz := logNormalRow(row)
+		lz := nf.LogNormalRow(row)
 		lq[r] = lz - p.Forward(row, row)
 	}
-	if p.m.Sym != Mixture {
+	if p.m.Sym != nf.Mixture {
 		return
 	}
 	for r := range n {
@@ -343,7 +344,7 @@ func (p *Point) LatentGrad(grad, x, z []float64, gradLogP func(gx, x []float64) 
 func (p *Point) backward(grad, gy []float64) {
 	g := grad
 	copy(g, gy)
-	for l := p.f.cfg.Layers - 1; l >= 0; l-- {
+	for l := p.f.Cfg.Layers - 1; l >= 0; l-- {
 		if p.spl != nil {
 			p.splineBack(l, g)
 			continue

@@ -1,4 +1,4 @@
-package nf
+package train
 
 import (
 	"math"
@@ -8,9 +8,10 @@ import (
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/model"
+	"github.com/mcflow/mcflow/nf"
 )
 
-func paramsOf(m *Model) []float64 {
+func paramsOf(m *nf.Model) []float64 {
 	var out []float64
 	for _, p := range m.Flow.Params() {
 		out = append(out, p.Value.Data...)
@@ -18,7 +19,7 @@ func paramsOf(m *Model) []float64 {
 	return out
 }
 
-func newTrainer(t *testing.T, c Config, tg model.Target, o TrainOptions) *Trainer {
+func newTrainer(t *testing.T, c nf.Config, tg model.Target, o TrainOptions) *Trainer {
 	t.Helper()
 	m := mustNew(t, c, 21)
 	tr, err := NewTrainer(m, tg, o)
@@ -38,13 +39,13 @@ func TestTrainerDeterminism(t *testing.T) {
 		data.Data[i] = 2 + 0.5*mc.Normal(rng)
 	}
 	for _, tc := range []struct {
-		c Config
+		c nf.Config
 		o TrainOptions
 	}{
-		{Config{Kind: "realnvp", Dim: 2, Layers: 3, Hidden: []int{8}, Mask: "halves", Symmetric: Mixture}, TrainOptions{Loss: ReverseKL, Batch: 300, LR: 1e-2, Streams: mc.Streams{Seed: 5, Purpose: mc.Train}, Epochs: 12, Schedule: "cosine"}},
-		{Config{Kind: "monge-ampere", Dim: 2, Potential: "lncosh", Hidden: []int{8}, Steps: 4, Eps: 0.2}, TrainOptions{Loss: ReverseKL, Batch: 300, LR: 1e-2, Streams: mc.Streams{Seed: 5, Purpose: mc.Train}}},
-		{Config{Kind: "monge-ampere", Dim: 2, Potential: "mlp", Hidden: []int{4}, Steps: 2, Eps: 0.2, Hutchinson: true}, TrainOptions{Loss: ReverseKL, Batch: 300, LR: 1e-2, Streams: mc.Streams{Seed: 5, Purpose: mc.Train}}},
-		{Config{Kind: "realnvp", Dim: 2, Layers: 2, Hidden: []int{8}, Mask: "halves"}, TrainOptions{Loss: ForwardKL, Batch: 300, LR: 1e-2, Streams: mc.Streams{Seed: 5, Purpose: mc.Train}, Data: data}},
+		{nf.Config{Kind: "realnvp", Dim: 2, Layers: 3, Hidden: []int{8}, Mask: "halves", Symmetric: nf.Mixture}, TrainOptions{Loss: ReverseKL, Batch: 300, LR: 1e-2, Streams: mc.Streams{Seed: 5, Purpose: mc.Train}, Epochs: 12, Schedule: "cosine"}},
+		{nf.Config{Kind: "monge-ampere", Dim: 2, Potential: "lncosh", Hidden: []int{8}, Steps: 4, Eps: 0.2}, TrainOptions{Loss: ReverseKL, Batch: 300, LR: 1e-2, Streams: mc.Streams{Seed: 5, Purpose: mc.Train}}},
+		{nf.Config{Kind: "monge-ampere", Dim: 2, Potential: "mlp", Hidden: []int{4}, Steps: 2, Eps: 0.2, Hutchinson: true}, TrainOptions{Loss: ReverseKL, Batch: 300, LR: 1e-2, Streams: mc.Streams{Seed: 5, Purpose: mc.Train}}},
+		{nf.Config{Kind: "realnvp", Dim: 2, Layers: 2, Hidden: []int{8}, Mask: "halves"}, TrainOptions{Loss: ForwardKL, Batch: 300, LR: 1e-2, Streams: mc.Streams{Seed: 5, Purpose: mc.Train}, Data: data}},
 	} {
 		var ref []float64
 		var refLoss []float64
@@ -144,4 +145,13 @@ func TestLearningRate(t *testing.T) {
 			t.Errorf("%+v at epoch %d: lr %v, want %v", tc.o, tc.epoch, got, tc.want)
 		}
 	}
+}
+
+func mustNew(t *testing.T, c nf.Config, seed uint64) *nf.Model {
+	t.Helper()
+	m, err := nf.New(c, mc.NewPCG(seed, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

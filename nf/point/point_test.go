@@ -1,4 +1,4 @@
-package nf
+package point
 
 import (
 	"fmt"
@@ -9,10 +9,11 @@ import (
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/model"
+	"github.com/mcflow/mcflow/nf"
 )
 
 // randomize perturbs every parameter so that no layer is near the identity.
-func randomize(m *Model, rng *mc.PCG, scale float64) {
+func randomize(m *nf.Model, rng *mc.PCG, scale float64) {
 	for _, p := range m.Flow.Params() {
 		for i := range p.Value.Data {
 			p.Value.Data[i] += scale * mc.Normal(rng)
@@ -28,36 +29,36 @@ func closeTo(a, b, tol float64) bool { return math.Abs(a-b) <= tol*(1+math.Abs(b
 // points), for plain, equivariant and mixture RealNVPs with halves and
 // checkerboard masks, no, one and two hidden layers.
 func TestPointMatchesAD(t *testing.T) {
-	for _, c := range []Config{
-		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{12}, Mask: "checkerboard", L: 4, Symmetric: Equivariant},
-		{Kind: "realnvp", Dim: 16, Layers: 3, Hidden: []int{8, 10}, Mask: "halves", Symmetric: NoSymmetry},
-		{Kind: "realnvp", Dim: 16, Layers: 2, Hidden: []int{9}, Mask: "checkerboard", L: 4, Symmetric: Mixture},
-		{Kind: "realnvp", Dim: 25, Layers: 3, Hidden: []int{3, 4}, Mask: "checkerboard", L: 5, Net: "conv", Kernel: 3, Symmetric: NoSymmetry},
-		{Kind: "realnvp", Dim: 36, Layers: 4, Hidden: []int{4}, Mask: "checkerboard", L: 6, Net: "conv", Kernel: 5, Symmetric: Equivariant},
-		{Kind: "realnvp", Dim: 16, Layers: 2, Hidden: []int{3}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3, Symmetric: Mixture},
-		{Kind: "realnvp", Dim: 25, Layers: 3, Hidden: []int{3}, Mask: "checkerboard", L: 5, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 5, Bound: 2, Symmetric: NoSymmetry},
-		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{3, 2}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 4, Bound: 2.5, Symmetric: Equivariant},
-		{Kind: "realnvp", Dim: 16, Layers: 2, Hidden: []int{3}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 3, Bound: 2, Symmetric: Mixture},
+	for _, c := range []nf.Config{
+		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{12}, Mask: "checkerboard", L: 4, Symmetric: nf.Equivariant},
+		{Kind: "realnvp", Dim: 16, Layers: 3, Hidden: []int{8, 10}, Mask: "halves", Symmetric: nf.NoSymmetry},
+		{Kind: "realnvp", Dim: 16, Layers: 2, Hidden: []int{9}, Mask: "checkerboard", L: 4, Symmetric: nf.Mixture},
+		{Kind: "realnvp", Dim: 25, Layers: 3, Hidden: []int{3, 4}, Mask: "checkerboard", L: 5, Net: "conv", Kernel: 3, Symmetric: nf.NoSymmetry},
+		{Kind: "realnvp", Dim: 36, Layers: 4, Hidden: []int{4}, Mask: "checkerboard", L: 6, Net: "conv", Kernel: 5, Symmetric: nf.Equivariant},
+		{Kind: "realnvp", Dim: 16, Layers: 2, Hidden: []int{3}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3, Symmetric: nf.Mixture},
+		{Kind: "realnvp", Dim: 25, Layers: 3, Hidden: []int{3}, Mask: "checkerboard", L: 5, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 5, Bound: 2, Symmetric: nf.NoSymmetry},
+		{Kind: "realnvp", Dim: 16, Layers: 4, Hidden: []int{3, 2}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 4, Bound: 2.5, Symmetric: nf.Equivariant},
+		{Kind: "realnvp", Dim: 16, Layers: 2, Hidden: []int{3}, Mask: "checkerboard", L: 4, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 3, Bound: 2, Symmetric: nf.Mixture},
 	} {
 		tg, _ := model.NewPhi4(max(c.L, 4), -4, 4)
 		for _, hidden := range [][]int{c.Hidden, nil} {
 			name := fmt.Sprintf("%s-%s-%s-%v", c.Net, c.Symmetric, c.Mask, hidden)
 			t.Run(name, func(t *testing.T) {
 				rng := mc.NewPCG(3, 4)
-				m, err := New(c, rng)
+				m, err := nf.New(c, rng)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if hidden == nil { // no hidden layer: a linear net
-					for _, net := range m.Flow.(*RealNVP).nets {
+					for _, net := range m.Flow.(*nf.RealNVP).Nets {
 						net.Layers = []*ad.Linear{ad.NewLinear(c.Dim, 2*c.Dim, rand.New(rng))}
 					}
-					for _, net := range m.Flow.(*RealNVP).convs {
-						net.Layers = []*ad.Conv{ad.NewConv(1, m.Flow.(*RealNVP).channels(), c.Kernel, rand.New(rng))}
+					for _, net := range m.Flow.(*nf.RealNVP).Convs {
+						net.Layers = []*ad.Conv{ad.NewConv(1, m.Flow.(*nf.RealNVP).Channels(), c.Kernel, rand.New(rng))}
 					}
 				}
 				randomize(m, rng, 0.3)
-				p := NewPoint(m)
+				p := New(m)
 				d := c.Dim
 				x, z, gz := make([]float64, d), make([]float64, d), make([]float64, d)
 				for trial := range 5 {
@@ -69,7 +70,7 @@ func TestPointMatchesAD(t *testing.T) {
 					if got := p.LogProb(z); !closeTo(got, want, 1e-12) {
 						t.Fatalf("trial %d: ln q = %.15g, ad %.15g", trial, got, want)
 					}
-					if c.Symmetric == Mixture {
+					if c.Symmetric == nf.Mixture {
 						continue
 					}
 					// forward and the latent gradient
@@ -129,16 +130,16 @@ func TestPointMatchesAD(t *testing.T) {
 // with conv nets, affine and spline.
 func TestPointNoAlloc(t *testing.T) {
 	tg, _ := model.NewPhi4(8, -4, 4)
-	for _, c := range []Config{
-		{Kind: "realnvp", Dim: 64, Layers: 4, Hidden: []int{32}, Mask: "checkerboard", L: 8, Symmetric: Equivariant},
-		{Kind: "realnvp", Dim: 64, Layers: 4, Hidden: []int{4, 4}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3, Symmetric: Mixture},
-		{Kind: "realnvp", Dim: 64, Layers: 2, Hidden: []int{4}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 4, Bound: 3, Symmetric: Equivariant},
+	for _, c := range []nf.Config{
+		{Kind: "realnvp", Dim: 64, Layers: 4, Hidden: []int{32}, Mask: "checkerboard", L: 8, Symmetric: nf.Equivariant},
+		{Kind: "realnvp", Dim: 64, Layers: 4, Hidden: []int{4, 4}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3, Symmetric: nf.Mixture},
+		{Kind: "realnvp", Dim: 64, Layers: 2, Hidden: []int{4}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 4, Bound: 3, Symmetric: nf.Equivariant},
 	} {
-		m, err := New(c, mc.NewPCG(1, 1))
+		m, err := nf.New(c, mc.NewPCG(1, 1))
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := NewPoint(m)
+		p := New(m)
 		x, z, g := make([]float64, 64), make([]float64, 64), make([]float64, 64)
 		for i := range z {
 			z[i] = float64(i%5) - 2

@@ -1,9 +1,10 @@
-package nf
+package point
 
 import (
 	"math"
 
 	"github.com/mcflow/mcflow/ad"
+	"github.com/mcflow/mcflow/nf"
 )
 
 // The graph-free evaluation of convolutional coupling nets (net = "conv")
@@ -31,8 +32,8 @@ type pointConv struct {
 	widest int
 }
 
-func newPointConv(f *RealNVP) *pointConv {
-	L, k := f.cfg.L, f.cfg.Kernel
+func newPointConv(f *nf.RealNVP) *pointConv {
+	L, k := f.Cfg.L, f.Cfg.Kernel
 	n := L * L
 	c := &pointConv{n: n, kk: k * k}
 	tab := ad.ConvShifts(L, L, k, k)
@@ -40,7 +41,7 @@ func newPointConv(f *RealNVP) *pointConv {
 		c.shift = append(c.shift, tab[uv*n:(uv+1)*n])
 	}
 	c.widest = 1
-	for _, net := range f.convs {
+	for _, net := range f.Convs {
 		var ap, am [][]float64
 		for _, lay := range net.Layers {
 			in := lay.K.Value.Shape[1]
@@ -55,13 +56,13 @@ func newPointConv(f *RealNVP) *pointConv {
 		c.gp[k] = make([]float64, c.widest*n)
 		c.graw[k] = make([]float64, c.widest*n)
 	}
-	c.layers = make([][]convLayer, len(f.convs))
+	c.layers = make([][]convLayer, len(f.Convs))
 	return c
 }
 
 // reload copies the nets' current parameters.
-func (c *pointConv) reload(f *RealNVP) {
-	for l, net := range f.convs {
+func (c *pointConv) reload(f *nf.RealNVP) {
+	for l, net := range f.Convs {
 		c.layers[l] = c.layers[l][:0]
 		for _, lay := range net.Layers {
 			sh := lay.K.Value.Shape

@@ -1,4 +1,4 @@
-package nf
+package train
 
 import (
 	"bytes"
@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-
 	"sync"
-
-	"github.com/mcflow/mcflow/mc"
 
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/ad/optim"
+	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/model"
+	"github.com/mcflow/mcflow/nf"
 )
 
 // ShardRows returns the number of rows of a batch one worker
@@ -77,7 +76,7 @@ func (o *TrainOptions) lr(epoch int) float64 {
 // parameters, optimizer, losses) is marshalled for checkpoints; the random
 // draws of every epoch derive from (Seed, epoch), so no RNG state is kept.
 type Trainer struct {
-	Model  *Model
+	Model  *nf.Model
 	Target model.Target
 	Opt    *optim.Adam
 	Epoch  int
@@ -86,7 +85,7 @@ type Trainer struct {
 }
 
 // NewTrainer checks the options against the model and target.
-func NewTrainer(m *Model, t model.Target, o TrainOptions) (*Trainer, error) {
+func NewTrainer(m *nf.Model, t model.Target, o TrainOptions) (*Trainer, error) {
 	if m.Dim() != t.Dim() {
 		return nil, errorf("flow of dimension %d for a target of dimension %d", m.Dim(), t.Dim())
 	}
@@ -105,10 +104,10 @@ func NewTrainer(m *Model, t model.Target, o TrainOptions) (*Trainer, error) {
 		if o.Data == nil || len(o.Data.Shape) != 2 || o.Data.Shape[1] != m.Dim() || o.Data.Shape[0] == 0 {
 			return nil, errorf("forward KL needs data of shape (n, %d)", m.Dim())
 		}
-		if _, ok := m.Flow.(*CNF); ok {
+		if _, ok := m.Flow.(*nf.CNF); ok {
 			return nil, errorf("forward KL differentiates the inverse, which the cnf flow finds by iteration without gradients: train it by reverse KL")
 		}
-		if ma, ok := m.Flow.(*MongeAmpere); ok && ma.cfg.Exact {
+		if ma, ok := m.Flow.(*nf.MongeAmpere); ok && ma.Cfg.Exact {
 			return nil, errorf("forward KL differentiates the inverse, which exact mode computes by Newton's method without gradients: train with exact = false (or by reverse KL) and switch exact mode on for sampling")
 		}
 	default:
@@ -156,7 +155,7 @@ func (tr *Trainer) Step() (float64, error) {
 	for lo := 0; lo < tr.o.Batch; lo += rows {
 		hi := min(lo+rows, tr.o.Batch)
 		sh := shard{rows: ad.NewTensor(batch.Data[lo*d:hi*d], hi-lo, d)}
-		if ma, ok := tr.Model.Flow.(*MongeAmpere); ok && ma.cfg.Hutchinson {
+		if ma, ok := tr.Model.Flow.(*nf.MongeAmpere); ok && ma.Cfg.Hutchinson {
 			sh.probe = tr.o.Streams.Stream(e, uint64(len(shards)))
 		}
 		shards = append(shards, sh)
@@ -218,11 +217,11 @@ func (tr *Trainer) shardLoss(sh shard, params []*ad.Var) (float64, []*ad.Var, er
 	switch tr.o.Loss {
 	case ReverseKL:
 		var x, logq *ad.Var
-		if ma, ok := tr.Model.Flow.(*MongeAmpere); ok && sh.probe != nil {
+		if ma, ok := tr.Model.Flow.(*nf.MongeAmpere); ok && sh.probe != nil {
 			var ld *ad.Var
 			z := ad.Const(sh.rows)
 			x, ld = ma.ForwardProbe(z, sh.probe)
-			logq = ad.Sub(LogNormal(z), ld)
+			logq = ad.Sub(nf.LogNormal(z), ld)
 		} else {
 			x, logq = tr.Model.Push(ad.Const(sh.rows))
 		}
@@ -263,14 +262,14 @@ type Evaluation struct {
 // Evaluate draws n fresh samples (chunk c from streams.Stream(c), on
 // workers goroutines; the result does not depend on workers) and
 // estimates F_q, the ESS per sample and ln Z.
-func Evaluate(m *Model, t model.Target, n, workers int, streams mc.Streams) (Evaluation, error) {
+func Evaluate(m *nf.Model, t model.Target, n, workers int, streams mc.Streams) (Evaluation, error) {
 	chunk := EvalChunk(m.Dim())
-	if _, ok := m.Flow.(valueForwarder); ok {
+	if _, ok := m.Flow.(nf.ValueForwarder); ok {
 		chunk = 64 // no graph to bound: chunks as small as balance wants
 	}
 	nc := (n + chunk - 1) / chunk
 	f := make([][]float64, nc)
-	parallel(nc, workers, func(c int) {
+	nf.Parallel(nc, workers, func(c int) {
 		rows := min(chunk, n-c*chunk)
 		x, lq := m.Sample(streams.Stream(uint64(c)), rows)
 		d := m.Dim()
@@ -399,3 +398,6 @@ func (tr *Trainer) UnmarshalBinary(data []byte) error {
 	tr.Epoch, tr.Losses, tr.Opt = int(epoch), losses, opt
 	return nil
 }
+
+// errorf is an error of the training options, named as nf's.
+func errorf(format string, args ...any) error { return fmt.Errorf("nf: "+format, args...) }

@@ -1,4 +1,4 @@
-package nf
+package point
 
 import (
 	"testing"
@@ -6,56 +6,14 @@ import (
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/model"
+	"github.com/mcflow/mcflow/nf"
 )
-
-// BenchmarkMongeAmpereTrainStep is the workload of torch_ref.py ma_flow:
-// 2D Ring2D, ln cosh potential with 32 terms, 50 RK4 steps of 0.1, batch
-// 1024, reverse KL, Adam lr 1e-2.
-func BenchmarkMongeAmpereTrainStep(b *testing.B) {
-	tg, _ := model.NewToy2D("ring2d")
-	m, err := New(Config{Kind: "monge-ampere", Dim: 2, Potential: "lncosh", Hidden: []int{32}, Steps: 50, Eps: 0.1}, mc.NewPCG(0, 0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	benchTrain(b, m, tg, 1024, 1e-2)
-}
-
-// BenchmarkRealNVPPhi4TrainStep is the workload of torch_ref.py realnvp:
-// φ⁴ L=8, m² = −4, λ = 8, 8 affine coupling layers with checkerboard masks,
-// MLP 64-64 (tanh), batch 256, reverse KL, Adam lr 1e-3.
-func BenchmarkRealNVPPhi4TrainStep(b *testing.B) {
-	tg, _ := model.NewPhi4(8, -4, 8)
-	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 8, Hidden: []int{64, 64}, Mask: "checkerboard", L: 8}, mc.NewPCG(0, 0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	benchTrain(b, m, tg, 256, 1e-3)
-}
-
-func benchTrain(b *testing.B, m *Model, tg model.Target, batch int, lr float64) {
-	tr, err := NewTrainer(m, tg, TrainOptions{Loss: ReverseKL, Batch: batch, LR: lr, Workers: 1, Streams: mc.Streams{Seed: 1, Purpose: mc.Train}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for range 2 { // warm-up, as torch_ref.py does
-		if _, err := tr.Step(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		if _, err := tr.Step(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/step")
-}
 
 // pointModel is the shape of testdata/flows/phi4-L8-*: φ⁴ L=8, 8
 // equivariant coupling layers, one hidden layer of 64.
-func pointModel(b *testing.B) (*Model, model.Target) {
+func pointModel(b *testing.B) (*nf.Model, model.Target) {
 	tg, _ := model.NewPhi4(8, -4, 4)
-	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 8, Hidden: []int{64}, Mask: "checkerboard", L: 8, Symmetric: Equivariant}, mc.NewPCG(0, 0))
+	m, err := nf.New(nf.Config{Kind: "realnvp", Dim: 64, Layers: 8, Hidden: []int{64}, Mask: "checkerboard", L: 8, Symmetric: nf.Equivariant}, mc.NewPCG(0, 0))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,7 +29,7 @@ func BenchmarkLogProbPoint(b *testing.B) {
 		x[i] = float64(i%7)/3 - 1
 	}
 	b.Run("point", func(b *testing.B) {
-		p := NewPoint(m)
+		p := New(m)
 		for b.Loop() {
 			p.LogProb(x)
 		}
@@ -94,7 +52,7 @@ func BenchmarkLatentGradPoint(b *testing.B) {
 		z[i] = float64(i%7)/3 - 1
 	}
 	b.Run("point", func(b *testing.B) {
-		p := NewPoint(m)
+		p := New(m)
 		for b.Loop() {
 			p.LatentGrad(g, x, z, tg.GradLogProb)
 		}
@@ -116,7 +74,7 @@ func BenchmarkLatentGradPoint(b *testing.B) {
 func BenchmarkSampleBatch(b *testing.B) {
 	m, _ := pointModel(b)
 	b.Run("point", func(b *testing.B) {
-		p := NewPoint(m)
+		p := New(m)
 		rng := mc.NewPCG(1, 1)
 		x, lq := make([]float64, 64*64), make([]float64, 64)
 		for b.Loop() {
@@ -133,30 +91,6 @@ func BenchmarkSampleBatch(b *testing.B) {
 	})
 }
 
-// BenchmarkConvPhi4TrainStep is the workload of the lattice tutorial
-// (torch_conv.py train): φ⁴ L=8, m² = −4, λ = 8, 16 affine coupling layers
-// whose nets are 3×3 periodic convolutions with hidden channels [8, 8]
-// (tanh), checkerboard masks, batch 64, reverse KL, Adam lr 1e-3.
-func BenchmarkConvPhi4TrainStep(b *testing.B) {
-	tg, _ := model.NewPhi4(8, -4, 8)
-	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 16, Hidden: []int{8, 8}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3}, mc.NewPCG(0, 0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	benchTrain(b, m, tg, 64, 1e-3)
-}
-
-// BenchmarkSplineConvPhi4TrainStep: as BenchmarkConvPhi4TrainStep with
-// rational-quadratic spline couplings of 8 bins (23 channels out).
-func BenchmarkSplineConvPhi4TrainStep(b *testing.B) {
-	tg, _ := model.NewPhi4(8, -4, 8)
-	m, err := New(Config{Kind: "realnvp", Dim: 64, Layers: 16, Hidden: []int{8, 8}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3, Coupling: "spline", Bins: 8, Bound: 5}, mc.NewPCG(0, 0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	benchTrain(b, m, tg, 64, 1e-3)
-}
-
 // BenchmarkConvPoint: the tutorial's conv coupling flow (φ⁴ L = 8, 16
 // layers, 3×3 convolutions with channels [8, 8], equivariant), affine and
 // with splines of 8 bins, at one point, graph-free (Point) and by the ad
@@ -165,11 +99,11 @@ func BenchmarkSplineConvPhi4TrainStep(b *testing.B) {
 func BenchmarkConvPoint(b *testing.B) {
 	tg, _ := model.NewPhi4(8, -4, 8)
 	for _, cp := range []string{"affine", "spline"} {
-		c := Config{Kind: "realnvp", Dim: 64, Layers: 16, Hidden: []int{8, 8}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3, Symmetric: Equivariant}
+		c := nf.Config{Kind: "realnvp", Dim: 64, Layers: 16, Hidden: []int{8, 8}, Mask: "checkerboard", L: 8, Net: "conv", Kernel: 3, Symmetric: nf.Equivariant}
 		if cp == "spline" {
 			c.Coupling, c.Bins, c.Bound = "spline", 8, 5
 		}
-		m, err := New(c, mc.NewPCG(0, 0))
+		m, err := nf.New(c, mc.NewPCG(0, 0))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -177,7 +111,7 @@ func BenchmarkConvPoint(b *testing.B) {
 		for i := range z {
 			z[i] = float64(i%7)/3 - 1
 		}
-		p := NewPoint(m)
+		p := New(m)
 		for _, c := range []struct {
 			name string
 			f    func()

@@ -1,8 +1,10 @@
-package nf
+package point
 
 import (
 	"math"
 	"sort"
+
+	"github.com/mcflow/mcflow/nf"
 )
 
 // splineEval is one rational-quadratic spline (spline.go) evaluated
@@ -27,7 +29,7 @@ func newSplineEval(bins int, bound float64) *splineEval {
 		xk: make([]float64, k+1), yk: make([]float64, k+1), d: make([]float64, k+1), gw: make([]float64, k), gh: make([]float64, k)}
 }
 
-var splineShift = math.Log(math.Expm1(1 - splineMinSlope))
+var splineShift = math.Log(math.Expm1(1 - nf.SplineMinSlope))
 
 // softmaxInto sets p to the softmax of a, as ad.Softmax computes it.
 func softmaxInto(p, a []float64) {
@@ -54,15 +56,15 @@ func (e *splineEval) set(theta []float64) {
 	e.d[0], e.d[k] = 1, 1
 	for i := 1; i < k; i++ {
 		r := theta[2*k+i-1] + splineShift
-		e.d[i] = softplus(r) + splineMinSlope
+		e.d[i] = softplus(r) + nf.SplineMinSlope
 		e.sg[i-1] = 1 / (1 + math.Exp(-r))
 	}
-	norm := 1 - splineMinBin*float64(k)
+	norm := 1 - nf.SplineMinBin*float64(k)
 	var cw, ch float64
 	e.xk[0], e.yk[0] = -b, -b
 	for i := range k {
-		cw += e.sw[i]*norm + splineMinBin
-		ch += e.sh[i]*norm + splineMinBin
+		cw += e.sw[i]*norm + nf.SplineMinBin
+		ch += e.sh[i]*norm + nf.SplineMinBin
 		e.xk[i+1], e.yk[i+1] = cw*2*b-b, ch*2*b-b
 	}
 }
@@ -179,7 +181,7 @@ func (e *splineEval) grad(x, gy, gl float64, gtheta []float64) float64 {
 		}
 		e.gw[i], e.gh[i] = 2*e.bound*gx, 2*e.bound*gh
 	}
-	norm := 1 - splineMinBin*float64(e.bins)
+	norm := 1 - nf.SplineMinBin*float64(e.bins)
 	softmaxBack(gtheta[:e.bins], e.sw, e.gw, norm)
 	softmaxBack(gtheta[e.bins:2*e.bins], e.sh, e.gh, norm)
 	if k >= 1 {

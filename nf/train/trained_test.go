@@ -1,4 +1,4 @@
-package nf
+package train
 
 import (
 	"encoding/json"
@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/exact"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/model"
+	"github.com/mcflow/mcflow/nf"
 )
 
 // The flows in testdata/flows (make testdata trains them) reach the exact
@@ -29,11 +29,11 @@ func TestTrainedToyFlows(t *testing.T) {
 		{"gaussian-realnvp.h5", "gaussian", 0.02, true},
 		{"ring2d-realnvp.h5", "ring2d", 0.02, false},
 	} {
-		path := filepath.Join("..", "testdata", "flows", tc.file)
+		path := filepath.Join("..", "..", "testdata", "flows", tc.file)
 		if _, err := os.Stat(path); err != nil {
 			t.Fatalf("%s is missing: run `make testdata`", path)
 		}
-		m, err := Load(path, 0)
+		m, err := nf.Load(path, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,11 +90,11 @@ func TestTrainedLatticeFlows(t *testing.T) {
 		if !h5.Available {
 			t.Skip("built without HDF5")
 		}
-		m, err := Load(filepath.Join("..", "testdata", "flows", tc.name+".h5"), 0)
+		m, err := nf.Load(filepath.Join("..", "..", "testdata", "flows", tc.name+".h5"), 0)
 		if err != nil {
 			t.Fatalf("%v (make testdata trains it)", err)
 		}
-		raw, err := os.ReadFile(filepath.Join("..", "testdata", "flows", tc.name+".json"))
+		raw, err := os.ReadFile(filepath.Join("..", "..", "testdata", "flows", tc.name+".json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,45 +119,6 @@ func TestTrainedLatticeFlows(t *testing.T) {
 		t.Logf("%s: ESS/N %.4f ± %.4f on %d fresh samples; training recorded %.4f ± %.4f", tc.name, got, se, tc.n, rec.Train.ESS, rec.Train.ESSErr)
 		if z := (got - rec.Train.ESS) / math.Hypot(se, rec.Train.ESSErr); math.Abs(z) > 4 || got < tc.floor {
 			t.Errorf("%s: ESS/N %.4f ± %.4f, recorded %.4f ± %.4f (%.1f σ), floor %v", tc.name, got, se, rec.Train.ESS, rec.Train.ESSErr, z, tc.floor)
-		}
-	}
-}
-
-// TestSampleBlocks: Sample pushes a chunk through the flow in blocks of
-// pushBlock rows; the draws and ln q are bit for bit those of one push of
-// all rows.
-func TestSampleBlocks(t *testing.T) {
-	if !h5.Available {
-		t.Skip("built without HDF5")
-	}
-	m, err := Load(filepath.Join("..", "testdata", "flows", "phi4-L8-conv.h5"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 2*pushBlock(m.Dim()) + 5
-	x, lq := m.Sample(mc.Streams{Seed: 7, Purpose: mc.Eval}.Stream(0), n)
-	rng := mc.Streams{Seed: 7, Purpose: mc.Eval}.Stream(0)
-	z := ad.Zeros(n, m.Dim())
-	for i := range z.Data {
-		z.Data[i] = mc.Normal(rng)
-	}
-	xv, lv := m.Push(ad.Const(z))
-	d := m.Dim()
-	for i := range n {
-		if m.Sym == Mixture && rng.Uint64()&1 == 1 { // Sample's sign flips
-			for j := range d {
-				xv.Value.Data[i*d+j] = -xv.Value.Data[i*d+j]
-			}
-		}
-	}
-	for i := range lq {
-		if lq[i] != lv.Value.Data[i] {
-			t.Fatalf("row %d of %d: ln q %v in blocks, %v in one push", i, n, lq[i], lv.Value.Data[i])
-		}
-	}
-	for i := range x.Data {
-		if x.Data[i] != xv.Value.Data[i] {
-			t.Fatalf("entry %d: x %v in blocks, %v in one push", i, x.Data[i], xv.Value.Data[i])
 		}
 	}
 }
