@@ -2,7 +2,6 @@ package ising
 
 import (
 	"errors"
-	"math"
 	"math/bits"
 	"slices"
 
@@ -66,22 +65,8 @@ type Multispin struct {
 // must be valid (see Params.Validate).
 func NewMultispin(p Params, hot bool, rng *mc.PCG) *Multispin {
 	n := p.L * p.L
-	c := &Multispin{P: p, s: make([]uint64, n)}
-	for i := range c.s {
-		c.s[i] = math.MaxUint64
-		if hot {
-			c.s[i] = rng.Uint64()
-		}
-	}
-	var thr [10]uint64
-	for k := range 5 {
-		for sb := range 2 {
-			s := float64(2*sb - 1)
-			dE := 2 * (p.J*float64(2*k-4) + p.H*s)
-			thr[2*k+sb] = mc.Threshold(math.Exp(-p.Beta * dE))
-		}
-	}
-	c.u = multispin.NewUnit(rng, p.L, thr[:])
+	c := &Multispin{P: p, s: multispin.NewWords(n, hot, rng)}
+	c.u = multispin.NewUnit(rng, p.L, multispin.IsingThresholds(4, p.Beta, p.J, p.H))
 	always, groups := c.u.Classes()
 	c.ferro = len(always) == 6 && len(groups) == 2 && slices.Equal(groups[0], []int{6, 7}) && slices.Equal(groups[1], []int{8, 9})
 	w := bits.Len(uint(2*n)) + 1

@@ -1,7 +1,6 @@
 package ising3d
 
 import (
-	"math"
 	"math/bits"
 	"slices"
 
@@ -36,23 +35,8 @@ type Multispin struct {
 // NewMultispin returns a unit of 64 replicas started hot or cold.
 func NewMultispin(p Params, hot bool, rng *mc.PCG) *Multispin {
 	n := p.L * p.L * p.L
-	c := &Multispin{P: p, s: make([]uint64, n), t: lattice.NewTorus(p.L, 3)}
-	for i := range c.s {
-		c.s[i] = math.MaxUint64
-		if hot {
-			c.s[i] = rng.Uint64()
-		}
-	}
-	var thr [14]uint64
-	for k := range 7 {
-		for sb := range 2 {
-			s := float64(2*sb - 1)
-			// k aligned neighbours: the neighbour sum is s(2k − 6).
-			dE := 2 * (p.J*float64(2*k-6) + p.H*s)
-			thr[2*k+sb] = mc.Threshold(math.Exp(-p.Beta * dE))
-		}
-	}
-	c.u = multispin.NewUnit(rng, p.L, thr[:])
+	c := &Multispin{P: p, s: multispin.NewWords(n, hot, rng), t: lattice.NewTorus(p.L, 3)}
+	c.u = multispin.NewUnit(rng, p.L, multispin.IsingThresholds(6, p.Beta, p.J, p.H))
 	always, groups := c.u.Classes()
 	c.ferro = len(always) == 8 && len(groups) == 3 &&
 		slices.Equal(groups[0], []int{8, 9}) && slices.Equal(groups[1], []int{10, 11}) && slices.Equal(groups[2], []int{12, 13})

@@ -3,6 +3,9 @@ package multispin
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
+
+	"github.com/mcflow/mcflow/mc"
 )
 
 // AddBits adds the bits of x to the bit-sliced counters planes (bit r of
@@ -82,4 +85,33 @@ func (f WordState) Unmarshal(L int, words []uint64, u *Unit, b []byte) error {
 		words[i] = binary.LittleEndian.Uint64(b[8*i:])
 	}
 	return nil
+}
+
+// NewWords returns the spin words of n sites of 64 replicas started cold
+// (all +1) or hot (independent ±1: one rng.Uint64() a word).
+func NewWords(n int, hot bool, rng *mc.PCG) []uint64 {
+	s := make([]uint64, n)
+	for i := range s {
+		s[i] = math.MaxUint64
+		if hot {
+			s[i] = rng.Uint64()
+		}
+	}
+	return s
+}
+
+// IsingThresholds returns the Metropolis thresholds of the Ising model on
+// a lattice of coordination z by class 2k + sbit (k aligned neighbours,
+// sbit the spin bit, 1 = +1): the flip changes the energy by
+// 2(J(2k − z) + h·s).
+func IsingThresholds(z int, beta, J, h float64) []uint64 {
+	thr := make([]uint64, 2*(z+1))
+	for k := range z + 1 {
+		for sb := range 2 {
+			s := float64(2*sb - 1)
+			dE := 2 * (J*float64(2*k-z) + h*s)
+			thr[2*k+sb] = mc.Threshold(math.Exp(-beta * dE))
+		}
+	}
+	return thr
 }
