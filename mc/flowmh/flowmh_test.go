@@ -1,19 +1,17 @@
 package flowmh
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"testing"
 
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/exact"
+	"github.com/mcflow/mcflow/internal/mctest"
 	"github.com/mcflow/mcflow/internal/testflows"
 	"github.com/mcflow/mcflow/mc"
 	"github.com/mcflow/mcflow/mc/hmc"
-	"github.com/mcflow/mcflow/mc/stats"
 	"github.com/mcflow/mcflow/model"
 	"github.com/mcflow/mcflow/nf"
 )
@@ -58,55 +56,11 @@ func TestInvariantToys(t *testing.T) {
 				}
 				chains[c] = ch
 			}
-			obs, acc := run(t, chains, mc.Plan{Thermalize: 100, Draws: tc.draws, MeasureEvery: 1})
+			obs, acc := mctest.Moments2D(t, chains, mc.Plan{Thermalize: 100, Draws: tc.draws, MeasureEvery: 1})
 			t.Logf("acceptance of flow proposals %.3f", acc)
-			for _, c := range []struct {
-				name string
-				want float64
-			}{{"x1", want.Mean[0]}, {"x2", want.Mean[1]}, {"x1x1", want.Second[0]}, {"x2x2", want.Second[1]}, {"x1x2", want.Second[2]}} {
-				e := stats.Summarize(obs[c.name])
-				z := (e.Mean - c.want) / e.Stderr
-				t.Logf("E[%s] = %.4f ± %.4f, exact %.4f (%.1f σ), tau %.1f", c.name, e.Mean, e.Stderr, c.want, z, e.TauInt)
-				if math.Abs(z) > 4 {
-					t.Errorf("E[%s] = %.4f ± %.4f, exact %.4f (%.1f σ)", c.name, e.Mean, e.Stderr, c.want, z)
-				}
-			}
+			mctest.Agree(t, obs, want)
 		})
 	}
-}
-
-func run(t *testing.T, chains []mc.Chain, plan mc.Plan) (map[string][][]float64, float64) {
-	t.Helper()
-	obs := map[string][][]float64{}
-	for _, n := range []string{"x1", "x2", "x1x1", "x2x2", "x1x2"} {
-		obs[n] = make([][]float64, len(chains))
-		for c := range chains {
-			obs[n][c] = make([]float64, plan.Draws)
-		}
-	}
-	var accSum float64
-	var accN int
-	nobs := len(chains[0].Observe(nil)) // x1, x2, the sampler's series (nothing stepped yet)
-	pool := &mc.Pool{Chains: chains, Workers: 2, NObs: nobs}
-	_, err := pool.Run(context.Background(), plan, mc.Progress{}, func(_ mc.Progress, b mc.Block) error {
-		for c, buf := range b.Obs {
-			for r := range b.Rounds {
-				x1, x2 := buf[r*nobs], buf[r*nobs+1]
-				if a := buf[r*nobs+2]; !math.IsNaN(a) {
-					accSum += a
-					accN++
-				}
-				i := b.From + r
-				obs["x1"][c][i], obs["x2"][c][i] = x1, x2
-				obs["x1x1"][c][i], obs["x2x2"][c][i], obs["x1x2"][c][i] = x1*x1, x2*x2, x1*x2
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return obs, accSum / float64(accN)
 }
 
 // Exact draws of the 2D Gaussian, each pushed through one flow-MH step,
@@ -139,7 +93,7 @@ func TestOneStepFromExactDraws(t *testing.T) {
 	if acc == 0 || acc == n {
 		t.Fatalf("accepted %d of %d: nothing tested", acc, n)
 	}
-	d := ks(sums, math.Sqrt(0.5)*tg.scale())
+	d := mctest.KSNormal(sums, math.Sqrt(0.5)*tg.scale())
 	crit := 1.95 / math.Sqrt(n)
 	t.Logf("accepted %d of %d; KS distance %.4f (0.1%% critical value %.4f)", acc, n, d, crit)
 	if d > crit {
@@ -160,18 +114,6 @@ func (g *wideGaussian) Dim() int       { return 2 }
 func (g *wideGaussian) LogProb(x []float64) float64 {
 	a, b := x[0]/1.5, x[1]/1.5
 	return -(a*a + 2*b*b + 2*a*b)
-}
-
-func ks(v []float64, sd float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	var d float64
-	n := float64(len(s))
-	for i, x := range s {
-		f := 0.5 * math.Erfc(-x/(sd*math.Sqrt2))
-		d = math.Max(d, math.Max(math.Abs(f-float64(i)/n), math.Abs(float64(i+1)/n-f)))
-	}
-	return d
 }
 
 // A chain marshalled mid-batch and restored continues bit for bit; a flow

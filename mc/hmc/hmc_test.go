@@ -1,7 +1,6 @@
 package hmc
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"os"
@@ -13,44 +12,13 @@ import (
 
 	"github.com/mcflow/mcflow/ad"
 	"github.com/mcflow/mcflow/exact"
+	"github.com/mcflow/mcflow/internal/mctest"
 	"github.com/mcflow/mcflow/mc"
-	"github.com/mcflow/mcflow/mc/stats"
 	"github.com/mcflow/mcflow/model"
 )
 
 // long (MCFLOW_LONG=1, make test-long) runs the slow cases.
 var long = os.Getenv("MCFLOW_LONG") != ""
-
-// moments runs chains on the pool and returns x1, x2, x1², x2², x1x2 per
-// chain and draw.
-func moments(t *testing.T, chains []mc.Chain, plan mc.Plan) map[string][][]float64 {
-	t.Helper()
-	names := []string{"x1", "x2", "x1x1", "x2x2", "x1x2"}
-	obs := map[string][][]float64{}
-	for _, n := range names {
-		obs[n] = make([][]float64, len(chains))
-		for c := range chains {
-			obs[n][c] = make([]float64, plan.Draws)
-		}
-	}
-	nobs := len(chains[0].Observe(nil)) // x1, x2, the sampler's series (nothing stepped yet)
-	pool := &mc.Pool{Chains: chains, Workers: 2, NObs: nobs}
-	_, err := pool.Run(context.Background(), plan, mc.Progress{}, func(_ mc.Progress, b mc.Block) error {
-		for c, buf := range b.Obs {
-			for r := range b.Rounds {
-				x1, x2 := buf[r*nobs], buf[r*nobs+1]
-				i := b.From + r
-				obs["x1"][c][i], obs["x2"][c][i] = x1, x2
-				obs["x1x1"][c][i], obs["x2x2"][c][i], obs["x1x2"][c][i] = x1*x1, x2*x2, x1*x2
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return obs
-}
 
 // HMC with adaptation leaves the 2D Gaussian and Ring2D invariant: means
 // and second moments against quadrature within 4 standard errors.
@@ -87,18 +55,8 @@ func TestInvariantToys(t *testing.T) {
 				}
 				chains[c] = h
 			}
-			obs := moments(t, chains, mc.Plan{Thermalize: 1000, Draws: 4000, MeasureEvery: 1})
-			for _, c := range []struct {
-				name string
-				want float64
-			}{{"x1", want.Mean[0]}, {"x2", want.Mean[1]}, {"x1x1", want.Second[0]}, {"x2x2", want.Second[1]}, {"x1x2", want.Second[2]}} {
-				e := stats.Summarize(obs[c.name])
-				z := (e.Mean - c.want) / e.Stderr
-				t.Logf("E[%s] = %.4f ± %.4f, exact %.4f (%.1f σ), tau %.1f", c.name, e.Mean, e.Stderr, c.want, z, e.TauInt)
-				if math.Abs(z) > 4 {
-					t.Errorf("E[%s] = %.4f ± %.4f, exact %.4f (%.1f σ)", c.name, e.Mean, e.Stderr, c.want, z)
-				}
-			}
+			obs, _ := mctest.Moments2D(t, chains, mc.Plan{Thermalize: 1000, Draws: 4000, MeasureEvery: 1})
+			mctest.Agree(t, obs, want)
 		})
 	}
 }
@@ -156,26 +114,13 @@ func oneStepFromExactDraws(t *testing.T, o Options, inv []float64) {
 		v    []float64
 		sd   float64
 	}{{"x1+x2", sums, math.Sqrt(0.5)}, {"x1", firsts, 1}} {
-		d := ks(c.v, c.sd)
+		d := mctest.KSNormal(c.v, c.sd)
 		crit := 1.95 / math.Sqrt(n) // p = 0.001
 		t.Logf("%+v, %s: KS distance %.4f (0.1%% critical value %.4f)", o, c.name, d, crit)
 		if d > crit {
 			t.Errorf("%+v, %s: KS distance %.4f > %.4f: one trajectory changed the distribution", o, c.name, d, crit)
 		}
 	}
-}
-
-// ks returns the Kolmogorov–Smirnov distance of v to N(0, sd²).
-func ks(v []float64, sd float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	var d float64
-	n := float64(len(s))
-	for i, x := range s {
-		f := 0.5 * math.Erfc(-x/(sd*math.Sqrt2))
-		d = math.Max(d, math.Max(math.Abs(f-float64(i)/n), math.Abs(float64(i+1)/n-f)))
-	}
-	return d
 }
 
 // Warmup on an anisotropic 50-dimensional Gaussian (σ from 1 to 10)
