@@ -129,11 +129,11 @@ func TestRelaxedFlowSamplersKaufman(t *testing.T) {
 		long       bool
 	}
 	cases := []tc{
-		{"flow-mh-L4", "ising-L4.h5", 4, "kind = \"flow-mh\"\nthermalize = 2000\nsweeps = 40000\nlocal = 0.3\nlocal_kernel = \"rw\"\nlocal_step = 0.15\n", false},
-		{"flow-mh-hmc-L8", "ising-L8.h5", 8, "kind = \"flow-mh\"\nthermalize = 2000\nsweeps = 40000\nlocal = 0.9\nlocal_kernel = \"hmc\"\neps = 0.3\nsteps = 10\n", false},
+		{"flow-mh-L4", "ising-L4.h5", 4, "kind = \"flow-mh\"\nthermalize = 2000\nsweeps = 20000\nlocal = 0.3\nlocal_kernel = \"rw\"\nlocal_step = 0.15\n", false},
+		{"flow-mh-hmc-L8", "ising-L8.h5", 8, "kind = \"flow-mh\"\nthermalize = 1000\nsweeps = 20000\nlocal = 0.9\nlocal_kernel = \"hmc\"\neps = 0.3\nsteps = 10\n", false},
 		{"flow-mh-hmc-L16", "ising-L16.h5", 16, "kind = \"flow-mh\"\nthermalize = 2000\nsweeps = 20000\nlocal = 0.95\nlocal_kernel = \"hmc\"\neps = 0.3\nsteps = 10\n", true},
 		{"latent-hmc-L8", "ising-L8.h5", 8, "kind = \"latent-hmc\"\nthermalize = 500\nsweeps = 800\nsteps = 0\nlength = 2.0\ntarget_accept = 0.9\n", false},
-		{"flow-mh-hmc-neuralrg-L8", "ising-L8-neuralrg.h5", 8, "kind = \"flow-mh\"\nthermalize = 1000\nsweeps = 10000\nlocal = 0.9\nlocal_kernel = \"hmc\"\neps = 0.3\nsteps = 10\n", false},
+		{"flow-mh-hmc-neuralrg-L8", "ising-L8-neuralrg.h5", 8, "kind = \"flow-mh\"\nthermalize = 500\nsweeps = 5000\nlocal = 0.9\nlocal_kernel = \"hmc\"\neps = 0.3\nsteps = 10\n", false},
 		{"latent-hmc-neuralrg-L8", "ising-L8-neuralrg.h5", 8, "kind = \"latent-hmc\"\nthermalize = 300\nsweeps = 600\nsteps = 0\nlength = 2.0\ntarget_accept = 0.9\n", true},
 		{"latent-hmc-L16", "ising-L16-fkl.h5", 16, "kind = \"latent-hmc\"\nthermalize = 1000\nsweeps = 1500\nsteps = 0\nlength = 2.0\ntarget_accept = 0.9\n", true},
 		{"latent-hmc-L4", "ising-L4.h5", 4, "kind = \"latent-hmc\"\nthermalize = 1000\nsweeps = 1000\nsteps = 0\nlength = 2.0\ntarget_accept = 0.95\n", true},
