@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mcflow/mcflow/build"
+	"github.com/mcflow/mcflow/assemble"
 	"github.com/mcflow/mcflow/io/npy"
 	"github.com/mcflow/mcflow/job"
 	"github.com/mcflow/mcflow/kind"
@@ -134,7 +134,7 @@ func disorderUnits(s *job.Spec, sums []*TaskSummary) ([]disorderUnit, error) {
 		sample := int(params[key])
 		delete(params, key)
 		if sum.Ladder == nil {
-			m, err := build.Instance(s, t)
+			m, err := assemble.Instance(s, t)
 			if err != nil {
 				return nil, err
 			}
@@ -143,7 +143,7 @@ func disorderUnits(s *job.Spec, sums []*TaskSummary) ([]disorderUnit, error) {
 		}
 		for r, rs := range sum.Ladder.Rungs {
 			beta := float64(sum.Ladder.Betas[r])
-			m, err := build.ModelAt(s, t, "beta", beta)
+			m, err := assemble.ModelAt(s, t, "beta", beta)
 			if err != nil {
 				return nil, err
 			}

@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/mcflow/mcflow/build"
+	"github.com/mcflow/mcflow/assemble"
 	"github.com/mcflow/mcflow/job"
 )
 
@@ -30,7 +30,7 @@ const minSwapAccept = 0.05
 
 // summarizeLadder summarises a tempering task rung by rung: rung r's
 // series are rows c·R + r of the task's arrays.
-func summarizeLadder(s *job.Spec, t job.Task, b *build.Task, obs map[string][][]float64, seconds float64) *TaskSummary {
+func summarizeLadder(s *job.Spec, t job.Task, b *assemble.Task, obs map[string][][]float64, seconds float64) *TaskSummary {
 	R := len(b.Ladder)
 	sum := newSummary(s, t, seconds)
 	sum.Recorded = b.Names
@@ -42,7 +42,7 @@ func summarizeLadder(s *job.Spec, t job.Task, b *build.Task, obs map[string][][]
 				rung[n] = append(rung[n], obs[n][c])
 			}
 		}
-		rs := summarizeChains(s, t, &build.Task{Names: b.Names, Inst: b.Rungs[r]}, rung, seconds)
+		rs := summarizeChains(s, t, &assemble.Task{Names: b.Names, Inst: b.Rungs[r]}, rung, seconds)
 		rs.Params["beta"] = beta
 		rs.Name = fmt.Sprintf("%s@beta=%.6g", t.Name(), beta)
 		lad.Betas = append(lad.Betas, F(beta))

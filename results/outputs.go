@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mcflow/mcflow/build"
+	"github.com/mcflow/mcflow/assemble"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/io/npy"
 	"github.com/mcflow/mcflow/job"
@@ -263,7 +263,7 @@ func exactCurve(s *job.Spec) func(t *TaskSummary, betas []float64, q string) (xs
 		if t.Task < 0 || t.Task >= len(tasks) || s.Model.Def == nil {
 			return nil, nil
 		}
-		inst, err := build.Instance(s, tasks[t.Task])
+		inst, err := assemble.Instance(s, tasks[t.Task])
 		if err != nil {
 			return nil, nil
 		}

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mcflow/mcflow/build"
+	"github.com/mcflow/mcflow/assemble"
 	"github.com/mcflow/mcflow/io/ckpt"
 	"github.com/mcflow/mcflow/io/npy"
 	"github.com/mcflow/mcflow/job"
@@ -21,11 +21,11 @@ import (
 // another program, read by merge and export).
 func recorded(s *job.Spec, t job.Task, lay job.Layout) ([]string, error) {
 	if s.Model.Def != nil && s.Sampler.Def != nil {
-		return build.Observables(s, t)
+		return assemble.Observables(s, t)
 	}
 	sum, err := ReadSummary(lay.Summary(t.Name()))
 	if err != nil || len(sum.Recorded) == 0 {
-		return nil, build.ErrUnregistered(s)
+		return nil, assemble.ErrUnregistered(s)
 	}
 	return sum.Recorded, nil
 }
@@ -162,7 +162,7 @@ type Timing struct {
 // kernelled is a chain that runs one of several equivalent kernels.
 type kernelled interface{ Kernel() string }
 
-func Summarize(s *job.Spec, t job.Task, b *build.Task, obs map[string][][]float64, seconds float64) *TaskSummary {
+func Summarize(s *job.Spec, t job.Task, b *assemble.Task, obs map[string][][]float64, seconds float64) *TaskSummary {
 	var sum *TaskSummary
 	if b.Ladder != nil {
 		sum = summarizeLadder(s, t, b, obs, seconds)
@@ -193,7 +193,7 @@ func newSummary(s *job.Spec, t job.Task, seconds float64) *TaskSummary {
 }
 
 // summarizeChains summarises a task whose chains sample one model.
-func summarizeChains(s *job.Spec, t job.Task, b *build.Task, obs map[string][][]float64, seconds float64) *TaskSummary {
+func summarizeChains(s *job.Spec, t job.Task, b *assemble.Task, obs map[string][][]float64, seconds float64) *TaskSummary {
 	sum := newSummary(s, t, seconds)
 	sum.Recorded = b.Names
 	for _, n := range b.Names {
@@ -503,7 +503,7 @@ func partialSummary(s *job.Spec, t job.Task, lay job.Layout) (*TaskSummary, erro
 	if err != nil || c.Finished || c.Draws < 2 {
 		return nil, err
 	}
-	b, err := build.New(s, t, lay, 1, nil)
+	b, err := assemble.New(s, t, lay, 1, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/mcflow/mcflow/build"
+	"github.com/mcflow/mcflow/assemble"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/kind"
 	"github.com/mcflow/mcflow/mc"
@@ -21,7 +21,7 @@ type adaptState struct {
 	trained int // rounds whose training is done
 }
 
-func newAdapt(b *build.Task) *adaptState {
+func newAdapt(b *assemble.Task) *adaptState {
 	if b.Adapter == nil {
 		return nil
 	}

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcflow/mcflow/build"
+	"github.com/mcflow/mcflow/assemble"
 	"github.com/mcflow/mcflow/internal/testflows"
 	"github.com/mcflow/mcflow/io/ckpt"
 	"github.com/mcflow/mcflow/io/h5"
@@ -98,7 +98,7 @@ func TestKernelGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			task := s.Tasks()[0]
-			names, err := build.Observables(s, task)
+			names, err := assemble.Observables(s, task)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mcflow/mcflow/build"
+	"github.com/mcflow/mcflow/assemble"
 	"github.com/mcflow/mcflow/io/ckpt"
 	"github.com/mcflow/mcflow/io/npy"
 	"github.com/mcflow/mcflow/job"
@@ -133,7 +133,7 @@ func mergeTask(s *job.Spec, t job.Task, lay job.Layout) (*results.TaskSummary, e
 	// The task's observables, derived quantities and exact references; a
 	// flow the job trained is the one in slice 000 (all slices trained the
 	// same bits).
-	b, err := build.New(s, t, parts[0].lay, 1, nil)
+	b, err := assemble.New(s, t, parts[0].lay, 1, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mcflow/mcflow/build"
+	"github.com/mcflow/mcflow/assemble"
 	"github.com/mcflow/mcflow/internal/crash"
 	"github.com/mcflow/mcflow/io/ckpt"
 	"github.com/mcflow/mcflow/io/h5"
@@ -66,7 +66,7 @@ func Run(ctx context.Context, s *job.Spec, o Options) (*results.Report, error) {
 	lay := job.Layout{Out: out}
 	// Refuse early what would fail later: models that cannot be built.
 	for _, t := range tasks {
-		if _, err := build.Observables(s, t); err != nil {
+		if _, err := assemble.Observables(s, t); err != nil {
 			return nil, fmt.Errorf("task %s: %w", t.Name(), err)
 		}
 	}
@@ -187,7 +187,7 @@ type taskRun struct {
 	t     job.Task
 	lay   job.Layout
 	o     Options
-	b     *build.Task
+	b     *assemble.Task
 	plan  mc.Plan
 	files []*npy.File
 	hash  string
@@ -213,7 +213,7 @@ func runTask(ctx context.Context, s *job.Spec, t job.Task, lay job.Layout, o Opt
 	}
 	defer unlock()
 
-	b, err := build.New(s, t, lay, o.Workers, o.Stderr)
+	b, err := assemble.New(s, t, lay, o.Workers, o.Stderr)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/mcflow/mcflow/ad"
-	"github.com/mcflow/mcflow/build"
+	"github.com/mcflow/mcflow/assemble"
 	"github.com/mcflow/mcflow/io/ckpt"
 	"github.com/mcflow/mcflow/io/h5"
 	"github.com/mcflow/mcflow/io/npy"
@@ -36,11 +36,11 @@ type TrainReport struct {
 // and its exact ln Z when known (nil otherwise).
 func target(s *job.Spec, t job.Task) (model.Target, int, func() (float64, string, error), error) {
 	if s.Model.Def == nil {
-		return nil, 0, nil, build.ErrUnregistered(s)
+		return nil, 0, nil, assemble.ErrUnregistered(s)
 	}
 	m, err := s.Model.Def.New(s.ModelValues(t))
 	if err != nil {
-		return nil, 0, nil, build.KeyError(s, "model", err)
+		return nil, 0, nil, assemble.KeyError(s, "model", err)
 	}
 	c, ok := m.(kind.Continuous)
 	if !ok {
@@ -196,7 +196,7 @@ func trainTask(ctx context.Context, s *job.Spec, t job.Task, lay job.Layout, o O
 		if m, err = initFlow(s, m, l); err != nil {
 			return nil, err
 		}
-		build.Note(o.Stderr, "mcflow: task %s: training starts from the flow %s\n", t.Name(), s.Train.Init)
+		assemble.Note(o.Stderr, "mcflow: task %s: training starts from the flow %s\n", t.Name(), s.Train.Init)
 	}
 	topts := train.TrainOptions{Loss: train.Loss(s.Train.Loss), Batch: s.Train.Batch, LR: s.Train.LR, Workers: o.Workers,
 		Streams: streams, Data: data, Epochs: s.Train.Epochs, Schedule: s.Train.Schedule, Warmup: s.Train.WarmupEpochs()}
@@ -313,7 +313,7 @@ func finishTraining(s *job.Spec, t job.Task, lay job.Layout, o Options, tr *trai
 	if c, ok := tr.Model.Flow.(*nf.CNF); ok {
 		// The saved map's steps are chosen before the evaluation, which is of that map.
 		tol := s.Train.DensityTolerance
-		met := c.TuneSteps(tol, 8*s.Train.Steps, build.DensitySamples, o.Workers, mc.Streams{Seed: s.Seed, Task: stream + "/density", Purpose: mc.Eval})
+		met := c.TuneSteps(tol, 8*s.Train.Steps, assemble.DensitySamples, o.Workers, mc.Streams{Seed: s.Seed, Task: stream + "/density", Purpose: mc.Eval})
 		d := results.F(c.DensityError())
 		density = &d
 		if !met {
