@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,12 +40,15 @@ func requeue(ctx context.Context, stderr io.Writer) {
 		fmt.Fprintf(stderr, "mcflow: --requeue: not under SLURM (no SLURM_JOB_ID); not requeued, run the same command again to resume\n")
 		return
 	}
+	fmt.Fprintf(stderr, "mcflow: checkpointed; requeueing SLURM job %s, which resumes when it starts again\n", id)
 	out, err := exec.Command("scontrol", "requeue", id).CombinedOutput()
-	if err != nil {
+	// SLURM stops a job's processes when it requeues it, at times before
+	// scontrol has returned (the job's log then says "CANCELLED ... DUE TO
+	// JOB REQUEUE"): scontrol stopped by a signal is not a failure.
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && ee.ProcessState.Sys().(syscall.WaitStatus).Signaled()) {
 		fmt.Fprintf(stderr, "mcflow: scontrol requeue %s failed (%v): %s; resubmit the job to resume\n", id, err, strings.TrimSpace(string(out)))
-		return
 	}
-	fmt.Fprintf(stderr, "mcflow: checkpointed and requeued SLURM job %s; it resumes when it starts again\n", id)
 }
 
 func cmdSlurm(args []string, stdout, stderr io.Writer) int {

@@ -164,7 +164,7 @@ beta = 0.44
 [sampler]
 chains = 4
 thermalize = 200
-sweeps = 1500000
+sweeps = 400000
 measure_every = 10
 [checkpoint]
 every = 5000
@@ -215,7 +215,7 @@ func TestSlurmPreempt(t *testing.T) {
 			t.Errorf("restarts %v: a task was not requeued\n%s", restarts, l)
 		}
 	}
-	if strings.Count(l, "checkpointed and requeued SLURM job") != 2 || strings.Count(l, "resuming at") < 2 || !strings.Contains(l, "restart 1") {
+	if strings.Count(l, "checkpointed; requeueing SLURM job") != 2 || strings.Count(l, "resuming at") < 2 || !strings.Contains(l, "restart 1") {
 		t.Errorf("the logs do not show two checkpoints, requeues and resumes:\n%s", l)
 	}
 	if o, err := exec.Command(bin, "merge", out).CombinedOutput(); err != nil {
