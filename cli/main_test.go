@@ -539,7 +539,7 @@ hidden = [16]
 steps = 20
 eps = 0.2
 epochs = 150
-batch = 512
+batch = 256
 eval_samples = 2000
 [checkpoint]
 every = 5
@@ -794,7 +794,7 @@ func TestContSamplersJob(t *testing.T) {
 // commands that read outputs work on the moved directory.
 func TestMoveAndResume(t *testing.T) {
 	flow := testflows.Path(t, "ring2d-realnvp.h5")
-	const body = "seed = 8\n[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"flows/ring.h5\"\nchains = 3\nthermalize = 100\nsweeps = 30000\n[output]\ndir = \"out\"\n[checkpoint]\nevery = 500\n"
+	const body = "seed = 8\n[model]\nkind = \"toy2d\"\n[sampler]\nkind = \"flow-mh\"\nflow = \"flows/ring.h5\"\nchains = 3\nthermalize = 100\nsweeps = 10000\n[output]\ndir = \"out\"\n[checkpoint]\nevery = 500\n"
 	setup := func(dir string) string {
 		if err := os.MkdirAll(filepath.Join(dir, "flows"), 0o755); err != nil {
 			t.Fatal(err)

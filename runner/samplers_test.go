@@ -77,8 +77,8 @@ func TestPhi4ThreeSamplers(t *testing.T) {
 		"flow-mh":     head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 2000\nsweeps = %d\nlocal = 0.3\nlocal_kernel = \"rw\"\nlocal_step = 0.15\n", flow, 40000*scale),
 		"flow-mh-hmc": head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 1000\nsweeps = %d\nlocal = 0.9\nlocal_kernel = \"hmc\"\neps = 0.1\nsteps = 10\n", flow, 10000*scale),
 		"nuts":        head + fmt.Sprintf("[sampler]\nkind = \"nuts\"\nchains = 4\nthermalize = 500\nsweeps = %d\n", 3000*scale),
-		"conv-mh-hmc": head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 500\nsweeps = %d\nlocal = 0.5\nlocal_kernel = \"hmc\"\neps = 0.1\nsteps = 10\n", conv, 3000*scale),
-		"cnf-mh":      head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 100\nsweeps = %d\n", cnf, 600*scale),
+		"conv-mh-hmc": head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 500\nsweeps = %d\nlocal = 0.5\nlocal_kernel = \"hmc\"\neps = 0.1\nsteps = 10\n", conv, 1500*scale),
+		"cnf-mh":      head + fmt.Sprintf("[sampler]\nkind = \"flow-mh\"\nflow = %q\nchains = 4\nthermalize = 100\nsweeps = %d\n", cnf, 400*scale),
 	}
 	names := []string{"hmc", "nuts", "latent-hmc", "flow-mh", "flow-mh-hmc", "conv-mh-hmc", "cnf-mh"}
 	type est struct{ v, se float64 }
