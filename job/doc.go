@@ -6,5 +6,5 @@
 // defines the output Layout (npy, HDF5, summaries, checkpoints, locks,
 // slices of SLURM array runs), the exit codes of `mcflow run`, and the one
 // way files are written atomically. It imports no other part of the runner:
-// build, results and runner are above it.
+// assemble, results and runner are above it.
 package job
