@@ -37,7 +37,7 @@ build-nohdf5:
 run: build
 	./$(BIN) run --out $(OUT)
 
-# The fast suite (~8 minutes on 2 cores: `.ci/run` on a clean clone took 475 s on 2026-12-08, setup included; docs/tests.md#time): every package, the race
+# The fast suite (~7½ minutes on 2 cores: `.ci/run` on a clean clone took 436 and 447 s on 2026-12-08, setup included; docs/tests.md#time): every package, the race
 # detector on the engine, the pure-Go nohdf5 build, and the pure-Go GEMM,
 # SVD and eigensolver against LAPACK's results (ad, tn). Every test binary
 # runs under scripts/memcheck.sh, which fails it above 2 GB of peak resident
