@@ -5,6 +5,7 @@ import (
 
 	"github.com/mcflow/mcflow/kind"
 	"github.com/mcflow/mcflow/mc"
+	"github.com/mcflow/mcflow/mc/multispin"
 )
 
 func init() {
@@ -52,6 +53,12 @@ func init() {
 				return 64
 			}
 			return 1
+		},
+		Describe: func(v kind.Values) string {
+			if v.String("engine") == "multispin" {
+				return "multispin kernel " + multispin.Active().String()
+			}
+			return ""
 		},
 		Build: buildMetropolis,
 	}))

@@ -63,6 +63,12 @@ func init() {
 			k["sampler/pt"] = 1
 			return k
 		},
+		Describe: func(v kind.Values) string {
+			if b, err := ptBase(v); err == nil {
+				return b.Description(v)
+			}
+			return ""
+		},
 		Build: buildPT,
 	}))
 }

@@ -324,8 +324,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (code 
 	if sl := opts.Slice; sl != nil {
 		what += fmt.Sprintf(", slice %d of %d (chains %d..%d)", sl.Slice, sl.Slices, sl.Lo, sl.Hi-1)
 	}
-	if spec.Sampler.Values.String("engine") == "multispin" {
-		what += ", multispin kernel " + multispin.Active().String()
+	if def := spec.Sampler.Def; def != nil {
+		if d := def.Description(spec.Sampler.Values); d != "" {
+			what += ", " + d
+		}
 	}
 	fmt.Fprintf(stderr, "mcflow %s: job %s, %s, %d worker(s), output in %s\n",
 		job.Version, spec.Name, what, opts.Workers, outDir(spec, jf.out))

@@ -108,6 +108,15 @@ func (s *Sampler) KernelVersions(v Values) map[string]int {
 	return map[string]int{"sampler/" + s.Name: s.Version}
 }
 
+// Description returns what Describe says of the sampler with these keys,
+// or "".
+func (s *Sampler) Description(v Values) string {
+	if s.Describe != nil {
+		return s.Describe(v)
+	}
+	return ""
+}
+
 // UnitOf returns the chains per pool chain.
 func (s *Sampler) UnitOf(v Values) int {
 	if s.Unit != nil {

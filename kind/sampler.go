@@ -67,6 +67,10 @@ type Sampler struct {
 	// Whole says why a task with these keys cannot be split into slices
 	// of chains (it adapts from all of them), or "". Optional.
 	Whole func(v Values) string
+	// Describe says what the run's first line adds about the sampler
+	// with these keys (the multispin engine's vector kernel), or "".
+	// Optional.
+	Describe func(v Values) string
 	// Build makes the chains of a task.
 	Build func(e *Env, m Instance) (*Built, error)
 }
